@@ -1,0 +1,307 @@
+//! Settings, layered: the compiled-in `config/default.toml`, then a file given
+//! with `--config`, then `MTURK_LOCAL_<SECTION>__<KEY>` environment
+//! variables, then command-line flags. Unknown keys are an error.
+
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use serde::Deserialize;
+
+use crate::auth::SecretKey;
+
+/// The defaults, documented key by key.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Prefix of the environment variables that override settings.
+pub const ENV_PREFIX: &str = "MTURK_LOCAL_";
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Storage.
+    pub database: DatabaseSettings,
+    /// Authentication.
+    pub auth: AuthSettings,
+    /// The `/_local` control plane.
+    pub control: ControlSettings,
+    /// Service rules.
+    pub service: ServiceSettings,
+    /// The requesters and their credentials.
+    pub requesters: Vec<RequesterSettings>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on. Default: `127.0.0.1:8099`.
+    pub listen: String,
+    /// Largest request body in bytes. Default: 1048576.
+    pub max_body_bytes: usize,
+    /// `pretty` or `json`. Default: `pretty`.
+    pub log_format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite:PATH` or `postgres://…`. Default: `sqlite:mturk-local.db`.
+    pub url: String,
+    /// Use a private in-memory database. Default: false.
+    pub in_memory: bool,
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Allowed clock difference for signed timestamps. Default: 900.
+    pub timestamp_window_secs: i64,
+}
+
+/// `[control]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlSettings {
+    /// Bearer token for `/_local` on non-loopback addresses. Default: empty (off there).
+    pub token: String,
+}
+
+/// `[service]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSettings {
+    /// Seconds a disposal takes. Default: 0.
+    pub dispose_delay_secs: i64,
+    /// Starting balance in USD. Default: `10000.00`.
+    pub starting_balance: String,
+}
+
+/// One `[[requesters]]` entry.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequesterSettings {
+    /// The access key id (also the requester's identity). Required.
+    pub access_key_id: String,
+    /// The secret access key. Required.
+    pub secret_access_key: String,
+    /// This requester's starting balance; default: `service.starting_balance`.
+    #[serde(default)]
+    pub starting_balance: Option<String>,
+}
+
+impl std::fmt::Debug for RequesterSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequesterSettings")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &SecretKey::new(String::new()))
+            .field("starting_balance", &self.starting_balance)
+            .finish()
+    }
+}
+
+/// Overrides from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--database`.
+    pub database: Option<String>,
+    /// `--in-memory`.
+    pub in_memory: bool,
+}
+
+fn merge(base: &mut toml::Value, overlay: toml::Value) {
+    match (base, overlay) {
+        (toml::Value::Table(base), toml::Value::Table(overlay)) => {
+            for (k, v) in overlay {
+                match base.get_mut(&k) {
+                    Some(existing) if existing.is_table() && v.is_table() => merge(existing, v),
+                    _ => {
+                        base.insert(k, v);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+/// Converts an environment string to the type of the default it replaces.
+fn typed_env_value(current: &toml::Value, raw: &str, var: &str) -> anyhow::Result<toml::Value> {
+    Ok(match current {
+        toml::Value::Boolean(_) => toml::Value::Boolean(match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => bail!("{var} must be true or false, not {raw:?}"),
+        }),
+        toml::Value::Integer(_) => {
+            toml::Value::Integer(raw.parse().with_context(|| format!("{var} must be an integer, not {raw:?}"))?)
+        }
+        _ => toml::Value::String(raw.to_owned()),
+    })
+}
+
+fn apply_env(value: &mut toml::Value, vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<()> {
+    for (var, raw) in vars {
+        let Some(path) = var.strip_prefix(ENV_PREFIX) else { continue };
+        let Some((section, key)) = path.split_once("__") else { continue };
+        let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+        let Some(slot) = value.get_mut(&section).and_then(|s| s.get_mut(&key)) else {
+            bail!("{var} does not name a setting ([{section}] has no key {key:?})");
+        };
+        *slot = typed_env_value(slot, &raw, &var)?;
+    }
+    Ok(())
+}
+
+impl Settings {
+    /// Loads the layers. `file` is the `--config` path; `env` the process
+    /// environment (passed in so tests can control it).
+    ///
+    /// # Errors
+    /// Unreadable or invalid files, bad environment values, unknown keys.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        cli: &CliOverrides,
+    ) -> anyhow::Result<Self> {
+        let mut value: toml::Value = toml::from_str(DEFAULT_TOML).context("the built-in defaults are invalid")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config file {}", path.display()))?;
+            let overlay: toml::Value =
+                toml::from_str(&text).with_context(|| format!("config file {} is not valid TOML", path.display()))?;
+            merge(&mut value, overlay);
+        }
+        apply_env(&mut value, env)?;
+        let mut settings: Self = value.try_into().map_err(|e: toml::de::Error| {
+            anyhow::anyhow!("invalid configuration: {}", e.message().replace('\n', " "))
+        })?;
+        if let Some(listen) = &cli.listen {
+            settings.server.listen.clone_from(listen);
+        }
+        if let Some(db) = &cli.database {
+            settings.database.url.clone_from(db);
+        }
+        if cli.in_memory {
+            settings.database.in_memory = true;
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.requesters.is_empty() {
+            bail!("invalid configuration: at least one [[requesters]] entry is needed");
+        }
+        for r in &self.requesters {
+            if crate::domain::ids::RequesterId::parse(&r.access_key_id).is_none() {
+                bail!("invalid configuration: access_key_id {:?} must be 1-128 letters, digits, '-' or '_'", r.access_key_id);
+            }
+            if r.secret_access_key.is_empty() {
+                bail!("invalid configuration: requester {} has an empty secret_access_key", r.access_key_id);
+            }
+            if let Some(b) = &r.starting_balance {
+                if crate::ops::account::parse_cents(b).is_none() {
+                    bail!("invalid configuration: starting_balance {b:?} of {} is not an amount", r.access_key_id);
+                }
+            }
+        }
+        let mut keys: Vec<&str> = self.requesters.iter().map(|r| r.access_key_id.as_str()).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            bail!("invalid configuration: an access_key_id appears twice in [[requesters]]");
+        }
+        if crate::ops::account::parse_cents(&self.service.starting_balance).is_none() {
+            bail!("invalid configuration: service.starting_balance {:?} is not an amount", self.service.starting_balance);
+        }
+        if self.server.max_body_bytes < 1024 {
+            bail!("invalid configuration: server.max_body_bytes must be at least 1024");
+        }
+        if self.auth.timestamp_window_secs < 0 || self.service.dispose_delay_secs < 0 {
+            bail!("invalid configuration: durations must not be negative");
+        }
+        Ok(())
+    }
+
+    /// The database the settings select, as a URL-like string for logs.
+    #[must_use]
+    pub fn database_description(&self) -> String {
+        if self.database.in_memory {
+            "sqlite in memory".to_owned()
+        } else if let Some(rest) = self.database.url.strip_prefix("postgres") {
+            // Never log a password that may be in the URL.
+            let host = rest.rsplit('@').next().unwrap_or(rest).trim_start_matches("://").trim_start_matches("ql://");
+            format!("postgres {host}")
+        } else {
+            self.database.url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file_text: Option<&str>, env: &[(&str, &str)], cli: &CliOverrides) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        if let Some(text) = file_text {
+            std::fs::write(&path, text)?;
+        }
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        Settings::load(file_text.map(|_| path.as_path()), env, cli)
+    }
+
+    #[test]
+    fn defaults_serve_loopback_on_8099_with_one_dev_requester() {
+        let s = load(None, &[], &CliOverrides::default()).unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:8099");
+        assert_eq!(s.database.url, "sqlite:mturk-local.db");
+        assert_eq!(s.requesters.len(), 1);
+        assert_eq!(s.requesters[0].access_key_id, "AKIAMTURKLOCALDEV000");
+    }
+
+    #[test]
+    fn layers_apply_file_then_env_then_flags() {
+        let file = "[server]\nlisten = \"127.0.0.1:1\"\n[service]\ndispose_delay_secs = 5\n";
+        let env = [("MTURK_LOCAL_SERVER__LISTEN", "127.0.0.1:2"), ("MTURK_LOCAL_DATABASE__IN_MEMORY", "true")];
+        let s = load(Some(file), &env, &CliOverrides::default()).unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:2");
+        assert!(s.database.in_memory);
+        assert_eq!(s.service.dispose_delay_secs, 5);
+        let cli = CliOverrides { listen: Some("127.0.0.1:3".into()), ..CliOverrides::default() };
+        assert_eq!(load(Some(file), &env, &cli).unwrap().server.listen, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        assert!(load(Some("[server]\nlisten_on = \"x\"\n"), &[], &CliOverrides::default()).is_err());
+        assert!(load(Some("[nope]\n"), &[], &CliOverrides::default()).is_err());
+        assert!(load(None, &[("MTURK_LOCAL_SERVER__NOPE", "1")], &CliOverrides::default()).is_err());
+        assert!(load(None, &[("MTURK_LOCAL_SERVER__MAX_BODY_BYTES", "big")], &CliOverrides::default()).is_err());
+        assert!(load(Some("not toml ["), &[], &CliOverrides::default()).is_err());
+        assert!(load(Some("requesters = []\n"), &[], &CliOverrides::default()).is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = load(None, &[], &CliOverrides::default()).unwrap();
+        assert!(!format!("{s:?}").contains("mturk-local-dev-secret"));
+    }
+}

@@ -1,0 +1,267 @@
+//! The `/_local` control plane: a third front end on the same core, for test
+//! suites and people. Simulated workers request qualifications and take
+//! tests, read what they hold and what they were told; the virtual clock can
+//! be read, advanced or set; the store can be reset.
+//!
+//! JSON in and out with PascalCase names like the MTurk JSON API; errors are
+//! `{"Code": "AWS.MechanicalTurk.…", "Message": "…"}` with a 4xx status. Open
+//! on loopback; elsewhere only with the configured bearer token.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+use crate::domain::clock::Clock as _;
+use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::time::Timestamp;
+use crate::error::{invalid_value, ErrorCode, MturkError};
+use crate::mturk_error;
+use crate::ops::requests::{self, RequestOutcome};
+use crate::state::{AppState, ControlAccess};
+
+/// The control-plane routes (nested under `/_local`).
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/workers/{worker_id}/qualification-requests", post(request_qualification))
+        .route("/workers/{worker_id}/qualification-requests/{request_id}/answer", post(answer_test))
+        .route("/workers/{worker_id}/qualifications", get(worker_qualifications))
+        .route("/workers/{worker_id}/notifications", get(worker_notifications))
+        .route("/clock", get(read_clock).post(move_clock))
+        .route("/reset", post(reset))
+        .route_layer(middleware::from_fn_with_state(state, guard))
+}
+
+/// An error as the control plane renders it.
+#[derive(Debug)]
+pub struct ControlError(MturkError);
+
+impl From<MturkError> for ControlError {
+    fn from(err: MturkError) -> Self {
+        Self(err)
+    }
+}
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        let code = self.0.code();
+        let status = match code {
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::QualificationTypeDoesNotExist | ErrorCode::QualificationRequestDoesNotExist => {
+                StatusCode::NOT_FOUND
+            }
+            ErrorCode::ServiceFault => StatusCode::INTERNAL_SERVER_ERROR,
+            _ if code.is_client_fault() => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = ?self.0, "control request failed");
+        }
+        let mut body = json!({ "Code": code.as_str(), "Message": self.0.message() });
+        if !self.0.data().is_empty() {
+            body["Data"] = self.0.data().iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
+        }
+        (status, Json(body)).into_response()
+    }
+}
+
+type ControlResult = Result<Json<Value>, ControlError>;
+
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let allowed = match &state.control {
+        ControlAccess::Open => true,
+        ControlAccess::Off => false,
+        ControlAccess::Token(token) => request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes()))),
+    };
+    if allowed {
+        next.run(request).await
+    } else {
+        let message = match state.control {
+            ControlAccess::Off => "The control plane is off: the server listens beyond loopback and no control.token is configured.",
+            _ => "The control plane needs the configured bearer token (Authorization: Bearer <control.token>).",
+        };
+        ControlError(MturkError::new(ErrorCode::Unauthorized, message)).into_response()
+    }
+}
+
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ControlError> {
+    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
+    serde_json::from_slice(body)
+        .map_err(|e| ControlError(mturk_error!(InvalidParameterValue, "The request body is not valid: {e}")))
+}
+
+fn worker(raw: &str) -> Result<WorkerId, ControlError> {
+    WorkerId::parse(raw).ok_or_else(|| ControlError(invalid_value("WorkerId", raw)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct RequestBody {
+    qualification_type_id: String,
+    #[serde(default)]
+    answer: Option<String>,
+}
+
+fn outcome_json(outcome: RequestOutcome) -> Value {
+    match outcome {
+        RequestOutcome::Granted { request_id, integer_value } => {
+            json!({ "QualificationRequestId": request_id.as_str(), "Status": "Granted", "IntegerValue": integer_value })
+        }
+        RequestOutcome::Pending { request_id } => {
+            json!({ "QualificationRequestId": request_id.as_str(), "Status": "Pending" })
+        }
+        RequestOutcome::TestStarted { request_id, test, deadline } => json!({
+            "QualificationRequestId": request_id.as_str(),
+            "Status": "TestStarted",
+            "Test": test,
+            "TestDeadline": deadline.to_rfc3339_millis(),
+        }),
+    }
+}
+
+/// `POST /_local/workers/{WorkerId}/qualification-requests`.
+async fn request_qualification(State(state): State<AppState>, Path(worker_id): Path<String>, body: Bytes) -> ControlResult {
+    let worker = worker(&worker_id)?;
+    let input: RequestBody = parse_body(&body)?;
+    let type_id = QualificationTypeId::parse(&input.qualification_type_id)
+        .ok_or_else(|| ControlError(invalid_value("QualificationTypeId", &input.qualification_type_id)))?;
+    let outcome = requests::request(&state.worker_ctx(), &worker, &type_id, input.answer).await?;
+    Ok(Json(outcome_json(outcome)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct AnswerBody {
+    answer: String,
+}
+
+/// `POST /_local/workers/{WorkerId}/qualification-requests/{QualificationRequestId}/answer`.
+async fn answer_test(
+    State(state): State<AppState>,
+    Path((worker_id, request_id)): Path<(String, String)>,
+    body: Bytes,
+) -> ControlResult {
+    let worker = worker(&worker_id)?;
+    let request_id = QualificationRequestId::parse(&request_id)
+        .ok_or_else(|| ControlError(invalid_value("QualificationRequestId", &request_id)))?;
+    let input: AnswerBody = parse_body(&body)?;
+    let outcome = requests::answer_test(&state.worker_ctx(), &worker, &request_id, input.answer).await?;
+    Ok(Json(outcome_json(outcome)))
+}
+
+/// `GET /_local/workers/{WorkerId}/qualifications`.
+async fn worker_qualifications(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
+    let worker = worker(&worker_id)?;
+    let quals = state.store.worker_qualifications(&worker).await.map_err(MturkError::internal)?;
+    let items: Vec<Value> = quals
+        .iter()
+        .map(|q| {
+            let mut v = json!({
+                "QualificationTypeId": q.type_id.as_str(),
+                "IntegerValue": q.integer_value,
+                "Status": q.status.as_str(),
+                "GrantTime": q.grant_time.to_rfc3339_millis(),
+            });
+            if let Some(t) = q.revoke_time {
+                v["RevokeTime"] = json!(t.to_rfc3339_millis());
+            }
+            if let Some(r) = &q.revoke_reason {
+                v["RevokeReason"] = json!(r);
+            }
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "WorkerId": worker.as_str(), "Qualifications": items })))
+}
+
+/// `GET /_local/workers/{WorkerId}/notifications`: oldest first.
+async fn worker_notifications(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
+    let worker = worker(&worker_id)?;
+    let notes = state.store.notifications(&worker).await.map_err(MturkError::internal)?;
+    let items: Vec<Value> = notes
+        .iter()
+        .map(|n| {
+            let mut v = json!({
+                "Kind": n.kind.as_str(),
+                "Time": n.time.to_rfc3339_millis(),
+                "RequesterId": n.requester.as_str(),
+                "Text": n.text,
+            });
+            if let Some(t) = &n.qualification_type_id {
+                v["QualificationTypeId"] = json!(t.as_str());
+            }
+            if let Some(s) = &n.subject {
+                v["Subject"] = json!(s);
+            }
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "WorkerId": worker.as_str(), "Notifications": items })))
+}
+
+fn clock_json(state: &AppState) -> Value {
+    json!({ "Now": state.clock.now().to_rfc3339_millis(), "OffsetSeconds": state.clock.offset_ms() / 1000 })
+}
+
+/// `GET /_local/clock`.
+async fn read_clock(State(state): State<AppState>) -> ControlResult {
+    Ok(Json(clock_json(&state)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct ClockBody {
+    #[serde(default)]
+    advance_seconds: Option<i64>,
+    #[serde(default)]
+    set: Option<String>,
+}
+
+/// `POST /_local/clock` with `{"AdvanceSeconds": N}` or `{"Set": "<RFC 3339>"}`.
+async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult {
+    let input: ClockBody = parse_body(&body)?;
+    let offset = match (input.advance_seconds, input.set) {
+        (Some(secs), None) => {
+            if !(0..=100 * 365 * 86_400).contains(&secs) {
+                return Err(mturk_error!(
+                    ParameterOutOfRange,
+                    "AdvanceSeconds must be between 0 and 3153600000 (time only moves forward; use Set to jump)."
+                )
+                .into());
+            }
+            state.clock.offset_ms().saturating_add(secs.saturating_mul(1000))
+        }
+        (None, Some(set)) => {
+            let to = Timestamp::parse_xml_datetime(&set)
+                .filter(|t| t.millis() >= 0)
+                .ok_or_else(|| ControlError(invalid_value("Set", &set)))?;
+            state.clock.offset_for(to)
+        }
+        _ => {
+            return Err(mturk_error!(InvalidParameterValue, "Send exactly one of AdvanceSeconds and Set.").into());
+        }
+    };
+    state.store.set_clock_offset(offset).await.map_err(MturkError::internal)?;
+    state.clock.set_offset_ms(offset);
+    Ok(Json(clock_json(&state)))
+}
+
+/// `POST /_local/reset`: empties every table but the configured requesters'
+/// accounts (restored to their starting balances) and rewinds the clock.
+async fn reset(State(state): State<AppState>) -> ControlResult {
+    state.store.reset(&state.accounts, state.wall.now()).await.map_err(MturkError::internal)?;
+    state.clock.set_offset_ms(0);
+    Ok(Json(json!({ "Reset": true })))
+}

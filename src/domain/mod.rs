@@ -1,0 +1,10 @@
+//! The domain core: identifiers, time, and the qualification model with its
+//! state machines. Nothing here knows about HTTP, XML, JSON or SQL; the
+//! protocol codecs decode into these types and `ops` drives them against the
+//! `Store`.
+
+pub mod clock;
+pub mod ids;
+pub mod qualification;
+pub mod time;
+pub mod worker;

@@ -1,0 +1,110 @@
+//! The `mturk-local` binary: parse the command line, load settings, serve.
+//! Everything else lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mturk_local::config::{CliOverrides, Settings};
+use mturk_local::startup::Application;
+
+/// A local emulator of Amazon Mechanical Turk's requester API.
+#[derive(Debug, Parser)]
+#[command(name = "mturk-local", version, about)]
+struct Cli {
+    /// Address to listen on [env: MTURK_LOCAL_SERVER__LISTEN] [default: 127.0.0.1:8099]
+    #[arg(long, global = true, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Database URL: sqlite:PATH or postgres://… [env: MTURK_LOCAL_DATABASE__URL] [default: sqlite:mturk-local.db]
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
+    /// Use a fresh in-memory database that lives as long as the process [env: MTURK_LOCAL_DATABASE__IN_MEMORY]
+    #[arg(long, global = true)]
+    in_memory: bool,
+    /// A TOML file merged over the built-in defaults (see config/default.toml)
+    #[arg(long, global = true, value_name = "PATH", env = "MTURK_LOCAL_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Print a signed legacy request URL, for curl users.
+    Sign {
+        /// The operation, e.g. GetAccountBalance.
+        operation: String,
+        /// Operation parameters as NAME=VALUE.
+        params: Vec<String>,
+        /// Base URL of the emulator [default: http://<listen address>].
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Access key id [default: the first configured requester].
+        #[arg(long)]
+        access_key_id: Option<String>,
+        /// Secret access key [default: that requester's configured secret].
+        #[arg(long)]
+        secret_access_key: Option<String>,
+    },
+}
+
+/// Prints a start-up failure as one line and returns a failing exit code.
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("mturk-local: error: {}", format!("{err:#}").replace('\n', " "));
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if err.use_stderr() => {
+            // One line, not clap's multi-line usage block.
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            eprintln!("mturk-local: error: {first} (try --help)");
+            return ExitCode::from(2);
+        }
+        Err(err) => {
+            // --help and --version.
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    let overrides = CliOverrides { listen: cli.listen.clone(), database: cli.database.clone(), in_memory: cli.in_memory };
+    let settings = match Settings::load(cli.config.as_deref(), std::env::vars(), &overrides) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    match cli.command {
+        Some(Command::Sign { operation, params, endpoint, access_key_id, secret_access_key }) => {
+            match mturk_local::sign::signed_url(&settings, &operation, &params, endpoint, access_key_id, secret_access_key) {
+                Ok(url) => {
+                    println!("{url}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        None | Some(Command::Serve) => serve(settings),
+    }
+}
+
+fn serve(settings: Settings) -> ExitCode {
+    mturk_local::telemetry::init(settings.server.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e.into()),
+    };
+    runtime.block_on(async {
+        let app = match Application::build(settings).await {
+            Ok(app) => app,
+            Err(e) => return fail(&e),
+        };
+        match app.run_until_stopped().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e.into()),
+        }
+    })
+}

@@ -1,0 +1,51 @@
+//! Operations: one async function per domain action, shared by every front
+//! end. Legacy `RevokeQualification`, JSON `DisassociateQualificationFromWorker`
+//! and the control plane all call the same function here. Operations take a
+//! [`Ctx`] (who is calling, what time it is, where ids and data come from) and
+//! domain inputs, and return domain outputs or an [`MturkError`].
+
+pub mod account;
+pub mod requests;
+pub mod qualifications;
+pub mod workers;
+
+use std::sync::Arc;
+
+use crate::domain::ids::{IdSource, RequesterId};
+use crate::domain::time::Timestamp;
+use crate::error::MturkError;
+use crate::store::{Store, StoreError};
+
+/// Service rules that come from configuration rather than the protocol.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Seconds between DisposeQualificationType and the disposal completing
+    /// (the real service took up to 48 hours). Default: 0, immediate.
+    pub dispose_delay_secs: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { dispose_delay_secs: 0 }
+    }
+}
+
+/// Everything an operation needs besides its input.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Where state lives.
+    pub store: Arc<dyn Store>,
+    /// The virtual clock's reading for this request.
+    pub now: Timestamp,
+    /// Where new ids come from.
+    pub ids: Arc<dyn IdSource>,
+    /// The authenticated requester.
+    pub caller: RequesterId,
+    /// Configured rules.
+    pub policy: Arc<Policy>,
+}
+
+/// Maps unexpected store failures to an internal error (logged at the edge).
+pub(crate) fn internal(err: StoreError) -> MturkError {
+    MturkError::internal(err)
+}

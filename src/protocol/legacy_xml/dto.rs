@@ -1,0 +1,123 @@
+//! Encoders from domain types to the legacy XML data structures, with the
+//! element order of the 2014-08-15 XSD (spec §5).
+
+use crate::domain::qualification::{Qualification, QualificationRequest, QualificationType, TypeStatus};
+use crate::domain::time::Timestamp;
+use crate::domain::worker::WorkerBlock;
+
+use super::envelope::Xml;
+
+/// How much of a qualification type to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeView {
+    /// CreateQualificationType: the set fields without IsRequestable, as the
+    /// 2015 capture shows (spec §4.1).
+    Created,
+    /// Everything public, plus the AnswerKey when `owner` is true.
+    Full {
+        /// Whether the caller owns the type (only owners see the AnswerKey).
+        owner: bool,
+    },
+}
+
+/// The wire status. `Disposing` is internal (the XSD enum has only Active and
+/// Inactive), so a type being disposed shows as Inactive.
+fn wire_status(t: &QualificationType, now: Timestamp) -> &'static str {
+    match t.status_at(now) {
+        TypeStatus::Active => "Active",
+        TypeStatus::Inactive | TypeStatus::Disposing | TypeStatus::Disposed => "Inactive",
+    }
+}
+
+/// The fields of a `QualificationType` (without the wrapping element).
+pub fn qualification_type_fields(xml: &mut Xml, t: &QualificationType, now: Timestamp, view: TypeView) {
+    xml.leaf("QualificationTypeId", t.id.as_str())
+        .leaf("CreationTime", &t.creation_time.to_xml_datetime())
+        .leaf("Name", &t.name)
+        .leaf("Description", &t.description)
+        .leaf_opt("Keywords", t.keywords.as_deref())
+        .leaf("QualificationTypeStatus", wire_status(t, now));
+    if let Some(test) = &t.test {
+        xml.leaf("Test", &test.question_form).leaf("TestDurationInSeconds", &test.duration_secs.to_string());
+        let show_key = match view {
+            TypeView::Created => true,
+            TypeView::Full { owner } => owner,
+        };
+        if show_key {
+            xml.leaf_opt("AnswerKey", test.answer_key.as_deref());
+        }
+    }
+    xml.leaf_opt("RetryDelayInSeconds", t.retry_delay_secs.map(|d| d.to_string()).as_deref());
+    if matches!(view, TypeView::Full { .. }) {
+        xml.leaf("IsRequestable", if t.is_requestable { "true" } else { "false" });
+    }
+    // AutoGranted was captured as 0/1 (spec §3.2).
+    xml.leaf("AutoGranted", if t.auto_granted { "1" } else { "0" });
+    if t.auto_granted {
+        xml.leaf_opt("AutoGrantedValue", t.auto_granted_value.map(|v| v.to_string()).as_deref());
+    }
+}
+
+/// A whole `<QualificationType>` element (for lists).
+pub fn qualification_type(xml: &mut Xml, t: &QualificationType, now: Timestamp, view: TypeView) {
+    xml.open("QualificationType");
+    qualification_type_fields(xml, t, now, view);
+    xml.close("QualificationType");
+}
+
+/// The fields of a `Qualification` (spec §5.2), worker as `SubjectId`.
+pub fn qualification_fields(xml: &mut Xml, q: &Qualification) {
+    xml.leaf("QualificationTypeId", q.type_id.as_str())
+        .leaf("SubjectId", q.worker_id.as_str())
+        .leaf("GrantTime", &q.grant_time.to_xml_datetime())
+        .leaf("IntegerValue", &q.integer_value.to_string())
+        .leaf("Status", q.status.as_str());
+}
+
+/// A whole `<Qualification>` element.
+pub fn qualification(xml: &mut Xml, q: &Qualification) {
+    xml.open("Qualification");
+    qualification_fields(xml, q);
+    xml.close("Qualification");
+}
+
+/// A `<QualificationRequest>` (spec §5.3).
+pub fn qualification_request(xml: &mut Xml, r: &QualificationRequest) {
+    xml.open("QualificationRequest")
+        .leaf("QualificationRequestId", r.id.as_str())
+        .leaf("QualificationTypeId", r.type_id.as_str())
+        .leaf("SubjectId", r.worker_id.as_str())
+        .leaf_opt("Test", r.test.as_deref())
+        .leaf_opt("Answer", r.answer.as_deref())
+        .leaf("SubmitTime", &r.submit_time.unwrap_or(r.request_time).to_xml_datetime())
+        .close("QualificationRequest");
+}
+
+/// A `<WorkerBlock>` (spec §5.6).
+pub fn worker_block(xml: &mut Xml, b: &WorkerBlock) {
+    xml.open("WorkerBlock").leaf("WorkerId", b.worker_id.as_str()).leaf("Reason", &b.reason).close("WorkerBlock");
+}
+
+/// Legacy paging counters in the order a result uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CounterOrder {
+    /// NumResults, TotalNumResults, PageNumber (the captures, spec §3.3).
+    Captured,
+    /// PageNumber, NumResults, TotalNumResults (XSD, GetBlockedWorkers).
+    Xsd,
+}
+
+/// Writes the paging counters.
+pub fn counters(xml: &mut Xml, order: CounterOrder, num: usize, total: i64, page: i64) {
+    let num = num.to_string();
+    let total = total.to_string();
+    let page = page.to_string();
+    match order {
+        CounterOrder::Captured => {
+            xml.leaf("NumResults", &num).leaf("TotalNumResults", &total).leaf("PageNumber", &page);
+        }
+        CounterOrder::Xsd => {
+            xml.leaf("PageNumber", &page).leaf("NumResults", &num).leaf("TotalNumResults", &total);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Legacy request parameters: the union of the query string and a
+//! form-encoded body (the body wins when a name is in both, spec §1.1 INF),
+//! with typed accessors that produce MTurk-shaped errors, and the
+//! `Name.<n>.Field` flattening of lists and structures (spec §1.3).
+
+use std::collections::BTreeMap;
+
+use percent_encoding::percent_decode;
+
+use crate::error::{invalid_value, missing_parameter, out_of_range, Result};
+use crate::mturk_error;
+
+/// Why a query string or body could not be decoded at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// A name or value is not valid percent-encoded UTF-8.
+    #[error("The request contains a parameter that is not valid UTF-8 after percent-decoding: {0}")]
+    NotUtf8(String),
+    /// The same name appears twice in one part of the request.
+    #[error("The parameter {0} appears more than once in the request.")]
+    Duplicate(String),
+    /// An empty parameter name (`=value`).
+    #[error("The request contains a parameter with an empty name.")]
+    EmptyName,
+}
+
+/// The decoded parameters of one legacy request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    map: BTreeMap<String, String>,
+}
+
+fn decode_component(raw: &str) -> Result<String, DecodeError> {
+    let plus_as_space = raw.replace('+', " ");
+    percent_decode(plus_as_space.as_bytes())
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| DecodeError::NotUtf8(raw.chars().take(64).collect()))
+}
+
+/// Decodes one `application/x-www-form-urlencoded` string strictly.
+fn decode_form(raw: &str) -> Result<BTreeMap<String, String>, DecodeError> {
+    let mut out = BTreeMap::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode_component(name)?;
+        if name.is_empty() {
+            return Err(DecodeError::EmptyName);
+        }
+        let value = decode_component(value)?;
+        if out.insert(name.clone(), value).is_some() {
+            return Err(DecodeError::Duplicate(name));
+        }
+    }
+    Ok(out)
+}
+
+impl Params {
+    /// Decodes the query string and the (form) body; body values win.
+    ///
+    /// # Errors
+    /// [`DecodeError`] for undecodable input.
+    pub fn decode(query: Option<&str>, body: Option<&[u8]>) -> Result<Self, DecodeError> {
+        let mut map = query.map(decode_form).transpose()?.unwrap_or_default();
+        if let Some(body) = body {
+            let text = std::str::from_utf8(body).map_err(|_| DecodeError::NotUtf8("request body".into()))?;
+            map.extend(decode_form(text.trim_end_matches(['\r', '\n']))?);
+        }
+        Ok(Self { map })
+    }
+
+    /// Builds parameters from pairs (tests, the `sign` helper).
+    #[must_use]
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        Self { map: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    }
+
+    /// Every parameter, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// A raw value.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(String::as_str)
+    }
+
+    /// A required string. An empty value counts as missing.
+    ///
+    /// # Errors
+    /// `AWS.MissingParameters`.
+    pub fn required(&self, name: &str) -> Result<&str> {
+        match self.get(name) {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(missing_parameter(name)),
+        }
+    }
+
+    /// An optional string; an empty value counts as absent.
+    #[must_use]
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// An optional 32-bit integer.
+    ///
+    /// # Errors
+    /// `InvalidParameterValue` when not an integer.
+    pub fn int(&self, name: &str) -> Result<Option<i32>> {
+        self.optional(name).map(|v| v.trim().parse().map_err(|_| invalid_value(name, v))).transpose()
+    }
+
+    /// An optional 64-bit integer.
+    ///
+    /// # Errors
+    /// `InvalidParameterValue` when not an integer.
+    pub fn long(&self, name: &str) -> Result<Option<i64>> {
+        self.optional(name).map(|v| v.trim().parse().map_err(|_| invalid_value(name, v))).transpose()
+    }
+
+    /// An optional boolean: `true|false|1|0`, any case (spec §1.3 INF).
+    ///
+    /// # Errors
+    /// `InvalidParameterValue` for other spellings.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>> {
+        self.optional(name)
+            .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(invalid_value(name, v)),
+            })
+            .transpose()
+    }
+
+    /// Legacy paging: `PageSize` in `1..=max_page_size` (default 10) and
+    /// `PageNumber` ≥ 1 (default 1), as (offset, limit, page number).
+    ///
+    /// # Errors
+    /// `AWS.ParameterOutOfRange` or `InvalidParameterValue`.
+    pub fn paging(&self, max_page_size: i64) -> Result<(i64, i64, i64)> {
+        let size = self.long("PageSize")?.unwrap_or(10);
+        if !(1..=max_page_size).contains(&size) {
+            return Err(out_of_range("PageSize", size, 1, max_page_size));
+        }
+        let number = self.long("PageNumber")?.unwrap_or(1);
+        if number < 1 {
+            return Err(out_of_range("PageNumber", number, 1, i64::MAX));
+        }
+        let offset = (number - 1).checked_mul(size).ok_or_else(|| out_of_range("PageNumber", number, 1, i64::MAX))?;
+        Ok((offset, size, number))
+    }
+
+    /// A repeated simple value: `Name`, `Name.<n>` in index order (any
+    /// non-negative index, 0- or 1-based), or a comma-joined `Name` when
+    /// `split_commas` is set.
+    #[must_use]
+    pub fn list(&self, name: &str) -> Vec<&str> {
+        let mut indexed: Vec<(u64, &str)> = self
+            .map
+            .iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(name)?.strip_prefix('.')?;
+                rest.parse::<u64>().ok().map(|i| (i, v.as_str()))
+            })
+            .collect();
+        indexed.sort_by_key(|(i, _)| *i);
+        let mut out: Vec<&str> = self.get(name).into_iter().collect();
+        out.extend(indexed.into_iter().map(|(_, v)| v));
+        out.retain(|v| !v.is_empty());
+        out
+    }
+
+    /// The `ResponseGroup` values (`ResponseGroup`, `ResponseGroup.<n>`).
+    #[must_use]
+    pub fn response_groups(&self) -> Vec<&str> {
+        self.list("ResponseGroup")
+    }
+
+    /// The first parameter whose value cannot appear in XML 1.0 (control
+    /// characters), so nothing we echo can break the envelope.
+    ///
+    /// # Errors
+    /// `InvalidParameterValue` naming the parameter.
+    pub fn check_xml_safe(&self) -> Result<()> {
+        for (k, v) in &self.map {
+            if k.chars().chain(v.chars()).any(|c| !is_xml_char(c)) {
+                return Err(mturk_error!(
+                    InvalidParameterValue,
+                    "The value of parameter {} contains characters that are not allowed in XML.",
+                    k.chars().filter(|c| is_xml_char(*c)).collect::<String>()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `c` may appear in an XML 1.0 document.
+#[must_use]
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn query_and_body_merge_and_the_body_wins() {
+        let p = Params::decode(Some("Service=AWSMechanicalTurkRequester&A=query"), Some(b"A=body&B=%3C%26%3E+x"))
+            .unwrap();
+        assert_eq!(p.get("Service"), Some("AWSMechanicalTurkRequester"));
+        assert_eq!(p.get("A"), Some("body"));
+        assert_eq!(p.get("B"), Some("<&> x"));
+    }
+
+    #[test]
+    fn undecodable_input_is_refused() {
+        assert_eq!(Params::decode(Some("A=%FF"), None).unwrap_err(), DecodeError::NotUtf8("%FF".into()));
+        assert_eq!(Params::decode(Some("A=1&A=2"), None).unwrap_err(), DecodeError::Duplicate("A".into()));
+        assert_eq!(Params::decode(Some("=x"), None).unwrap_err(), DecodeError::EmptyName);
+        assert!(Params::decode(None, Some(&[0xff, 0xfe])).is_err());
+        // A stray '%' that is not an escape is kept literally, as browsers do.
+        assert_eq!(Params::decode(Some("A=100%"), None).unwrap().get("A"), Some("100%"));
+    }
+
+    #[test]
+    fn lists_accept_any_index_base_in_numeric_order() {
+        let p = Params::from_pairs([("WorkerId.10", "C"), ("WorkerId.2", "B"), ("WorkerId.0", "A")]);
+        assert_eq!(p.list("WorkerId"), ["A", "B", "C"]);
+        let single = Params::from_pairs([("ResponseGroup", "Request")]);
+        assert_eq!(single.response_groups(), ["Request"]);
+    }
+
+    #[test]
+    fn typed_accessors_report_the_parameter() {
+        let p = Params::from_pairs([("I", "x1"), ("B", "TRUE"), ("Z", "0"), ("E", "")]);
+        assert_eq!(p.int("I").unwrap_err().code(), ErrorCode::InvalidParameterValue);
+        assert_eq!(p.boolean("B").unwrap(), Some(true));
+        assert_eq!(p.boolean("Z").unwrap(), Some(false));
+        assert_eq!(p.required("E").unwrap_err().code(), ErrorCode::MissingParameters);
+        assert_eq!(p.int("E").unwrap(), None);
+    }
+
+    #[test]
+    fn paging_checks_its_ranges() {
+        let ok = Params::from_pairs([("PageSize", "5"), ("PageNumber", "3")]);
+        assert_eq!(ok.paging(100).unwrap(), (10, 5, 3));
+        let big = Params::from_pairs([("PageSize", "101")]);
+        assert_eq!(big.paging(100).unwrap_err().code(), ErrorCode::ParameterOutOfRange);
+        let zero = Params::from_pairs([("PageNumber", "0")]);
+        assert_eq!(zero.paging(100).unwrap_err().code(), ErrorCode::ParameterOutOfRange);
+    }
+
+    #[test]
+    fn control_characters_are_refused_before_they_reach_xml() {
+        let p = Params::from_pairs([("Reason", "bell\u{7}")]);
+        assert_eq!(p.check_xml_safe().unwrap_err().code(), ErrorCode::InvalidParameterValue);
+        assert!(Params::from_pairs([("Reason", "ok\ttab é 😀")]).check_xml_safe().is_ok());
+    }
+}

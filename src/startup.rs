@@ -1,0 +1,205 @@
+//! Building and running the application: pick the store, restore the
+//! virtual clock, create the requesters' accounts, bind the listener, route.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::auth::{Credentials, SecretKey};
+use crate::config::Settings;
+use crate::domain::clock::{Clock, SystemClock, VirtualClock};
+use crate::domain::ids::{IdSource, RandomIds, RequesterId};
+use crate::ops::account::parse_cents;
+use crate::ops::Policy;
+use crate::protocol::legacy_xml;
+use crate::state::{AppState, ControlAccess};
+use crate::store::{PgStore, SqliteStore, Store};
+
+/// Sources of time and ids; tests replace them to make output deterministic.
+#[derive(Debug, Clone)]
+pub struct Hooks {
+    /// The base of the virtual clock.
+    pub base_clock: Arc<dyn Clock>,
+    /// Real time for signature windows.
+    pub wall: Arc<dyn Clock>,
+    /// Id source.
+    pub ids: Arc<dyn IdSource>,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Self { base_clock: Arc::new(SystemClock), wall: Arc::new(SystemClock), ids: Arc::new(RandomIds) }
+    }
+}
+
+/// Opens the store the settings select.
+///
+/// # Errors
+/// Unsupported URLs, unreachable servers, failed migrations.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    if settings.database.in_memory {
+        return Ok(Arc::new(SqliteStore::in_memory().await?));
+    }
+    let url = settings.database.url.as_str();
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let path = path.trim_start_matches("//");
+        if path.is_empty() {
+            bail!("the database URL {url:?} names no file; use sqlite:PATH");
+        }
+        return Ok(Arc::new(SqliteStore::open_file(path).await?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(PgStore::connect(url).await?));
+    }
+    bail!("unsupported database URL {url:?}: use sqlite:PATH or postgres://…")
+}
+
+/// A built application, listening but not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Builds with real time and random ids.
+    ///
+    /// # Errors
+    /// See [`Application::build_with`].
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Hooks::default()).await
+    }
+
+    /// Opens the store, prepares accounts and the clock, and binds the listener.
+    ///
+    /// # Errors
+    /// Bad listen address, store failures, bad balances.
+    pub async fn build_with(settings: Settings, hooks: Hooks) -> anyhow::Result<Self> {
+        let addr: SocketAddr = settings
+            .server
+            .listen
+            .parse()
+            .with_context(|| format!("invalid listen address {:?}", settings.server.listen))?;
+        let store = open_store(&settings).await?;
+        let default_balance = parse_cents(&settings.service.starting_balance).context("invalid starting_balance")?;
+        let mut accounts = Vec::new();
+        let mut keys = Vec::new();
+        for r in &settings.requesters {
+            let id = RequesterId::parse(&r.access_key_id).context("invalid access_key_id")?;
+            let balance = match &r.starting_balance {
+                Some(b) => parse_cents(b).context("invalid starting_balance")?,
+                None => default_balance,
+            };
+            accounts.push((id.clone(), balance));
+            keys.push((id, SecretKey::new(r.secret_access_key.clone())));
+        }
+        store.ensure_requesters(&accounts, hooks.base_clock.now()).await.context("cannot create accounts")?;
+        let offset = store.clock_offset().await.context("cannot read the virtual clock")?;
+        let clock = Arc::new(VirtualClock::new(Arc::clone(&hooks.base_clock), offset));
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        let addr = listener.local_addr()?;
+        let control = if addr.ip().is_loopback() {
+            ControlAccess::Open
+        } else if settings.control.token.is_empty() {
+            ControlAccess::Off
+        } else {
+            ControlAccess::Token(settings.control.token.clone())
+        };
+        let state = AppState {
+            store,
+            clock,
+            wall: hooks.wall,
+            ids: hooks.ids,
+            credentials: Arc::new(Credentials::new(keys)),
+            policy: Arc::new(Policy { dispose_delay_secs: settings.service.dispose_delay_secs }),
+            accounts: Arc::new(accounts),
+            control,
+            settings: Arc::new(settings),
+        };
+        Ok(Self { listener, state, addr })
+    }
+
+    /// The bound address (port 0 resolved).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (tests inspect the store through it).
+    #[must_use]
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the future resolves or Ctrl-C / SIGTERM arrives.
+    ///
+    /// # Errors
+    /// I/O errors of the listener.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(
+            "mturk-local listening on http://{} (database: {}, {} requester{}, control plane {})",
+            self.addr,
+            self.state.settings.database_description(),
+            self.state.credentials.len(),
+            if self.state.credentials.len() == 1 { "" } else { "s" },
+            match self.state.control {
+                ControlAccess::Open => "open",
+                ControlAccess::Token(_) => "token-protected",
+                ControlAccess::Off => "off",
+            }
+        );
+        let app = router(self.state);
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await
+    }
+}
+
+/// The HTTP routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", any(root))
+        .route("/onca/xml", any(legacy_xml::handle))
+        .nest("/_local", crate::control::router(state.clone()))
+        .with_state(state)
+}
+
+/// `/` serves both APIs: requests with `X-Amz-Target` are the JSON API
+/// (modern-api.md §1.3), all others the legacy API.
+async fn root(state: State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    if headers.contains_key("x-amz-target") {
+        return crate::protocol::json_not_served(&state.0, &headers);
+    }
+    legacy_xml::handle(state, method, uri, headers, body).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,285 @@
+//! Persistence: the [`Store`] trait and its two backends.
+//!
+//! Methods are use-case sized and each runs in one transaction. State changes
+//! are compare-and-set (`UPDATE … WHERE status = 'Granted'` plus a
+//! rows-affected check, `INSERT … ON CONFLICT … WHERE`), so two requests
+//! racing on one (type, worker) pair can never leave two rows or lose an
+//! update. Business rules live in `ops`; the store only guards the transitions.
+//!
+//! The SQL is written once ([`sql`]) and compiled for each backend: SQLite
+//! (embedded, WAL, one writer connection so writers queue in-process instead
+//! of failing with "database is locked") and PostgreSQL.
+
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+
+use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
+use crate::domain::qualification::{
+    Qualification, QualificationRequest, QualificationStatus, QualificationType, RequestStatus, TypeStatus,
+};
+use crate::domain::time::Timestamp;
+use crate::domain::worker::{WorkerBlock, WorkerNotification};
+
+/// What can go wrong in the store, in terms `ops` can map to wire codes.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was hit; carries the id of the existing row if known.
+    #[error("conflicts with existing row {existing:?}")]
+    Conflict {
+        /// Id of the row that already holds the unique value.
+        existing: Option<String>,
+    },
+    /// Anything else: connection loss, a constraint we did not expect, a bug.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Other(err.into())
+    }
+}
+
+/// Result of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Whether a grant may replace a qualification that is already granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantMode {
+    /// Only grant when the worker has none or a revoked one (legacy
+    /// AssignQualification: `QualificationAlreadyExists` otherwise).
+    IfNotGranted,
+    /// Grant or overwrite the value (JSON AssociateQualificationWithWorker,
+    /// GrantQualification of a new request).
+    Overwrite,
+}
+
+/// A qualification grant, with what must happen atomically alongside it.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The type.
+    pub type_id: QualificationTypeId,
+    /// The worker.
+    pub worker_id: WorkerId,
+    /// The score.
+    pub integer_value: i32,
+    /// Grant time.
+    pub now: Timestamp,
+    /// Whether an existing grant may be overwritten.
+    pub mode: GrantMode,
+    /// A notice to record for the worker in the same transaction.
+    pub notification: Option<WorkerNotification>,
+}
+
+/// What a grant did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantOutcome {
+    /// The worker now holds the qualification as granted.
+    Granted,
+    /// `GrantMode::IfNotGranted` and the worker already held it.
+    AlreadyGranted,
+}
+
+/// What a revoke found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeOutcome {
+    /// Granted → Revoked.
+    Revoked,
+    /// The worker never held the qualification.
+    NotHeld,
+    /// It was revoked already.
+    AlreadyRevoked,
+}
+
+/// A request decision: move a request from `from` to `to`, optionally with a
+/// grant and a notice, all in one transaction.
+#[derive(Debug, Clone)]
+pub struct RequestDecision {
+    /// The request.
+    pub id: QualificationRequestId,
+    /// The state it must still be in.
+    pub from: RequestStatus,
+    /// The state it moves to.
+    pub to: RequestStatus,
+    /// The worker's answers, if this decision records them.
+    pub answer: Option<String>,
+    /// Submit time to record, if this decision records it.
+    pub submit_time: Option<Timestamp>,
+    /// Rejection reason.
+    pub reason: Option<String>,
+    /// The grant that goes with it.
+    pub grant: Option<Grant>,
+    /// A notice to record for the worker.
+    pub notification: Option<WorkerNotification>,
+}
+
+/// Filter for type searches.
+#[derive(Debug, Clone, Default)]
+pub struct TypeSearch {
+    /// The caller: sees its own Inactive types.
+    pub caller: Option<RequesterId>,
+    /// Only the caller's types.
+    pub owned_by_caller: bool,
+    /// Only requestable types (leaves out the system types).
+    pub requestable_only: bool,
+    /// Lower-cased substring over name, description and keywords.
+    pub query: Option<String>,
+    /// Sort by name descending instead of ascending.
+    pub descending: bool,
+}
+
+/// A page request: skip `offset` rows, return at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return.
+    pub limit: i64,
+}
+
+/// One page of rows plus the total number matching.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// All rows matching the filter.
+    pub total: i64,
+}
+
+/// The persistence port. One implementation per backend.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// `"sqlite"` or `"postgres"`, for logs.
+    fn backend(&self) -> &'static str;
+
+    /// Makes sure every configured requester has an account row.
+    async fn ensure_requesters(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()>;
+
+    /// Empties every table and recreates the configured requesters' accounts.
+    async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()>;
+
+    /// The requester's available balance in cents.
+    async fn balance_cents(&self, requester: &RequesterId) -> StoreResult<Option<i64>>;
+
+    /// The persisted virtual clock offset.
+    async fn clock_offset(&self) -> StoreResult<i64>;
+
+    /// Persists the virtual clock offset.
+    async fn set_clock_offset(&self, offset_ms: i64) -> StoreResult<()>;
+
+    /// Inserts a new type. Completes the owner's disposals that are due first,
+    /// so their names are free. `Conflict` carries the id of the live type
+    /// that already has the name.
+    async fn insert_qualification_type(&self, qtype: &QualificationType, now: Timestamp) -> StoreResult<()>;
+
+    /// A stored type by id, whatever its state.
+    async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<QualificationType>>;
+
+    /// Replaces the mutable fields of a type if it is still in `expected`
+    /// state. Returns false if the state changed under us.
+    async fn update_qualification_type(&self, qtype: &QualificationType, expected: TypeStatus) -> StoreResult<bool>;
+
+    /// Starts (or, when `due <= now`, completes) a disposal if the type is
+    /// still Active or Inactive, and rejects its open requests with `reason`.
+    /// Returns false if the type was not in a disposable state.
+    async fn dispose_qualification_type(
+        &self,
+        id: &QualificationTypeId,
+        now: Timestamp,
+        due: Timestamp,
+        reason: &str,
+    ) -> StoreResult<bool>;
+
+    /// Live (not disposed at `now`) types matching `search`, sorted by name.
+    async fn search_qualification_types(
+        &self,
+        search: &TypeSearch,
+        now: Timestamp,
+        page: Page,
+    ) -> StoreResult<Paged<QualificationType>>;
+
+    /// A worker's qualification of a type, granted or revoked.
+    async fn qualification(&self, type_id: &QualificationTypeId, worker: &WorkerId)
+        -> StoreResult<Option<Qualification>>;
+
+    /// Grants a qualification (see [`GrantMode`]).
+    async fn grant(&self, grant: &Grant) -> StoreResult<GrantOutcome>;
+
+    /// Granted → Revoked, recording the reason and a notice for the worker.
+    async fn revoke(
+        &self,
+        type_id: &QualificationTypeId,
+        worker: &WorkerId,
+        reason: Option<&str>,
+        now: Timestamp,
+        notification: Option<&WorkerNotification>,
+    ) -> StoreResult<RevokeOutcome>;
+
+    /// Changes the value of a granted qualification. False if not granted.
+    async fn update_score(&self, type_id: &QualificationTypeId, worker: &WorkerId, value: i32) -> StoreResult<bool>;
+
+    /// The type's qualifications in `status`, oldest grant first.
+    async fn qualifications_for_type(
+        &self,
+        type_id: &QualificationTypeId,
+        status: QualificationStatus,
+        page: Page,
+    ) -> StoreResult<Paged<Qualification>>;
+
+    /// Every qualification a worker holds or held, by type id.
+    async fn worker_qualifications(&self, worker: &WorkerId) -> StoreResult<Vec<Qualification>>;
+
+    /// Records a new request, with the grant it leads to at once (auto-granted
+    /// types, answer-key scoring) in the same transaction.
+    async fn insert_request(&self, request: &QualificationRequest, grant: Option<&Grant>) -> StoreResult<()>;
+
+    /// A request by id.
+    async fn request(&self, id: &QualificationRequestId) -> StoreResult<Option<QualificationRequest>>;
+
+    /// The worker's most recent request for the type.
+    async fn latest_request(&self, type_id: &QualificationTypeId, worker: &WorkerId)
+        -> StoreResult<Option<QualificationRequest>>;
+
+    /// Applies a decision if the request is still in `decision.from`.
+    /// Returns false if it moved on meanwhile.
+    async fn decide_request(&self, decision: &RequestDecision) -> StoreResult<bool>;
+
+    /// The owner's Submitted requests, optionally of one type.
+    async fn submitted_requests(
+        &self,
+        owner: &RequesterId,
+        type_id: Option<&QualificationTypeId>,
+        by_type: bool,
+        descending: bool,
+        page: Page,
+    ) -> StoreResult<Paged<QualificationRequest>>;
+
+    /// Blocks (or re-blocks with a new reason) a worker.
+    async fn block_worker(&self, requester: &RequesterId, block: &WorkerBlock, now: Timestamp) -> StoreResult<()>;
+
+    /// Removes a block; true if there was one.
+    async fn unblock_worker(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool>;
+
+    /// The requester's blocks, oldest first.
+    async fn blocks(&self, requester: &RequesterId, page: Page) -> StoreResult<Paged<WorkerBlock>>;
+
+    /// Whether the requester blocks the worker.
+    async fn is_blocked(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool>;
+
+    /// Records notices for workers.
+    async fn notify(&self, notifications: &[WorkerNotification]) -> StoreResult<()>;
+
+    /// Whether the worker ever had anything to do with the requester
+    /// (a qualification of one of its types, a request, a notice).
+    async fn worker_knows_requester(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool>;
+
+    /// A worker's notices, oldest first.
+    async fn notifications(&self, worker: &WorkerId) -> StoreResult<Vec<WorkerNotification>>;
+}

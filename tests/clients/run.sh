@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Runs the third-party client tests (tests/clients/legacy) against a freshly
+# started, in-memory mturk-local. Builds nothing.
+#
+# usage: tests/clients/run.sh [BINARY] [PYTEST ARGS...]
+#   BINARY       the built server (default: target/release/mturk-local in the repo)
+#   PYTEST ARGS  passed on to pytest, e.g. -m "not lifecycle" or -k revoke
+#
+# environment:
+#   MTURK_LOCAL_CLIENTS_VENV  a virtualenv to use (created if missing) instead of
+#                             a new one in a temporary folder
+#   PYTHON                    the Python that creates the venv (default python3)
+#
+# Exits with pytest's status; "no tests collected" (pytest's 5) counts as failure.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+if [[ $# -ge 1 ]]; then
+    bin="$1"
+    shift
+    # A relative path is taken from the caller's working directory.
+    [[ "$bin" == /* ]] || bin="$PWD/$bin"
+else
+    bin="$repo/target/release/mturk-local"
+fi
+if [[ ! -x "$bin" ]]; then
+    echo "run.sh: server binary not found or not executable: $bin" >&2
+    echo "run.sh: build it first with: cargo build --release" >&2
+    exit 2
+fi
+
+cd "$repo"
+python="${PYTHON:-python3}"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/mturk-local-clients.XXXXXX")"
+server_log="$work/server.log"
+server_pid=""
+
+# shellcheck disable=SC2317  # (called from the EXIT trap)
+stop_server() {
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$server_pid" 2>/dev/null; then
+            echo "run.sh: server did not stop on SIGTERM, sending SIGKILL" >&2
+            kill -9 "$server_pid" 2>/dev/null || true
+        fi
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    server_pid=""
+}
+
+# shellcheck disable=SC2317  # (the EXIT trap)
+cleanup() {
+    stop_server
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+show_server_log() {
+    echo "----- server log ($server_log) -----" >&2
+    if [[ -s "$server_log" ]]; then
+        tail -n "${1:-200}" "$server_log" >&2
+    else
+        echo "(empty)" >&2
+    fi
+    echo "----- end of server log -----" >&2
+}
+
+# A free TCP port on the loopback interface.
+port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+endpoint="http://127.0.0.1:$port"
+
+# Two requesters: the built-in development one and a second for isolation tests.
+other_key="AKIAMTURKLOCALOTHER1"
+other_secret="other-secret"
+cat >"$work/config.toml" <<EOF
+[[requesters]]
+access_key_id = "AKIAMTURKLOCALDEV000"
+secret_access_key = "mturk-local-dev-secret-do-not-use-in-production"
+
+[[requesters]]
+access_key_id = "$other_key"
+secret_access_key = "$other_secret"
+EOF
+
+echo "run.sh: starting $bin on $endpoint"
+"$bin" --in-memory --listen "127.0.0.1:$port" --config "$work/config.toml" >"$server_log" 2>&1 &
+server_pid=$!
+
+# Ready once the server answers HTTP at all (any status); give up after 30 s.
+probe='import sys, urllib.error, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    opener.open(sys.argv[1] + "/", timeout=1).close()
+except urllib.error.HTTPError:
+    pass
+except Exception:
+    sys.exit(1)'
+deadline=$((SECONDS + 30))
+until "$python" -c "$probe" "$endpoint" 2>/dev/null; do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        status=0
+        wait "$server_pid" || status=$?
+        server_pid=""
+        echo "run.sh: FAILED: the server exited (status $status) before it answered on $endpoint" >&2
+        show_server_log
+        exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+        echo "run.sh: FAILED: the server did not answer on $endpoint within 30 s" >&2
+        show_server_log
+        exit 1
+    fi
+    sleep 0.2
+done
+echo "run.sh: server is up (pid $server_pid)"
+
+venv="${MTURK_LOCAL_CLIENTS_VENV:-$work/venv}"
+if [[ ! -x "$venv/bin/python" ]]; then
+    echo "run.sh: creating a virtualenv in $venv"
+    if ! "$python" -m venv "$venv"; then
+        echo "run.sh: FAILED: '$python -m venv' does not work (on Debian: apt-get install python3-venv)" >&2
+        exit 1
+    fi
+fi
+echo "run.sh: installing tests/clients/requirements.txt"
+"$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q \
+    -r tests/clients/requirements.txt
+
+echo "run.sh: running the client tests"
+status=0
+env \
+    MTURK_LOCAL_ENDPOINT="$endpoint" \
+    MTURK_LOCAL_OTHER_KEY="$other_key" \
+    MTURK_LOCAL_OTHER_SECRET="$other_secret" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    BOTO_CONFIG=/dev/null \
+    no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" \
+    NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" \
+    "$venv/bin/python" -m pytest -q tests/clients/legacy "$@" || status=$?
+
+if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "run.sh: the server died during the tests" >&2
+    show_server_log
+    [[ $status -ne 0 ]] || status=1
+elif [[ $status -ne 0 ]]; then
+    show_server_log 100
+fi
+
+if [[ $status -eq 5 ]]; then
+    echo "run.sh: FAILED: pytest collected no tests" >&2
+    exit 1
+fi
+if [[ $status -eq 0 ]]; then
+    echo "run.sh: client tests passed"
+else
+    echo "run.sh: client tests FAILED (pytest exit status $status)" >&2
+fi
+exit "$status"
