@@ -158,13 +158,18 @@ pub async fn request(
             "QualificationType {type_id} is a system Qualification and cannot be requested."
         ));
     };
-    check_may_request(w, &t, worker).await?;
-    if answer.is_some() && t.test.is_none() {
-        return Err(mturk_error!(
-            InvalidParameterValue,
-            "QualificationType {type_id} has no test, so a request for it takes no Answer."
-        ));
+    // Input format before state (spec §9 item 5): a bad Answer is an error whatever the retry policy says.
+    if let Some(a) = &answer {
+        if t.test.is_none() {
+            return Err(mturk_error!(
+                InvalidParameterValue,
+                "QualificationType {type_id} has no test, so a request for it takes no Answer."
+            ));
+        }
+        check_len("Answer", a, super::qualifications::MAX_XML_BYTES)?;
+        documents::parse_answers(a)?;
     }
+    check_may_request(w, &t, worker).await?;
     let id = w.ids.qualification_request_id();
     let mut req = QualificationRequest {
         id: id.clone(),

@@ -1,0 +1,354 @@
+//! `TestApp`: a server on port 0 with a fresh store, manual clocks, seeded
+//! ids and two known requesters, plus signed and raw request builders.
+
+#![allow(dead_code, reason = "each test module uses a different part of the helpers")]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use mturk_local::auth::legacy::{default_string_to_sign, sign, v1_string_to_sign};
+use mturk_local::config::{CliOverrides, RequesterSettings, Settings};
+use mturk_local::domain::clock::ManualClock;
+use mturk_local::domain::ids::SeededIds;
+use mturk_local::domain::time::Timestamp;
+use mturk_local::startup::{Application, Hooks};
+
+/// The development requester of `config/default.toml`.
+pub const DEV_KEY: &str = "AKIAMTURKLOCALDEV000";
+/// Its secret.
+pub const DEV_SECRET: &str = "mturk-local-dev-secret-do-not-use-in-production";
+/// A second requester, to prove isolation.
+pub const OTHER_KEY: &str = "AKIAMTURKLOCALOTHER1";
+/// Its secret.
+pub const OTHER_SECRET: &str = "other-secret";
+/// Where both test clocks start: 2026-01-01T00:00:00Z.
+pub const START: Timestamp = Timestamp::from_millis(1_767_225_600_000);
+
+/// Which store a test runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the server of `MTURK_LOCAL_TEST_POSTGRES_URL`.
+    Postgres(String),
+}
+
+static SEED: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh Postgres database for one test, or `None` when Postgres tests are
+/// not configured (which fails the test if `MTURK_LOCAL_REQUIRE_POSTGRES` is set).
+pub async fn postgres_database() -> Option<String> {
+    let Ok(url) = std::env::var("MTURK_LOCAL_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("MTURK_LOCAL_REQUIRE_POSTGRES").is_none(),
+            "MTURK_LOCAL_REQUIRE_POSTGRES is set but MTURK_LOCAL_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("skipping: MTURK_LOCAL_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to MTURK_LOCAL_TEST_POSTGRES_URL: {e}"));
+    // Databases are named with their creation second so that leftovers of
+    // earlier runs (a test that panicked, an interrupted run) can be dropped.
+    #[allow(clippy::disallowed_methods, reason = "test database housekeeping uses real time")]
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let stale: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'mturk_local_test_%'")
+        .fetch_all(&mut admin)
+        .await
+        .unwrap_or_default();
+    for old in stale {
+        let born = old.split('_').nth(3).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+        if born + 3600 < now {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {old}")).execute(&mut admin).await;
+        }
+    }
+    #[allow(clippy::disallowed_methods, reason = "a unique name for a test database")]
+    let name = format!("mturk_local_test_{now}_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
+    let base = url.split('?').next().unwrap_or(&url);
+    let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
+    Some(format!("{root}/{name}"))
+}
+
+/// A running server.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The virtual clock's base.
+    pub clock: Arc<ManualClock>,
+    /// The wall clock used for signature windows.
+    pub wall: Arc<ManualClock>,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    /// The database URL, for restarts.
+    pub database: String,
+    _dir: Option<tempfile::TempDir>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A decoded HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Content-Type header.
+    pub content_type: String,
+    /// Body text.
+    pub body: String,
+}
+
+impl Answer {
+    /// The text of the first `<tag>…</tag>`, unescaped for the basic entities.
+    pub fn text(&self, tag: &str) -> Option<String> {
+        xml_text(&self.body, tag)
+    }
+
+    /// The first error code in the body.
+    pub fn code(&self) -> Option<String> {
+        self.text("Code")
+    }
+
+    /// Whether the result's Request says IsValid True.
+    pub fn is_valid(&self) -> bool {
+        self.body.contains("<IsValid>True</IsValid>") && !self.body.contains("<Errors>")
+    }
+
+    /// Asserts success and returns self.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert!(self.is_valid(), "expected success, got: {}", self.body);
+        self
+    }
+
+    /// Asserts an error with `code` and returns self.
+    #[track_caller]
+    pub fn err(self, code: &str) -> Self {
+        assert_eq!(self.code().as_deref(), Some(code), "unexpected answer: {}", self.body);
+        self
+    }
+
+    /// The body as JSON (control plane).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// The text of the first `<tag>…</tag>` in `xml`.
+pub fn xml_text(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&close)?;
+    Some(
+        xml[start..end]
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Settings for a test server on port 0.
+pub fn test_settings(database: &str) -> Settings {
+    let env = [
+        ("MTURK_LOCAL_SERVER__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ("MTURK_LOCAL_DATABASE__URL".to_owned(), database.to_owned()),
+    ];
+    let mut s = Settings::load(None, env, &CliOverrides::default()).expect("test settings");
+    s.requesters.push(RequesterSettings {
+        access_key_id: OTHER_KEY.into(),
+        secret_access_key: OTHER_SECRET.into(),
+        starting_balance: Some("25.00".into()),
+    });
+    s
+}
+
+impl TestApp {
+    /// A server on a fresh store of `backend`.
+    pub async fn spawn(backend: &Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = format!("sqlite:{}", dir.path().join("test.db").display());
+                Self::spawn_on(&url, Some(dir), |_| {}).await
+            }
+            Backend::Postgres(url) => Self::spawn_on(url, None, |_| {}).await,
+        }
+    }
+
+    /// A server on `database`, with settings adjusted by `tweak`.
+    pub async fn spawn_on(database: &str, dir: Option<tempfile::TempDir>, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = test_settings(database);
+        tweak(&mut settings);
+        let clock = Arc::new(ManualClock::new(START));
+        let wall = Arc::new(ManualClock::new(START));
+        let hooks = Hooks {
+            base_clock: clock.clone(),
+            wall: wall.clone(),
+            ids: Arc::new(SeededIds::new(SEED.fetch_add(1, Ordering::SeqCst))),
+        };
+        let app = Application::build_with(settings, hooks).await.expect("application builds");
+        let base = format!("http://{}", app.local_addr());
+        let server = tokio::spawn(async move {
+            app.run_until_stopped().await.expect("server runs");
+        });
+        Self { base, clock, wall, http: reqwest::Client::new(), database: database.to_owned(), _dir: dir, server }
+    }
+
+    /// Stops this server and starts another on the same database.
+    pub async fn restart(mut self) -> Self {
+        self.server.abort();
+        let dir = self._dir.take();
+        let database = self.database.clone();
+        let _ = (&mut self.server).await;
+        drop(self);
+        Self::spawn_on(&database, dir, |_| {}).await
+    }
+
+    /// Signed parameters for `operation` with the default scheme, as `key`.
+    pub fn signed(&self, key: &str, secret: &str, operation: &str, params: &[(&str, &str)]) -> Vec<(String, String)> {
+        let timestamp = self.wall.now_text();
+        let signature = sign(secret.as_bytes(), &default_string_to_sign(operation, &timestamp));
+        let mut all: Vec<(String, String)> = vec![
+            ("Service".into(), "AWSMechanicalTurkRequester".into()),
+            ("AWSAccessKeyId".into(), key.into()),
+            ("Operation".into(), operation.into()),
+            ("Timestamp".into(), timestamp),
+            ("Signature".into(), signature),
+        ];
+        all.extend(params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        all
+    }
+
+    /// Signed parameters with boto 2's `SignatureVersion=1` (no Service).
+    pub fn signed_v1(&self, operation: &str, params: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = vec![
+            ("AWSAccessKeyId".into(), DEV_KEY.into()),
+            ("Operation".into(), operation.into()),
+            ("SignatureVersion".into(), "1".into()),
+            ("Timestamp".into(), self.wall.now_text()),
+            ("Version".into(), "2014-08-15".into()),
+        ];
+        all.extend(params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let sts = v1_string_to_sign(all.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        all.push(("Signature".into(), sign(DEV_SECRET.as_bytes(), &sts)));
+        all
+    }
+
+    /// A signed POST to `/` as the development requester.
+    pub async fn call(&self, operation: &str, params: &[(&str, &str)]) -> Answer {
+        self.call_as(DEV_KEY, DEV_SECRET, operation, params).await
+    }
+
+    /// A signed POST to `/` as `key`.
+    pub async fn call_as(&self, key: &str, secret: &str, operation: &str, params: &[(&str, &str)]) -> Answer {
+        let form = self.signed(key, secret, operation, params);
+        self.post_form("/", &form).await
+    }
+
+    /// POSTs a form body.
+    pub async fn post_form(&self, path: &str, form: &[(String, String)]) -> Answer {
+        let body = serde_urlencoded(form);
+        self.raw("POST", path, Some("application/x-www-form-urlencoded"), body.into_bytes()).await
+    }
+
+    /// GETs with a query string.
+    pub async fn get_query(&self, path: &str, query: &[(String, String)]) -> Answer {
+        let q = serde_urlencoded(query);
+        self.raw("GET", &format!("{path}?{q}"), None, Vec::new()).await
+    }
+
+    /// Any request.
+    pub async fn raw(&self, method: &str, path_and_query: &str, content_type: Option<&str>, body: Vec<u8>) -> Answer {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, format!("{}{path_and_query}", self.base)).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        let res = req.send().await.expect("request reaches the server");
+        let status = res.status().as_u16();
+        let content_type =
+            res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        Answer { status, content_type, body: res.text().await.expect("body") }
+    }
+
+    /// A JSON request to the control plane.
+    pub async fn control(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Answer {
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.raw(method, &format!("/_local{path}"), Some("application/json"), body).await
+    }
+
+    /// Creates a qualification type named `name` and returns its id.
+    pub async fn create_type(&self, name: &str, extra: &[(&str, &str)]) -> String {
+        let mut params = vec![("Name", name), ("Description", "a test type")];
+        if !extra.iter().any(|(k, _)| *k == "QualificationTypeStatus") {
+            params.push(("QualificationTypeStatus", "Active"));
+        }
+        params.extend_from_slice(extra);
+        let answer = self.call("CreateQualificationType", &params).await.ok();
+        answer.text("QualificationTypeId").expect("type id")
+    }
+
+    /// Moves both test clocks forward.
+    pub fn advance(&self, seconds: i64) {
+        self.clock.set(mturk_local::domain::clock::Clock::now(&*self.clock).plus_seconds(seconds));
+    }
+}
+
+/// Form-encodes pairs (RFC 3986 unreserved characters kept).
+pub fn serde_urlencoded(pairs: &[(String, String)]) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    let set = SET;
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, set), utf8_percent_encode(v, set)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Reading a manual clock as request text.
+pub trait ClockText {
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    fn now_text(&self) -> String;
+}
+
+impl ClockText for ManualClock {
+    fn now_text(&self) -> String {
+        mturk_local::domain::clock::Clock::now(self).to_xml_datetime()
+    }
+}
+
+/// Runs a test body on SQLite and, when configured, on PostgreSQL:
+/// `both_backends!(name, |app| async move { ... });`
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports, reason = "not every test uses every helper")]
+            use super::*;
+
+            #[tokio::test]
+            async fn on_sqlite() {
+                let app = $crate::helpers::TestApp::spawn(&$crate::helpers::Backend::Sqlite).await;
+                ($body)(app).await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                let Some(url) = $crate::helpers::postgres_database().await else { return };
+                let app = $crate::helpers::TestApp::spawn(&$crate::helpers::Backend::Postgres(url)).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,10 @@
+//! API tests: every module runs against a real server on 127.0.0.1:0.
+//! All API tests compile into this one binary.
+
+mod helpers;
+
+mod control_plane;
+mod legacy_protocol;
+mod lifecycle;
+mod persistence;
+mod revoke;
