@@ -182,8 +182,8 @@ impl Settings {
     ) -> anyhow::Result<Self> {
         let mut value: toml::Value = toml::from_str(DEFAULT_TOML).context("the built-in defaults are invalid")?;
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read config file {}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
             let overlay: toml::Value =
                 toml::from_str(&text).with_context(|| format!("config file {} is not valid TOML", path.display()))?;
             merge(&mut value, overlay);
@@ -211,7 +211,10 @@ impl Settings {
         }
         for r in &self.requesters {
             if crate::domain::ids::RequesterId::parse(&r.access_key_id).is_none() {
-                bail!("invalid configuration: access_key_id {:?} must be 1-128 letters, digits, '-' or '_'", r.access_key_id);
+                bail!(
+                    "invalid configuration: access_key_id {:?} must be 1-128 letters, digits, '-' or '_'",
+                    r.access_key_id
+                );
             }
             if r.secret_access_key.is_empty() {
                 bail!("invalid configuration: requester {} has an empty secret_access_key", r.access_key_id);
@@ -228,7 +231,10 @@ impl Settings {
             bail!("invalid configuration: an access_key_id appears twice in [[requesters]]");
         }
         if crate::ops::account::parse_cents(&self.service.starting_balance).is_none() {
-            bail!("invalid configuration: service.starting_balance {:?} is not an amount", self.service.starting_balance);
+            bail!(
+                "invalid configuration: service.starting_balance {:?} is not an amount",
+                self.service.starting_balance
+            );
         }
         if self.server.max_body_bytes < 1024 {
             bail!("invalid configuration: server.max_body_bytes must be at least 1024");

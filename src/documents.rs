@@ -233,7 +233,7 @@ pub fn parse_answer_key(xml: &str) -> Result<AnswerKey> {
             }
             ["AnswerKey", "Question", "QuestionIdentifier"] => {
                 if let Some(q) = questions.last_mut() {
-                    q.id = e.text.trim().to_owned();
+                    e.text.trim().clone_into(&mut q.id);
                 }
             }
             ["AnswerKey", "Question", "AnswerOption"] => {
@@ -323,7 +323,7 @@ pub fn parse_answers(xml: &str) -> Result<Answers> {
             ["QuestionFormAnswers", "Answer"] => out.answers.push((String::new(), Vec::new())),
             ["QuestionFormAnswers", "Answer", "QuestionIdentifier"] => {
                 if let Some(a) = out.answers.last_mut() {
-                    a.0 = e.text.trim().to_owned();
+                    e.text.trim().clone_into(&mut a.0);
                 }
             }
             ["QuestionFormAnswers", "Answer", "SelectionIdentifier" | "FreeText" | "OtherSelectionText"] => {
@@ -347,9 +347,7 @@ pub fn score(key: &AnswerKey, answers: &Answers) -> i64 {
         .iter()
         .map(|q| {
             let chosen = answers.answers.iter().find(|(id, _)| id == &q.id).map(|(_, sel)| sel);
-            chosen
-                .and_then(|sel| q.options.iter().find(|o| &o.selections == sel))
-                .map_or(q.default_score, |o| o.score)
+            chosen.and_then(|sel| q.options.iter().find(|o| &o.selections == sel)).map_or(q.default_score, |o| o.score)
         })
         .fold(0i64, i64::saturating_add);
     match &key.mapping {
@@ -380,7 +378,9 @@ mod tests {
     }
 
     fn answers(q1: &[&str], q2: &[&str]) -> Answers {
-        let sel = |s: &[&str]| s.iter().map(|x| format!("<SelectionIdentifier>{x}</SelectionIdentifier>")).collect::<String>();
+        let sel = |s: &[&str]| {
+            s.iter().fold(String::new(), |acc, x| acc + "<SelectionIdentifier>" + x + "</SelectionIdentifier>")
+        };
         parse_answers(&format!(
             r#"<QuestionFormAnswers xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"><Answer><QuestionIdentifier>q1</QuestionIdentifier>{}</Answer><Answer><QuestionIdentifier>q2</QuestionIdentifier>{}</Answer></QuestionFormAnswers>"#,
             sel(q1),

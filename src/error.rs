@@ -74,27 +74,17 @@ impl ErrorCode {
             Self::InvalidParameterValue => "AWS.MechanicalTurk.InvalidParameterValue",
             Self::NotImplemented => "AWS.MechanicalTurk.NotImplemented",
             Self::XmlParseError => "AWS.MechanicalTurk.XMLParseError",
-            Self::QualificationTypeAlreadyExists => {
-                "AWS.MechanicalTurk.QualificationTypeAlreadyExists"
-            }
+            Self::QualificationTypeAlreadyExists => "AWS.MechanicalTurk.QualificationTypeAlreadyExists",
             Self::QualificationTypeDoesNotExist => "AWS.MechanicalTurk.QualificationTypeDoesNotExist",
             Self::QualificationDoesNotExist => "AWS.MechanicalTurk.QualificationDoesNotExist",
-            Self::QualificationRequestDoesNotExist => {
-                "AWS.MechanicalTurk.QualificationRequestDoesNotExist"
-            }
+            Self::QualificationRequestDoesNotExist => "AWS.MechanicalTurk.QualificationRequestDoesNotExist",
             Self::QualificationAlreadyExists => "AWS.MechanicalTurk.QualificationAlreadyExists",
             Self::InvalidQualificationTypeState => "AWS.MechanicalTurk.InvalidQualificationTypeState",
             Self::InvalidQualificationState => "AWS.MechanicalTurk.InvalidQualificationState",
-            Self::InvalidQualificationRequestState => {
-                "AWS.MechanicalTurk.InvalidQualificationRequestState"
-            }
+            Self::InvalidQualificationRequestState => "AWS.MechanicalTurk.InvalidQualificationRequestState",
             Self::PermissionDenied => "AWS.MechanicalTurk.PermissionDenied",
-            Self::QualificationTypeRetryDelayNotElapsed => {
-                "AWS.MechanicalTurk.QualificationTypeRetryDelayNotElapsed"
-            }
-            Self::QualificationTypeDoesNotAllowRetake => {
-                "AWS.MechanicalTurk.QualificationTypeDoesNotAllowRetake"
-            }
+            Self::QualificationTypeRetryDelayNotElapsed => "AWS.MechanicalTurk.QualificationTypeRetryDelayNotElapsed",
+            Self::QualificationTypeDoesNotAllowRetake => "AWS.MechanicalTurk.QualificationTypeDoesNotAllowRetake",
             Self::DoesNotMeetRequirements => "AWS.MechanicalTurk.DoesNotMeetRequirements",
             Self::InsufficientFunds => "AWS.MechanicalTurk.InsufficientFunds",
             Self::Unauthorized => "MturkLocal.Unauthorized",
@@ -145,10 +135,8 @@ impl MturkError {
     /// An internal fault caused by `source`; the client sees a generic message.
     #[must_use]
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
-        let mut err = Self::new(
-            ErrorCode::ServiceFault,
-            "The service encountered an internal error. Please retry the request.",
-        );
+        let mut err =
+            Self::new(ErrorCode::ServiceFault, "The service encountered an internal error. Please retry the request.");
         err.0.source = Some(source.into());
         err
     }
@@ -221,10 +209,7 @@ macro_rules! mturk_error {
 /// The standard "missing parameter" error (message format captured, spec §3.7).
 #[must_use]
 pub fn missing_parameter(name: &str) -> MturkError {
-    mturk_error!(
-        MissingParameters,
-        "Your request is missing required parameters. Required parameters include {name}."
-    )
+    mturk_error!(MissingParameters, "Your request is missing required parameters. Required parameters include {name}.")
 }
 
 /// The standard "invalid value" error (message format captured, spec §3.7).
@@ -246,10 +231,7 @@ pub fn invalid_value_because(name: &str, value: &str, why: &str) -> MturkError {
 /// A string parameter that is longer than its limit.
 #[must_use]
 pub fn too_long(name: &str, max_chars: usize) -> MturkError {
-    mturk_error!(
-        InvalidParameterValue,
-        "Your request parameter {name} has a maximum length of {max_chars}."
-    )
+    mturk_error!(InvalidParameterValue, "Your request parameter {name} has a maximum length of {max_chars}.")
 }
 
 /// A numeric parameter outside `[min, max]`.

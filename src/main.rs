@@ -72,14 +72,22 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let overrides = CliOverrides { listen: cli.listen.clone(), database: cli.database.clone(), in_memory: cli.in_memory };
+    let overrides =
+        CliOverrides { listen: cli.listen.clone(), database: cli.database.clone(), in_memory: cli.in_memory };
     let settings = match Settings::load(cli.config.as_deref(), std::env::vars(), &overrides) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
     match cli.command {
         Some(Command::Sign { operation, params, endpoint, access_key_id, secret_access_key }) => {
-            match mturk_local::sign::signed_url(&settings, &operation, &params, endpoint, access_key_id, secret_access_key) {
+            match mturk_local::sign::signed_url(
+                &settings,
+                &operation,
+                &params,
+                endpoint,
+                access_key_id,
+                secret_access_key,
+            ) {
                 Ok(url) => {
                     println!("{url}");
                     ExitCode::SUCCESS

@@ -89,7 +89,9 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         next.run(request).await
     } else {
         let message = match state.control {
-            ControlAccess::Off => "The control plane is off: the server listens beyond loopback and no control.token is configured.",
+            ControlAccess::Off => {
+                "The control plane is off: the server listens beyond loopback and no control.token is configured."
+            }
             _ => "The control plane needs the configured bearer token (Authorization: Bearer <control.token>).",
         };
         ControlError(MturkError::new(ErrorCode::Unauthorized, message)).into_response()
@@ -132,7 +134,11 @@ fn outcome_json(outcome: RequestOutcome) -> Value {
 }
 
 /// `POST /_local/workers/{WorkerId}/qualification-requests`.
-async fn request_qualification(State(state): State<AppState>, Path(worker_id): Path<String>, body: Bytes) -> ControlResult {
+async fn request_qualification(
+    State(state): State<AppState>,
+    Path(worker_id): Path<String>,
+    body: Bytes,
+) -> ControlResult {
     let worker = worker(&worker_id)?;
     let input: RequestBody = parse_body(&body)?;
     let type_id = QualificationTypeId::parse(&input.qualification_type_id)

@@ -136,13 +136,11 @@ impl SeededIds {
 
 impl IdSource for SeededIds {
     fn alphanumeric(&self, len: usize) -> String {
-        self.with_rng(|rng| {
-            (0..len).map(|_| char::from(ALPHANUMERIC[rng.gen_range(0..ALPHANUMERIC.len())])).collect()
-        })
+        self.with_rng(|rng| (0..len).map(|_| char::from(ALPHANUMERIC[rng.gen_range(0..ALPHANUMERIC.len())])).collect())
     }
 
     fn request_id(&self) -> String {
-        let bytes: [u8; 16] = self.with_rng(|rng| rng.gen());
+        let bytes: [u8; 16] = self.with_rng(rand::Rng::gen);
         uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
     }
 }

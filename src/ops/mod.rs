@@ -5,8 +5,8 @@
 //! domain inputs, and return domain outputs or an [`MturkError`].
 
 pub mod account;
-pub mod requests;
 pub mod qualifications;
+pub mod requests;
 pub mod workers;
 
 use std::sync::Arc;
@@ -17,17 +17,11 @@ use crate::error::MturkError;
 use crate::store::{Store, StoreError};
 
 /// Service rules that come from configuration rather than the protocol.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Policy {
     /// Seconds between DisposeQualificationType and the disposal completing
     /// (the real service took up to 48 hours). Default: 0, immediate.
     pub dispose_delay_secs: i64,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self { dispose_delay_secs: 0 }
-    }
 }
 
 /// Everything an operation needs besides its input.

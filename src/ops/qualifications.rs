@@ -468,12 +468,11 @@ pub async fn revoke(ctx: &Ctx, type_id: &QualificationTypeId, worker: &WorkerId,
     match ctx.store.revoke(type_id, worker, reason, ctx.now, notification.as_ref()).await.map_err(internal)? {
         RevokeOutcome::Revoked => Ok(()),
         RevokeOutcome::NotHeld => Err(qualification_does_not_exist()),
-        RevokeOutcome::AlreadyRevoked => Err(mturk_error!(
-            InvalidQualificationState,
-            "This operation can be called with a status of: Granted"
-        )
-        .with_data("CurrentState", "Revoked")
-        .with_data("ExpectedStates", "Granted")),
+        RevokeOutcome::AlreadyRevoked => {
+            Err(mturk_error!(InvalidQualificationState, "This operation can be called with a status of: Granted")
+                .with_data("CurrentState", "Revoked")
+                .with_data("ExpectedStates", "Granted"))
+        }
     }
 }
 

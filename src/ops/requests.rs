@@ -73,10 +73,13 @@ async fn check_may_request(w: &WorkerCtx, t: &QualificationType, worker: &Worker
     }
     let status = t.status_at(w.now);
     if status != TypeStatus::Active {
-        return Err(mturk_error!(InvalidQualificationTypeState, "This operation can be called with a status of: Active")
-            .with_data("QualificationTypeId", t.id.as_str())
-            .with_data("CurrentState", status.as_str())
-            .with_data("ExpectedStates", "Active"));
+        return Err(mturk_error!(
+            InvalidQualificationTypeState,
+            "This operation can be called with a status of: Active"
+        )
+        .with_data("QualificationTypeId", t.id.as_str())
+        .with_data("CurrentState", status.as_str())
+        .with_data("ExpectedStates", "Active"));
     }
     let Some(previous) = w.store.latest_request(&t.id, worker).await.map_err(internal)? else {
         return Ok(());
@@ -281,13 +284,10 @@ fn request_does_not_exist(id: &QualificationRequestId) -> MturkError {
 }
 
 fn request_state_error(req: &QualificationRequest) -> MturkError {
-    mturk_error!(
-        InvalidQualificationRequestState,
-        "This operation can be called with a status of: Submitted"
-    )
-    .with_data("QualificationRequestId", req.id.as_str())
-    .with_data("CurrentState", req.status.as_str())
-    .with_data("ExpectedStates", "Submitted")
+    mturk_error!(InvalidQualificationRequestState, "This operation can be called with a status of: Submitted")
+        .with_data("QualificationRequestId", req.id.as_str())
+        .with_data("CurrentState", req.status.as_str())
+        .with_data("ExpectedStates", "Submitted")
 }
 
 /// Loads a request of one of the caller's types.
@@ -397,8 +397,5 @@ pub async fn list(
     if let Some(id) = type_id {
         owned_type(ctx, id).await?;
     }
-    ctx.store
-        .submitted_requests(&ctx.caller, type_id, sort.by_type, sort.descending, page)
-        .await
-        .map_err(internal)
+    ctx.store.submitted_requests(&ctx.caller, type_id, sort.by_type, sort.descending, page).await.map_err(internal)
 }

@@ -206,8 +206,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Paged<QualificationType>>;
 
     /// A worker's qualification of a type, granted or revoked.
-    async fn qualification(&self, type_id: &QualificationTypeId, worker: &WorkerId)
-        -> StoreResult<Option<Qualification>>;
+    async fn qualification(
+        &self,
+        type_id: &QualificationTypeId,
+        worker: &WorkerId,
+    ) -> StoreResult<Option<Qualification>>;
 
     /// Grants a qualification (see [`GrantMode`]).
     async fn grant(&self, grant: &Grant) -> StoreResult<GrantOutcome>;
@@ -244,8 +247,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn request(&self, id: &QualificationRequestId) -> StoreResult<Option<QualificationRequest>>;
 
     /// The worker's most recent request for the type.
-    async fn latest_request(&self, type_id: &QualificationTypeId, worker: &WorkerId)
-        -> StoreResult<Option<QualificationRequest>>;
+    async fn latest_request(
+        &self,
+        type_id: &QualificationTypeId,
+        worker: &WorkerId,
+    ) -> StoreResult<Option<QualificationRequest>>;
 
     /// Applies a decision if the request is still in `decision.from`.
     /// Returns false if it moved on meanwhile.

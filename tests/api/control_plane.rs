@@ -25,9 +25,12 @@ both_backends!(a_revoked_worker_requests_again_after_the_retry_delay, |app: Test
     let req_id = first["QualificationRequestId"].as_str().unwrap().to_owned();
     app.call("GrantQualification", &[("QualificationRequestId", &req_id), ("IntegerValue", "80")]).await.ok();
     // The owner revokes with a reason; the worker sees it.
-    app.call("RevokeQualification", &[("SubjectId", WORKER), ("QualificationTypeId", &qt), ("Reason", "Quality dropped.")])
-        .await
-        .ok();
+    app.call(
+        "RevokeQualification",
+        &[("SubjectId", WORKER), ("QualificationTypeId", &qt), ("Reason", "Quality dropped.")],
+    )
+    .await
+    .ok();
     let notes = app.control("GET", &format!("/workers/{WORKER}/notifications"), None).await.json();
     assert_eq!(notes["Notifications"][0]["Text"], "Quality dropped.");
     let held = app.control("GET", &format!("/workers/{WORKER}/qualifications"), None).await.json();
@@ -37,7 +40,10 @@ both_backends!(a_revoked_worker_requests_again_after_the_retry_delay, |app: Test
     assert_eq!(early.status, 400);
     assert_eq!(early.json()["Code"], "AWS.MechanicalTurk.QualificationTypeRetryDelayNotElapsed");
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 86_399 }))).await;
-    assert_eq!(request(&app, &qt, None).await.json()["Code"], "AWS.MechanicalTurk.QualificationTypeRetryDelayNotElapsed");
+    assert_eq!(
+        request(&app, &qt, None).await.json()["Code"],
+        "AWS.MechanicalTurk.QualificationTypeRetryDelayNotElapsed"
+    );
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 1 }))).await;
     // Re-request, owner grants again, the score is back with a new grant time.
     let second = request(&app, &qt, None).await.json();
@@ -65,7 +71,9 @@ both_backends!(without_a_retry_delay_a_worker_may_request_only_once, |app: TestA
 });
 
 both_backends!(auto_granted_types_grant_at_once_and_inactive_ones_refuse, |app: TestApp| async move {
-    let qt = app.create_type("auto", &[("AutoGranted", "true"), ("AutoGrantedValue", "7"), ("RetryDelayInSeconds", "0")]).await;
+    let qt = app
+        .create_type("auto", &[("AutoGranted", "true"), ("AutoGrantedValue", "7"), ("RetryDelayInSeconds", "0")])
+        .await;
     let r = request(&app, &qt, None).await.json();
     assert_eq!(r["Status"], "Granted");
     assert_eq!(r["IntegerValue"], 7);
@@ -73,7 +81,9 @@ both_backends!(auto_granted_types_grant_at_once_and_inactive_ones_refuse, |app: 
     assert_eq!(s.text("IntegerValue").as_deref(), Some("7"));
     let pending = app.call("GetQualificationRequests", &[]).await.ok();
     assert_eq!(pending.text("TotalNumResults").as_deref(), Some("0"), "auto-granted requests are never pending");
-    app.call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("QualificationTypeStatus", "Inactive")]).await.ok();
+    app.call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("QualificationTypeStatus", "Inactive")])
+        .await
+        .ok();
     let refused = request(&app, &qt, None).await;
     assert_eq!(refused.json()["Code"], "AWS.MechanicalTurk.InvalidQualificationTypeState");
     let unknown = request(&app, "3NOSUCHTYPE0000000000000000000", None).await;
@@ -83,7 +93,15 @@ both_backends!(auto_granted_types_grant_at_once_and_inactive_ones_refuse, |app: 
 
 both_backends!(tests_with_an_answer_key_are_scored_and_tests_without_wait_for_the_owner, |app: TestApp| async move {
     let keyed = app
-        .create_type("keyed", &[("Test", QUESTION_FORM), ("TestDurationInSeconds", "300"), ("AnswerKey", ANSWER_KEY), ("RetryDelayInSeconds", "60")])
+        .create_type(
+            "keyed",
+            &[
+                ("Test", QUESTION_FORM),
+                ("TestDurationInSeconds", "300"),
+                ("AnswerKey", ANSWER_KEY),
+                ("RetryDelayInSeconds", "60"),
+            ],
+        )
         .await;
     let wrong = request(&app, &keyed, Some(answer("red"))).await.json();
     assert_eq!(wrong["Status"], "Granted");
@@ -95,7 +113,11 @@ both_backends!(tests_with_an_answer_key_are_scored_and_tests_without_wait_for_th
     assert_eq!(started["Test"], QUESTION_FORM);
     let id = started["QualificationRequestId"].as_str().unwrap().to_owned();
     let answered = app
-        .control("POST", &format!("/workers/{WORKER}/qualification-requests/{id}/answer"), Some(json!({ "Answer": answer("blue") })))
+        .control(
+            "POST",
+            &format!("/workers/{WORKER}/qualification-requests/{id}/answer"),
+            Some(json!({ "Answer": answer("blue") })),
+        )
         .await
         .json();
     assert_eq!(answered["Status"], "Granted");
@@ -110,7 +132,11 @@ both_backends!(tests_with_an_answer_key_are_scored_and_tests_without_wait_for_th
     let late_id = late["QualificationRequestId"].as_str().unwrap().to_owned();
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 301 }))).await;
     let too_late = app
-        .control("POST", &format!("/workers/{WORKER}/qualification-requests/{late_id}/answer"), Some(json!({ "Answer": answer("blue") })))
+        .control(
+            "POST",
+            &format!("/workers/{WORKER}/qualification-requests/{late_id}/answer"),
+            Some(json!({ "Answer": answer("blue") })),
+        )
         .await;
     assert_eq!(too_late.json()["Code"], "AWS.MechanicalTurk.InvalidQualificationRequestState");
 
@@ -123,7 +149,10 @@ both_backends!(tests_with_an_answer_key_are_scored_and_tests_without_wait_for_th
     assert_eq!(listed.text("Test").as_deref(), Some(QUESTION_FORM));
     // A type without a test takes no answer.
     let plain = app.create_type("plain", &[]).await;
-    assert_eq!(request(&app, &plain, Some(answer("blue"))).await.json()["Code"], "AWS.MechanicalTurk.InvalidParameterValue");
+    assert_eq!(
+        request(&app, &plain, Some(answer("blue"))).await.json()["Code"],
+        "AWS.MechanicalTurk.InvalidParameterValue"
+    );
 });
 
 both_backends!(the_clock_reads_advances_and_sets, |app: TestApp| async move {
@@ -135,8 +164,18 @@ both_backends!(the_clock_reads_advances_and_sets, |app: TestApp| async move {
     assert_eq!(set["Now"], "2030-06-01T12:00:00.000Z");
     let qt = app.create_type("timed", &[]).await;
     let t = app.call("GetQualificationType", &[("QualificationTypeId", &qt)]).await.ok();
-    assert_eq!(t.text("CreationTime").as_deref(), Some("2030-06-01T12:00:00Z"), "API timestamps follow the virtual clock");
-    for bad in [json!({ "AdvanceSeconds": -5 }), json!({ "Set": "tomorrow" }), json!({}), json!({ "AdvanceSeconds": 1, "Set": "2030-01-01T00:00:00Z" }), json!({ "Bogus": 1 })] {
+    assert_eq!(
+        t.text("CreationTime").as_deref(),
+        Some("2030-06-01T12:00:00Z"),
+        "API timestamps follow the virtual clock"
+    );
+    for bad in [
+        json!({ "AdvanceSeconds": -5 }),
+        json!({ "Set": "tomorrow" }),
+        json!({}),
+        json!({ "AdvanceSeconds": 1, "Set": "2030-01-01T00:00:00Z" }),
+        json!({ "Bogus": 1 }),
+    ] {
         let answer = app.control("POST", "/clock", Some(bad.clone())).await;
         assert_eq!(answer.status, 400, "{bad}: {}", answer.body);
         assert!(answer.json()["Code"].as_str().unwrap().starts_with("AWS."), "{bad}");

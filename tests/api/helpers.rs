@@ -6,6 +6,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use sqlx::Connection as _;
+
 use mturk_local::auth::legacy::{default_string_to_sign, sign, v1_string_to_sign};
 use mturk_local::config::{CliOverrides, RequesterSettings, Settings};
 use mturk_local::domain::clock::ManualClock;
@@ -23,6 +25,9 @@ pub const OTHER_KEY: &str = "AKIAMTURKLOCALOTHER1";
 pub const OTHER_SECRET: &str = "other-secret";
 /// Where both test clocks start: 2026-01-01T00:00:00Z.
 pub const START: Timestamp = Timestamp::from_millis(1_767_225_600_000);
+
+/// One row of a table-driven error test: what is wrong, the parameters, the expected code.
+pub type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
 
 /// Which store a test runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +51,6 @@ pub async fn postgres_database() -> Option<String> {
         eprintln!("skipping: MTURK_LOCAL_TEST_POSTGRES_URL is not set");
         return None;
     };
-    use sqlx::Connection as _;
     let mut admin = sqlx::PgConnection::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to MTURK_LOCAL_TEST_POSTGRES_URL: {e}"));
@@ -54,10 +58,11 @@ pub async fn postgres_database() -> Option<String> {
     // earlier runs (a test that panicked, an interrupted run) can be dropped.
     #[allow(clippy::disallowed_methods, reason = "test database housekeeping uses real time")]
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let stale: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'mturk_local_test_%'")
-        .fetch_all(&mut admin)
-        .await
-        .unwrap_or_default();
+    let stale: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'mturk_local_test_%'")
+            .fetch_all(&mut admin)
+            .await
+            .unwrap_or_default();
     for old in stale {
         let born = old.split('_').nth(3).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
         if born + 3600 < now {
@@ -84,7 +89,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The database URL, for restarts.
     pub database: String,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -201,13 +206,13 @@ impl TestApp {
         let server = tokio::spawn(async move {
             app.run_until_stopped().await.expect("server runs");
         });
-        Self { base, clock, wall, http: reqwest::Client::new(), database: database.to_owned(), _dir: dir, server }
+        Self { base, clock, wall, http: reqwest::Client::new(), database: database.to_owned(), dir, server }
     }
 
     /// Stops this server and starts another on the same database.
     pub async fn restart(mut self) -> Self {
         self.server.abort();
-        let dir = self._dir.take();
+        let dir = self.dir.take();
         let database = self.database.clone();
         let _ = (&mut self.server).await;
         drop(self);

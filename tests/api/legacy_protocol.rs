@@ -9,7 +9,7 @@ async fn app() -> TestApp {
     TestApp::spawn(&Backend::Sqlite).await
 }
 
-fn uuid_at<'a>(body: &'a str) -> &'a str {
+fn uuid_at(body: &str) -> &str {
     let start = body.find("<RequestId>").expect("RequestId") + "<RequestId>".len();
     &body[start..start + 36]
 }
@@ -61,7 +61,10 @@ async fn a_success_envelope_matches_the_captured_shape_byte_for_byte() {
 async fn a_request_level_error_goes_inside_the_result_with_the_millisecond_suffix() {
     let app = app().await;
     let answer = app
-        .call("RevokeQualification", &[("SubjectId", "AHM21AWBZPEJNM"), ("QualificationTypeId", "3NOSUCHTYPE0000000000000000000")])
+        .call(
+            "RevokeQualification",
+            &[("SubjectId", "AHM21AWBZPEJNM"), ("QualificationTypeId", "3NOSUCHTYPE0000000000000000000")],
+        )
         .await;
     assert_eq!(
         normalise(&answer.body),
@@ -85,7 +88,8 @@ async fn auth_errors_go_inside_operation_request_with_the_captured_texts() {
          this AWSAccessKeyId (1767225600000)</Message></Error></Errors></OperationRequest></GetAccountBalanceResponse>"
     );
     let bad = app.call_as(DEV_KEY, "wrong secret", "GetAccountBalance", &[]).await;
-    let customer_signature = sign(b"wrong secret", &default_string_to_sign("GetAccountBalance", "2026-01-01T00:00:00Z"));
+    let customer_signature =
+        sign(b"wrong secret", &default_string_to_sign("GetAccountBalance", "2026-01-01T00:00:00Z"));
     assert_eq!(
         normalise(&bad.body),
         format!(
@@ -176,6 +180,7 @@ async fn get_and_post_on_both_paths_and_the_action_alias_are_accepted() {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines, reason = "one table of malformed requests")]
 async fn malformed_requests_get_mturk_errors_never_a_404_500_or_panic() {
     let app = app().await;
     let unsigned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
@@ -185,22 +190,46 @@ async fn malformed_requests_get_mturk_errors_never_a_404_500_or_panic() {
         ("no Operation", app.post_form("/", &unsigned(&[("AWSAccessKeyId", DEV_KEY)])).await, "AWS.MissingParameters"),
         (
             "no Signature",
-            app.post_form("/", &unsigned(&[("Operation", "GetAccountBalance"), ("AWSAccessKeyId", DEV_KEY), ("Timestamp", "2026-01-01T00:00:00Z")])).await,
+            app.post_form(
+                "/",
+                &unsigned(&[
+                    ("Operation", "GetAccountBalance"),
+                    ("AWSAccessKeyId", DEV_KEY),
+                    ("Timestamp", "2026-01-01T00:00:00Z"),
+                ]),
+            )
+            .await,
             "AWS.MissingParameters",
         ),
         (
             "no AWSAccessKeyId",
-            app.post_form("/", &unsigned(&[("Operation", "GetAccountBalance"), ("Signature", "x"), ("Timestamp", "2026-01-01T00:00:00Z")])).await,
+            app.post_form(
+                "/",
+                &unsigned(&[
+                    ("Operation", "GetAccountBalance"),
+                    ("Signature", "x"),
+                    ("Timestamp", "2026-01-01T00:00:00Z"),
+                ]),
+            )
+            .await,
             "AWS.MissingParameters",
         ),
         (
             "no Timestamp",
-            app.post_form("/", &unsigned(&[("Operation", "GetAccountBalance"), ("AWSAccessKeyId", DEV_KEY), ("Signature", "x")])).await,
+            app.post_form(
+                "/",
+                &unsigned(&[("Operation", "GetAccountBalance"), ("AWSAccessKeyId", DEV_KEY), ("Signature", "x")]),
+            )
+            .await,
             "AWS.MissingParameters",
         ),
         ("an unknown operation", app.call("RevokeEverything", &[]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
         ("a known operation not built yet", app.call("CreateHIT", &[]).await, "AWS.MechanicalTurk.NotImplemented"),
-        ("an operation name that is not a name", app.call("Get<Balance>", &[]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
+        (
+            "an operation name that is not a name",
+            app.call("Get<Balance>", &[]).await,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
         (
             "a wrong Service",
             app.post_form("/", &{
@@ -211,19 +240,74 @@ async fn malformed_requests_get_mturk_errors_never_a_404_500_or_panic() {
             .await,
             "AWS.MechanicalTurk.InvalidParameterValue",
         ),
-        ("invalid UTF-8", app.raw("GET", "/?Operation=GetAccountBalance&Reason=%FF%FE", None, vec![]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a duplicated parameter", app.raw("GET", "/?Operation=GetAccountBalance&Operation=GetAccountBalance", None, vec![]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a JSON body", app.raw("POST", "/", Some("application/json"), b"{\"Operation\":1}".to_vec()).await, "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("an oversized body", app.raw("POST", "/?Operation=GetAccountBalance", Some("application/x-www-form-urlencoded"), vec![b'a'; 2 * 1024 * 1024]).await, "AWS.ParameterOutOfRange"),
-        ("a DELETE", app.raw("DELETE", "/onca/xml?Operation=GetAccountBalance", None, vec![]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a control character", app.call("RevokeQualification", &[("SubjectId", "AHM21AWBZPEJNM"), ("QualificationTypeId", "3ABC"), ("Reason", "bell\u{7}")]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a non-numeric integer", app.call("AssignQualification", &[("QualificationTypeId", "3ABC"), ("WorkerId", "AHM21AWBZPEJNM"), ("IntegerValue", "ten")]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a bad boolean", app.call("AssignQualification", &[("QualificationTypeId", "3ABC"), ("WorkerId", "AHM21AWBZPEJNM"), ("SendNotification", "maybe")]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("an unsupported signature version", app.post_form("/", &{
-            let mut s = app.signed(DEV_KEY, DEV_SECRET, "GetAccountBalance", &[]);
-            s.push(("SignatureVersion".into(), "2".into()));
-            s
-        }).await, "AWS.BadClaimsSupplied"),
+        (
+            "invalid UTF-8",
+            app.raw("GET", "/?Operation=GetAccountBalance&Reason=%FF%FE", None, vec![]).await,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a duplicated parameter",
+            app.raw("GET", "/?Operation=GetAccountBalance&Operation=GetAccountBalance", None, vec![]).await,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a JSON body",
+            app.raw("POST", "/", Some("application/json"), b"{\"Operation\":1}".to_vec()).await,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "an oversized body",
+            app.raw(
+                "POST",
+                "/?Operation=GetAccountBalance",
+                Some("application/x-www-form-urlencoded"),
+                vec![b'a'; 2 * 1024 * 1024],
+            )
+            .await,
+            "AWS.ParameterOutOfRange",
+        ),
+        (
+            "a DELETE",
+            app.raw("DELETE", "/onca/xml?Operation=GetAccountBalance", None, vec![]).await,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a control character",
+            app.call(
+                "RevokeQualification",
+                &[("SubjectId", "AHM21AWBZPEJNM"), ("QualificationTypeId", "3ABC"), ("Reason", "bell\u{7}")],
+            )
+            .await,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a non-numeric integer",
+            app.call(
+                "AssignQualification",
+                &[("QualificationTypeId", "3ABC"), ("WorkerId", "AHM21AWBZPEJNM"), ("IntegerValue", "ten")],
+            )
+            .await,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a bad boolean",
+            app.call(
+                "AssignQualification",
+                &[("QualificationTypeId", "3ABC"), ("WorkerId", "AHM21AWBZPEJNM"), ("SendNotification", "maybe")],
+            )
+            .await,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "an unsupported signature version",
+            app.post_form("/", &{
+                let mut s = app.signed(DEV_KEY, DEV_SECRET, "GetAccountBalance", &[]);
+                s.push(("SignatureVersion".into(), "2".into()));
+                s
+            })
+            .await,
+            "AWS.BadClaimsSupplied",
+        ),
     ];
     for (what, answer, code) in cases {
         assert_eq!(answer.status, 200, "{what}: HTTP {}", answer.status);
@@ -262,7 +346,10 @@ async fn text_with_markup_quotes_and_non_ascii_round_trips_intact() {
     let app = app().await;
     let name = "<script>alert('x') & \"y\"</script> — 日本語 😀";
     let answer = app
-        .call("CreateQualificationType", &[("Name", name), ("Description", "d&d"), ("QualificationTypeStatus", "Active")])
+        .call(
+            "CreateQualificationType",
+            &[("Name", name), ("Description", "d&d"), ("QualificationTypeStatus", "Active")],
+        )
         .await
         .ok();
     assert!(tags_balance(&answer.body));
@@ -278,7 +365,13 @@ async fn response_group_request_echoes_the_parsed_request_in_xsd_order() {
     let answer = app
         .call(
             "RevokeQualification",
-            &[("Reason", "r<1>"), ("QualificationTypeId", &qt), ("SubjectId", "AHM21AWBZPEJNM"), ("ResponseGroup.0", "Minimal"), ("ResponseGroup.1", "Request")],
+            &[
+                ("Reason", "r<1>"),
+                ("QualificationTypeId", &qt),
+                ("SubjectId", "AHM21AWBZPEJNM"),
+                ("ResponseGroup.0", "Minimal"),
+                ("ResponseGroup.1", "Request"),
+            ],
         )
         .await
         .ok();
@@ -290,13 +383,19 @@ async fn response_group_request_echoes_the_parsed_request_in_xsd_order() {
     )));
     // The echo also accompanies errors, before them.
     let failed = app
-        .call("RevokeQualification", &[("QualificationTypeId", &qt), ("SubjectId", "AHM21AWBZPEJNM"), ("ResponseGroup", "Request")])
+        .call(
+            "RevokeQualification",
+            &[("QualificationTypeId", &qt), ("SubjectId", "AHM21AWBZPEJNM"), ("ResponseGroup", "Request")],
+        )
         .await;
     assert!(failed.body.contains("<Request><IsValid>False</IsValid><RevokeQualificationRequest>"));
     assert!(failed.body.contains("</RevokeQualificationRequest><Errors>"));
     // GetQualificationScore has no echo element in the XSD.
     let score = app
-        .call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "AHM21AWBZPEJNM"), ("ResponseGroup", "Request")])
+        .call(
+            "GetQualificationScore",
+            &[("QualificationTypeId", &qt), ("SubjectId", "AHM21AWBZPEJNM"), ("ResponseGroup", "Request")],
+        )
         .await;
     assert!(!score.body.contains("GetQualificationScoreRequest"));
 }
@@ -305,10 +404,14 @@ async fn response_group_request_echoes_the_parsed_request_in_xsd_order() {
 async fn score_responses_use_shape_b_and_list_responses_shape_c() {
     let app = app().await;
     let qt = app.create_type("shapes", &[]).await;
-    app.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", "AHM21AWBZPEJNM"), ("IntegerValue", "95")])
-        .await
-        .ok();
-    let score = app.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "AHM21AWBZPEJNM")]).await;
+    app.call(
+        "AssignQualification",
+        &[("QualificationTypeId", &qt), ("WorkerId", "AHM21AWBZPEJNM"), ("IntegerValue", "95")],
+    )
+    .await
+    .ok();
+    let score =
+        app.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "AHM21AWBZPEJNM")]).await;
     assert!(score.body.contains(&format!(
         "</OperationRequest><Qualification><Request><IsValid>True</IsValid></Request><QualificationTypeId>{qt}\
          </QualificationTypeId><SubjectId>AHM21AWBZPEJNM</SubjectId><GrantTime>2026-01-01T00:00:00Z</GrantTime>\

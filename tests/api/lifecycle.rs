@@ -2,7 +2,7 @@
 //! operation's rules and error codes, on both backends.
 
 use crate::both_backends;
-use crate::helpers::{TestApp, OTHER_KEY, OTHER_SECRET};
+use crate::helpers::{Case, TestApp, OTHER_KEY, OTHER_SECRET};
 
 pub const QUESTION_FORM: &str = r#"<QuestionForm xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionForm.xsd"><Question><QuestionIdentifier>color</QuestionIdentifier><QuestionContent><Text>Sky colour?</Text></QuestionContent><AnswerSpecification><SelectionAnswer><Selections><Selection><SelectionIdentifier>blue</SelectionIdentifier><Text>Blue</Text></Selection><Selection><SelectionIdentifier>red</SelectionIdentifier><Text>Red</Text></Selection></Selections></SelectionAnswer></AnswerSpecification></Question></QuestionForm>"#;
 pub const ANSWER_KEY: &str = r#"<AnswerKey xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/AnswerKey.xsd"><Question><QuestionIdentifier>color</QuestionIdentifier><AnswerOption><SelectionIdentifier>blue</SelectionIdentifier><AnswerScore>1</AnswerScore></AnswerOption></Question><QualificationValueMapping><PercentageMapping><MaximumSummedScore>1</MaximumSummedScore></PercentageMapping></QualificationValueMapping></AnswerKey>"#;
@@ -17,23 +17,122 @@ both_backends!(create_validates_every_parameter, |app: TestApp| async move {
     let long_name = "n".repeat(1001);
     let long_description = "d".repeat(2001);
     let long_keywords = "k".repeat(1001);
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("no Name", vec![("Description", "d"), ("QualificationTypeStatus", "Active")], "AWS.MissingParameters"),
         ("no Description", vec![("Name", "a"), ("QualificationTypeStatus", "Active")], "AWS.MissingParameters"),
         ("no status", vec![("Name", "a"), ("Description", "d")], "AWS.MissingParameters"),
-        ("a bad status", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Disposing")], "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a long name", vec![("Name", &long_name), ("Description", "d"), ("QualificationTypeStatus", "Active")], "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a long description", vec![("Name", "a"), ("Description", &long_description), ("QualificationTypeStatus", "Active")], "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("long keywords", vec![("Name", "a"), ("Description", "d"), ("Keywords", &long_keywords), ("QualificationTypeStatus", "Active")], "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a negative retry delay", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("RetryDelayInSeconds", "-1")], "AWS.ParameterOutOfRange"),
-        ("a test without duration", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("Test", QUESTION_FORM)], "AWS.MissingParameters"),
-        ("a zero test duration", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("Test", QUESTION_FORM), ("TestDurationInSeconds", "0")], "AWS.ParameterOutOfRange"),
-        ("a test that is auto-granted", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("Test", QUESTION_FORM), ("TestDurationInSeconds", "60"), ("AutoGranted", "true")], "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("an answer key without a test", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("AnswerKey", ANSWER_KEY)], "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a test that is not XML", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("Test", "<QuestionForm>"), ("TestDurationInSeconds", "60")], "AWS.MechanicalTurk.XMLParseError"),
-        ("a test in no namespace", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("Test", "<QuestionForm><Question/></QuestionForm>"), ("TestDurationInSeconds", "60")], "AWS.MechanicalTurk.XMLParseError"),
-        ("a broken answer key", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("Test", QUESTION_FORM), ("TestDurationInSeconds", "60"), ("AnswerKey", "<AnswerKey")], "AWS.MechanicalTurk.XMLParseError"),
-        ("a non-numeric retry delay", vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("RetryDelayInSeconds", "soon")], "AWS.MechanicalTurk.InvalidParameterValue"),
+        (
+            "a bad status",
+            vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Disposing")],
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a long name",
+            vec![("Name", &long_name), ("Description", "d"), ("QualificationTypeStatus", "Active")],
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a long description",
+            vec![("Name", "a"), ("Description", &long_description), ("QualificationTypeStatus", "Active")],
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "long keywords",
+            vec![
+                ("Name", "a"),
+                ("Description", "d"),
+                ("Keywords", &long_keywords),
+                ("QualificationTypeStatus", "Active"),
+            ],
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a negative retry delay",
+            vec![
+                ("Name", "a"),
+                ("Description", "d"),
+                ("QualificationTypeStatus", "Active"),
+                ("RetryDelayInSeconds", "-1"),
+            ],
+            "AWS.ParameterOutOfRange",
+        ),
+        (
+            "a test without duration",
+            vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("Test", QUESTION_FORM)],
+            "AWS.MissingParameters",
+        ),
+        (
+            "a zero test duration",
+            vec![
+                ("Name", "a"),
+                ("Description", "d"),
+                ("QualificationTypeStatus", "Active"),
+                ("Test", QUESTION_FORM),
+                ("TestDurationInSeconds", "0"),
+            ],
+            "AWS.ParameterOutOfRange",
+        ),
+        (
+            "a test that is auto-granted",
+            vec![
+                ("Name", "a"),
+                ("Description", "d"),
+                ("QualificationTypeStatus", "Active"),
+                ("Test", QUESTION_FORM),
+                ("TestDurationInSeconds", "60"),
+                ("AutoGranted", "true"),
+            ],
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "an answer key without a test",
+            vec![("Name", "a"), ("Description", "d"), ("QualificationTypeStatus", "Active"), ("AnswerKey", ANSWER_KEY)],
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a test that is not XML",
+            vec![
+                ("Name", "a"),
+                ("Description", "d"),
+                ("QualificationTypeStatus", "Active"),
+                ("Test", "<QuestionForm>"),
+                ("TestDurationInSeconds", "60"),
+            ],
+            "AWS.MechanicalTurk.XMLParseError",
+        ),
+        (
+            "a test in no namespace",
+            vec![
+                ("Name", "a"),
+                ("Description", "d"),
+                ("QualificationTypeStatus", "Active"),
+                ("Test", "<QuestionForm><Question/></QuestionForm>"),
+                ("TestDurationInSeconds", "60"),
+            ],
+            "AWS.MechanicalTurk.XMLParseError",
+        ),
+        (
+            "a broken answer key",
+            vec![
+                ("Name", "a"),
+                ("Description", "d"),
+                ("QualificationTypeStatus", "Active"),
+                ("Test", QUESTION_FORM),
+                ("TestDurationInSeconds", "60"),
+                ("AnswerKey", "<AnswerKey"),
+            ],
+            "AWS.MechanicalTurk.XMLParseError",
+        ),
+        (
+            "a non-numeric retry delay",
+            vec![
+                ("Name", "a"),
+                ("Description", "d"),
+                ("QualificationTypeStatus", "Active"),
+                ("RetryDelayInSeconds", "soon"),
+            ],
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
     ];
     for (what, params, code) in cases {
         let answer = app.call("CreateQualificationType", &params).await;
@@ -52,7 +151,8 @@ both_backends!(create_validates_every_parameter, |app: TestApp| async move {
     assert_eq!(got.text("AnswerKey").as_deref(), Some(ANSWER_KEY));
     assert_eq!(got.text("IsRequestable").as_deref(), Some("true"));
     // Only the owner sees the answer key.
-    let theirs = app.call_as(OTHER_KEY, OTHER_SECRET, "GetQualificationType", &[("QualificationTypeId", &tested)]).await.ok();
+    let theirs =
+        app.call_as(OTHER_KEY, OTHER_SECRET, "GetQualificationType", &[("QualificationTypeId", &tested)]).await.ok();
     assert!(theirs.text("Test").is_some());
     assert!(theirs.text("AnswerKey").is_none());
 });
@@ -74,9 +174,15 @@ both_backends!(system_types_are_readable_but_not_assignable_or_requestable, |app
         app.call("UpdateQualificationType", &[("QualificationTypeId", id), ("Description", "mine now")])
             .await
             .err("AWS.MechanicalTurk.PermissionDenied");
-        app.call("DisposeQualificationType", &[("QualificationTypeId", id)]).await.err("AWS.MechanicalTurk.PermissionDenied");
+        app.call("DisposeQualificationType", &[("QualificationTypeId", id)])
+            .await
+            .err("AWS.MechanicalTurk.PermissionDenied");
         let refused = app
-            .control("POST", "/workers/AHM21AWBZPEJNM/qualification-requests", Some(serde_json::json!({"QualificationTypeId": id})))
+            .control(
+                "POST",
+                "/workers/AHM21AWBZPEJNM/qualification-requests",
+                Some(serde_json::json!({"QualificationTypeId": id})),
+            )
             .await;
         assert_eq!(refused.status, 400, "{}", refused.body);
     }
@@ -91,12 +197,22 @@ both_backends!(search_filters_sorts_and_pages_with_the_real_limits, |app: TestAp
         app.create_type(name, &[("Keywords", "greek,letters")]).await;
     }
     app.create_type("inactive one", &[("QualificationTypeStatus", "Inactive")]).await;
-    app.call_as(OTHER_KEY, OTHER_SECRET, "CreateQualificationType", &[("Name", "their alpha"), ("Description", "d"), ("QualificationTypeStatus", "Inactive")])
-        .await
-        .ok();
-    app.call_as(OTHER_KEY, OTHER_SECRET, "CreateQualificationType", &[("Name", "their active alpha"), ("Description", "d"), ("QualificationTypeStatus", "Active")])
-        .await
-        .ok();
+    app.call_as(
+        OTHER_KEY,
+        OTHER_SECRET,
+        "CreateQualificationType",
+        &[("Name", "their alpha"), ("Description", "d"), ("QualificationTypeStatus", "Inactive")],
+    )
+    .await
+    .ok();
+    app.call_as(
+        OTHER_KEY,
+        OTHER_SECRET,
+        "CreateQualificationType",
+        &[("Name", "their active alpha"), ("Description", "d"), ("QualificationTypeStatus", "Active")],
+    )
+    .await
+    .ok();
     let page = |extra: Vec<(&'static str, &'static str)>| {
         let mut p = vec![("MustBeRequestable", "true")];
         p.extend(extra);
@@ -107,7 +223,15 @@ both_backends!(search_filters_sorts_and_pages_with_the_real_limits, |app: TestAp
     assert_eq!(desc.text("TotalNumResults").as_deref(), Some("5"));
     assert_eq!(desc.text("Name").as_deref(), Some("inactive one"));
     let asc = app
-        .call("SearchQualificationTypes", &page(vec![("MustBeOwnedByCaller", "true"), ("SortDirection", "Ascending"), ("PageSize", "2"), ("PageNumber", "2")]))
+        .call(
+            "SearchQualificationTypes",
+            &page(vec![
+                ("MustBeOwnedByCaller", "true"),
+                ("SortDirection", "Ascending"),
+                ("PageSize", "2"),
+                ("PageNumber", "2"),
+            ]),
+        )
         .await
         .ok();
     assert_eq!(asc.text("NumResults").as_deref(), Some("2"));
@@ -137,7 +261,15 @@ both_backends!(search_filters_sorts_and_pages_with_the_real_limits, |app: TestAp
 both_backends!(update_follows_the_documented_rules, |app: TestApp| async move {
     let qt = app.create_type("updatable", &[("RetryDelayInSeconds", "60")]).await;
     let updated = app
-        .call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("Description", "new words"), ("QualificationTypeStatus", "Inactive"), ("RetryDelayInSeconds", "120")])
+        .call(
+            "UpdateQualificationType",
+            &[
+                ("QualificationTypeId", &qt),
+                ("Description", "new words"),
+                ("QualificationTypeStatus", "Inactive"),
+                ("RetryDelayInSeconds", "120"),
+            ],
+        )
         .await
         .ok();
     assert_eq!(updated.text("Description").as_deref(), Some("new words"));
@@ -148,9 +280,14 @@ both_backends!(update_follows_the_documented_rules, |app: TestApp| async move {
     app.call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("TestDurationInSeconds", "30")])
         .await
         .err("AWS.MechanicalTurk.InvalidParameterValue");
-    app.call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("Test", QUESTION_FORM)]).await.err("AWS.MissingParameters");
+    app.call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("Test", QUESTION_FORM)])
+        .await
+        .err("AWS.MissingParameters");
     let tested = app
-        .call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("Test", QUESTION_FORM), ("TestDurationInSeconds", "30")])
+        .call(
+            "UpdateQualificationType",
+            &[("QualificationTypeId", &qt), ("Test", QUESTION_FORM), ("TestDurationInSeconds", "30")],
+        )
         .await
         .ok();
     assert_eq!(tested.text("TestDurationInSeconds").as_deref(), Some("30"));
@@ -163,14 +300,20 @@ both_backends!(update_follows_the_documented_rules, |app: TestApp| async move {
         .err("AWS.MechanicalTurk.InvalidParameterValue");
     let auto = app.create_type("auto later", &[]).await;
     let became = app
-        .call("UpdateQualificationType", &[("QualificationTypeId", &auto), ("AutoGranted", "1"), ("AutoGrantedValue", "5")])
+        .call(
+            "UpdateQualificationType",
+            &[("QualificationTypeId", &auto), ("AutoGranted", "1"), ("AutoGrantedValue", "5")],
+        )
         .await
         .ok();
     assert_eq!(became.text("AutoGranted").as_deref(), Some("1"));
     assert_eq!(became.text("AutoGrantedValue").as_deref(), Some("5"));
-    app.call("UpdateQualificationType", &[("QualificationTypeId", "3NOSUCHTYPE0000000000000000000"), ("Description", "x")])
-        .await
-        .err("AWS.MechanicalTurk.QualificationTypeDoesNotExist");
+    app.call(
+        "UpdateQualificationType",
+        &[("QualificationTypeId", "3NOSUCHTYPE0000000000000000000"), ("Description", "x")],
+    )
+    .await
+    .err("AWS.MechanicalTurk.QualificationTypeDoesNotExist");
 });
 
 both_backends!(scores_update_only_while_granted, |app: TestApp| async move {
@@ -179,9 +322,15 @@ both_backends!(scores_update_only_while_granted, |app: TestApp| async move {
     app.call("UpdateQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", w), ("IntegerValue", "5")])
         .await
         .err("AWS.MechanicalTurk.QualificationDoesNotExist");
-    app.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", w), ("SendNotification", "false")]).await.ok();
-    app.call("UpdateQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", w)]).await.err("AWS.MissingParameters");
-    app.call("UpdateQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", w), ("IntegerValue", "88")]).await.ok();
+    app.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", w), ("SendNotification", "false")])
+        .await
+        .ok();
+    app.call("UpdateQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", w)])
+        .await
+        .err("AWS.MissingParameters");
+    app.call("UpdateQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", w), ("IntegerValue", "88")])
+        .await
+        .ok();
     let s = app.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", w)]).await.ok();
     assert_eq!(s.text("IntegerValue").as_deref(), Some("88"));
     app.call("RevokeQualification", &[("QualificationTypeId", &qt), ("SubjectId", w)]).await.ok();
@@ -191,7 +340,8 @@ both_backends!(scores_update_only_while_granted, |app: TestApp| async move {
     // SendNotification=false left the worker's inbox empty; no reason means no revocation notice either.
     let notes = app.control("GET", &format!("/workers/{w}/notifications"), None).await.json();
     assert_eq!(notes["Notifications"].as_array().map(Vec::len), Some(0));
-    let paged = app.call("GetQualificationsForQualificationType", &[("QualificationTypeId", &qt), ("Status", "Lost")]).await;
+    let paged =
+        app.call("GetQualificationsForQualificationType", &[("QualificationTypeId", &qt), ("Status", "Lost")]).await;
     paged.err("AWS.MechanicalTurk.InvalidParameterValue");
 });
 
@@ -201,7 +351,11 @@ both_backends!(requests_are_granted_or_rejected_by_the_owner_only_once, |app: Te
     for w in ["A1AAAAAAAAAAAA", "A2BBBBBBBBBBBB", "A3CCCCCCCCCCCC"] {
         app.advance(1);
         let r = app
-            .control("POST", &format!("/workers/{w}/qualification-requests"), Some(serde_json::json!({"QualificationTypeId": qt})))
+            .control(
+                "POST",
+                &format!("/workers/{w}/qualification-requests"),
+                Some(serde_json::json!({"QualificationTypeId": qt})),
+            )
             .await
             .json();
         assert_eq!(r["Status"], "Pending");
@@ -226,7 +380,9 @@ both_backends!(requests_are_granted_or_rejected_by_the_owner_only_once, |app: Te
     app.call("GrantQualification", &[("QualificationRequestId", &ids[0])])
         .await
         .err("AWS.MechanicalTurk.InvalidQualificationRequestState");
-    app.call("RejectQualificationRequest", &[("QualificationRequestId", &ids[1]), ("Reason", "too few HITs")]).await.ok();
+    app.call("RejectQualificationRequest", &[("QualificationRequestId", &ids[1]), ("Reason", "too few HITs")])
+        .await
+        .ok();
     app.call("RejectQualificationRequest", &[("QualificationRequestId", &ids[1])])
         .await
         .err("AWS.MechanicalTurk.InvalidQualificationRequestState");
@@ -234,7 +390,8 @@ both_backends!(requests_are_granted_or_rejected_by_the_owner_only_once, |app: Te
         .await
         .err("AWS.MechanicalTurk.QualificationRequestDoesNotExist");
     app.call("GrantQualification", &[]).await.err("AWS.MissingParameters");
-    let score = app.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "A1AAAAAAAAAAAA")]).await.ok();
+    let score =
+        app.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "A1AAAAAAAAAAAA")]).await.ok();
     assert_eq!(score.text("IntegerValue").as_deref(), Some("70"));
     let rejected = app.control("GET", "/workers/A2BBBBBBBBBBBB/notifications", None).await.json();
     assert_eq!(rejected["Notifications"][0]["Kind"], "QualificationRequestRejected");
@@ -271,13 +428,19 @@ async fn a_slow_disposal_shows_the_captured_disposing_error_until_it_completes()
          QualificationTypeId</Key><Value>{qt}</Value></Data><Data><Key>CurrentState</Key><Value>Disposing</Value></Data>\
          <Data><Key>ExpectedStates</Key><Value>Active,Inactive</Value></Data>"
     )));
-    app.call("CreateQualificationType", &[("Name", "slow"), ("Description", "d"), ("QualificationTypeStatus", "Active")])
-        .await
-        .err("AWS.MechanicalTurk.QualificationTypeAlreadyExists");
+    app.call(
+        "CreateQualificationType",
+        &[("Name", "slow"), ("Description", "d"), ("QualificationTypeStatus", "Active")],
+    )
+    .await
+    .err("AWS.MechanicalTurk.QualificationTypeAlreadyExists");
     app.call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("Description", "x")])
         .await
         .err("AWS.MechanicalTurk.InvalidQualificationTypeState");
-    let search = app.call("SearchQualificationTypes", &[("MustBeRequestable", "false"), ("MustBeOwnedByCaller", "true")]).await.ok();
+    let search = app
+        .call("SearchQualificationTypes", &[("MustBeRequestable", "false"), ("MustBeOwnedByCaller", "true")])
+        .await
+        .ok();
     assert_eq!(search.text("TotalNumResults").as_deref(), Some("0"), "disposing types are not listed");
     app.advance(3600);
     app.call("GetQualificationType", &[("QualificationTypeId", &qt)])
@@ -288,7 +451,9 @@ async fn a_slow_disposal_shows_the_captured_disposing_error_until_it_completes()
 
 both_backends!(blocks_notifications_and_balance, |app: TestApp| async move {
     app.call("BlockWorker", &[("WorkerId", "A1AAAAAAAAAAAA")]).await.err("AWS.MissingParameters");
-    app.call("BlockWorker", &[("WorkerId", "nobody"), ("Reason", "x")]).await.err("AWS.MechanicalTurk.InvalidParameterValue");
+    app.call("BlockWorker", &[("WorkerId", "nobody"), ("Reason", "x")])
+        .await
+        .err("AWS.MechanicalTurk.InvalidParameterValue");
     app.call("BlockWorker", &[("WorkerId", "A1AAAAAAAAAAAA"), ("Reason", "spam")]).await.ok();
     app.call("BlockWorker", &[("WorkerId", "A1AAAAAAAAAAAA"), ("Reason", "still spam")]).await.ok();
     app.call("BlockWorker", &[("WorkerId", "A2BBBBBBBBBBBB"), ("Reason", "slow")]).await.ok();
@@ -304,7 +469,9 @@ both_backends!(blocks_notifications_and_balance, |app: TestApp| async move {
     let theirs = app.call_as(OTHER_KEY, OTHER_SECRET, "GetBlockedWorkers", &[]).await.ok();
     assert_eq!(theirs.text("TotalNumResults").as_deref(), Some("0"));
 
-    app.call("NotifyWorkers", &[("Subject", "hi"), ("MessageText", "new HITs"), ("WorkerId.1", "A2BBBBBBBBBBBB")]).await.ok();
+    app.call("NotifyWorkers", &[("Subject", "hi"), ("MessageText", "new HITs"), ("WorkerId.1", "A2BBBBBBBBBBBB")])
+        .await
+        .ok();
     app.call("NotifyWorkers", &[("Subject", "hi"), ("MessageText", "new HITs")]).await.err("AWS.MissingParameters");
     let long_subject = "s".repeat(201);
     app.call("NotifyWorkers", &[("Subject", &long_subject), ("MessageText", "m"), ("WorkerId.1", "A2BBBBBBBBBBBB")])

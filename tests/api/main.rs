@@ -1,6 +1,8 @@
 //! API tests: every module runs against a real server on 127.0.0.1:0.
 //! All API tests compile into this one binary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly on the first surprise")]
+
 mod helpers;
 
 mod control_plane;

@@ -5,9 +5,12 @@ use crate::helpers::TestApp;
 
 both_backends!(every_step_survives_a_restart, |app: TestApp| async move {
     let qt = app.create_type("durable", &[("RetryDelayInSeconds", "60")]).await;
-    app.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", "A1RO9UJNWXMU65"), ("IntegerValue", "42")])
-        .await
-        .ok();
+    app.call(
+        "AssignQualification",
+        &[("QualificationTypeId", &qt), ("WorkerId", "A1RO9UJNWXMU65"), ("IntegerValue", "42")],
+    )
+    .await
+    .ok();
     app.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", "ADOJP7RNRYAFG")]).await.ok();
     app.call("RevokeQualification", &[("QualificationTypeId", &qt), ("SubjectId", "ADOJP7RNRYAFG"), ("Reason", "bye")])
         .await
@@ -19,7 +22,8 @@ both_backends!(every_step_survives_a_restart, |app: TestApp| async move {
     let t = app.call("GetQualificationType", &[("QualificationTypeId", &qt)]).await.ok();
     assert_eq!(t.text("Name").as_deref(), Some("durable"));
     assert_eq!(t.text("RetryDelayInSeconds").as_deref(), Some("60"));
-    let kept = app.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "A1RO9UJNWXMU65")]).await.ok();
+    let kept =
+        app.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "A1RO9UJNWXMU65")]).await.ok();
     assert_eq!(kept.text("IntegerValue").as_deref(), Some("42"));
     app.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "ADOJP7RNRYAFG")])
         .await
@@ -30,7 +34,10 @@ both_backends!(every_step_survives_a_restart, |app: TestApp| async move {
     let clock = app.control("GET", "/clock", None).await.json();
     assert_eq!(clock["OffsetSeconds"], 7200);
     // The name is still taken after the restart.
-    app.call("CreateQualificationType", &[("Name", "durable"), ("Description", "d"), ("QualificationTypeStatus", "Active")])
-        .await
-        .err("AWS.MechanicalTurk.QualificationTypeAlreadyExists");
+    app.call(
+        "CreateQualificationType",
+        &[("Name", "durable"), ("Description", "d"), ("QualificationTypeStatus", "Active")],
+    )
+    .await
+    .err("AWS.MechanicalTurk.QualificationTypeAlreadyExists");
 });

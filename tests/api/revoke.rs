@@ -1,7 +1,7 @@
 //! RevokeQualification and its neighbours, end to end, on both backends.
 
 use crate::both_backends;
-use crate::helpers::{TestApp, OTHER_KEY, OTHER_SECRET};
+use crate::helpers::{Case, TestApp, OTHER_KEY, OTHER_SECRET};
 
 const WORKER: &str = "AHM21AWBZPEJNM";
 
@@ -60,18 +60,47 @@ both_backends!(revoke_reports_every_documented_error, |app: TestApp| async move 
             .ok();
         a.text("QualificationTypeId").unwrap()
     };
-    app.call_as(OTHER_KEY, OTHER_SECRET, "AssignQualification", &[("QualificationTypeId", &other_qt), ("WorkerId", WORKER)])
-        .await
-        .ok();
-    let cases: &[(&str, Vec<(&str, &str)>, &str)] = &[
-        ("unknown type", vec![("SubjectId", WORKER), ("QualificationTypeId", "3NOSUCHTYPE0000000000000000000")], "AWS.MechanicalTurk.QualificationTypeDoesNotExist"),
-        ("another requester's type", vec![("SubjectId", WORKER), ("QualificationTypeId", &other_qt)], "AWS.MechanicalTurk.PermissionDenied"),
-        ("a system type", vec![("SubjectId", WORKER), ("QualificationTypeId", "000000000000000000L0")], "AWS.MechanicalTurk.PermissionDenied"),
-        ("a worker who never had it", vec![("SubjectId", WORKER), ("QualificationTypeId", &qt)], "AWS.MechanicalTurk.QualificationDoesNotExist"),
+    app.call_as(
+        OTHER_KEY,
+        OTHER_SECRET,
+        "AssignQualification",
+        &[("QualificationTypeId", &other_qt), ("WorkerId", WORKER)],
+    )
+    .await
+    .ok();
+    let cases: &[Case] = &[
+        (
+            "unknown type",
+            vec![("SubjectId", WORKER), ("QualificationTypeId", "3NOSUCHTYPE0000000000000000000")],
+            "AWS.MechanicalTurk.QualificationTypeDoesNotExist",
+        ),
+        (
+            "another requester's type",
+            vec![("SubjectId", WORKER), ("QualificationTypeId", &other_qt)],
+            "AWS.MechanicalTurk.PermissionDenied",
+        ),
+        (
+            "a system type",
+            vec![("SubjectId", WORKER), ("QualificationTypeId", "000000000000000000L0")],
+            "AWS.MechanicalTurk.PermissionDenied",
+        ),
+        (
+            "a worker who never had it",
+            vec![("SubjectId", WORKER), ("QualificationTypeId", &qt)],
+            "AWS.MechanicalTurk.QualificationDoesNotExist",
+        ),
         ("no SubjectId", vec![("QualificationTypeId", &qt)], "AWS.MissingParameters"),
         ("no QualificationTypeId", vec![("SubjectId", WORKER)], "AWS.MissingParameters"),
-        ("a malformed worker id", vec![("SubjectId", "not-a-worker"), ("QualificationTypeId", &qt)], "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a malformed type id", vec![("SubjectId", WORKER), ("QualificationTypeId", "lower-case")], "AWS.MechanicalTurk.InvalidParameterValue"),
+        (
+            "a malformed worker id",
+            vec![("SubjectId", "not-a-worker"), ("QualificationTypeId", &qt)],
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
+        (
+            "a malformed type id",
+            vec![("SubjectId", WORKER), ("QualificationTypeId", "lower-case")],
+            "AWS.MechanicalTurk.InvalidParameterValue",
+        ),
     ];
     for (what, params, code) in cases {
         let answer = app.call("RevokeQualification", params).await;
@@ -80,7 +109,12 @@ both_backends!(revoke_reports_every_documented_error, |app: TestApp| async move 
     }
     // The other requester's worker still holds their qualification: nothing was half-done.
     let theirs = app
-        .call_as(OTHER_KEY, OTHER_SECRET, "GetQualificationScore", &[("QualificationTypeId", &other_qt), ("SubjectId", WORKER)])
+        .call_as(
+            OTHER_KEY,
+            OTHER_SECRET,
+            "GetQualificationScore",
+            &[("QualificationTypeId", &other_qt), ("SubjectId", WORKER)],
+        )
         .await
         .ok();
     assert_eq!(theirs.text("Status").as_deref(), Some("Granted"));
@@ -93,16 +127,22 @@ both_backends!(revoke_reports_every_documented_error, |app: TestApp| async move 
     // A long reason is kept whole.
     app.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", "A2UMLFMF60AX21")]).await.ok();
     let long = "r".repeat(1024);
-    app.call("RevokeQualification", &[("SubjectId", "A2UMLFMF60AX21"), ("QualificationTypeId", &qt), ("Reason", &long)])
-        .await
-        .ok();
+    app.call(
+        "RevokeQualification",
+        &[("SubjectId", "A2UMLFMF60AX21"), ("QualificationTypeId", &qt), ("Reason", &long)],
+    )
+    .await
+    .ok();
     let notes = app.control("GET", "/workers/A2UMLFMF60AX21/notifications", None).await.json();
     assert_eq!(notes["Notifications"][1]["Text"].as_str().map(str::len), Some(1024));
     let too_long = "r".repeat(4097);
     app.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", "A2UMLFMF60AX21")]).await.ok();
-    app.call("RevokeQualification", &[("SubjectId", "A2UMLFMF60AX21"), ("QualificationTypeId", &qt), ("Reason", &too_long)])
-        .await
-        .err("AWS.MechanicalTurk.InvalidParameterValue");
+    app.call(
+        "RevokeQualification",
+        &[("SubjectId", "A2UMLFMF60AX21"), ("QualificationTypeId", &qt), ("Reason", &too_long)],
+    )
+    .await
+    .err("AWS.MechanicalTurk.InvalidParameterValue");
 });
 
 both_backends!(a_revoked_qualification_can_be_assigned_again_with_a_new_grant_time, |app: TestApp| async move {
@@ -132,7 +172,10 @@ both_backends!(types_are_private_to_their_requester, |app: TestApp| async move {
         ("AssignQualification", vec![("QualificationTypeId", qt.as_str()), ("WorkerId", WORKER)]),
         ("GetQualificationScore", vec![("QualificationTypeId", qt.as_str()), ("SubjectId", WORKER)]),
         ("RevokeQualification", vec![("QualificationTypeId", qt.as_str()), ("SubjectId", WORKER)]),
-        ("UpdateQualificationScore", vec![("QualificationTypeId", qt.as_str()), ("SubjectId", WORKER), ("IntegerValue", "1")]),
+        (
+            "UpdateQualificationScore",
+            vec![("QualificationTypeId", qt.as_str()), ("SubjectId", WORKER), ("IntegerValue", "1")],
+        ),
         ("GetQualificationsForQualificationType", vec![("QualificationTypeId", qt.as_str())]),
         ("UpdateQualificationType", vec![("QualificationTypeId", qt.as_str()), ("Description", "x")]),
         ("DisposeQualificationType", vec![("QualificationTypeId", qt.as_str())]),
@@ -150,7 +193,10 @@ both_backends!(types_are_private_to_their_requester, |app: TestApp| async move {
     .await
     .ok();
     let dup = app
-        .call("CreateQualificationType", &[("Name", "mine"), ("Description", "d"), ("QualificationTypeStatus", "Active")])
+        .call(
+            "CreateQualificationType",
+            &[("Name", "mine"), ("Description", "d"), ("QualificationTypeStatus", "Active")],
+        )
         .await
         .err("AWS.MechanicalTurk.QualificationTypeAlreadyExists");
     assert!(dup.body.contains(&format!(
@@ -193,6 +239,7 @@ both_backends!(concurrent_assigns_and_revokes_leave_one_consistent_row, |app: Te
         .call("GetQualificationsForQualificationType", &[("QualificationTypeId", &qt), ("Status", "Revoked")])
         .await
         .ok();
-    let total: u32 = [granted, revoked].iter().map(|a| a.text("TotalNumResults").unwrap().parse::<u32>().unwrap()).sum();
+    let total: u32 =
+        [granted, revoked].iter().map(|a| a.text("TotalNumResults").unwrap().parse::<u32>().unwrap()).sum();
     assert_eq!(total, 1, "exactly one row for the (type, worker) pair");
 });

@@ -9,7 +9,7 @@
 # environment:
 #   MTURK_LOCAL_CLIENTS_VENV  a virtualenv to use (created if missing) instead of
 #                             a new one in a temporary folder
-#   PYTHON                    the Python that creates the venv (default python3)
+#   MTURK_LOCAL_PYTHON        the Python that creates the venv (default python3)
 #
 # Exits with pytest's status; "no tests collected" (pytest's 5) counts as failure.
 set -euo pipefail
@@ -31,7 +31,7 @@ if [[ ! -x "$bin" ]]; then
 fi
 
 cd "$repo"
-python="${PYTHON:-python3}"
+python="${MTURK_LOCAL_PYTHON:-python3}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/mturk-local-clients.XXXXXX")"
 server_log="$work/server.log"

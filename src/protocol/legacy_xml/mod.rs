@@ -73,7 +73,13 @@ fn is_form(headers: &HeaderMap) -> bool {
 }
 
 /// The axum handler for `/` and `/onca/xml` (requests without `X-Amz-Target`).
-pub async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+pub async fn handle(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let request_id = state.ids.request_id();
     let span = tracing::info_span!(
         "request",
@@ -94,7 +100,7 @@ pub async fn handle(State(state): State<AppState>, method: Method, uri: Uri, hea
 }
 
 /// Records the outcome on the request span and logs it once.
-fn record_outcome(outcome: &Result<(), &MturkError>) {
+fn record_outcome(outcome: Result<(), &MturkError>) {
     let span = tracing::Span::current();
     match outcome {
         Ok(()) => {
@@ -124,7 +130,7 @@ async fn answer(
     let epoch_ms = state.clock.now().millis();
     let query = uri.query();
     let refuse = |operation: &str, err: MturkError| {
-        record_outcome(&Err(&err));
+        record_outcome(Err(&err));
         envelope::service_error(Frame { operation, request_id, epoch_ms }, &err)
     };
 
@@ -168,7 +174,10 @@ async fn answer(
     tracing::Span::current().record("operation", operation);
     if let Some(service) = params.get("Service") {
         if service != SERVICE {
-            return refuse(operation, invalid_value_because("Service", service, "Expected AWSMechanicalTurkRequester."));
+            return refuse(
+                operation,
+                invalid_value_because("Service", service, "Expected AWSMechanicalTurkRequester."),
+            );
         }
     }
 
@@ -213,7 +222,7 @@ async fn answer(
         )),
         (Ok(()), Some(handler)) => handler(&ctx, &params).await,
     };
-    record_outcome(&outcome.as_ref().map(|_| ()));
+    record_outcome(outcome.as_ref().map(|_| ()));
     envelope::result(Frame { operation, request_id, epoch_ms }, &op.result_element(), &echo, outcome.as_deref())
 }
 

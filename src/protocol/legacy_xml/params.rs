@@ -209,8 +209,8 @@ mod tests {
 
     #[test]
     fn query_and_body_merge_and_the_body_wins() {
-        let p = Params::decode(Some("Service=AWSMechanicalTurkRequester&A=query"), Some(b"A=body&B=%3C%26%3E+x"))
-            .unwrap();
+        let p =
+            Params::decode(Some("Service=AWSMechanicalTurkRequester&A=query"), Some(b"A=body&B=%3C%26%3E+x")).unwrap();
         assert_eq!(p.get("Service"), Some("AWSMechanicalTurkRequester"));
         assert_eq!(p.get("A"), Some("body"));
         assert_eq!(p.get("B"), Some("<&> x"));
