@@ -43,6 +43,8 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// `pretty` or `json`. Default: `pretty`.
     pub log_format: LogFormat,
+    /// Serve `/_bench/canned` for benchmarks. Default: false.
+    pub canned_route: bool,
 }
 
 /// Log output format.
@@ -71,6 +73,18 @@ pub struct DatabaseSettings {
 pub struct AuthSettings {
     /// Allowed clock difference for signed timestamps. Default: 900.
     pub timestamp_window_secs: i64,
+    /// Whether signatures are verified. Default: `strict`.
+    pub mode: AuthMode,
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Configured requesters only, signatures verified.
+    Strict,
+    /// Any well-formed credential; each access key id is its own requester.
+    Open,
 }
 
 /// `[control]`.

@@ -8,7 +8,8 @@
 
 use std::fmt;
 
-/// The error codes mturk-local can answer with, spelled as on the wire.
+/// The error codes of mturk-local's vocabulary, spelled as on the wire (a few,
+/// such as `DoesNotMeetRequirements`, belong to operations still to come).
 ///
 /// Codes come from captures of the real service and Amazon's SDK error tables
 /// (`../shared/spec/legacy-api.md` §3.7); the few that are our own (marked

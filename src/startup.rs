@@ -120,8 +120,16 @@ impl Application {
             wall: hooks.wall,
             ids: hooks.ids,
             credentials: Arc::new(Credentials::new(keys)),
-            policy: Arc::new(Policy { dispose_delay_secs: settings.service.dispose_delay_secs }),
+            policy: Arc::new(Policy {
+                dispose_delay_secs: settings.service.dispose_delay_secs,
+                default_balance_cents: default_balance,
+                starting_balances: accounts.iter().map(|(id, b)| (id.as_str().to_owned(), *b)).collect(),
+            }),
+            known_accounts: Arc::new(std::sync::Mutex::new(
+                accounts.iter().map(|(id, _)| id.as_str().to_owned()).collect(),
+            )),
             accounts: Arc::new(accounts),
+            default_balance_cents: default_balance,
             control,
             settings: Arc::new(settings),
         };
@@ -157,25 +165,42 @@ impl Application {
                 ControlAccess::Off => "off",
             }
         );
+        let store = std::sync::Arc::clone(&self.state.store);
         let app = router(self.state);
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
+        store.close().await;
+        served
     }
 }
 
 /// The HTTP routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/", any(root))
         .route("/onca/xml", any(legacy_xml::handle))
-        .nest("/_local", crate::control::router(state.clone()))
-        .with_state(state)
+        .nest("/_local", crate::control::router(state.clone()));
+    if state.settings.server.canned_route {
+        router = router.route("/_bench/canned", any(canned));
+    }
+    router.with_state(state)
 }
+
+/// The benchmark's baseline: the same HTTP stack and response headers as the
+/// legacy API, a fixed envelope, no authentication, no storage.
+async fn canned() -> Response {
+    legacy_xml::xml_response(CANNED.to_owned())
+}
+
+const CANNED: &str = "<?xml version=\"1.0\"?>\n<GetAccountBalanceResponse><OperationRequest><RequestId>\
+    00000000-0000-4000-8000-000000000000</RequestId></OperationRequest><GetAccountBalanceResult><Request><IsValid>True\
+    </IsValid></Request><AvailableBalance><Amount>10000.00</Amount><CurrencyCode>USD</CurrencyCode><FormattedPrice>\
+    $10000.00</FormattedPrice></AvailableBalance></GetAccountBalanceResult></GetAccountBalanceResponse>";
 
 /// `/` serves both APIs: requests with `X-Amz-Target` are the JSON API
 /// (modern-api.md §1.3), all others the legacy API.
 async fn root(state: State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     if headers.contains_key("x-amz-target") {
-        return crate::protocol::json_not_served(&state.0, &headers);
+        return crate::protocol::json::handle(state.0, method, uri, headers, body).await;
     }
     legacy_xml::handle(state, method, uri, headers, body).await
 }

@@ -1,12 +1,14 @@
 //! Shared application state handed to every request handler, and the
 //! per-request operation contexts built from it.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use crate::auth::Credentials;
-use crate::config::Settings;
+use crate::config::{AuthMode, Settings};
 use crate::domain::clock::{Clock, VirtualClock};
 use crate::domain::ids::{IdSource, RequesterId};
+use crate::error::{MturkError, Result};
 use crate::ops::requests::WorkerCtx;
 use crate::ops::{Ctx, Policy};
 use crate::store::Store;
@@ -43,6 +45,10 @@ pub struct AppState {
     pub accounts: Arc<Vec<(RequesterId, i64)>>,
     /// Control-plane access rule.
     pub control: ControlAccess,
+    /// Starting balance of requesters created on first use (open auth mode), in cents.
+    pub default_balance_cents: i64,
+    /// Access keys known to have an account row (open auth mode).
+    pub known_accounts: Arc<Mutex<HashSet<String>>>,
 }
 
 impl AppState {
@@ -56,6 +62,39 @@ impl AppState {
             caller,
             policy: Arc::clone(&self.policy),
         }
+    }
+
+    /// Re-reads the virtual clock's offset from the store, so that a clock
+    /// moved through another instance sharing the database applies here at
+    /// once (one indexed single-row read per request).
+    pub async fn sync_clock(&self) -> Result<()> {
+        let offset = self.store.clock_offset().await.map_err(MturkError::internal)?;
+        self.clock.set_offset_ms(offset);
+        Ok(())
+    }
+
+    /// Makes sure an authenticated caller has an account. Configured
+    /// requesters always do; in the open auth mode any access key may appear,
+    /// and gets a fresh account with the default balance on first use.
+    pub async fn ensure_account(&self, caller: &RequesterId) -> Result<()> {
+        if self.settings.auth.mode == AuthMode::Strict {
+            return Ok(());
+        }
+        let known = |set: &Mutex<HashSet<String>>| {
+            set.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(caller.as_str())
+        };
+        if known(&self.known_accounts) {
+            return Ok(());
+        }
+        self.store
+            .ensure_requesters(&[(caller.clone(), self.default_balance_cents)], self.wall.now())
+            .await
+            .map_err(MturkError::internal)?;
+        self.known_accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(caller.as_str().to_owned());
+        Ok(())
     }
 
     /// The context for a simulated worker's action, at the virtual now.

@@ -11,7 +11,8 @@ use crate::config::LogFormat;
 /// Installs the global subscriber. Calling it twice is harmless.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     let result = match format {
         LogFormat::Pretty => builder.with_span_events(FmtSpan::NONE).try_init(),
         LogFormat::Json => builder.json().with_current_span(true).try_init(),

@@ -101,10 +101,27 @@ pub fn verify<'a>(
     credentials: &Credentials,
     wall_now: Timestamp,
     window_secs: i64,
+    verify_signature: bool,
 ) -> Result<RequesterId> {
     let access_key_id = request.access_key_id.ok_or_else(|| missing_parameter("AWSAccessKeyId"))?;
     let timestamp = request.timestamp.ok_or_else(|| missing_parameter("Timestamp"))?;
     let signature = request.signature.ok_or_else(|| missing_parameter("Signature"))?;
+    if !verify_signature {
+        // The open auth mode: any well-formed key is its own requester; only the clock is checked.
+        let requester = RequesterId::parse(access_key_id).ok_or_else(|| {
+            mturk_error!(
+                NotAuthorized,
+                "The identity contained in the request is not authorized to use this AWSAccessKeyId"
+            )
+        })?;
+        let fresh = Timestamp::parse_xml_datetime(timestamp)
+            .is_some_and(|t| (t.millis() - wall_now.millis()).abs() <= window_secs.saturating_mul(1000));
+        return if fresh {
+            Ok(requester)
+        } else {
+            Err(bad_claims(&default_string_to_sign(request.operation, timestamp), signature, wall_now))
+        };
+    }
     let (Some(secret), Some(requester)) = (credentials.secret(access_key_id), RequesterId::parse(access_key_id)) else {
         // Captured text (spec §2.4).
         return Err(mturk_error!(
@@ -207,9 +224,9 @@ mod tests {
             timestamp: Some("2014-01-30T22:01:22Z"),
             signature_version: None,
         };
-        let who = verify(req, [], &creds(), at("2014-01-30T22:10:00Z"), 900).unwrap();
+        let who = verify(req, [], &creds(), at("2014-01-30T22:10:00Z"), 900, true).unwrap();
         assert_eq!(who.as_str(), "AKID");
-        let stale = verify(req, [], &creds(), at("2014-01-30T22:20:00Z"), 900).unwrap_err();
+        let stale = verify(req, [], &creds(), at("2014-01-30T22:20:00Z"), 900, true).unwrap_err();
         assert_eq!(stale.code(), ErrorCode::BadClaimsSupplied);
     }
 
@@ -223,7 +240,7 @@ mod tests {
             signature_version: None,
         };
         let now = at("2014-01-30T22:01:26Z");
-        let bad = verify(base, [], &creds(), now, 900).unwrap_err();
+        let bad = verify(base, [], &creds(), now, 900, true).unwrap_err();
         assert_eq!(bad.code(), ErrorCode::BadClaimsSupplied);
         assert_eq!(
             format!("{} (1391119286407)", bad.message()),
@@ -234,13 +251,13 @@ mod tests {
         );
         let keys: Vec<&str> = bad.data().iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["CustomerSignature", "StringToSign", "SystemTime"]);
-        let unknown = verify(SignedRequest { access_key_id: Some("NOPE"), ..base }, [], &creds(), now, 900);
+        let unknown = verify(SignedRequest { access_key_id: Some("NOPE"), ..base }, [], &creds(), now, 900, true);
         assert_eq!(unknown.unwrap_err().code(), ErrorCode::NotAuthorized);
-        let missing = verify(SignedRequest { signature: None, ..base }, [], &creds(), now, 900);
+        let missing = verify(SignedRequest { signature: None, ..base }, [], &creds(), now, 900, true);
         assert_eq!(missing.unwrap_err().code(), ErrorCode::MissingParameters);
-        let v2 = verify(SignedRequest { signature_version: Some("2"), ..base }, [], &creds(), now, 900);
+        let v2 = verify(SignedRequest { signature_version: Some("2"), ..base }, [], &creds(), now, 900, true);
         assert_eq!(v2.unwrap_err().code(), ErrorCode::BadClaimsSupplied);
-        let garbage = verify(SignedRequest { signature: Some("%%%not base64"), ..base }, [], &creds(), now, 900);
+        let garbage = verify(SignedRequest { signature: Some("%%%not base64"), ..base }, [], &creds(), now, 900, true);
         assert_eq!(garbage.unwrap_err().code(), ErrorCode::BadClaimsSupplied);
     }
 }

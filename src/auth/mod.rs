@@ -5,5 +5,6 @@
 
 pub mod credentials;
 pub mod legacy;
+pub mod sigv4;
 
 pub use credentials::{Credentials, SecretKey};

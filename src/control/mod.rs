@@ -86,6 +86,9 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
             .is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes()))),
     };
     if allowed {
+        if let Err(err) = state.sync_clock().await {
+            return ControlError(err).into_response();
+        }
         next.run(request).await
     } else {
         let message = match state.control {
@@ -243,7 +246,7 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult
             if !(0..=100 * 365 * 86_400).contains(&secs) {
                 return Err(mturk_error!(
                     ParameterOutOfRange,
-                    "AdvanceSeconds must be between 0 and 3153600000 (time only moves forward; use Set to jump)."
+                    "AdvanceSeconds must be between 0 and 3153600000; use Set to move the clock to any instant."
                 )
                 .into());
             }
@@ -269,5 +272,10 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult
 async fn reset(State(state): State<AppState>) -> ControlResult {
     state.store.reset(&state.accounts, state.wall.now()).await.map_err(MturkError::internal)?;
     state.clock.set_offset_ms(0);
+    // Accounts made on first use (open auth mode) are gone; they come back on their next call.
+    let mut known = state.known_accounts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    known.clear();
+    known.extend(state.accounts.iter().map(|(id, _)| id.as_str().to_owned()));
+    drop(known);
     Ok(Json(json!({ "Reset": true })))
 }

@@ -10,6 +10,13 @@ use super::{internal, Ctx};
 /// Internal error if the requester has no account row (cannot happen for an
 /// authenticated requester: accounts are created at start-up).
 pub async fn balance_cents(ctx: &Ctx) -> Result<i64> {
+    if let Some(cents) = ctx.store.balance_cents(&ctx.caller).await.map_err(internal)? {
+        return Ok(cents);
+    }
+    // No account row: another instance sharing the database ran a reset, which
+    // recreates only its own requesters. Open a fresh account, as at start-up.
+    let start = ctx.policy.starting_balance(&ctx.caller);
+    ctx.store.ensure_requesters(&[(ctx.caller.clone(), start)], ctx.now).await.map_err(internal)?;
     ctx.store
         .balance_cents(&ctx.caller)
         .await

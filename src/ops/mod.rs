@@ -22,6 +22,18 @@ pub struct Policy {
     /// Seconds between DisposeQualificationType and the disposal completing
     /// (the real service took up to 48 hours). Default: 0, immediate.
     pub dispose_delay_secs: i64,
+    /// Starting balance in cents of a requester without a configured one.
+    pub default_balance_cents: i64,
+    /// Configured starting balances in cents, by access key id.
+    pub starting_balances: std::collections::HashMap<String, i64>,
+}
+
+impl Policy {
+    /// The starting balance of `requester`.
+    #[must_use]
+    pub fn starting_balance(&self, requester: &RequesterId) -> i64 {
+        self.starting_balances.get(requester.as_str()).copied().unwrap_or(self.default_balance_cents)
+    }
 }
 
 /// Everything an operation needs besides its input.

@@ -84,7 +84,8 @@ async fn check_may_request(w: &WorkerCtx, t: &QualificationType, worker: &Worker
     let Some(previous) = w.store.latest_request(&t.id, worker).await.map_err(internal)? else {
         return Ok(());
     };
-    if matches!(previous.status, RequestStatus::TestPending | RequestStatus::Submitted) {
+    let lapsed = previous.status == RequestStatus::TestPending && previous.test_deadline.is_some_and(|d| w.now > d);
+    if !lapsed && matches!(previous.status, RequestStatus::TestPending | RequestStatus::Submitted) {
         // Our choice: one open request per worker and type; answer or wait for it.
         return Err(mturk_error!(
             InvalidQualificationRequestState,
@@ -93,6 +94,7 @@ async fn check_may_request(w: &WorkerCtx, t: &QualificationType, worker: &Worker
         )
         .with_data("QualificationRequestId", previous.id.as_str()));
     }
+    // A test whose time ran out without answers counts as a finished (failed) attempt.
     match t.retry_delay_secs {
         // No RetryDelayInSeconds: one request ever, even if rejected (spec §6.3).
         None => Err(mturk_error!(

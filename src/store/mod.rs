@@ -159,6 +159,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// `"sqlite"` or `"postgres"`, for logs.
     fn backend(&self) -> &'static str;
 
+    /// Closes every connection (SQLite then checkpoints its write-ahead log).
+    async fn close(&self);
+
     /// Makes sure every configured requester has an account row.
     async fn ensure_requesters(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()>;
 

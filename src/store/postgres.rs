@@ -36,6 +36,10 @@ impl PgStore {
         Ok(Self { pool })
     }
 
+    async fn close_pools(&self) {
+        self.pool.close().await;
+    }
+
     fn reader(&self) -> &PgPool {
         &self.pool
     }

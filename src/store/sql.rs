@@ -124,6 +124,10 @@ macro_rules! impl_sql_store {
                 Self::BACKEND
             }
 
+            async fn close(&self) {
+                self.close_pools().await;
+            }
+
             async fn ensure_requesters(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
                 for (id, balance) in requesters {

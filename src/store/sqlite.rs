@@ -77,6 +77,11 @@ impl SqliteStore {
         Ok(Self { read: pool.clone(), write: pool })
     }
 
+    async fn close_pools(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
     fn reader(&self) -> &SqlitePool {
         &self.read
     }

@@ -139,6 +139,12 @@ both_backends!(tests_with_an_answer_key_are_scored_and_tests_without_wait_for_th
         )
         .await;
     assert_eq!(too_late.json()["Code"], "AWS.MechanicalTurk.InvalidQualificationRequestState");
+    // A test left to lapse without answers does not block the next attempt.
+    app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 60 }))).await;
+    let abandoned = request(&app, &keyed, None).await.json();
+    assert_eq!(abandoned["Status"], "TestStarted");
+    app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 301 }))).await;
+    assert_eq!(request(&app, &keyed, None).await.json()["Status"], "TestStarted");
 
     // Without an answer key the owner sees the answers and decides.
     let manual = app.create_type("manual test", &[("Test", QUESTION_FORM), ("TestDurationInSeconds", "300")]).await;
@@ -200,6 +206,10 @@ both_backends!(reset_empties_everything_but_the_requesters, |app: TestApp| async
     // Requesters still authenticate, system types still exist, names are free.
     app.call("GetQualificationType", &[("QualificationTypeId", "00000000000000000071")]).await.ok();
     app.create_type("temporary", &[]).await;
+    // Balances are back to their starting values.
+    let other =
+        app.call_as(crate::helpers::OTHER_KEY, crate::helpers::OTHER_SECRET, "GetAccountBalance", &[]).await.ok();
+    assert_eq!(other.text("Amount").as_deref(), Some("25.00"));
 });
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod control_plane;
+mod json_api;
 mod legacy_protocol;
 mod lifecycle;
 mod persistence;

@@ -41,3 +41,30 @@ both_backends!(every_step_survives_a_restart, |app: TestApp| async move {
     .await
     .err("AWS.MechanicalTurk.QualificationTypeAlreadyExists");
 });
+
+both_backends!(two_instances_on_one_database_share_state_clock_and_accounts, |a: TestApp| async move {
+    let b = TestApp::spawn_on(&a.database, None, |s| {
+        s.requesters.push(mturk_local::config::RequesterSettings {
+            access_key_id: "AKIATHIRDREQUESTER01".into(),
+            secret_access_key: "third".into(),
+            starting_balance: Some("7.50".into()),
+        });
+    })
+    .await;
+    let qt = a.create_type("shared", &[]).await;
+    a.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", "A1RO9UJNWXMU65")]).await.ok();
+    // A revoke on one instance is seen by the other at once.
+    b.call("RevokeQualification", &[("QualificationTypeId", &qt), ("SubjectId", "A1RO9UJNWXMU65")]).await.ok();
+    a.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "A1RO9UJNWXMU65")])
+        .await
+        .err("AWS.MechanicalTurk.InvalidQualificationState");
+    // The virtual clock is shared too.
+    a.control("POST", "/clock", Some(serde_json::json!({"AdvanceSeconds": 86_400}))).await;
+    let made_on_b = b.create_type("tomorrow", &[]).await;
+    let t = a.call("GetQualificationType", &[("QualificationTypeId", &made_on_b)]).await.ok();
+    assert_eq!(t.text("CreationTime").as_deref(), Some("2026-01-02T00:00:00Z"));
+    // A reset through one instance does not strand the other's requesters.
+    a.control("POST", "/reset", None).await;
+    let third = b.call_as("AKIATHIRDREQUESTER01", "third", "GetAccountBalance", &[]).await.ok();
+    assert_eq!(third.text("Amount").as_deref(), Some("7.50"));
+});

@@ -7,6 +7,10 @@ Where the server is and which requesters to use comes from the environment:
   MTURK_LOCAL_SECRET        development requester of config/default.toml)
   MTURK_LOCAL_OTHER_KEY     a second requester, used by the isolation tests
   MTURK_LOCAL_OTHER_SECRET  (default: the one that tests/clients/run.sh configures)
+  MTURK_LOCAL_BALANCE       the first requester's expected AvailableBalance (default
+                            10000.00 for the built-in requester, else any amount)
+  MTURK_LOCAL_OTHER_BALANCE the second requester's expected AvailableBalance (run.sh
+                            sets it to what it configures; unset: any amount)
 """
 
 import os

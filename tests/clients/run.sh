@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs the third-party client tests (tests/clients/legacy) against a freshly
-# started, in-memory mturk-local. Builds nothing.
+# Runs the third-party client tests against a freshly started, in-memory
+# mturk-local: tests/clients/legacy (boto 2 and raw REST on the legacy API) and
+# tests/clients/modern (boto3 and the AWS CLI on the JSON API). Builds nothing.
 #
 # usage: tests/clients/run.sh [BINARY] [PYTEST ARGS...]
 #   BINARY       the built server (default: target/release/mturk-local in the repo)
 #   PYTEST ARGS  passed on to pytest, e.g. -m "not lifecycle" or -k revoke
+#                (both folders are always given to pytest; use -k to narrow)
 #
 # environment:
 #   MTURK_LOCAL_CLIENTS_VENV  a virtualenv to use (created if missing) instead of
@@ -77,9 +79,11 @@ show_server_log() {
 port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 endpoint="http://127.0.0.1:$port"
 
-# Two requesters: the built-in development one and a second for isolation tests.
+# Two requesters: the built-in development one and a second for isolation
+# tests, with a starting balance of its own that the balance tests expect.
 other_key="AKIAMTURKLOCALOTHER1"
 other_secret="other-secret"
+other_balance="25.00"
 cat >"$work/config.toml" <<EOF
 [[requesters]]
 access_key_id = "AKIAMTURKLOCALDEV000"
@@ -88,6 +92,7 @@ secret_access_key = "mturk-local-dev-secret-do-not-use-in-production"
 [[requesters]]
 access_key_id = "$other_key"
 secret_access_key = "$other_secret"
+starting_balance = "$other_balance"
 EOF
 
 echo "run.sh: starting $bin on $endpoint"
@@ -140,11 +145,12 @@ env \
     MTURK_LOCAL_ENDPOINT="$endpoint" \
     MTURK_LOCAL_OTHER_KEY="$other_key" \
     MTURK_LOCAL_OTHER_SECRET="$other_secret" \
+    MTURK_LOCAL_OTHER_BALANCE="$other_balance" \
     PYTHONDONTWRITEBYTECODE=1 \
     BOTO_CONFIG=/dev/null \
     no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" \
     NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" \
-    "$venv/bin/python" -m pytest -q tests/clients/legacy "$@" || status=$?
+    "$venv/bin/python" -m pytest -q tests/clients/legacy tests/clients/modern "$@" || status=$?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "run.sh: the server died during the tests" >&2

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use tracing::{field, Instrument};
 
 use crate::auth::legacy::{self, SignedRequest, SERVICE};
+use crate::config::AuthMode;
 use crate::domain::clock::Clock as _;
 use crate::error::{invalid_value, invalid_value_because, missing_parameter, MturkError};
 use crate::mturk_error;
@@ -35,7 +36,8 @@ pub const VERSIONS: &[&str] =
 /// unresolvable request had root `GetResponse` (spec §2.4, open question 4).
 const UNRESOLVED_OPERATION: &str = "Get";
 
-fn xml_response(body: String) -> Response {
+/// An HTTP 200 `text/xml` answer with the real service's `Server` header.
+pub fn xml_response(body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
@@ -197,10 +199,17 @@ async fn answer(
         &state.credentials,
         state.wall.now(),
         state.settings.auth.timestamp_window_secs,
+        state.settings.auth.mode == AuthMode::Strict,
     ) {
         Ok(caller) => caller,
         Err(err) => return refuse(operation, err),
     };
+    if let Err(err) = state.ensure_account(&caller).await {
+        return refuse(operation, err);
+    }
+    if let Err(err) = state.sync_clock().await {
+        return refuse(operation, err);
+    }
 
     if let Some(version) = params.optional("Version") {
         if !VERSIONS.contains(&version) {

@@ -151,9 +151,8 @@ impl Params {
         Ok((offset, size, number))
     }
 
-    /// A repeated simple value: `Name`, `Name.<n>` in index order (any
-    /// non-negative index, 0- or 1-based), or a comma-joined `Name` when
-    /// `split_commas` is set.
+    /// A repeated simple value: `Name`, then `Name.<n>` in index order (any
+    /// non-negative index, 0- or 1-based).
     #[must_use]
     pub fn list(&self, name: &str) -> Vec<&str> {
         let mut indexed: Vec<(u64, &str)> = self

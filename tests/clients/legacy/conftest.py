@@ -14,7 +14,7 @@ later this file patches them before boto is first imported:
     that 3.12 no longer calls (it has no find_spec), so `boto.compat` fails
     with "No module named 'boto.vendored.six.moves'". We map
     `boto.vendored.six*` onto the real `six` package (requirements.txt
-    installs it on 3.12+ only).
+    installs it; python-dateutil, for boto3, needs it too).
 Neither patch is applied on Python 3.11, the version this project's machines
 and CI use.
 """

@@ -1,0 +1,885 @@
+//! The load generator of issue 6: `cargo bench --bench load -- [options]`.
+//!
+//! It starts the release binary (build it first with `cargo build --release`)
+//! on a free loopback port with the benchmark-only `/_bench/canned` route on,
+//! once on a SQLite file in a temporary directory and once on a fresh
+//! PostgreSQL database (created for the run and dropped after it). For each
+//! connection count it drives, over that many keep-alive HTTP/1.1
+//! connections in closed loops (one request in flight per connection):
+//!
+//! * **limit**: `GET /_bench/canned`, a fixed envelope with no auth and no storage;
+//! * **reads**: signed legacy `GetQualificationScore` of seeded workers;
+//! * **writes**: signed `AssignQualification` / `RevokeQualification` cycles,
+//!   each connection on workers of its own;
+//!
+//! then **growth**: the writes again with 10 thousand and 1 million
+//! qualifications stored, seeded in bulk with SQL while the server is down.
+//! Every answer must be HTTP 200 with `<IsValid>True</IsValid>` and no
+//! `<Errors>`; anything else is counted as failed and the run exits non-zero.
+//! It prints a Markdown table (see BENCHMARKS.md). All traffic goes to 127.0.0.1,
+//! and every phase is bounded in time.
+
+#![allow(clippy::cast_precision_loss, reason = "counts and durations shown with a few significant digits")]
+#![allow(clippy::cast_possible_truncation, reason = "latencies in microseconds fit u64 by far")]
+#![allow(clippy::cast_sign_loss, reason = "percentile indexes and rates are non-negative")]
+
+use std::fmt::Write as _;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use axum::body::Bytes;
+use clap::{Parser, ValueEnum};
+use http_body_util::{BodyExt as _, Empty};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use sqlx::Connection as _;
+use tokio::net::TcpStream;
+
+use mturk_local::auth::legacy::{default_string_to_sign, sign, SERVICE};
+use mturk_local::domain::clock::{Clock as _, SystemClock};
+
+/// The development requester of `config/default.toml`.
+const ACCESS_KEY: &str = "AKIAMTURKLOCALDEV000";
+/// Its (public) secret.
+const SECRET: &str = "mturk-local-dev-secret-do-not-use-in-production";
+/// Workers holding the read workload's qualification.
+const READ_WORKERS: usize = 256;
+/// Workers each connection cycles through in the write workload.
+const WRITE_WORKERS_PER_CONNECTION: usize = 64;
+/// No single request may take longer than this.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// RFC 3986 unreserved characters stay as they are in query values.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Load generator for mturk-local (issue 6). Build the server first: `cargo build --release`.
+#[derive(Debug, Parser)]
+#[command(name = "load")]
+struct Options {
+    /// The emulator binary to start.
+    #[arg(long, default_value = "target/release/mturk-local")]
+    server: PathBuf,
+    /// A PostgreSQL URL whose user may create databases; the run makes a fresh one beside it and drops it after.
+    #[arg(long, env = "MTURK_LOCAL_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    database: String,
+    /// Backends to measure.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+    backends: Vec<Backend>,
+    /// Concurrent connections, one cell each.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    connections: Vec<usize>,
+    /// Workloads to measure (the limit is always measured: every ratio needs it).
+    #[arg(long, value_delimiter = ',', default_value = "reads,writes")]
+    workloads: Vec<Workload>,
+    /// Measured seconds per cell.
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+    /// Unmeasured warm-up seconds before each cell.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Qualifications stored before the growth cells (cumulative targets; 0 or an empty list skips growth).
+    #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+    growth: Vec<u64>,
+    /// Connections of the growth cells.
+    #[arg(long, default_value_t = 16)]
+    growth_connections: usize,
+    /// Worker threads of the load generator's runtime (it shares the machine with the server).
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
+    /// Let AssignQualification send its default worker notification (one more row per assign).
+    #[arg(long)]
+    notify: bool,
+    /// Where the server's log goes (default: a file in the run's temporary directory, removed after).
+    #[arg(long)]
+    server_log: Option<PathBuf>,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Workload {
+    Limit,
+    Reads,
+    Writes,
+}
+
+/// What one cell measured.
+#[derive(Debug, Clone)]
+struct CellResult {
+    backend: Backend,
+    label: String,
+    workload: Workload,
+    connections: usize,
+    ok: u64,
+    failed: u64,
+    seconds: f64,
+    p50_us: u64,
+    p99_us: u64,
+    peak_rss_kib: Option<u64>,
+    server_cpu: Option<f64>,
+    client_cpu: Option<f64>,
+    first_failure: Option<String>,
+}
+
+impl CellResult {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.seconds
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let options = Options::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.client_threads.max(1))
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(options))
+}
+
+async fn run(options: Options) -> anyhow::Result<()> {
+    if !options.server.is_file() {
+        bail!("no server binary at {} (run `cargo build --release` first, or pass --server)", options.server.display());
+    }
+    warn_if_stale(&options.server);
+    let mut results = Vec::new();
+    for &backend in &options.backends {
+        let dir = tempfile::tempdir()?;
+        let log = options.server_log.clone().unwrap_or_else(|| dir.path().join("server.log"));
+        let outcome = match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+                measure_backend(&options, backend, &url, &log, &mut results).await
+            }
+            Backend::Postgres => {
+                let db = PgDatabase::create(&options.database).await?;
+                let outcome = measure_backend(&options, backend, &db.url, &log, &mut results).await;
+                db.drop_it().await;
+                outcome
+            }
+        };
+        if let Err(err) = outcome {
+            if let Ok(text) = std::fs::read_to_string(&log) {
+                let tail: Vec<&str> = text.lines().rev().take(20).collect();
+                eprintln!("last server log lines:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            }
+            return Err(err.context(format!("{} run failed", backend.name())));
+        }
+    }
+    println!("{}", table(&results));
+    println!("{}", verdict(&results));
+    let failed: u64 = results.iter().map(|r| r.failed).sum();
+    for r in results.iter().filter(|r| r.failed > 0) {
+        eprintln!(
+            "{} {} x{}: {} failed; first: {}",
+            r.backend.name(),
+            r.label,
+            r.connections,
+            r.failed,
+            r.first_failure.as_deref().unwrap_or("?")
+        );
+    }
+    if failed > 0 {
+        bail!("{failed} requests were not answered with success");
+    }
+    Ok(())
+}
+
+/// Warns when a source file is newer than the binary: the numbers would describe old code.
+fn warn_if_stale(binary: &Path) {
+    let Ok(built) = std::fs::metadata(binary).and_then(|m| m.modified()) else { return };
+    let mut stack = vec![PathBuf::from("src"), PathBuf::from("migrations"), PathBuf::from("config")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if entry.metadata().and_then(|m| m.modified()).is_ok_and(|m| m > built) {
+                eprintln!(
+                    "warning: {} is newer than {}; run `cargo build --release`",
+                    path.display(),
+                    binary.display()
+                );
+                return;
+            }
+        }
+    }
+}
+
+async fn measure_backend(
+    options: &Options,
+    backend: Backend,
+    url: &str,
+    log: &Path,
+    results: &mut Vec<CellResult>,
+) -> anyhow::Result<()> {
+    let mut server = Server::start(&options.server, url, log).await?;
+    eprintln!("{}: server pid {} on {}", backend.name(), server.pid, server.addr);
+    let type_id = create_type(server.addr).await?;
+    seed_read_workers(server.addr, &type_id).await?;
+    let ctx = Arc::new(LoadContext { type_id: type_id.clone(), notify: options.notify });
+    let mut cell_number = 0;
+    for &connections in &options.connections {
+        let mut workloads = vec![Workload::Limit];
+        workloads.extend(options.workloads.iter().copied().filter(|w| *w != Workload::Limit));
+        for workload in workloads {
+            cell_number += 1;
+            let label = workload_label(workload).to_owned();
+            let spec = CellSpec { backend, label, workload, connections, cell_number };
+            let result = run_cell(options, &server, &ctx, spec).await?;
+            report_progress(&result);
+            results.push(result);
+        }
+    }
+    let mut stored = 0;
+    for &target in options.growth.iter().filter(|&&n| n > 0) {
+        if target <= stored {
+            continue;
+        }
+        server.stop()?;
+        let started = Instant::now();
+        seed_qualifications(backend, url, &type_id, stored, target).await?;
+        eprintln!(
+            "{}: seeded {} qualifications in {:.1} s",
+            backend.name(),
+            target - stored,
+            started.elapsed().as_secs_f64()
+        );
+        stored = target;
+        server = Server::start(&options.server, url, log).await?;
+        cell_number += 1;
+        let spec = CellSpec {
+            backend,
+            label: format!("writes, {} stored", human_count(stored)),
+            workload: Workload::Writes,
+            connections: options.growth_connections,
+            cell_number,
+        };
+        let result = run_cell(options, &server, &ctx, spec).await?;
+        report_progress(&result);
+        results.push(result);
+    }
+    server.stop()?;
+    Ok(())
+}
+
+fn workload_label(workload: Workload) -> &'static str {
+    match workload {
+        Workload::Limit => "limit",
+        Workload::Reads => "reads",
+        Workload::Writes => "writes",
+    }
+}
+
+fn human_count(n: u64) -> String {
+    if n >= 1_000_000 && n % 1_000_000 == 0 {
+        format!("{}M", n / 1_000_000)
+    } else if n >= 1000 && n % 1000 == 0 {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+fn report_progress(r: &CellResult) {
+    eprintln!(
+        "{:>10} {:<22} x{:<3} {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  failed {}",
+        r.backend.name(),
+        r.label,
+        r.connections,
+        r.rate(),
+        ms(r.p50_us),
+        ms(r.p99_us),
+        r.failed
+    );
+}
+
+fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
+// ---------------------------------------------------------------------------
+// The server process
+
+/// The emulator, started as a child process on a free loopback port.
+struct Server {
+    child: Child,
+    pid: u32,
+    addr: SocketAddr,
+}
+
+impl Server {
+    async fn start(binary: &Path, database: &str, log: &Path) -> anyhow::Result<Self> {
+        // Ask the kernel for a free port, then hand it to the server.
+        let addr = StdListener::bind("127.0.0.1:0")?.local_addr()?;
+        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+        let child = Command::new(binary)
+            .env("MTURK_LOCAL_SERVER__CANNED_ROUTE", "true")
+            .env("MTURK_LOCAL_SERVER__LISTEN", addr.to_string())
+            .env("MTURK_LOCAL_DATABASE__URL", database)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let mut server = Self { pid: child.id(), child, addr };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = server.child.try_wait()? {
+                bail!("the server exited during start-up ({status})");
+            }
+            if let Ok(mut sender) = connect(addr).await {
+                if let Ok((200, body)) = get(&mut sender, "/_bench/canned").await {
+                    if is_success(&body) {
+                        return Ok(server);
+                    }
+                    bail!("/_bench/canned did not answer the canned envelope; is this build older than the route?");
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("the server did not answer on {addr} within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after 10 s.
+    fn stop(&mut self) -> anyhow::Result<()> {
+        let _ = Command::new("kill").arg("-TERM").arg(self.pid.to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// Resets the peak RSS to the current RSS (Linux ≥ 4.0, `clear_refs` value 5).
+    fn reset_peak_rss(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5");
+    }
+
+    fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// CPU seconds (user + system) a process has used, from `/proc/PID/stat`
+/// (clock ticks of 1/100 s, the value of `CLK_TCK` on Linux).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL and bulk seeding
+
+/// A database made for one run.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create(admin_url: &str) -> anyhow::Result<Self> {
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .with_context(|| format!("cannot connect to PostgreSQL at {admin_url} (--database)"))?;
+        let name = format!("mturk_local_bench_{}", std::process::id());
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
+        let base = admin_url.split('?').next().unwrap_or(admin_url);
+        let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
+        Ok(Self { admin_url: admin_url.to_owned(), url: format!("{root}/{name}"), name })
+    }
+
+    async fn drop_it(self) {
+        let dropped = async {
+            let mut admin = sqlx::PgConnection::connect(&self.admin_url).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin).await?;
+            anyhow::Ok(())
+        };
+        if let Err(err) = dropped.await {
+            eprintln!("warning: could not drop the bench database {}: {err:#}", self.name);
+        }
+    }
+}
+
+/// Inserts qualifications number `from + 1 ..= to` of the type, straight into
+/// the database (the server is stopped), in one transaction. Columns as in
+/// `migrations/*/0001_initial.sql`; the workers (`ASEED…`) never collide with
+/// the load's own.
+async fn seed_qualifications(backend: Backend, url: &str, type_id: &str, from: u64, to: u64) -> anyhow::Result<()> {
+    let (from, to) = (i64::try_from(from)?, i64::try_from(to)?);
+    let now = SystemClock.now().millis();
+    match backend {
+        Backend::Sqlite => {
+            let mut db = sqlx::SqliteConnection::connect(url).await?;
+            let mut tx = db.begin().await?;
+            sqlx::query(
+                "WITH RECURSIVE seq(n) AS (SELECT $1 + 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $2) \
+                 INSERT INTO qualifications (type_id, worker_id, integer_value, status, grant_time) \
+                 SELECT $3, printf('ASEED%09d', n), n % 100, 'Granted', $4 FROM seq",
+            )
+            .bind(from)
+            .bind(to)
+            .bind(type_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            db.close().await?;
+        }
+        Backend::Postgres => {
+            let mut db = sqlx::PgConnection::connect(url).await?;
+            let mut tx = db.begin().await?;
+            sqlx::query(
+                "INSERT INTO qualifications (type_id, worker_id, integer_value, status, grant_time) \
+                 SELECT $3, 'ASEED' || lpad(n::text, 9, '0'), n % 100, 'Granted', $4 \
+                 FROM generate_series($1 + 1, $2) AS n",
+            )
+            .bind(from)
+            .bind(to)
+            .bind(type_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            // What autovacuum would soon do on a database that grew this way.
+            sqlx::query("ANALYZE qualifications").execute(&mut db).await?;
+            db.close().await?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// HTTP: one hyper connection per simulated client
+
+type Sender = SendRequest<Empty<Bytes>>;
+
+async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+async fn get(sender: &mut Sender, path_and_query: &str) -> anyhow::Result<(u16, Bytes)> {
+    let exchange = async {
+        sender.ready().await?;
+        let request = hyper::Request::get(path_and_query).header("host", "127.0.0.1").body(Empty::<Bytes>::new())?;
+        let response = sender.send_request(request).await?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await?.to_bytes();
+        anyhow::Ok((status, body))
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, exchange).await.context("request timed out")?
+}
+
+fn is_success(body: &[u8]) -> bool {
+    contains(body, b"<IsValid>True</IsValid>") && !contains(body, b"<Errors>")
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Signs legacy requests with the default scheme, re-signing once a second.
+struct Signer {
+    second: i64,
+    timestamp: String,
+    signatures: Vec<(&'static str, String)>,
+}
+
+impl Signer {
+    fn new() -> Self {
+        Self { second: i64::MIN, timestamp: String::new(), signatures: Vec::new() }
+    }
+
+    /// The path and query of a signed `operation` with `params`.
+    fn url(&mut self, operation: &'static str, params: &[(&str, &str)]) -> String {
+        let now = SystemClock.now();
+        if now.millis() / 1000 != self.second {
+            self.second = now.millis() / 1000;
+            self.timestamp = now.to_xml_datetime();
+            self.signatures.clear();
+        }
+        let signature = if let Some((_, s)) = self.signatures.iter().find(|(op, _)| *op == operation) {
+            s.clone()
+        } else {
+            let s = utf8_percent_encode(
+                &sign(SECRET.as_bytes(), &default_string_to_sign(operation, &self.timestamp)),
+                QUERY_VALUE,
+            )
+            .to_string();
+            self.signatures.push((operation, s.clone()));
+            s
+        };
+        let mut url = format!(
+            "/?Service={SERVICE}&AWSAccessKeyId={ACCESS_KEY}&Version=2014-08-15&Operation={operation}\
+             &Timestamp={}&Signature={signature}",
+            self.timestamp
+        );
+        for (k, v) in params {
+            let _ = write!(url, "&{k}={}", utf8_percent_encode(v, QUERY_VALUE));
+        }
+        url
+    }
+}
+
+/// One signed request on a fresh connection, for seeding; fails unless successful.
+async fn call(addr: SocketAddr, operation: &'static str, params: &[(&str, &str)]) -> anyhow::Result<String> {
+    let mut sender = connect(addr).await?;
+    let url = Signer::new().url(operation, params);
+    let (status, body) = get(&mut sender, &url).await?;
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if status != 200 || !is_success(&body) {
+        bail!("{operation} failed (HTTP {status}): {text}");
+    }
+    Ok(text)
+}
+
+async fn create_type(addr: SocketAddr) -> anyhow::Result<String> {
+    let body = call(
+        addr,
+        "CreateQualificationType",
+        &[
+            ("Name", "mturk-local load benchmark"),
+            ("Description", "Granted and revoked by benches/load.rs"),
+            ("QualificationTypeStatus", "Active"),
+        ],
+    )
+    .await?;
+    let start = body.find("<QualificationTypeId>").context("no QualificationTypeId in the answer")? + 21;
+    let end = start + body[start..].find('<').context("unterminated QualificationTypeId")?;
+    Ok(body[start..end].to_owned())
+}
+
+fn read_worker(n: usize) -> String {
+    format!("ABENCHREAD{n:05}")
+}
+
+async fn seed_read_workers(addr: SocketAddr, type_id: &str) -> anyhow::Result<()> {
+    let mut sender = connect(addr).await?;
+    let mut signer = Signer::new();
+    for n in 0..READ_WORKERS {
+        let worker = read_worker(n);
+        let url = signer.url(
+            "AssignQualification",
+            &[
+                ("QualificationTypeId", type_id),
+                ("WorkerId", &worker),
+                ("IntegerValue", "7"),
+                ("SendNotification", "false"),
+            ],
+        );
+        let (status, body) = get(&mut sender, &url).await?;
+        if status != 200 || !is_success(&body) {
+            bail!("seeding {worker} failed: {}", String::from_utf8_lossy(&body));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Cells
+
+/// What every load task shares.
+struct LoadContext {
+    type_id: String,
+    notify: bool,
+}
+
+struct CellSpec {
+    backend: Backend,
+    label: String,
+    workload: Workload,
+    connections: usize,
+    cell_number: usize,
+}
+
+/// What one connection saw in the measured window.
+#[derive(Default)]
+struct TaskTally {
+    latencies_us: Vec<u32>,
+    failed: u64,
+    first_failure: Option<String>,
+}
+
+/// The next request of one connection's closed loop.
+struct RequestSource {
+    workload: Workload,
+    ctx: Arc<LoadContext>,
+    signer: Signer,
+    workers: Vec<String>,
+    step: usize,
+}
+
+impl RequestSource {
+    fn new(ctx: Arc<LoadContext>, workload: Workload, cell: usize, connection: usize) -> Self {
+        let workers = match workload {
+            Workload::Limit => Vec::new(),
+            // Spread the connections over the seeded workers.
+            Workload::Reads => (0..READ_WORKERS).map(|n| read_worker((n + connection * 7) % READ_WORKERS)).collect(),
+            // Workers of this cell and connection only: no two connections touch one pair.
+            Workload::Writes => {
+                (0..WRITE_WORKERS_PER_CONNECTION).map(|n| format!("ABENCHW{cell:03}C{connection:03}N{n:03}")).collect()
+            }
+        };
+        Self { workload, ctx, signer: Signer::new(), workers, step: 0 }
+    }
+
+    fn next(&mut self) -> String {
+        let step = self.step;
+        self.step += 1;
+        let type_id = self.ctx.type_id.as_str();
+        match self.workload {
+            Workload::Limit => "/_bench/canned".to_owned(),
+            Workload::Reads => {
+                let worker = &self.workers[step % self.workers.len()];
+                self.signer.url("GetQualificationScore", &[("QualificationTypeId", type_id), ("SubjectId", worker)])
+            }
+            Workload::Writes => {
+                // Assign, revoke, next worker; a revoked qualification can be assigned again.
+                let worker = &self.workers[(step / 2) % self.workers.len()];
+                if step % 2 == 0 {
+                    let mut params = vec![("QualificationTypeId", type_id), ("WorkerId", worker.as_str())];
+                    params.push(("IntegerValue", "1"));
+                    if !self.ctx.notify {
+                        params.push(("SendNotification", "false"));
+                    }
+                    self.signer.url("AssignQualification", &params)
+                } else {
+                    self.signer.url("RevokeQualification", &[("QualificationTypeId", type_id), ("SubjectId", worker)])
+                }
+            }
+        }
+    }
+}
+
+async fn run_cell(
+    options: &Options,
+    server: &Server,
+    ctx: &Arc<LoadContext>,
+    spec: CellSpec,
+) -> anyhow::Result<CellResult> {
+    // Connect everyone before the clock starts.
+    let mut senders = Vec::with_capacity(spec.connections);
+    for _ in 0..spec.connections {
+        senders.push(connect(server.addr).await?);
+    }
+    server.reset_peak_rss();
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs_f64(options.warmup);
+    let until = measure_from + Duration::from_secs_f64(options.duration);
+    let mut tasks = Vec::with_capacity(spec.connections);
+    for (connection, sender) in senders.into_iter().enumerate() {
+        let source = RequestSource::new(Arc::clone(ctx), spec.workload, spec.cell_number, connection);
+        tasks.push(tokio::spawn(drive(server.addr, sender, source, measure_from, until)));
+    }
+    // CPU use over the measured window, of the server and of this process.
+    tokio::time::sleep_until(measure_from.into()).await;
+    let server_pid = server.pid.to_string();
+    let cpu_before = (cpu_seconds(&server_pid), cpu_seconds("self"));
+    tokio::time::sleep_until(until.into()).await;
+    let cpu_after = (cpu_seconds(&server_pid), cpu_seconds("self"));
+    let peak_rss_kib = server.peak_rss_kib();
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    let mut first_failure = None;
+    for task in tasks {
+        let tally = task.await??;
+        latencies.extend(tally.latencies_us);
+        failed += tally.failed;
+        if first_failure.is_none() {
+            first_failure = tally.first_failure;
+        }
+    }
+    latencies.sort_unstable();
+    let share = |before: Option<f64>, after: Option<f64>| Some((after? - before?) / options.duration);
+    Ok(CellResult {
+        backend: spec.backend,
+        label: spec.label,
+        workload: spec.workload,
+        connections: spec.connections,
+        ok: latencies.len() as u64,
+        failed,
+        seconds: options.duration,
+        p50_us: percentile(&latencies, 0.50),
+        p99_us: percentile(&latencies, 0.99),
+        peak_rss_kib,
+        server_cpu: share(cpu_before.0, cpu_after.0),
+        client_cpu: share(cpu_before.1, cpu_after.1),
+        first_failure,
+    })
+}
+
+fn percentile(sorted: &[u32], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    // Nearest rank.
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    u64::from(sorted[rank - 1])
+}
+
+/// One connection's closed loop: send, wait for the whole answer, check it, repeat.
+/// Requests that complete inside `[measure_from, until)` are counted.
+async fn drive(
+    addr: SocketAddr,
+    mut sender: Sender,
+    mut source: RequestSource,
+    measure_from: Instant,
+    until: Instant,
+) -> anyhow::Result<TaskTally> {
+    let mut tally = TaskTally::default();
+    loop {
+        let url = source.next();
+        let sent = Instant::now();
+        if sent >= until {
+            return Ok(tally);
+        }
+        let outcome = get(&mut sender, &url).await;
+        let done = Instant::now();
+        let counted = done >= measure_from && done < until;
+        let failure = match outcome {
+            Ok((200, body)) if is_success(&body) => None,
+            Ok((status, body)) => Some(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
+            Err(err) => {
+                // The connection is unusable after a transport error: open a new one.
+                sender = connect(addr).await?;
+                Some(format!("{err:#}"))
+            }
+        };
+        if !counted {
+            continue;
+        }
+        match failure {
+            None => tally.latencies_us.push(u32::try_from((done - sent).as_micros()).unwrap_or(u32::MAX)),
+            Some(text) => {
+                tally.failed += 1;
+                tally.first_failure.get_or_insert(text);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+fn table(results: &[CellResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| backend | workload | conns | req/s | × limit | p50 ms | × limit | p99 ms | × limit | failed | peak RSS MiB | server CPU | load-gen CPU |"
+    );
+    let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for r in results {
+        let limit = results
+            .iter()
+            .find(|l| l.backend == r.backend && l.workload == Workload::Limit && l.connections == r.connections)
+            .or_else(|| {
+                // Growth cells may use a connection count with no limit cell: take the nearest.
+                results
+                    .iter()
+                    .filter(|l| l.backend == r.backend && l.workload == Workload::Limit)
+                    .min_by_key(|l| l.connections.abs_diff(r.connections))
+            });
+        let ratio = |x: f64, of: Option<f64>| match of {
+            Some(of) if of > 0.0 => format!("{:.2}", x / of),
+            _ => "–".to_owned(),
+        };
+        let cores = |c: Option<f64>| c.map_or_else(|| "–".to_owned(), |c| format!("{c:.2}"));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {} | {:.3} | {} | {:.3} | {} | {} | {} | {} | {} |",
+            r.backend.name(),
+            r.label,
+            r.connections,
+            r.rate(),
+            ratio(r.rate(), limit.map(CellResult::rate)),
+            ms(r.p50_us),
+            ratio(r.p50_us as f64, limit.map(|l| l.p50_us as f64)),
+            ms(r.p99_us),
+            ratio(r.p99_us as f64, limit.map(|l| l.p99_us as f64)),
+            r.failed,
+            r.peak_rss_kib.map_or_else(|| "–".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0)),
+            cores(r.server_cpu),
+            cores(r.client_cpu),
+        );
+    }
+    out
+}
+
+/// The issue's targets, checked on the SQLite cells with the most connections.
+fn verdict(results: &[CellResult]) -> String {
+    let mut out = String::from("Targets (issue 6), SQLite at the highest connection count measured:\n");
+    let Some(top) = results.iter().filter(|r| r.backend == Backend::Sqlite).map(|r| r.connections).max() else {
+        return String::new();
+    };
+    let cell = |w: Workload| {
+        results
+            .iter()
+            .find(|r| r.backend == Backend::Sqlite && r.workload == w && r.connections == top && r.label.len() < 8)
+    };
+    let Some(limit) = cell(Workload::Limit) else { return String::new() };
+    for (workload, share) in [(Workload::Writes, 0.25), (Workload::Reads, 0.5)] {
+        let Some(r) = cell(workload) else { continue };
+        let ratio = r.rate() / limit.rate();
+        let _ = writeln!(
+            out,
+            "- {} x{top}: {:.2} of the limit (target ≥ {share}): {}; p99 {:.3} ms (target < 5 ms): {}",
+            workload_label(workload),
+            ratio,
+            if ratio >= share { "met" } else { "NOT met" },
+            ms(r.p99_us),
+            if r.p99_us < 5000 { "met" } else { "NOT met" },
+        );
+    }
+    out
+}

@@ -1,0 +1,93 @@
+//! The JSON operation table: all 39 operations of the 2017-01-17 model, one
+//! line each. Operations without a handler are routed but answer a
+//! deliberate `RequestError` (`AWS.MechanicalTurk.NotImplemented`).
+
+use super::handlers::{self as h, Handler};
+
+/// The `X-Amz-Target` prefix (modern-api.md §1.1).
+pub const TARGET_PREFIX: &str = "MTurkRequesterServiceV20170117";
+
+/// One JSON operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    /// The model's name.
+    pub name: &'static str,
+    /// The handler, or `None` while not built.
+    pub handler: Option<Handler>,
+}
+
+macro_rules! ops {
+    ($( $name:ident => $handler:expr; )*) => {
+        /// Every operation of the model, sorted by name.
+        pub static OPERATIONS: &[Operation] = &[ $( Operation { name: stringify!($name), handler: $handler }, )* ];
+    };
+}
+
+ops! {
+    AcceptQualificationRequest => Some(h::accept_qualification_request);
+    ApproveAssignment => None;
+    AssociateQualificationWithWorker => Some(h::associate_qualification_with_worker);
+    CreateAdditionalAssignmentsForHIT => None;
+    CreateHIT => None;
+    CreateHITType => None;
+    CreateHITWithHITType => None;
+    CreateQualificationType => Some(h::create_qualification_type);
+    CreateWorkerBlock => Some(h::create_worker_block);
+    DeleteHIT => None;
+    DeleteQualificationType => Some(h::delete_qualification_type);
+    DeleteWorkerBlock => Some(h::delete_worker_block);
+    DisassociateQualificationFromWorker => Some(h::disassociate_qualification_from_worker);
+    GetAccountBalance => Some(h::get_account_balance);
+    GetAssignment => None;
+    GetFileUploadURL => None;
+    GetHIT => None;
+    GetQualificationScore => Some(h::get_qualification_score);
+    GetQualificationType => Some(h::get_qualification_type);
+    ListAssignmentsForHIT => None;
+    ListBonusPayments => None;
+    ListHITs => None;
+    ListHITsForQualificationType => None;
+    ListQualificationRequests => Some(h::list_qualification_requests);
+    ListQualificationTypes => Some(h::list_qualification_types);
+    ListReviewPolicyResultsForHIT => None;
+    ListReviewableHITs => None;
+    ListWorkerBlocks => Some(h::list_worker_blocks);
+    ListWorkersWithQualificationType => Some(h::list_workers_with_qualification_type);
+    NotifyWorkers => Some(h::notify_workers);
+    RejectAssignment => None;
+    RejectQualificationRequest => Some(h::reject_qualification_request);
+    SendBonus => None;
+    SendTestEventNotification => None;
+    UpdateExpirationForHIT => None;
+    UpdateHITReviewStatus => None;
+    UpdateHITTypeOfHIT => None;
+    UpdateNotificationSettings => None;
+    UpdateQualificationType => Some(h::update_qualification_type);
+}
+
+/// Resolves an `X-Amz-Target` value (prefix, a dot, an exact operation name).
+#[must_use]
+pub fn find(target: &str) -> Option<&'static Operation> {
+    let (prefix, name) = target.rsplit_once('.')?;
+    if prefix != TARGET_PREFIX {
+        return None;
+    }
+    OPERATIONS.iter().find(|op| op.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_thirty_nine_operations_are_routed() {
+        assert_eq!(OPERATIONS.len(), 39);
+        let mut names: Vec<&str> = OPERATIONS.iter().map(|o| o.name).collect();
+        names.dedup();
+        assert_eq!(names.len(), 39);
+        assert!(find("MTurkRequesterServiceV20170117.DisassociateQualificationFromWorker").is_some());
+        assert!(find("MTurkRequesterServiceV20170117.disassociatequalificationfromworker").is_none());
+        assert!(find("OtherService.GetHIT").is_none());
+        assert!(find("GetHIT").is_none());
+    }
+}

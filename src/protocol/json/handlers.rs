@@ -1,0 +1,234 @@
+//! One decoder/encoder per JSON operation: members in, `ops` call, output
+//! object out. The same `ops` functions serve the legacy API.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::{json, Value};
+
+use crate::domain::qualification::QualificationStatus;
+use crate::error::{invalid_value_because, Result};
+use crate::ops::qualifications::{self as quals, AssignInput, NewQualificationType, QualificationTypeUpdate};
+use crate::ops::requests::{self, RequestSort};
+use crate::ops::{account, workers, Ctx};
+use crate::store::{GrantMode, Page, Paged};
+
+use super::dto;
+use super::input::{encode_token, Input};
+
+/// A boxed handler future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A JSON operation handler.
+pub type Handler = for<'a> fn(&'a Ctx, &'a Input) -> BoxFuture<'a, Result<Value>>;
+
+macro_rules! handlers {
+    ($( $(#[$doc:meta])* async fn $name:ident($ctx:ident, $input:ident) $body:block )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name<'a>($ctx: &'a Ctx, $input: &'a Input) -> BoxFuture<'a, Result<Value>> {
+                Box::pin(async move $body)
+            }
+        )*
+    };
+}
+
+/// A list output: `NumResults`, the items under `key`, and `NextToken` only
+/// while more items remain (modern-api.md §4).
+fn listing<T>(key: &str, scope: &str, page: Page, found: &Paged<T>, encode: impl Fn(&T) -> Value) -> Value {
+    let items: Vec<Value> = found.items.iter().map(encode).collect();
+    let mut out = json!({ "NumResults": items.len() });
+    let next = page.offset + i64::try_from(items.len()).unwrap_or(i64::MAX);
+    if !items.is_empty() && next < found.total {
+        out["NextToken"] = json!(encode_token(next, scope));
+    }
+    out[key] = Value::Array(items);
+    out
+}
+
+fn status(input: &Input, name: &str) -> Result<Option<crate::domain::qualification::SettableTypeStatus>> {
+    input.string(name)?.map(|s| quals::parse_status(name, &s)).transpose()
+}
+
+handlers! {
+    /// CreateQualificationType.
+    async fn create_qualification_type(ctx, input) {
+        let new = NewQualificationType {
+            name: input.required_string("Name")?,
+            description: input.required_string("Description")?,
+            keywords: input.string("Keywords")?,
+            status: status(input, "QualificationTypeStatus")?
+                .ok_or_else(|| crate::error::missing_parameter("QualificationTypeStatus"))?,
+            retry_delay_secs: input.long("RetryDelayInSeconds")?,
+            test: input.string("Test")?,
+            answer_key: input.string("AnswerKey")?,
+            test_duration_secs: input.long("TestDurationInSeconds")?,
+            auto_granted: input.boolean("AutoGranted")?.unwrap_or(false),
+            auto_granted_value: input.int("AutoGrantedValue")?,
+        };
+        let t = quals::create_type(ctx, new).await?;
+        Ok(json!({ "QualificationType": dto::qualification_type(&t, ctx.now, true) }))
+    }
+
+    /// GetQualificationType: any type, system types included.
+    async fn get_qualification_type(ctx, input) {
+        let t = quals::get_type(ctx, &input.type_id("QualificationTypeId")?).await?;
+        Ok(json!({ "QualificationType": dto::qualification_type(&t, ctx.now, t.is_owned_by(&ctx.caller)) }))
+    }
+
+    /// ListQualificationTypes: `MustBeRequestable` required; sorted by name.
+    async fn list_qualification_types(ctx, input) {
+        let search = quals::SearchTypes {
+            query: input.string("Query")?,
+            must_be_requestable: input.required_boolean("MustBeRequestable")?,
+            must_be_owned_by_caller: input.boolean("MustBeOwnedByCaller")?.unwrap_or(false),
+            descending: false,
+        };
+        let scope = format!(
+            "ListQualificationTypes/{:?}/{}/{}",
+            search.query, search.must_be_requestable, search.must_be_owned_by_caller
+        );
+        let page = input.page(&scope)?;
+        let found = quals::search_types(ctx, search, page).await?;
+        Ok(listing("QualificationTypes", &scope, page, &found, |t| {
+            dto::qualification_type(t, ctx.now, t.is_owned_by(&ctx.caller))
+        }))
+    }
+
+    /// UpdateQualificationType.
+    async fn update_qualification_type(ctx, input) {
+        let id = input.type_id("QualificationTypeId")?;
+        let update = QualificationTypeUpdate {
+            description: input.string("Description")?,
+            status: status(input, "QualificationTypeStatus")?,
+            test: input.string("Test")?,
+            answer_key: input.string("AnswerKey")?,
+            test_duration_secs: input.long("TestDurationInSeconds")?,
+            retry_delay_secs: input.long("RetryDelayInSeconds")?,
+            auto_granted: input.boolean("AutoGranted")?,
+            auto_granted_value: input.int("AutoGrantedValue")?,
+        };
+        let t = quals::update_type(ctx, &id, update).await?;
+        Ok(json!({ "QualificationType": dto::qualification_type(&t, ctx.now, true) }))
+    }
+
+    /// DeleteQualificationType (legacy DisposeQualificationType).
+    async fn delete_qualification_type(ctx, input) {
+        quals::dispose_type(ctx, &input.type_id("QualificationTypeId")?).await?;
+        Ok(json!({}))
+    }
+
+    /// AssociateQualificationWithWorker: grants, or overwrites the value of
+    /// an existing grant (modern-api.md §5). IntegerValue defaults to 1 as in
+    /// the legacy API; SendNotification to true.
+    async fn associate_qualification_with_worker(ctx, input) {
+        let assign = AssignInput {
+            type_id: input.type_id("QualificationTypeId")?,
+            worker_id: input.worker_id("WorkerId")?,
+            integer_value: input.int("IntegerValue")?.unwrap_or(1),
+            send_notification: input.boolean("SendNotification")?.unwrap_or(true),
+            mode: GrantMode::Overwrite,
+        };
+        quals::assign(ctx, assign).await?;
+        Ok(json!({}))
+    }
+
+    /// DisassociateQualificationFromWorker: the JSON face of RevokeQualification.
+    async fn disassociate_qualification_from_worker(ctx, input) {
+        let worker = input.worker_id("WorkerId")?;
+        let id = input.type_id("QualificationTypeId")?;
+        let reason = input.string("Reason")?;
+        quals::revoke(ctx, &id, &worker, reason.as_deref()).await?;
+        Ok(json!({}))
+    }
+
+    /// GetQualificationScore.
+    async fn get_qualification_score(ctx, input) {
+        let q = quals::score(ctx, &input.type_id("QualificationTypeId")?, &input.worker_id("WorkerId")?).await?;
+        Ok(json!({ "Qualification": dto::qualification(&q) }))
+    }
+
+    /// ListWorkersWithQualificationType: `Status` defaults to Granted, as in
+    /// the legacy GetQualificationsForQualificationType.
+    async fn list_workers_with_qualification_type(ctx, input) {
+        let id = input.type_id("QualificationTypeId")?;
+        let status = match input.string("Status")? {
+            None => QualificationStatus::Granted,
+            Some(s) => QualificationStatus::parse(&s)
+                .ok_or_else(|| invalid_value_because("Status", &s, "Expected values are Granted and Revoked."))?,
+        };
+        let scope = format!("ListWorkersWithQualificationType/{id}/{}", status.as_str());
+        let page = input.page(&scope)?;
+        let found = quals::list_for_type(ctx, &id, status, page).await?;
+        Ok(listing("Qualifications", &scope, page, &found, dto::qualification))
+    }
+
+    /// ListQualificationRequests: the caller's Submitted requests, oldest first.
+    async fn list_qualification_requests(ctx, input) {
+        let id = input.optional_type_id("QualificationTypeId")?;
+        let scope = format!("ListQualificationRequests/{id:?}");
+        let page = input.page(&scope)?;
+        let found = requests::list(ctx, id.as_ref(), RequestSort::default(), page).await?;
+        Ok(listing("QualificationRequests", &scope, page, &found, dto::qualification_request))
+    }
+
+    /// AcceptQualificationRequest (legacy GrantQualification).
+    async fn accept_qualification_request(ctx, input) {
+        requests::grant(ctx, &input.request_id("QualificationRequestId")?, input.int("IntegerValue")?).await?;
+        Ok(json!({}))
+    }
+
+    /// RejectQualificationRequest.
+    async fn reject_qualification_request(ctx, input) {
+        requests::reject(ctx, &input.request_id("QualificationRequestId")?, input.string("Reason")?).await?;
+        Ok(json!({}))
+    }
+
+    /// CreateWorkerBlock: Reason required.
+    async fn create_worker_block(ctx, input) {
+        let worker = input.worker_id("WorkerId")?;
+        workers::block(ctx, worker, input.required_string("Reason")?).await?;
+        Ok(json!({}))
+    }
+
+    /// DeleteWorkerBlock: succeeds when there was no block.
+    async fn delete_worker_block(ctx, input) {
+        workers::unblock(ctx, &input.worker_id("WorkerId")?).await?;
+        Ok(json!({}))
+    }
+
+    /// ListWorkerBlocks.
+    async fn list_worker_blocks(ctx, input) {
+        let page = input.page("ListWorkerBlocks")?;
+        let found = workers::blocks(ctx, page).await?;
+        Ok(listing("WorkerBlocks", "ListWorkerBlocks", page, &found, dto::worker_block))
+    }
+
+    /// GetAccountBalance: money as strings; nothing is ever on hold here.
+    async fn get_account_balance(ctx, _input) {
+        let cents = account::balance_cents(ctx).await?;
+        Ok(json!({ "AvailableBalance": account::format_cents(cents), "OnHoldBalance": "0.00" }))
+    }
+
+    /// NotifyWorkers: workers who never worked for the caller are listed as
+    /// hard failures; an all-good call returns an empty list.
+    async fn notify_workers(ctx, input) {
+        let subject = input.required_string("Subject")?;
+        let message = input.required_string("MessageText")?;
+        let raw = input.strings("WorkerIds")?.ok_or_else(|| crate::error::missing_parameter("WorkerIds"))?;
+        let ids = raw
+            .iter()
+            .map(|w| crate::domain::ids::WorkerId::parse(w).ok_or_else(|| crate::error::invalid_value("WorkerIds", w)))
+            .collect::<Result<Vec<_>>>()?;
+        let failures = workers::notify(ctx, subject, message, ids).await?;
+        let statuses: Vec<Value> = failures
+            .iter()
+            .map(|f| json!({
+                "NotifyWorkersFailureCode": "HardFailure",
+                "NotifyWorkersFailureMessage": f.message,
+                "WorkerId": f.worker_id.as_str(),
+            }))
+            .collect();
+        Ok(json!({ "NotifyWorkersFailureStatuses": statuses }))
+    }
+}

@@ -1,0 +1,232 @@
+//! Typed access to a JSON request object, with the validation the SDKs do
+//! not do (maximums, patterns, enums, `MaxResults` 1-100; modern-api.md §1.7,
+//! §3.1) and MTurk-shaped errors naming the member.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::error::{invalid_value, missing_parameter, out_of_range, Result};
+use crate::mturk_error;
+use crate::store::Page;
+
+/// The members of one request.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    members: Map<String, Value>,
+}
+
+fn wrong_type(name: &str, expected: &str) -> crate::error::MturkError {
+    mturk_error!(InvalidParameterValue, "The value of {name} must be {expected}.")
+}
+
+impl Input {
+    /// Wraps a decoded JSON object.
+    #[must_use]
+    pub fn new(members: Map<String, Value>) -> Self {
+        Self { members }
+    }
+
+    fn present(&self, name: &str) -> Option<&Value> {
+        // A member sent as null counts as absent, as the SDKs treat it.
+        self.members.get(name).filter(|v| !v.is_null())
+    }
+
+    /// An optional string.
+    ///
+    /// # Errors
+    /// `InvalidParameterValue` for another JSON type.
+    pub fn string(&self, name: &str) -> Result<Option<String>> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(wrong_type(name, "a string")),
+        }
+    }
+
+    /// A required, non-empty string.
+    ///
+    /// # Errors
+    /// `AWS.MissingParameters` or a type error.
+    pub fn required_string(&self, name: &str) -> Result<String> {
+        match self.string(name)? {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(missing_parameter(name)),
+        }
+    }
+
+    /// An optional 64-bit integer.
+    ///
+    /// # Errors
+    /// A type error for non-integers.
+    pub fn long(&self, name: &str) -> Result<Option<i64>> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(v) => v.as_i64().map(Some).ok_or_else(|| wrong_type(name, "an integer")),
+        }
+    }
+
+    /// An optional 32-bit integer.
+    ///
+    /// # Errors
+    /// A type error for non-integers or values outside 32 bits.
+    pub fn int(&self, name: &str) -> Result<Option<i32>> {
+        match self.long(name)? {
+            None => Ok(None),
+            Some(v) => {
+                i32::try_from(v).map(Some).map_err(|_| out_of_range(name, v, i64::from(i32::MIN), i64::from(i32::MAX)))
+            }
+        }
+    }
+
+    /// An optional boolean.
+    ///
+    /// # Errors
+    /// A type error for non-booleans.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(wrong_type(name, "a boolean")),
+        }
+    }
+
+    /// A required boolean.
+    ///
+    /// # Errors
+    /// `AWS.MissingParameters` or a type error.
+    pub fn required_boolean(&self, name: &str) -> Result<bool> {
+        self.boolean(name)?.ok_or_else(|| missing_parameter(name))
+    }
+
+    /// An optional list of strings.
+    ///
+    /// # Errors
+    /// A type error for anything but an array of strings.
+    pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| wrong_type(name, "a list of strings")))
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            Some(_) => Err(wrong_type(name, "a list of strings")),
+        }
+    }
+
+    /// A required `EntityId` naming a qualification type.
+    ///
+    /// # Errors
+    /// Missing or not matching `^[A-Z0-9]+$`, 1-64 long.
+    pub fn type_id(&self, name: &str) -> Result<QualificationTypeId> {
+        let raw = self.required_string(name)?;
+        QualificationTypeId::parse(&raw).ok_or_else(|| invalid_value(name, &raw))
+    }
+
+    /// An optional `EntityId` naming a qualification type.
+    ///
+    /// # Errors
+    /// As [`Input::type_id`].
+    pub fn optional_type_id(&self, name: &str) -> Result<Option<QualificationTypeId>> {
+        match self.string(name)? {
+            None => Ok(None),
+            Some(raw) => QualificationTypeId::parse(&raw).map(Some).ok_or_else(|| invalid_value(name, &raw)),
+        }
+    }
+
+    /// A required `CustomerId` (worker id).
+    ///
+    /// # Errors
+    /// Missing or not matching `^A[A-Z0-9]+$`, 1-64 long.
+    pub fn worker_id(&self, name: &str) -> Result<WorkerId> {
+        let raw = self.required_string(name)?;
+        WorkerId::parse(&raw).ok_or_else(|| invalid_value(name, &raw))
+    }
+
+    /// A required qualification request id.
+    ///
+    /// # Errors
+    /// Missing or unusable.
+    pub fn request_id(&self, name: &str) -> Result<QualificationRequestId> {
+        let raw = self.required_string(name)?;
+        QualificationRequestId::parse(&raw).ok_or_else(|| invalid_value(name, &raw))
+    }
+
+    /// `MaxResults` (1-100, default 10) and `NextToken`, as a page request.
+    /// `scope` ties the token to one listing, so a token from another
+    /// listing is refused rather than misread.
+    ///
+    /// # Errors
+    /// Out-of-range sizes and undecodable tokens.
+    pub fn page(&self, scope: &str) -> Result<Page> {
+        let limit = self.long("MaxResults")?.unwrap_or(10);
+        if !(1..=100).contains(&limit) {
+            return Err(out_of_range("MaxResults", limit, 1, 100));
+        }
+        let offset = match self.string("NextToken")? {
+            None => 0,
+            Some(token) => decode_token(&token, scope).ok_or_else(|| invalid_value("NextToken", &token))?,
+        };
+        Ok(Page { offset, limit })
+    }
+}
+
+fn scope_tag(scope: &str) -> u32 {
+    // FNV-1a: a short, stable fingerprint of the listing and its filter.
+    scope.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// An opaque token for the page that starts at `offset`. Offsets only grow
+/// within a listing, so a token is never repeated.
+#[must_use]
+pub fn encode_token(offset: i64, scope: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("v1:{}:{offset}", scope_tag(scope)))
+}
+
+fn decode_token(token: &str, scope: &str) -> Option<i64> {
+    if token.is_empty() || token.len() > 255 {
+        return None;
+    }
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    let mut parts = raw.split(':');
+    let (Some("v1"), Some(tag), Some(offset), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    if tag.parse::<u32>().ok()? != scope_tag(scope) {
+        return None;
+    }
+    offset.parse::<i64>().ok().filter(|o| *o > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_only_within_their_listing() {
+        let t = encode_token(20, "ListWorkerBlocks");
+        assert_eq!(decode_token(&t, "ListWorkerBlocks"), Some(20));
+        assert_eq!(decode_token(&t, "ListHITs"), None);
+        assert_eq!(decode_token("garbage!", "ListWorkerBlocks"), None);
+        assert_ne!(encode_token(10, "x"), encode_token(20, "x"));
+    }
+
+    #[test]
+    fn members_are_typed_and_null_is_absent() {
+        let input = Input::new(
+            serde_json::json!({"S": "x", "N": 5, "B": true, "Null": null, "Big": 5_000_000_000_i64, "F": 1.5})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        );
+        assert_eq!(input.string("S").unwrap().as_deref(), Some("x"));
+        assert!(input.string("N").is_err());
+        assert_eq!(input.int("N").unwrap(), Some(5));
+        assert!(input.int("Big").is_err());
+        assert!(input.long("F").is_err());
+        assert_eq!(input.boolean("Null").unwrap(), None);
+        assert!(input.required_string("Null").is_err());
+    }
+}
