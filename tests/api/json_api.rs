@@ -27,6 +27,22 @@ fn sdk(app: &TestApp, key: &str, secret: &str) -> Client {
     Client::from_conf(conf)
 }
 
+/// Creates an Active type named `name` and returns its id.
+async fn new_type(c: &Client, name: &str) -> String {
+    c.create_qualification_type()
+        .name(name)
+        .description("d")
+        .qualification_type_status(aws_sdk_mturk::types::QualificationTypeStatus::Active)
+        .send()
+        .await
+        .unwrap()
+        .qualification_type()
+        .unwrap()
+        .qualification_type_id()
+        .unwrap()
+        .to_owned()
+}
+
 /// The `TurkErrorCode` of a failed SDK call.
 fn turk_code<E, R>(
     result: Result<R, aws_sdk_mturk::error::SdkError<E, aws_sdk_mturk::config::http::HttpResponse>>,
@@ -166,19 +182,7 @@ both_backends!(one_store_two_faces, |app: TestApp| async move {
         .unwrap();
     assert_eq!(listed.qualifications()[0].status(), Some(&QualificationStatus::Revoked));
     // Created through JSON, found by the legacy search; revoked through JSON, refused by legacy score.
-    let json_type = c
-        .create_qualification_type()
-        .name("json made")
-        .description("d")
-        .qualification_type_status(aws_sdk_mturk::types::QualificationTypeStatus::Active)
-        .send()
-        .await
-        .unwrap()
-        .qualification_type()
-        .unwrap()
-        .qualification_type_id()
-        .unwrap()
-        .to_owned();
+    let json_type = new_type(&c, "json made").await;
     let search =
         app.call("SearchQualificationTypes", &[("MustBeRequestable", "true"), ("Query", "json made")]).await.ok();
     assert_eq!(search.text("QualificationTypeId").as_deref(), Some(json_type.as_str()));
@@ -197,19 +201,7 @@ both_backends!(one_store_two_faces, |app: TestApp| async move {
 both_backends!(sdk_errors_carry_the_turk_error_code, |app: TestApp| async move {
     let c = sdk(&app, DEV_KEY, DEV_SECRET);
     let other = sdk(&app, OTHER_KEY, OTHER_SECRET);
-    let theirs = other
-        .create_qualification_type()
-        .name("theirs")
-        .description("d")
-        .qualification_type_status(aws_sdk_mturk::types::QualificationTypeStatus::Active)
-        .send()
-        .await
-        .unwrap()
-        .qualification_type()
-        .unwrap()
-        .qualification_type_id()
-        .unwrap()
-        .to_owned();
+    let theirs = new_type(&other, "theirs").await;
     let denied =
         c.disassociate_qualification_from_worker().qualification_type_id(&theirs).worker_id(WORKER).send().await;
     assert_eq!(turk_code(denied), "AWS.MechanicalTurk.PermissionDenied");

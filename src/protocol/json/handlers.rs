@@ -1,9 +1,6 @@
 //! One decoder/encoder per JSON operation: members in, `ops` call, output
 //! object out. The same `ops` functions serve the legacy API.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use serde_json::{json, Value};
 
 use crate::domain::qualification::QualificationStatus;
@@ -16,22 +13,8 @@ use crate::store::{GrantMode, Page, Paged};
 use super::dto;
 use super::input::{encode_token, Input};
 
-/// A boxed handler future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// A JSON operation handler.
-pub type Handler = for<'a> fn(&'a Ctx, &'a Input) -> BoxFuture<'a, Result<Value>>;
-
-macro_rules! handlers {
-    ($( $(#[$doc:meta])* async fn $name:ident($ctx:ident, $input:ident) $body:block )*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name<'a>($ctx: &'a Ctx, $input: &'a Input) -> BoxFuture<'a, Result<Value>> {
-                Box::pin(async move $body)
-            }
-        )*
-    };
-}
+pub type Handler = for<'a> fn(&'a Ctx, &'a Input) -> crate::protocol::BoxFuture<'a, Result<Value>>;
 
 /// A list output: `NumResults`, the items under `key`, and `NextToken` only
 /// while more items remain (modern-api.md §4).
@@ -50,7 +33,9 @@ fn status(input: &Input, name: &str) -> Result<Option<crate::domain::qualificati
     input.string(name)?.map(|s| quals::parse_status(name, &s)).transpose()
 }
 
-handlers! {
+crate::protocol::define_handlers! {
+    Input => Value;
+
     /// CreateQualificationType.
     async fn create_qualification_type(ctx, input) {
         let new = NewQualificationType {

@@ -17,7 +17,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
-use tracing::{field, Instrument};
+use tracing::Instrument;
 
 use crate::auth::sigv4::{self, SigV4Error, SignedHttpRequest};
 use crate::config::AuthMode;
@@ -66,31 +66,10 @@ fn auth_error_response(err: &SigV4Error, request_id: &str) -> Response {
     respond(status, request_id, Some(&shape), &body)
 }
 
-fn record(outcome: Result<(), (&str, &str)>) {
-    let span = tracing::Span::current();
-    match outcome {
-        Ok(()) => {
-            span.record("outcome", "ok");
-            tracing::info!("request handled");
-        }
-        Err((code, message)) => {
-            span.record("outcome", code);
-            tracing::info!(message, "request refused");
-        }
-    }
-}
-
 /// The axum handler for requests that carry `X-Amz-Target`.
 pub async fn handle(state: AppState, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let request_id = state.ids.request_id();
-    let span = tracing::info_span!(
-        "request",
-        request_id = %request_id,
-        protocol = "json",
-        operation = field::Empty,
-        access_key_id = field::Empty,
-        outcome = field::Empty,
-    );
+    let span = crate::protocol::request_span("json", &request_id);
     async move {
         let body = axum::body::to_bytes(body, state.settings.server.max_body_bytes).await.ok();
         answer(&state, &request_id, &method, &uri, &headers, body.as_ref()).await
@@ -110,9 +89,9 @@ async fn answer(
 ) -> Response {
     let epoch_ms = state.clock.now().millis();
     let refuse = |err: MturkError| {
-        record(Err((err.code().as_str(), err.message())));
-        if !err.code().is_client_fault() {
-            tracing::error!(error = ?err, "request failed");
+        crate::protocol::record_outcome(Some((err.code().as_str(), err.message(), !err.code().is_client_fault())));
+        if let Some(cause) = err.cause() {
+            tracing::error!(cause = format!("{cause:#}"), "internal failure");
         }
         error_response(&err, request_id, epoch_ms)
     };
@@ -172,11 +151,11 @@ async fn answer(
                 kind: "UnrecognizedClientException",
                 message: format!("The access key id {key:?} is not a valid requester id."),
             };
-            record(Err((err.kind, &err.message)));
+            crate::protocol::record_outcome(Some((err.kind, &err.message, false)));
             return auth_error_response(&err, request_id);
         }
         Err(err) => {
-            record(Err((err.kind, &err.message)));
+            crate::protocol::record_outcome(Some((err.kind, &err.message, false)));
             return auth_error_response(&err, request_id);
         }
     };
@@ -207,7 +186,7 @@ async fn answer(
     let ctx = state.ctx(caller);
     match handler(&ctx, &input::Input::new(members)).await {
         Ok(output) => {
-            record(Ok(()));
+            crate::protocol::record_outcome(None);
             respond(StatusCode::OK, request_id, None, &output)
         }
         Err(err) => refuse(err),

@@ -1,9 +1,6 @@
 //! One decoder/encoder per legacy operation: parameters in, `ops` call,
 //! result XML (the part after `<Request>`) out.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
 use crate::domain::qualification::QualificationStatus;
 use crate::error::{invalid_value, invalid_value_because, Result};
@@ -16,22 +13,8 @@ use super::dto::{self, CounterOrder, TypeView};
 use super::envelope::Xml;
 use super::params::Params;
 
-/// A boxed handler future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// A legacy operation handler.
-pub type Handler = for<'a> fn(&'a Ctx, &'a Params) -> BoxFuture<'a, Result<String>>;
-
-macro_rules! handlers {
-    ($( $(#[$doc:meta])* async fn $name:ident($ctx:ident, $p:ident) $body:block )*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name<'a>($ctx: &'a Ctx, $p: &'a Params) -> BoxFuture<'a, Result<String>> {
-                Box::pin(async move $body)
-            }
-        )*
-    };
-}
+pub type Handler = for<'a> fn(&'a Ctx, &'a Params) -> crate::protocol::BoxFuture<'a, Result<String>>;
 
 fn type_id(p: &Params, name: &str) -> Result<QualificationTypeId> {
     let raw = p.required(name)?;
@@ -67,7 +50,9 @@ fn page(offset: i64, limit: i64) -> Page {
     Page { offset, limit }
 }
 
-handlers! {
+crate::protocol::define_handlers! {
+    Params => String;
+
     /// CreateQualificationType (spec §4.1), shape B without IsRequestable.
     async fn create_qualification_type(ctx, p) {
         let input = NewQualificationType {

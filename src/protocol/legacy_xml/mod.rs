@@ -16,7 +16,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use tracing::{field, Instrument};
+use tracing::Instrument;
 
 use crate::auth::legacy::{self, SignedRequest, SERVICE};
 use crate::config::AuthMode;
@@ -83,14 +83,7 @@ pub async fn handle(
     body: Body,
 ) -> Response {
     let request_id = state.ids.request_id();
-    let span = tracing::info_span!(
-        "request",
-        request_id = %request_id,
-        protocol = "legacy",
-        operation = field::Empty,
-        access_key_id = field::Empty,
-        outcome = field::Empty,
-    );
+    let span = crate::protocol::request_span("legacy", &request_id);
     async move {
         // `None`: the body was over the limit (or the connection broke while reading it).
         let body = axum::body::to_bytes(body, state.settings.server.max_body_bytes).await.ok();
@@ -101,21 +94,13 @@ pub async fn handle(
     .await
 }
 
-/// Records the outcome on the request span and logs it once.
 fn record_outcome(outcome: Result<(), &MturkError>) {
-    let span = tracing::Span::current();
-    match outcome {
-        Ok(()) => {
-            span.record("outcome", "ok");
-            tracing::info!("request handled");
-        }
-        Err(err) if err.code().is_client_fault() => {
-            span.record("outcome", err.code().as_str());
-            tracing::info!(message = err.message(), "request refused");
-        }
-        Err(err) => {
-            span.record("outcome", err.code().as_str());
-            tracing::error!(error = ?err, "request failed");
+    crate::protocol::record_outcome(
+        outcome.err().map(|e| (e.code().as_str(), e.message(), !e.code().is_client_fault())),
+    );
+    if let Err(e) = outcome {
+        if let Some(cause) = e.cause() {
+            tracing::error!(cause = format!("{cause:#}"), "internal failure");
         }
     }
 }
