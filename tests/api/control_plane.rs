@@ -146,9 +146,22 @@ both_backends!(tests_with_an_answer_key_are_scored_and_tests_without_wait_for_th
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 301 }))).await;
     assert_eq!(request(&app, &keyed, None).await.json()["Status"], "TestStarted");
 
-    // Without an answer key the owner sees the answers and decides.
+    // Without an answer key the owner sees the answers and decides; a test taken in two steps
+    // is listed only once answered (TestPending → Submitted).
     let manual = app.create_type("manual test", &[("Test", QUESTION_FORM), ("TestDurationInSeconds", "300")]).await;
-    let pending = request(&app, &manual, Some(answer("blue"))).await.json();
+    let started = request(&app, &manual, None).await.json();
+    assert_eq!(started["Status"], "TestStarted");
+    let none_yet = app.call("GetQualificationRequests", &[("QualificationTypeId", &manual)]).await.ok();
+    assert_eq!(none_yet.text("TotalNumResults").as_deref(), Some("0"));
+    let id = started["QualificationRequestId"].as_str().unwrap().to_owned();
+    let pending = app
+        .control(
+            "POST",
+            &format!("/workers/{WORKER}/qualification-requests/{id}/answer"),
+            Some(json!({ "Answer": answer("blue") })),
+        )
+        .await
+        .json();
     assert_eq!(pending["Status"], "Pending");
     let listed = app.call("GetQualificationRequests", &[("QualificationTypeId", &manual)]).await.ok();
     assert_eq!(listed.text("Answer"), Some(answer("blue")));

@@ -78,6 +78,12 @@ both_backends!(the_sdk_drives_the_whole_qualification_lifecycle, |app: TestApp| 
     assert_eq!(id.len(), 30);
     assert_eq!(qt.is_requestable(), Some(true));
     assert_eq!(qt.retry_delay_in_seconds(), Some(60));
+    let listed =
+        c.list_qualification_types().must_be_requestable(true).must_be_owned_by_caller(true).send().await.unwrap();
+    assert_eq!(listed.num_results(), Some(1));
+    assert_eq!(listed.qualification_types()[0].qualification_type_id(), Some(id.as_str()));
+    let with_system = c.list_qualification_types().must_be_requestable(false).max_results(100).send().await.unwrap();
+    assert!(with_system.qualification_types().iter().any(|t| t.name() == Some("Worker_Locale")));
     let got = c.get_qualification_type().qualification_type_id(&id).send().await.unwrap();
     assert_eq!(got.qualification_type().unwrap().name(), Some("sdk type"));
     let updated = c.update_qualification_type().qualification_type_id(&id).description("new").send().await.unwrap();

@@ -275,6 +275,12 @@ both_backends!(update_follows_the_documented_rules, |app: TestApp| async move {
     assert_eq!(updated.text("Description").as_deref(), Some("new words"));
     assert_eq!(updated.text("QualificationTypeStatus").as_deref(), Some("Inactive"));
     assert_eq!(updated.text("RetryDelayInSeconds").as_deref(), Some("120"));
+    let reactivated = app
+        .call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("QualificationTypeStatus", "Active")])
+        .await
+        .ok();
+    assert_eq!(reactivated.text("QualificationTypeStatus").as_deref(), Some("Active"));
+    assert_eq!(reactivated.text("Description").as_deref(), Some("new words"), "omitted fields stay");
     assert_eq!(updated.text("Name").as_deref(), Some("updatable"), "names cannot change");
     // The test is updated as a unit.
     app.call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("TestDurationInSeconds", "30")])
