@@ -4,7 +4,9 @@
 //! `Store`.
 
 pub mod clock;
+pub mod hit;
 pub mod ids;
 pub mod qualification;
+pub mod requirement;
 pub mod time;
 pub mod worker;

@@ -10,9 +10,12 @@
 //! (embedded, WAL, one writer connection so writers queue in-process instead
 //! of failing with "database is locked") and PostgreSQL.
 
+mod hit_rows;
+pub mod hits;
 mod postgres;
 mod rows;
 mod sql;
+mod sql_hits;
 mod sqlite;
 
 pub use postgres::PgStore;
@@ -155,7 +158,7 @@ pub struct Paged<T> {
 
 /// The persistence port. One implementation per backend.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
     /// `"sqlite"` or `"postgres"`, for logs.
     fn backend(&self) -> &'static str;
 

@@ -19,6 +19,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 impl PgStore {
     const BACKEND: &'static str = "postgres";
+    /// Row locks serialize competing writers of one row.
+    const LOCK_ROW: &'static str = " FOR UPDATE";
 
     /// Connects to `url` and migrates the database.
     ///
@@ -50,3 +52,4 @@ impl PgStore {
 }
 
 super::sql::impl_sql_store!(PgStore, Postgres);
+super::sql_hits::impl_sql_hit_store!(PgStore, Postgres);

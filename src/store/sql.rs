@@ -148,6 +148,11 @@ macro_rules! impl_sql_store {
             async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
                 for sql in [
+                    "DELETE FROM assignments",
+                    "DELETE FROM hits",
+                    "DELETE FROM hit_type_qualifications",
+                    "DELETE FROM hit_types",
+                    "DELETE FROM worker_profiles",
                     "DELETE FROM worker_notifications",
                     "DELETE FROM worker_blocks",
                     "DELETE FROM qualification_requests",

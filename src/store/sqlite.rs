@@ -26,6 +26,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
+    /// The single writer connection already serializes writers.
+    const LOCK_ROW: &'static str = "";
 
     /// Opens (creating if missing) the database at `path` and migrates it.
     ///
@@ -92,3 +94,4 @@ impl SqliteStore {
 }
 
 super::sql::impl_sql_store!(SqliteStore, Sqlite);
+super::sql_hits::impl_sql_hit_store!(SqliteStore, Sqlite);

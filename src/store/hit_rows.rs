@@ -1,0 +1,205 @@
+//! Row structs of the HIT tables and their conversion into domain types.
+//! Requirements are stored as a JSON array only mturk-local reads.
+
+use anyhow::anyhow;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitType};
+use crate::domain::ids::{RequesterId, WorkerId};
+use crate::domain::requirement::{Comparator, GuardedActions, Locale, QualificationRequirement};
+use crate::domain::time::Timestamp;
+
+use super::StoreError;
+
+#[derive(Serialize, Deserialize)]
+struct StoredRequirement {
+    qualification_type_id: String,
+    comparator: String,
+    integer_values: Vec<i32>,
+    locale_values: Vec<(String, Option<String>)>,
+    required_to_preview: bool,
+    actions_guarded: Option<String>,
+}
+
+/// Encodes requirements for the `requirements` column.
+pub(super) fn encode_requirements(reqs: &[QualificationRequirement]) -> Result<String, StoreError> {
+    let stored: Vec<StoredRequirement> = reqs
+        .iter()
+        .map(|r| StoredRequirement {
+            qualification_type_id: r.type_id.clone(),
+            comparator: r.comparator.as_str().to_owned(),
+            integer_values: r.integer_values.clone(),
+            locale_values: r.locale_values.iter().map(|l| (l.country.clone(), l.subdivision.clone())).collect(),
+            required_to_preview: r.required_to_preview,
+            actions_guarded: r.actions_guarded.map(|a| a.as_str().to_owned()),
+        })
+        .collect();
+    serde_json::to_string(&stored).map_err(|e| StoreError::Other(e.into()))
+}
+
+fn decode_requirements(text: &str) -> Result<Vec<QualificationRequirement>, StoreError> {
+    let stored: Vec<StoredRequirement> =
+        serde_json::from_str(text).map_err(|e| StoreError::Other(anyhow!("corrupt requirements: {e}")))?;
+    stored
+        .into_iter()
+        .map(|s| {
+            Ok(QualificationRequirement {
+                type_id: s.qualification_type_id,
+                comparator: Comparator::parse(&s.comparator)
+                    .ok_or_else(|| StoreError::Other(anyhow!("corrupt comparator {:?}", s.comparator)))?,
+                integer_values: s.integer_values,
+                locale_values: s.locale_values.into_iter().map(|(country, subdivision)| Locale { country, subdivision }).collect(),
+                required_to_preview: s.required_to_preview,
+                actions_guarded: s.actions_guarded.as_deref().and_then(GuardedActions::parse),
+            })
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct HitTypeRow {
+    id: String,
+    owner: String,
+    title: String,
+    description: String,
+    keywords: Option<String>,
+    reward_cents: i64,
+    assignment_duration_secs: i64,
+    auto_approval_delay_secs: i64,
+    requirements: String,
+    creation_time: i64,
+}
+
+impl TryFrom<HitTypeRow> for HitType {
+    type Error = StoreError;
+
+    fn try_from(r: HitTypeRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id,
+            owner: RequesterId::from_stored(r.owner),
+            title: r.title,
+            description: r.description,
+            keywords: r.keywords,
+            reward_cents: r.reward_cents,
+            assignment_duration_secs: r.assignment_duration_secs,
+            auto_approval_delay_secs: r.auto_approval_delay_secs,
+            requirements: decode_requirements(&r.requirements)?,
+            creation_time: Timestamp::from_millis(r.creation_time),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct HitRow {
+    id: String,
+    question: String,
+    max_assignments: i64,
+    expiration: i64,
+    requester_annotation: Option<String>,
+    creation_time: i64,
+    reviewing: i64,
+    disposed: i64,
+    pending: i64,
+    submitted: i64,
+    completed: i64,
+    type_id: String,
+    owner: String,
+    title: String,
+    description: String,
+    keywords: Option<String>,
+    reward_cents: i64,
+    assignment_duration_secs: i64,
+    auto_approval_delay_secs: i64,
+    requirements: String,
+    type_creation_time: i64,
+}
+
+impl TryFrom<HitRow> for Hit {
+    type Error = StoreError;
+
+    fn try_from(r: HitRow) -> Result<Self, StoreError> {
+        let hit_type = HitType::try_from(HitTypeRow {
+            id: r.type_id,
+            owner: r.owner,
+            title: r.title,
+            description: r.description,
+            keywords: r.keywords,
+            reward_cents: r.reward_cents,
+            assignment_duration_secs: r.assignment_duration_secs,
+            auto_approval_delay_secs: r.auto_approval_delay_secs,
+            requirements: r.requirements,
+            creation_time: r.type_creation_time,
+        })?;
+        Ok(Self {
+            id: r.id,
+            hit_type,
+            question: r.question,
+            max_assignments: r.max_assignments,
+            expiration: Timestamp::from_millis(r.expiration),
+            requester_annotation: r.requester_annotation,
+            creation_time: Timestamp::from_millis(r.creation_time),
+            reviewing: r.reviewing != 0,
+            disposed: r.disposed != 0,
+            pending: r.pending,
+            submitted: r.submitted,
+            completed: r.completed,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AssignmentRow {
+    id: String,
+    hit_id: String,
+    worker_id: String,
+    status: String,
+    accept_time: i64,
+    deadline: i64,
+    submit_time: Option<i64>,
+    auto_approval_time: Option<i64>,
+    approval_time: Option<i64>,
+    rejection_time: Option<i64>,
+    answer: Option<String>,
+    requester_feedback: Option<String>,
+}
+
+impl TryFrom<AssignmentRow> for Assignment {
+    type Error = StoreError;
+
+    fn try_from(r: AssignmentRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            status: AssignmentStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Other(anyhow!("corrupt assignment status {:?}", r.status)))?,
+            id: r.id,
+            hit_id: r.hit_id,
+            worker_id: WorkerId::from_stored(r.worker_id),
+            accept_time: Timestamp::from_millis(r.accept_time),
+            deadline: Timestamp::from_millis(r.deadline),
+            submit_time: r.submit_time.map(Timestamp::from_millis),
+            auto_approval_time: r.auto_approval_time.map(Timestamp::from_millis),
+            approval_time: r.approval_time.map(Timestamp::from_millis),
+            rejection_time: r.rejection_time.map(Timestamp::from_millis),
+            answer: r.answer,
+            requester_feedback: r.requester_feedback,
+        })
+    }
+}
+
+/// Columns of `hit_types` in `HitTypeRow` order, table alias `t`.
+pub(super) const HIT_TYPE_COLUMNS: &str = "t.id, t.owner, t.title, t.description, t.keywords, t.reward_cents, \
+     t.assignment_duration_secs, t.auto_approval_delay_secs, t.requirements, t.creation_time";
+
+/// A HIT joined with its type and its counts at `$1` (now); alias `h`.
+/// The type's id and creation time are aliased away from the HIT's own.
+pub(super) const HIT_SELECT: &str = "SELECT h.id, h.question, h.max_assignments, h.expiration, h.requester_annotation, \
+     h.creation_time, h.reviewing, h.disposed, \
+     (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status = 'Accepted' AND a.deadline >= $1) AS pending, \
+     (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status = 'Submitted') AS submitted, \
+     (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status IN ('Approved', 'Rejected')) AS completed, \
+     t.id AS type_id, t.owner, t.title, t.description, t.keywords, t.reward_cents, t.assignment_duration_secs, \
+     t.auto_approval_delay_secs, t.requirements, t.creation_time AS type_creation_time \
+     FROM hits h JOIN hit_types t ON t.id = h.hit_type_id";
+
+/// Columns of `assignments` in `AssignmentRow` order.
+pub(super) const ASSIGNMENT_COLUMNS: &str = "id, hit_id, worker_id, status, accept_time, deadline, submit_time, \
+     auto_approval_time, approval_time, rejection_time, answer, requester_feedback";

@@ -1,0 +1,169 @@
+//! The HIT half of the persistence port: HIT types, HITs, assignments,
+//! worker profiles and the money they move. Same rules as [`super::Store`]:
+//! use-case sized methods, one transaction each, compare-and-set transitions.
+
+use async_trait::async_trait;
+
+use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitType};
+use crate::domain::ids::{RequesterId, WorkerId};
+use crate::domain::requirement::Locale;
+use crate::domain::time::Timestamp;
+
+use super::{Page, Paged, StoreResult};
+
+/// A worker's self-description, behind the Locale, Adult and Masters system
+/// qualifications.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WorkerProfile {
+    /// Where the worker is; `None` means unknown (fails every locale requirement).
+    pub locale: Option<Locale>,
+    /// Agreed to see adult content.
+    pub adult: bool,
+    /// Holds the Masters qualification.
+    pub masters: bool,
+}
+
+/// Counts of a worker's assignments, for the computed system qualifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WorkerHistory {
+    /// Every assignment ever accepted.
+    pub accepted: i64,
+    /// Submitted at some point (submitted, approved, rejected).
+    pub submitted: i64,
+    /// Approved.
+    pub approved: i64,
+    /// Rejected.
+    pub rejected: i64,
+    /// Returned.
+    pub returned: i64,
+    /// Abandoned (deadline passed).
+    pub abandoned: i64,
+}
+
+/// What an accept attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptOutcome {
+    /// The assignment was created.
+    Accepted,
+    /// No open slot (all taken, or the HIT expired meanwhile).
+    NoSlot,
+    /// The worker already has a live assignment for this HIT.
+    AlreadyAccepted,
+}
+
+/// A requester-side decision on a submitted (or rejected) assignment.
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// The assignment.
+    pub id: String,
+    /// The state it must still be in.
+    pub from: AssignmentStatus,
+    /// Approved or Rejected.
+    pub to: AssignmentStatus,
+    /// When.
+    pub now: Timestamp,
+    /// Feedback for the worker.
+    pub feedback: Option<String>,
+    /// Cents to take from `payer` (reward plus fee) when approving.
+    pub cost_cents: i64,
+    /// Whose balance pays.
+    pub payer: RequesterId,
+}
+
+/// What a review did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewOutcome {
+    /// Done.
+    Done,
+    /// The assignment was not in `from` any more.
+    WrongState,
+    /// The payer's balance does not cover the cost; nothing changed.
+    InsufficientFunds,
+}
+
+/// HIT listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HitFilter {
+    /// The owner's HITs that are not disposed.
+    Owner(RequesterId),
+    /// The owner's HITs that require a qualification type.
+    Qualification(RequesterId, String),
+    /// Every live, unexpired HIT of every requester (what workers can find).
+    Marketplace,
+}
+
+/// Persistence of HITs and assignments.
+#[async_trait]
+pub trait HitStore: Send + Sync {
+    /// Inserts a HIT type, or returns the id of the owner's existing type with
+    /// the same `fingerprint`.
+    async fn insert_hit_type(&self, hit_type: &HitType, fingerprint: &str) -> StoreResult<String>;
+
+    /// A HIT type by id.
+    async fn hit_type(&self, id: &str) -> StoreResult<Option<HitType>>;
+
+    /// Inserts a HIT. `Conflict` carries the existing HIT's id when the
+    /// owner already used `unique_request_token`.
+    async fn insert_hit(&self, hit: &Hit, unique_request_token: Option<&str>) -> StoreResult<()>;
+
+    /// A HIT with its counts at `now`.
+    async fn hit(&self, id: &str, now: Timestamp) -> StoreResult<Option<Hit>>;
+
+    /// HITs matching `filter`, oldest first, with counts at `now`.
+    async fn hits(&self, filter: &HitFilter, now: Timestamp, page: Page) -> StoreResult<Paged<Hit>>;
+
+    /// Creates `assignment` if the HIT still has a slot and the worker has
+    /// no live assignment for it (serialized per HIT).
+    async fn accept(&self, assignment: &Assignment, max_assignments: i64, now: Timestamp) -> StoreResult<AcceptOutcome>;
+
+    /// An assignment by id.
+    async fn assignment(&self, id: &str) -> StoreResult<Option<Assignment>>;
+
+    /// A HIT's assignments in `statuses` (as stored), oldest first.
+    async fn assignments_for_hit(
+        &self,
+        hit_id: &str,
+        statuses: &[AssignmentStatus],
+        page: Page,
+    ) -> StoreResult<Paged<Assignment>>;
+
+    /// Accepted → Submitted if the worker's deadline has not passed.
+    async fn submit(
+        &self,
+        id: &str,
+        answer: &str,
+        now: Timestamp,
+        auto_approval_time: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// Accepted → Returned if the deadline has not passed.
+    async fn return_assignment(&self, id: &str, now: Timestamp) -> StoreResult<bool>;
+
+    /// Approves or rejects, paying on approval, atomically.
+    async fn review(&self, review: &Review) -> StoreResult<ReviewOutcome>;
+
+    /// Approves every submitted assignment whose auto-approval time has come,
+    /// paying each HIT owner; returns how many.
+    async fn settle_auto_approvals(&self, now: Timestamp) -> StoreResult<u64>;
+
+    /// Marks or unmarks a HIT as Reviewing; false if it was not in the other state.
+    async fn set_reviewing(&self, hit_id: &str, reviewing: bool) -> StoreResult<bool>;
+
+    /// Changes a HIT's expiration.
+    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<()>;
+
+    /// Marks a HIT disposed.
+    async fn dispose_hit(&self, hit_id: &str) -> StoreResult<()>;
+
+    /// A worker's profile (default when never set).
+    async fn worker_profile(&self, worker: &WorkerId) -> StoreResult<WorkerProfile>;
+
+    /// Replaces a worker's profile.
+    async fn set_worker_profile(&self, worker: &WorkerId, profile: &WorkerProfile) -> StoreResult<()>;
+
+    /// Counts of the worker's assignments at `now`.
+    async fn worker_history(&self, worker: &WorkerId, now: Timestamp) -> StoreResult<WorkerHistory>;
+
+    /// A worker's assignments, newest first.
+    async fn worker_assignments(&self, worker: &WorkerId) -> StoreResult<Vec<Assignment>>;
+}
