@@ -145,6 +145,47 @@ pub fn check_question_form(xml: &str) -> Result<()> {
     Ok(())
 }
 
+/// The kinds of HIT question document (spec legacy-api.md §5.7).
+const QUESTION_ROOTS: [&str; 3] = ["QuestionForm", "ExternalQuestion", "HTMLQuestion"];
+
+/// Checks a HIT's Question: a well-formed QuestionForm, ExternalQuestion or
+/// HTMLQuestion in its MTurk namespace, with the parts each needs.
+///
+/// # Errors
+/// `XMLParseError`.
+pub fn check_question(xml: &str) -> Result<()> {
+    const WHAT: &str = "Question";
+    let els = elements(WHAT, xml)?;
+    let root = els[0].name.clone();
+    if !QUESTION_ROOTS.contains(&root.as_str()) {
+        return Err(parse_error(WHAT, "the root element must be QuestionForm, ExternalQuestion or HTMLQuestion"));
+    }
+    check_root(WHAT, &els, &root)?;
+    let has = |child: &str| els.iter().any(|e| e.path.len() == 2 && e.name == child && !e.text.trim().is_empty());
+    let ok = match root.as_str() {
+        "ExternalQuestion" => has("ExternalURL") && has("FrameHeight"),
+        "HTMLQuestion" => has("HTMLContent") && has("FrameHeight"),
+        _ => els.iter().any(|e| e.path.len() == 2 && e.name == "Question"),
+    };
+    if !ok {
+        return Err(parse_error(
+            WHAT,
+            "an ExternalQuestion needs ExternalURL and FrameHeight, an HTMLQuestion HTMLContent and FrameHeight, \
+             and a QuestionForm at least one Question",
+        ));
+    }
+    Ok(())
+}
+
+/// The `ExternalURL` of an ExternalQuestion, if `xml` is one.
+#[must_use]
+pub fn external_url(xml: &str) -> Option<String> {
+    let els = elements("Question", xml).ok()?;
+    (els.first()?.name == "ExternalQuestion")
+        .then(|| els.iter().find(|e| e.name == "ExternalURL").map(|e| e.text.trim().to_owned()))
+        .flatten()
+}
+
 /// Checks an AnswerKey: well-formed, right namespace, and every score and
 /// mapping value numeric.
 ///

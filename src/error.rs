@@ -57,6 +57,20 @@ pub enum ErrorCode {
     DoesNotMeetRequirements,
     /// Not enough money in the requester's account.
     InsufficientFunds,
+    /// Unknown HIT id.
+    HitDoesNotExist,
+    /// Unknown assignment id.
+    AssignmentDoesNotExist,
+    /// The HIT's state does not allow the operation.
+    InvalidHitState,
+    /// The assignment's state does not allow the operation.
+    InvalidAssignmentState,
+    /// The worker already has an assignment for this HIT.
+    AssignmentAlreadyExists,
+    /// A `UniqueRequestToken` was used before (JSON model: `HitAlreadyExists`).
+    HitAlreadyExists,
+    /// A worker blocked by the HIT's requester tried to accept it. Our own code.
+    WorkerBlocked,
     /// The control plane refused a request without its token. Our own code.
     Unauthorized,
     /// Something unexpected broke inside mturk-local (logged once at the edge).
@@ -88,6 +102,13 @@ impl ErrorCode {
             Self::QualificationTypeDoesNotAllowRetake => "AWS.MechanicalTurk.QualificationTypeDoesNotAllowRetake",
             Self::DoesNotMeetRequirements => "AWS.MechanicalTurk.DoesNotMeetRequirements",
             Self::InsufficientFunds => "AWS.MechanicalTurk.InsufficientFunds",
+            Self::HitDoesNotExist => "AWS.MechanicalTurk.HITDoesNotExist",
+            Self::AssignmentDoesNotExist => "AWS.MechanicalTurk.AssignmentDoesNotExist",
+            Self::InvalidHitState => "AWS.MechanicalTurk.InvalidHITState",
+            Self::InvalidAssignmentState => "AWS.MechanicalTurk.InvalidAssignmentState",
+            Self::AssignmentAlreadyExists => "AWS.MechanicalTurk.AssignmentAlreadyExists",
+            Self::HitAlreadyExists => "AWS.MechanicalTurk.HitAlreadyExists",
+            Self::WorkerBlocked => "AWS.MechanicalTurk.WorkerBlocked",
             Self::Unauthorized => "MturkLocal.Unauthorized",
             Self::ServiceFault => "AWS.MechanicalTurk.ServiceFault",
         }

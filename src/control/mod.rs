@@ -12,7 +12,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -24,7 +24,10 @@ use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, ErrorCode, MturkError};
 use crate::mturk_error;
+use crate::domain::requirement::Locale;
+use crate::ops::hits;
 use crate::ops::requests::{self, RequestOutcome};
+use crate::store::hits::WorkerProfile;
 use crate::state::{AppState, ControlAccess};
 
 /// The control-plane routes (nested under `/_local`).
@@ -34,6 +37,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/workers/{worker_id}/qualification-requests/{request_id}/answer", post(answer_test))
         .route("/workers/{worker_id}/qualifications", get(worker_qualifications))
         .route("/workers/{worker_id}/notifications", get(worker_notifications))
+        .route("/workers/{worker_id}", put(set_profile).get(get_profile))
+        .route("/workers/{worker_id}/hits", get(worker_hits))
+        .route("/workers/{worker_id}/assignments", post(accept_hit).get(worker_assignments))
+        .route("/assignments/{assignment_id}/submit", post(submit_assignment))
+        .route("/assignments/{assignment_id}/return", post(return_assignment))
         .route("/clock", get(read_clock).post(move_clock))
         .route("/reset", post(reset))
         .route_layer(middleware::from_fn_with_state(state, guard))
@@ -54,7 +62,10 @@ impl IntoResponse for ControlError {
         let code = self.0.code();
         let status = match code {
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::QualificationTypeDoesNotExist | ErrorCode::QualificationRequestDoesNotExist => {
+            ErrorCode::QualificationTypeDoesNotExist
+            | ErrorCode::QualificationRequestDoesNotExist
+            | ErrorCode::HitDoesNotExist
+            | ErrorCode::AssignmentDoesNotExist => {
                 StatusCode::NOT_FOUND
             }
             ErrorCode::ServiceFault => StatusCode::INTERNAL_SERVER_ERROR,
@@ -278,4 +289,149 @@ async fn reset(State(state): State<AppState>) -> ControlResult {
     known.extend(state.accounts.iter().map(|(id, _)| id.as_str().to_owned()));
     drop(known);
     Ok(Json(json!({ "Reset": true })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct LocaleBody {
+    country: String,
+    #[serde(default)]
+    subdivision: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct ProfileBody {
+    #[serde(default)]
+    locale: Option<LocaleBody>,
+    #[serde(default)]
+    adult: bool,
+    #[serde(default)]
+    masters: bool,
+}
+
+fn profile_json(worker: &WorkerId, p: &WorkerProfile) -> Value {
+    let mut v = json!({ "WorkerId": worker.as_str(), "Adult": p.adult, "Masters": p.masters });
+    if let Some(l) = &p.locale {
+        v["Locale"] = json!({ "Country": l.country, "Subdivision": l.subdivision });
+    }
+    v
+}
+
+/// `PUT /_local/workers/{WorkerId}`: the profile behind the Locale, Adult and
+/// Masters system qualifications.
+async fn set_profile(State(state): State<AppState>, Path(worker_id): Path<String>, body: Bytes) -> ControlResult {
+    let worker = worker(&worker_id)?;
+    let input: ProfileBody = parse_body(&body)?;
+    let locale = input.locale.map(|l| Locale { country: l.country, subdivision: l.subdivision });
+    let two = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    if let Some(l) = &locale {
+        if !two(&l.country) || l.subdivision.as_deref().is_some_and(|s| !two(s)) {
+            return Err(mturk_error!(InvalidParameterValue, "Country and Subdivision must be two-character ISO 3166 codes.").into());
+        }
+    }
+    let profile = WorkerProfile { locale, adult: input.adult, masters: input.masters };
+    state.store.set_worker_profile(&worker, &profile).await.map_err(MturkError::internal)?;
+    Ok(Json(profile_json(&worker, &profile)))
+}
+
+/// `GET /_local/workers/{WorkerId}`.
+async fn get_profile(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
+    let worker = worker(&worker_id)?;
+    let profile = state.store.worker_profile(&worker).await.map_err(MturkError::internal)?;
+    Ok(Json(profile_json(&worker, &profile)))
+}
+
+/// `GET /_local/workers/{WorkerId}/hits`: what the worker can find, and may do.
+async fn worker_hits(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
+    let worker = worker(&worker_id)?;
+    let w = state.worker_ctx();
+    let found = hits::find_hits(&w, &worker).await?;
+    let items: Vec<Value> = found
+        .iter()
+        .map(|(h, e)| {
+            let mut v = json!({
+                "HITId": h.id,
+                "HITTypeId": h.hit_type.id,
+                "RequesterId": h.hit_type.owner.as_str(),
+                "Title": h.hit_type.title,
+                "Reward": crate::ops::account::format_cents(h.hit_type.reward_cents),
+                "NumberOfAssignmentsAvailable": h.available(w.now),
+                "Expiration": h.expiration.to_rfc3339_millis(),
+                "CanPreview": e.can_preview,
+                "CanAccept": e.can_accept,
+                "Blocked": e.blocked,
+                "FailedRequirements": e.failed_requirements,
+            });
+            if e.can_preview {
+                v["Question"] = json!(h.question);
+            }
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "WorkerId": worker.as_str(), "HITs": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct AcceptBody {
+    #[serde(rename = "HITId")]
+    hit_id: String,
+}
+
+fn assignment_json(a: &crate::domain::hit::Assignment, now: Timestamp) -> Value {
+    let mut v = json!({
+        "AssignmentId": a.id,
+        "HITId": a.hit_id,
+        "WorkerId": a.worker_id.as_str(),
+        "Status": a.status_at(now).as_str(),
+        "AcceptTime": a.accept_time.to_rfc3339_millis(),
+        "Deadline": a.deadline.to_rfc3339_millis(),
+    });
+    if let Some(t) = a.submit_time {
+        v["SubmitTime"] = json!(t.to_rfc3339_millis());
+    }
+    if let Some(f) = &a.requester_feedback {
+        v["RequesterFeedback"] = json!(f);
+    }
+    v
+}
+
+/// `POST /_local/workers/{WorkerId}/assignments` with `{"HITId": …}`: accept.
+async fn accept_hit(State(state): State<AppState>, Path(worker_id): Path<String>, body: Bytes) -> ControlResult {
+    let worker = worker(&worker_id)?;
+    let input: AcceptBody = parse_body(&body)?;
+    let w = state.worker_ctx();
+    let a = hits::accept(&w, &worker, &input.hit_id).await?;
+    Ok(Json(assignment_json(&a, w.now)))
+}
+
+/// `GET /_local/workers/{WorkerId}/assignments`: newest first.
+async fn worker_assignments(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
+    let worker = worker(&worker_id)?;
+    let now = state.clock.now();
+    let list = state.store.worker_assignments(&worker).await.map_err(MturkError::internal)?;
+    let items: Vec<Value> = list.iter().map(|a| assignment_json(a, now)).collect();
+    Ok(Json(json!({ "WorkerId": worker.as_str(), "Assignments": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct SubmitBody {
+    answer: String,
+}
+
+/// `POST /_local/assignments/{AssignmentId}/submit` with `{"Answer": "<QuestionFormAnswers …>"}`.
+async fn submit_assignment(State(state): State<AppState>, Path(assignment_id): Path<String>, body: Bytes) -> ControlResult {
+    let input: SubmitBody = parse_body(&body)?;
+    let w = state.worker_ctx();
+    hits::submit(&w, &assignment_id, None, &input.answer, true).await?;
+    Ok(Json(json!({ "AssignmentId": assignment_id, "Status": "Submitted" })))
+}
+
+/// `POST /_local/assignments/{AssignmentId}/return`.
+async fn return_assignment(State(state): State<AppState>, Path(assignment_id): Path<String>) -> ControlResult {
+    let w = state.worker_ctx();
+    hits::return_assignment(&w, &assignment_id, None).await?;
+    Ok(Json(json!({ "AssignmentId": assignment_id, "Status": "Returned" })))
 }

@@ -10,6 +10,8 @@ use super::{internal, Ctx};
 /// Internal error if the requester has no account row (cannot happen for an
 /// authenticated requester: accounts are created at start-up).
 pub async fn balance_cents(ctx: &Ctx) -> Result<i64> {
+    // Automatic approvals that are due pay out before anyone reads the balance.
+    super::hits::settle(ctx.store.as_ref(), ctx.now).await?;
     if let Some(cents) = ctx.store.balance_cents(&ctx.caller).await.map_err(internal)? {
         return Ok(cents);
     }

@@ -5,6 +5,7 @@
 //! domain inputs, and return domain outputs or an [`MturkError`].
 
 pub mod account;
+pub mod hits;
 pub mod qualifications;
 pub mod requests;
 pub mod workers;

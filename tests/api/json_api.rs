@@ -15,7 +15,7 @@ const WORKER: &str = "A2YUCJ28XANFOX";
 
 /// An SDK client for `key`. The SDK signs with real time, so the test
 /// server's wall clock is moved to real time first.
-fn sdk(app: &TestApp, key: &str, secret: &str) -> Client {
+pub fn sdk(app: &TestApp, key: &str, secret: &str) -> Client {
     app.wall.set(SystemClock.now());
     let conf = aws_sdk_mturk::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -44,7 +44,7 @@ async fn new_type(c: &Client, name: &str) -> String {
 }
 
 /// The `TurkErrorCode` of a failed SDK call.
-fn turk_code<E, R>(
+pub fn turk_code<E, R>(
     result: Result<R, aws_sdk_mturk::error::SdkError<E, aws_sdk_mturk::config::http::HttpResponse>>,
 ) -> String
 where

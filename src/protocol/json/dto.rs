@@ -85,3 +85,91 @@ pub fn qualification_request(r: &QualificationRequest) -> Value {
 pub fn worker_block(b: &WorkerBlock) -> Value {
     json!({ "WorkerId": b.worker_id.as_str(), "Reason": b.reason })
 }
+
+/// A `QualificationRequirement`.
+#[must_use]
+pub fn requirement(r: &crate::domain::requirement::QualificationRequirement) -> Value {
+    let mut m = Map::new();
+    m.insert("QualificationTypeId".into(), json!(r.type_id));
+    m.insert("Comparator".into(), json!(r.comparator.as_str()));
+    if !r.integer_values.is_empty() {
+        m.insert("IntegerValues".into(), json!(r.integer_values));
+    }
+    if !r.locale_values.is_empty() {
+        let locales: Vec<Value> = r
+            .locale_values
+            .iter()
+            .map(|l| match &l.subdivision {
+                Some(s) => json!({ "Country": l.country, "Subdivision": s }),
+                None => json!({ "Country": l.country }),
+            })
+            .collect();
+        m.insert("LocaleValues".into(), Value::Array(locales));
+    }
+    m.insert("RequiredToPreview".into(), json!(r.required_to_preview));
+    if let Some(a) = r.actions_guarded {
+        m.insert("ActionsGuarded".into(), json!(a.as_str()));
+    }
+    Value::Object(m)
+}
+
+/// A `HIT` (modern-api.md §3.4). `HITGroupId` is the HIT type's id: one
+/// group per type.
+#[must_use]
+pub fn hit(h: &crate::domain::hit::Hit, now: Timestamp) -> Value {
+    let t = &h.hit_type;
+    let mut m = Map::new();
+    m.insert("HITId".into(), json!(h.id));
+    m.insert("HITTypeId".into(), json!(t.id));
+    m.insert("HITGroupId".into(), json!(t.id));
+    m.insert("CreationTime".into(), time(h.creation_time));
+    m.insert("Title".into(), json!(t.title));
+    m.insert("Description".into(), json!(t.description));
+    m.insert("Question".into(), json!(h.question));
+    if let Some(k) = &t.keywords {
+        m.insert("Keywords".into(), json!(k));
+    }
+    m.insert("HITStatus".into(), json!(h.status(now).as_str()));
+    m.insert("MaxAssignments".into(), json!(h.max_assignments));
+    m.insert("Reward".into(), json!(crate::ops::account::format_cents(t.reward_cents)));
+    m.insert("AutoApprovalDelayInSeconds".into(), json!(t.auto_approval_delay_secs));
+    m.insert("Expiration".into(), time(h.expiration));
+    m.insert("AssignmentDurationInSeconds".into(), json!(t.assignment_duration_secs));
+    if let Some(a) = &h.requester_annotation {
+        m.insert("RequesterAnnotation".into(), json!(a));
+    }
+    m.insert("QualificationRequirements".into(), Value::Array(t.requirements.iter().map(requirement).collect()));
+    m.insert("HITReviewStatus".into(), json!("NotReviewed"));
+    m.insert("NumberOfAssignmentsPending".into(), json!(h.pending));
+    m.insert("NumberOfAssignmentsAvailable".into(), json!(h.available(now)));
+    m.insert("NumberOfAssignmentsCompleted".into(), json!(h.completed));
+    Value::Object(m)
+}
+
+/// An `Assignment`; the wire status of anything reviewed or submitted.
+#[must_use]
+pub fn assignment(a: &crate::domain::hit::Assignment) -> Value {
+    let mut m = Map::new();
+    m.insert("AssignmentId".into(), json!(a.id));
+    m.insert("WorkerId".into(), json!(a.worker_id.as_str()));
+    m.insert("HITId".into(), json!(a.hit_id));
+    m.insert("AssignmentStatus".into(), json!(a.status.as_str()));
+    let mut put = |k: &str, t: Option<Timestamp>| {
+        if let Some(t) = t {
+            m.insert(k.into(), time(t));
+        }
+    };
+    put("AutoApprovalTime", a.auto_approval_time);
+    put("AcceptTime", Some(a.accept_time));
+    put("SubmitTime", a.submit_time);
+    put("ApprovalTime", a.approval_time);
+    put("RejectionTime", a.rejection_time);
+    put("Deadline", Some(a.deadline));
+    if let Some(x) = &a.answer {
+        m.insert("Answer".into(), json!(x));
+    }
+    if let Some(f) = &a.requester_feedback {
+        m.insert("RequesterFeedback".into(), json!(f));
+    }
+    Value::Object(m)
+}

@@ -3,10 +3,12 @@
 
 use serde_json::{json, Value};
 
+use crate::domain::hit::AssignmentStatus;
 use crate::domain::qualification::QualificationStatus;
 use crate::error::{invalid_value_because, Result};
 use crate::ops::qualifications::{self as quals, AssignInput, NewQualificationType, QualificationTypeUpdate};
 use crate::ops::requests::{self, RequestSort};
+use crate::ops::hits::{self, NewHit, NewHitType};
 use crate::ops::{account, workers, Ctx};
 use crate::store::{GrantMode, Page, Paged};
 
@@ -216,4 +218,138 @@ crate::protocol::define_handlers! {
             .collect();
         Ok(json!({ "NotifyWorkersFailureStatuses": statuses }))
     }
+
+    /// CreateHITType: reuses the caller's type with the same properties.
+    async fn create_hit_type(ctx, input) {
+        let id = hits::create_hit_type(ctx, hit_type_input(input)?).await?;
+        Ok(json!({ "HITTypeId": id }))
+    }
+
+    /// CreateHIT: an implicit CreateHITType, then CreateHITWithHITType.
+    async fn create_hit(ctx, input) {
+        reject_layouts(input)?;
+        let type_id = hits::create_hit_type(ctx, hit_type_input(input)?).await?;
+        let hit = hits::create_hit(ctx, &type_id, hit_input(input)?).await?;
+        Ok(json!({ "HIT": dto::hit(&hit, ctx.now) }))
+    }
+
+    /// CreateHITWithHITType.
+    async fn create_hit_with_hit_type(ctx, input) {
+        reject_layouts(input)?;
+        let type_id = input.required_string("HITTypeId")?;
+        let hit = hits::create_hit(ctx, &type_id, hit_input(input)?).await?;
+        Ok(json!({ "HIT": dto::hit(&hit, ctx.now) }))
+    }
+
+    /// GetHIT: the caller's HIT, deleted ones included.
+    async fn get_hit(ctx, input) {
+        let hit = hits::owned_hit(ctx, &input.required_string("HITId")?).await?;
+        Ok(json!({ "HIT": dto::hit(&hit, ctx.now) }))
+    }
+
+    /// ListHITs: the caller's HITs that are not deleted, oldest first.
+    async fn list_hits(ctx, input) {
+        let page = input.page("ListHITs")?;
+        let found = hits::list_hits(ctx, None, page).await?;
+        Ok(listing("HITs", "ListHITs", page, &found, |h| dto::hit(h, ctx.now)))
+    }
+
+    /// ListHITsForQualificationType.
+    async fn list_hits_for_qualification_type(ctx, input) {
+        let qt = input.type_id("QualificationTypeId")?;
+        let scope = format!("ListHITsForQualificationType/{qt}");
+        let page = input.page(&scope)?;
+        let found = hits::list_hits(ctx, Some(&qt), page).await?;
+        Ok(listing("HITs", &scope, page, &found, |h| dto::hit(h, ctx.now)))
+    }
+
+    /// UpdateExpirationForHIT: a time at or before now expires the HIT.
+    async fn update_expiration_for_hit(ctx, input) {
+        let id = input.required_string("HITId")?;
+        let at = input.timestamp("ExpireAt")?.ok_or_else(|| crate::error::missing_parameter("ExpireAt"))?;
+        hits::update_expiration(ctx, &id, at).await?;
+        Ok(json!({}))
+    }
+
+    /// DeleteHIT.
+    async fn delete_hit(ctx, input) {
+        hits::delete_hit(ctx, &input.required_string("HITId")?).await?;
+        Ok(json!({}))
+    }
+
+    /// ListAssignmentsForHIT: all three statuses unless filtered.
+    async fn list_assignments_for_hit(ctx, input) {
+        let hit_id = input.required_string("HITId")?;
+        let statuses = input
+            .strings("AssignmentStatuses")?
+            .unwrap_or_default()
+            .iter()
+            .map(|s| match s.as_str() {
+                "Submitted" => Ok(AssignmentStatus::Submitted),
+                "Approved" => Ok(AssignmentStatus::Approved),
+                "Rejected" => Ok(AssignmentStatus::Rejected),
+                other => Err(invalid_value_because("AssignmentStatuses", other, "Expected Submitted, Approved or Rejected.")),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let scope = format!("ListAssignmentsForHIT/{hit_id}/{statuses:?}");
+        let page = input.page(&scope)?;
+        let found = hits::list_assignments(ctx, &hit_id, &statuses, page).await?;
+        Ok(listing("Assignments", &scope, page, &found, dto::assignment))
+    }
+
+    /// GetAssignment: the assignment and its HIT.
+    async fn get_assignment(ctx, input) {
+        let (a, hit) = hits::get_assignment(ctx, &input.required_string("AssignmentId")?).await?;
+        Ok(json!({ "Assignment": dto::assignment(&a), "HIT": dto::hit(&hit, ctx.now) }))
+    }
+
+    /// ApproveAssignment (with `OverrideRejection` for a rejected one).
+    async fn approve_assignment(ctx, input) {
+        let id = input.required_string("AssignmentId")?;
+        let override_rejection = input.boolean("OverrideRejection")?.unwrap_or(false);
+        hits::approve(ctx, &id, input.string("RequesterFeedback")?, override_rejection).await?;
+        Ok(json!({}))
+    }
+
+    /// RejectAssignment: `RequesterFeedback` is required in this API.
+    async fn reject_assignment(ctx, input) {
+        let id = input.required_string("AssignmentId")?;
+        hits::reject(ctx, &id, Some(input.required_string("RequesterFeedback")?)).await?;
+        Ok(json!({}))
+    }
+}
+
+fn hit_type_input(input: &Input) -> Result<NewHitType> {
+    Ok(NewHitType {
+        title: input.required_string("Title")?,
+        description: input.required_string("Description")?,
+        keywords: input.string("Keywords")?,
+        reward_cents: input.money("Reward")?,
+        assignment_duration_secs: input
+            .long("AssignmentDurationInSeconds")?
+            .ok_or_else(|| crate::error::missing_parameter("AssignmentDurationInSeconds"))?,
+        auto_approval_delay_secs: input.long("AutoApprovalDelayInSeconds")?,
+        requirements: input.requirements("QualificationRequirements")?,
+    })
+}
+
+fn hit_input(input: &Input) -> Result<NewHit> {
+    Ok(NewHit {
+        question: input.required_string("Question")?,
+        max_assignments: input.long("MaxAssignments")?,
+        lifetime_secs: input.long("LifetimeInSeconds")?.ok_or_else(|| crate::error::missing_parameter("LifetimeInSeconds"))?,
+        requester_annotation: input.string("RequesterAnnotation")?,
+        unique_request_token: input.string("UniqueRequestToken")?,
+    })
+}
+
+/// HIT layouts live on the real requester website; there is nothing to expand here.
+fn reject_layouts(input: &Input) -> Result<()> {
+    if input.string("HITLayoutId")?.is_some() {
+        return Err(crate::mturk_error!(
+            NotImplemented,
+            "HIT layouts are not supported by mturk-local; send the Question instead."
+        ));
+    }
+    Ok(())
 }

@@ -154,6 +154,82 @@ impl Input {
         QualificationRequestId::parse(&raw).ok_or_else(|| invalid_value(name, &raw))
     }
 
+    /// A required money amount (`CurrencyAmount`: `^[0-9]+(\.)?[0-9]{0,2}$`), in cents.
+    ///
+    /// # Errors
+    /// Missing or malformed.
+    pub fn money(&self, name: &str) -> Result<i64> {
+        let raw = self.required_string(name)?;
+        crate::ops::account::parse_cents(&raw).ok_or_else(|| invalid_value(name, &raw))
+    }
+
+    /// An optional timestamp in epoch seconds (integer or fractional).
+    ///
+    /// # Errors
+    /// A type error for anything but a number.
+    pub fn timestamp(&self, name: &str) -> Result<Option<crate::domain::time::Timestamp>> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(v) => {
+                let secs = v.as_f64().filter(|s| s.is_finite() && s.abs() < 1e12).ok_or_else(|| wrong_type(name, "epoch seconds"))?;
+                #[allow(clippy::cast_possible_truncation, reason = "bounded to ±1e15 ms just above")]
+                let millis = (secs * 1000.0).round() as i64;
+                Ok(Some(crate::domain::time::Timestamp::from_millis(millis)))
+            }
+        }
+    }
+
+    /// `QualificationRequirements`: a list of requirement objects.
+    ///
+    /// # Errors
+    /// Type errors and bad enums.
+    pub fn requirements(&self, name: &str) -> Result<Vec<crate::domain::requirement::QualificationRequirement>> {
+        use crate::domain::requirement::{Comparator, GuardedActions, Locale, QualificationRequirement};
+        let Some(value) = self.present(name) else { return Ok(Vec::new()) };
+        let items = value.as_array().ok_or_else(|| wrong_type(name, "a list of QualificationRequirement"))?;
+        items
+            .iter()
+            .map(|item| {
+                let obj = item.as_object().ok_or_else(|| wrong_type(name, "a list of QualificationRequirement"))?;
+                let member = Input::new(obj.clone());
+                let comparator_text = member.required_string("Comparator")?;
+                let integer_values = match member.present("IntegerValues") {
+                    None => Vec::new(),
+                    Some(v) => v
+                        .as_array()
+                        .ok_or_else(|| wrong_type("IntegerValues", "a list of integers"))?
+                        .iter()
+                        .map(|n| n.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(|| wrong_type("IntegerValues", "a list of integers")))
+                        .collect::<Result<Vec<_>>>()?,
+                };
+                let locale_values = match member.present("LocaleValues") {
+                    None => Vec::new(),
+                    Some(v) => v
+                        .as_array()
+                        .ok_or_else(|| wrong_type("LocaleValues", "a list of Locale"))?
+                        .iter()
+                        .map(|l| {
+                            let l = Input::new(l.as_object().cloned().ok_or_else(|| wrong_type("LocaleValues", "a list of Locale"))?);
+                            Ok(Locale { country: l.required_string("Country")?, subdivision: l.string("Subdivision")? })
+                        })
+                        .collect::<Result<Vec<_>>>()?,
+                };
+                let actions_guarded = member
+                    .string("ActionsGuarded")?
+                    .map(|a| GuardedActions::parse(&a).ok_or_else(|| invalid_value("ActionsGuarded", &a)))
+                    .transpose()?;
+                Ok(QualificationRequirement {
+                    type_id: member.required_string("QualificationTypeId")?,
+                    comparator: Comparator::parse(&comparator_text).ok_or_else(|| invalid_value("Comparator", &comparator_text))?,
+                    integer_values,
+                    locale_values,
+                    required_to_preview: member.boolean("RequiredToPreview")?.unwrap_or(false),
+                    actions_guarded,
+                })
+            })
+            .collect()
+    }
+
     /// `MaxResults` (1-100, default 10) and `NextToken`, as a page request.
     /// `scope` ties the token to one listing, so a token from another
     /// listing is refused rather than misread.

@@ -1,0 +1,613 @@
+//! HIT types, HITs and assignments, from both sides: the requester creates,
+//! reads and reviews; simulated workers find, accept, submit and return.
+//! Rules from modern-api.md §2 ("HITs", "Assignments") and legacy-api.md §5.4.
+
+use sha2::{Digest, Sha256};
+
+use crate::documents;
+use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitStatus, HitType};
+use crate::domain::ids::{QualificationTypeId, WorkerId};
+use crate::domain::qualification::{QualificationStatus, TypeStatus};
+use crate::domain::requirement::{GuardedActions, Held, QualificationRequirement, LOCALE_TYPE_ID, MAX_REQUIREMENTS};
+use crate::error::{out_of_range, permission_denied, MturkError, Result};
+use crate::mturk_error;
+use crate::store::hits::{AcceptOutcome, HitFilter, Review, ReviewOutcome, WorkerProfile};
+use crate::store::{Page, Paged, StoreError};
+
+use super::qualifications::check_len;
+use super::requests::WorkerCtx;
+use super::{internal, Ctx};
+
+/// The properties that make a HIT type.
+#[derive(Debug, Clone)]
+pub struct NewHitType {
+    /// ≤ 128 characters.
+    pub title: String,
+    /// ≤ 2000 characters.
+    pub description: String,
+    /// ≤ 1000 characters.
+    pub keywords: Option<String>,
+    /// Reward in cents.
+    pub reward_cents: i64,
+    /// 30 s to 365 days.
+    pub assignment_duration_secs: i64,
+    /// 0 to 30 days; default 30 days.
+    pub auto_approval_delay_secs: Option<i64>,
+    /// At most 10.
+    pub requirements: Vec<QualificationRequirement>,
+}
+
+/// Default AutoApprovalDelayInSeconds: 30 days.
+pub const DEFAULT_AUTO_APPROVAL_SECS: i64 = 2_592_000;
+
+fn check_range(name: &str, value: i64, min: i64, max: i64) -> Result<()> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(out_of_range(name, value, min, max))
+    }
+}
+
+/// Checks each requirement's shape and that its type exists and is usable.
+async fn check_requirements(ctx: &Ctx, reqs: &[QualificationRequirement]) -> Result<()> {
+    if reqs.len() > MAX_REQUIREMENTS {
+        return Err(mturk_error!(
+            InvalidParameterValue,
+            "A HIT can have at most {MAX_REQUIREMENTS} QualificationRequirements; {} were given.",
+            reqs.len()
+        ));
+    }
+    for r in reqs {
+        r.validate().map_err(|why| mturk_error!(InvalidParameterValue, "QualificationRequirement {}: {why}.", r.type_id))?;
+        let id = QualificationTypeId::parse(&r.type_id)
+            .ok_or_else(|| crate::error::invalid_value("QualificationTypeId", &r.type_id))?;
+        let t = super::qualifications::existing_type(ctx, &id).await?;
+        if t.status_at(ctx.now) != TypeStatus::Active {
+            return Err(mturk_error!(
+                InvalidQualificationTypeState,
+                "QualificationType {id} is not Active, so HITs cannot require it."
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn fingerprint(t: &NewHitType, auto: i64) -> String {
+    let canonical = format!(
+        "{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
+        t.title, t.description, t.keywords, t.reward_cents, t.assignment_duration_secs, auto, t.requirements
+    );
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// CreateHITType / RegisterHITType: returns the id of a new type, or of the
+/// caller's existing type with exactly the same properties.
+///
+/// # Errors
+/// Validation errors.
+pub async fn create_hit_type(ctx: &Ctx, t: NewHitType) -> Result<String> {
+    check_len("Title", &t.title, 128)?;
+    check_len("Description", &t.description, 2000)?;
+    if let Some(k) = &t.keywords {
+        check_len("Keywords", k, 1000)?;
+    }
+    check_range("AssignmentDurationInSeconds", t.assignment_duration_secs, 30, 31_536_000)?;
+    let auto = t.auto_approval_delay_secs.unwrap_or(DEFAULT_AUTO_APPROVAL_SECS);
+    check_range("AutoApprovalDelayInSeconds", auto, 0, DEFAULT_AUTO_APPROVAL_SECS)?;
+    check_requirements(ctx, &t.requirements).await?;
+    let fp = fingerprint(&t, auto);
+    let hit_type = HitType {
+        id: format!("3{}", ctx.ids.alphanumeric(29)),
+        owner: ctx.caller.clone(),
+        title: t.title,
+        description: t.description,
+        keywords: t.keywords,
+        reward_cents: t.reward_cents,
+        assignment_duration_secs: t.assignment_duration_secs,
+        auto_approval_delay_secs: auto,
+        requirements: t.requirements,
+        creation_time: ctx.now,
+    };
+    ctx.store.insert_hit_type(&hit_type, &fp).await.map_err(internal)
+}
+
+/// A HIT's properties besides its type.
+#[derive(Debug, Clone)]
+pub struct NewHit {
+    /// QuestionForm, ExternalQuestion or HTMLQuestion.
+    pub question: String,
+    /// 1 to 1,000,000; default 1.
+    pub max_assignments: Option<i64>,
+    /// 30 s to 365 days.
+    pub lifetime_secs: i64,
+    /// ≤ 255 characters.
+    pub requester_annotation: Option<String>,
+    /// Idempotency token (1-64 characters).
+    pub unique_request_token: Option<String>,
+}
+
+/// Loads a HIT type the caller owns.
+///
+/// # Errors
+/// Unknown type (`InvalidParameterValue`) or another requester's (`PermissionDenied`).
+pub async fn owned_hit_type(ctx: &Ctx, id: &str) -> Result<HitType> {
+    let t = ctx
+        .store
+        .hit_type(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| mturk_error!(InvalidParameterValue, "HITType {id} does not exist.").with_data("HITTypeId", id))?;
+    if t.owner != ctx.caller {
+        return Err(permission_denied());
+    }
+    Ok(t)
+}
+
+/// CreateHITWithHITType (and CreateHIT after its implicit CreateHITType).
+///
+/// # Errors
+/// Validation, `InsufficientFunds`, `HitAlreadyExists` for a reused token.
+pub async fn create_hit(ctx: &Ctx, hit_type_id: &str, input: NewHit) -> Result<Hit> {
+    let hit_type = owned_hit_type(ctx, hit_type_id).await?;
+    let max = input.max_assignments.unwrap_or(1);
+    check_range("MaxAssignments", max, 1, 1_000_000)?;
+    check_range("LifetimeInSeconds", input.lifetime_secs, 30, 31_536_000)?;
+    if let Some(a) = &input.requester_annotation {
+        check_len("RequesterAnnotation", a, 255)?;
+    }
+    if let Some(t) = &input.unique_request_token {
+        if t.is_empty() || t.len() > 64 {
+            return Err(mturk_error!(InvalidParameterValue, "UniqueRequestToken must be 1 to 64 characters long."));
+        }
+    }
+    if input.question.len() > 65_535 {
+        return Err(mturk_error!(InvalidParameterValue, "Your request parameter Question has a maximum length of 65535 bytes."));
+    }
+    documents::check_question(&input.question)?;
+    // The requester must be able to pay every assignment with MTurk's fee.
+    let cost = max.saturating_mul(hit_type.reward_cents + reward_fee_cents(hit_type.reward_cents, max));
+    let balance = super::account::balance_cents(ctx).await?;
+    if balance < cost {
+        return Err(insufficient_funds(cost, balance));
+    }
+    let hit = Hit {
+        id: format!("3{}", ctx.ids.alphanumeric(29)),
+        hit_type,
+        question: input.question,
+        max_assignments: max,
+        expiration: ctx.now.plus_seconds(input.lifetime_secs),
+        requester_annotation: input.requester_annotation,
+        creation_time: ctx.now,
+        reviewing: false,
+        disposed: false,
+        pending: 0,
+        submitted: 0,
+        completed: 0,
+    };
+    match ctx.store.insert_hit(&hit, input.unique_request_token.as_deref()).await {
+        Ok(()) => Ok(hit),
+        Err(StoreError::Conflict { existing }) => {
+            let existing = existing.unwrap_or_default();
+            Err(mturk_error!(
+                HitAlreadyExists,
+                "The HIT with ID \"{existing}\" already exists for this UniqueRequestToken."
+            )
+            .with_data("HITId", existing))
+        }
+        Err(e) => Err(internal(e)),
+    }
+}
+
+fn insufficient_funds(cost: i64, balance: i64) -> MturkError {
+    mturk_error!(
+        InsufficientFunds,
+        "This Requester has insufficient funds in their account to complete this transaction: it costs {} and the \
+         available balance is {}.",
+        super::account::format_cents(cost),
+        super::account::format_cents(balance)
+    )
+}
+
+/// Approves what is due for automatic approval (on every read of HITs,
+/// assignments or money, so it happens exactly when the clock passes).
+pub(crate) async fn settle(store: &dyn crate::store::Store, now: crate::domain::time::Timestamp) -> Result<()> {
+    store.settle_auto_approvals(now).await.map_err(internal).map(|_| ())
+}
+
+fn hit_does_not_exist(id: &str) -> MturkError {
+    mturk_error!(HitDoesNotExist, "Hit {id} does not exist.").with_data("HITId", id)
+}
+
+/// Loads one of the caller's HITs (disposed ones included).
+///
+/// # Errors
+/// `HITDoesNotExist`, `PermissionDenied`.
+pub async fn owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
+    settle(ctx.store.as_ref(), ctx.now).await?;
+    let hit = ctx.store.hit(id, ctx.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(id))?;
+    if hit.hit_type.owner != ctx.caller {
+        return Err(permission_denied());
+    }
+    Ok(hit)
+}
+
+/// ListHITs / SearchHITs, and ListHITsForQualificationType.
+///
+/// # Errors
+/// Ownership errors for the qualification type.
+pub async fn list_hits(ctx: &Ctx, qualification: Option<&QualificationTypeId>, page: Page) -> Result<Paged<Hit>> {
+    settle(ctx.store.as_ref(), ctx.now).await?;
+    let filter = match qualification {
+        None => HitFilter::Owner(ctx.caller.clone()),
+        Some(q) => {
+            super::qualifications::existing_type(ctx, q).await?;
+            HitFilter::Qualification(ctx.caller.clone(), q.as_str().to_owned())
+        }
+    };
+    ctx.store.hits(&filter, ctx.now, page).await.map_err(internal)
+}
+
+/// UpdateExpirationForHIT / ForceExpireHIT: a time at or before now expires
+/// the HIT at once.
+///
+/// # Errors
+/// Ownership errors; a disposed HIT.
+pub async fn update_expiration(ctx: &Ctx, id: &str, expire_at: crate::domain::time::Timestamp) -> Result<()> {
+    let hit = owned_hit(ctx, id).await?;
+    if hit.disposed {
+        return Err(mturk_error!(InvalidHitState, "Hit {id} has been deleted."));
+    }
+    // A time at or before now expires the HIT now; a later one (re)opens it.
+    let at = if expire_at <= ctx.now { ctx.now } else { expire_at };
+    ctx.store.set_expiration(id, at).await.map_err(internal)
+}
+
+/// DeleteHIT / DisposeHIT: only when Reviewable (or Reviewing) with nothing
+/// left to review.
+///
+/// # Errors
+/// `InvalidHITState` otherwise.
+pub async fn delete_hit(ctx: &Ctx, id: &str) -> Result<()> {
+    let hit = owned_hit(ctx, id).await?;
+    let status = hit.status(ctx.now);
+    if !matches!(status, HitStatus::Reviewable | HitStatus::Reviewing) || hit.submitted > 0 || hit.pending > 0 {
+        return Err(mturk_error!(
+            InvalidHitState,
+            "This HIT is currently in the state '{}'. This operation can be called with a status of: Reviewable, \
+             Reviewing, with every assignment approved or rejected.",
+            status.as_str()
+        ));
+    }
+    ctx.store.dispose_hit(id).await.map_err(internal)
+}
+
+/// ListAssignmentsForHIT / GetAssignmentsForHIT. Accepted-but-unsubmitted
+/// work never appears.
+///
+/// # Errors
+/// Ownership errors.
+pub async fn list_assignments(ctx: &Ctx, hit_id: &str, statuses: &[AssignmentStatus], page: Page) -> Result<Paged<Assignment>> {
+    owned_hit(ctx, hit_id).await?;
+    let wanted: Vec<AssignmentStatus> = if statuses.is_empty() {
+        vec![AssignmentStatus::Submitted, AssignmentStatus::Approved, AssignmentStatus::Rejected]
+    } else {
+        statuses.to_vec()
+    };
+    ctx.store.assignments_for_hit(hit_id, &wanted, page).await.map_err(internal)
+}
+
+fn assignment_does_not_exist(id: &str) -> MturkError {
+    mturk_error!(AssignmentDoesNotExist, "Assignment {id} does not exist.").with_data("AssignmentId", id)
+}
+
+/// GetAssignment: a submitted (or reviewed) assignment of one of the caller's HITs, with its HIT.
+///
+/// # Errors
+/// `AssignmentDoesNotExist`, `PermissionDenied`.
+pub async fn get_assignment(ctx: &Ctx, id: &str) -> Result<(Assignment, Hit)> {
+    settle(ctx.store.as_ref(), ctx.now).await?;
+    let a = ctx.store.assignment(id).await.map_err(internal)?.ok_or_else(|| assignment_does_not_exist(id))?;
+    let hit = owned_hit(ctx, &a.hit_id).await?;
+    if matches!(a.status_at(ctx.now), AssignmentStatus::Accepted | AssignmentStatus::Returned | AssignmentStatus::Abandoned) {
+        // Work in progress or given up is not the requester's to see.
+        return Err(assignment_does_not_exist(id));
+    }
+    Ok((a, hit))
+}
+
+fn assignment_state_error(a: &Assignment, now: crate::domain::time::Timestamp, expected: &str) -> MturkError {
+    mturk_error!(
+        InvalidAssignmentState,
+        "This operation can be called with a status of: {expected} (assignment {} is {}).",
+        a.id,
+        a.status_at(now).as_str()
+    )
+    .with_data("AssignmentId", a.id.as_str())
+    .with_data("CurrentState", a.status_at(now).as_str())
+}
+
+/// ApproveAssignment (and ApproveRejectedAssignment / `OverrideRejection`):
+/// Submitted → Approved, or Rejected → Approved within 30 days of submission;
+/// pays the reward plus MTurk's fee.
+///
+/// # Errors
+/// State errors, `InsufficientFunds`.
+pub async fn approve(ctx: &Ctx, id: &str, feedback: Option<String>, override_rejection: bool) -> Result<()> {
+    let (a, hit) = get_assignment(ctx, id).await?;
+    if let Some(f) = &feedback {
+        check_len("RequesterFeedback", f, 1024)?;
+    }
+    let from = match a.status {
+        AssignmentStatus::Submitted => AssignmentStatus::Submitted,
+        AssignmentStatus::Rejected if override_rejection => {
+            let within = a.submit_time.is_some_and(|s| ctx.now <= s.plus_seconds(30 * 86_400));
+            if !within || hit.disposed {
+                return Err(mturk_error!(
+                    InvalidAssignmentState,
+                    "A rejection can be overridden only within 30 days of submission and while the HIT exists."
+                ));
+            }
+            AssignmentStatus::Rejected
+        }
+        _ => return Err(assignment_state_error(&a, ctx.now, if override_rejection { "Submitted,Rejected" } else { "Submitted" })),
+    };
+    let reward = hit.hit_type.reward_cents;
+    let review = Review {
+        id: a.id.clone(),
+        from,
+        to: AssignmentStatus::Approved,
+        now: ctx.now,
+        feedback,
+        cost_cents: reward + reward_fee_cents(reward, hit.max_assignments),
+        payer: ctx.caller.clone(),
+    };
+    match ctx.store.review(&review).await.map_err(internal)? {
+        ReviewOutcome::Done => Ok(()),
+        ReviewOutcome::WrongState => Err(assignment_state_error(&a, ctx.now, "Submitted")),
+        ReviewOutcome::InsufficientFunds => {
+            let balance = super::account::balance_cents(ctx).await?;
+            Err(insufficient_funds(review.cost_cents, balance))
+        }
+    }
+}
+
+/// RejectAssignment: Submitted → Rejected, with feedback for the worker.
+///
+/// # Errors
+/// State errors.
+pub async fn reject(ctx: &Ctx, id: &str, feedback: Option<String>) -> Result<()> {
+    let (a, _) = get_assignment(ctx, id).await?;
+    if let Some(f) = &feedback {
+        check_len("RequesterFeedback", f, 1024)?;
+    }
+    if a.status != AssignmentStatus::Submitted {
+        return Err(assignment_state_error(&a, ctx.now, "Submitted"));
+    }
+    let review = Review {
+        id: a.id.clone(),
+        from: AssignmentStatus::Submitted,
+        to: AssignmentStatus::Rejected,
+        now: ctx.now,
+        feedback,
+        cost_cents: 0,
+        payer: ctx.caller.clone(),
+    };
+    match ctx.store.review(&review).await.map_err(internal)? {
+        ReviewOutcome::Done => Ok(()),
+        _ => Err(assignment_state_error(&a, ctx.now, "Submitted")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The worker side.
+
+/// What a worker may do with a HIT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eligibility {
+    /// The HIT shows up in the worker's search.
+    pub can_discover: bool,
+    /// The worker may see the question.
+    pub can_preview: bool,
+    /// The worker may accept.
+    pub can_accept: bool,
+    /// The requester blocked the worker.
+    pub blocked: bool,
+    /// Qualification types of the requirements the worker fails.
+    pub failed_requirements: Vec<String>,
+}
+
+fn percent(part: i64, whole: i64, when_empty: i32) -> Held {
+    if whole == 0 {
+        return Held::Integer(when_empty);
+    }
+    Held::Integer(i32::try_from(part.saturating_mul(100) / whole).unwrap_or(100))
+}
+
+/// What the worker holds of `type_id`: system types are computed from the
+/// profile and the assignment history; a revoked qualification is absent.
+async fn held(w: &WorkerCtx, worker: &WorkerId, type_id: &str, profile: &WorkerProfile) -> Result<Held> {
+    let history = || async { w.store.worker_history(worker, w.now).await.map_err(internal) };
+    Ok(match type_id {
+        LOCALE_TYPE_ID => profile.locale.clone().map_or(Held::Nothing, Held::Locale),
+        "00000000000000000060" => Held::Integer(i32::from(profile.adult)),
+        "2ARFPLSP75KLA8M8DH1HTEQVJT3SY6" | "2F1QJWKUDD8XADTFD2Q0G6UTO95ALH" => {
+            if profile.masters {
+                Held::Integer(1)
+            } else {
+                Held::Nothing
+            }
+        }
+        "000000000000000000L0" => {
+            let h = history().await?;
+            // 100 until the worker has 100 submissions (the 2014 documentation).
+            if h.submitted < 100 {
+                Held::Integer(100)
+            } else {
+                percent(h.approved, h.approved + h.rejected, 100)
+            }
+        }
+        "00000000000000000040" => Held::Integer(i32::try_from(history().await?.approved).unwrap_or(i32::MAX)),
+        "00000000000000000000" => {
+            let h = history().await?;
+            percent(h.submitted, h.accepted, 100)
+        }
+        "00000000000000000070" => {
+            let h = history().await?;
+            percent(h.abandoned, h.accepted, 0)
+        }
+        "000000000000000000E0" => {
+            let h = history().await?;
+            percent(h.returned, h.accepted, 0)
+        }
+        "000000000000000000S0" => {
+            let h = history().await?;
+            percent(h.rejected, h.submitted, 0)
+        }
+        other => {
+            let Some(id) = QualificationTypeId::parse(other) else { return Ok(Held::Nothing) };
+            match w.store.qualification(&id, worker).await.map_err(internal)? {
+                Some(q) if q.status == QualificationStatus::Granted => Held::Integer(q.integer_value),
+                _ => Held::Nothing,
+            }
+        }
+    })
+}
+
+/// Evaluates every requirement of `hit` and the requester's block.
+///
+/// # Errors
+/// Store failures.
+pub async fn eligibility(w: &WorkerCtx, worker: &WorkerId, hit: &Hit) -> Result<Eligibility> {
+    let profile = w.store.worker_profile(worker).await.map_err(internal)?;
+    let blocked = w.store.is_blocked(&hit.hit_type.owner, worker).await.map_err(internal)?;
+    let mut e = Eligibility { can_discover: true, can_preview: true, can_accept: !blocked, blocked, failed_requirements: vec![] };
+    for r in &hit.hit_type.requirements {
+        if r.is_met_by(&held(w, worker, &r.type_id, &profile).await?) {
+            continue;
+        }
+        e.failed_requirements.push(r.type_id.clone());
+        e.can_accept = false;
+        match r.guards() {
+            GuardedActions::Accept => {}
+            GuardedActions::PreviewAndAccept => e.can_preview = false,
+            GuardedActions::DiscoverPreviewAndAccept => {
+                e.can_preview = false;
+                e.can_discover = false;
+            }
+        }
+    }
+    Ok(e)
+}
+
+/// The HITs a worker can find, each with what the worker may do.
+///
+/// # Errors
+/// Store failures.
+pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eligibility)>> {
+    settle(w.store.as_ref(), w.now).await?;
+    let all = w.store.hits(&HitFilter::Marketplace, w.now, Page { offset: 0, limit: 1000 }).await.map_err(internal)?;
+    let mut out = Vec::new();
+    for hit in all.items {
+        if hit.status(w.now) != HitStatus::Assignable {
+            continue;
+        }
+        let e = eligibility(w, worker, &hit).await?;
+        if e.can_discover {
+            out.push((hit, e));
+        }
+    }
+    Ok(out)
+}
+
+/// A worker accepts a HIT.
+///
+/// # Errors
+/// `HITDoesNotExist`, `InvalidHITState` (no slot, expired), `WorkerBlocked`,
+/// `DoesNotMeetRequirements`, `AssignmentAlreadyExists`.
+pub async fn accept(w: &WorkerCtx, worker: &WorkerId, hit_id: &str) -> Result<Assignment> {
+    settle(w.store.as_ref(), w.now).await?;
+    let hit = w.store.hit(hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(hit_id))?;
+    let e = eligibility(w, worker, &hit).await?;
+    if e.blocked {
+        return Err(mturk_error!(WorkerBlocked, "The requester of HIT {hit_id} has blocked you from their HITs."));
+    }
+    if !e.failed_requirements.is_empty() {
+        return Err(mturk_error!(
+            DoesNotMeetRequirements,
+            "You do not meet the Qualification requirements of HIT {hit_id}: {}.",
+            e.failed_requirements.join(", ")
+        )
+        .with_data("QualificationTypeId", e.failed_requirements.join(",")));
+    }
+    if hit.status(w.now) != HitStatus::Assignable {
+        return Err(mturk_error!(
+            InvalidHitState,
+            "HIT {hit_id} is {} and cannot be accepted.",
+            hit.status(w.now).as_str()
+        ));
+    }
+    let a = Assignment {
+        id: format!("3{}", w.ids.alphanumeric(29)),
+        hit_id: hit.id.clone(),
+        worker_id: worker.clone(),
+        status: AssignmentStatus::Accepted,
+        accept_time: w.now,
+        deadline: w.now.plus_seconds(hit.hit_type.assignment_duration_secs),
+        submit_time: None,
+        auto_approval_time: None,
+        approval_time: None,
+        rejection_time: None,
+        answer: None,
+        requester_feedback: None,
+    };
+    match w.store.accept(&a, hit.max_assignments, w.now).await.map_err(internal)? {
+        AcceptOutcome::Accepted => Ok(a),
+        AcceptOutcome::AlreadyAccepted => Err(mturk_error!(
+            AssignmentAlreadyExists,
+            "You already have an assignment for HIT {hit_id}."
+        )),
+        AcceptOutcome::NoSlot => Err(mturk_error!(InvalidHitState, "HIT {hit_id} has no assignment left.")),
+    }
+}
+
+async fn workers_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>) -> Result<Assignment> {
+    let a = w.store.assignment(id).await.map_err(internal)?.ok_or_else(|| assignment_does_not_exist(id))?;
+    if worker.is_some_and(|wk| wk != &a.worker_id) {
+        return Err(assignment_does_not_exist(id));
+    }
+    Ok(a)
+}
+
+/// A worker submits an assignment's answers (the control plane, or
+/// `/mturk/externalSubmit`). Returns the assignment's HIT id.
+///
+/// # Errors
+/// `AssignmentDoesNotExist`, `InvalidAssignmentState` (not in progress, or
+/// past its deadline), `XMLParseError` when `answer_is_xml` and it is bad.
+pub async fn submit(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>, answer: &str, answer_is_xml: bool) -> Result<String> {
+    let a = workers_assignment(w, id, worker).await?;
+    if answer_is_xml {
+        documents::parse_answers(answer)?;
+    }
+    check_len("Answer", answer, 65_535)?;
+    let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(&a.hit_id))?;
+    let auto = w.now.plus_seconds(hit.hit_type.auto_approval_delay_secs);
+    if w.store.submit(id, answer, w.now, auto).await.map_err(internal)? {
+        Ok(a.hit_id)
+    } else {
+        Err(assignment_state_error(&a, w.now, "Accepted"))
+    }
+}
+
+/// A worker returns an assignment: the slot opens again.
+///
+/// # Errors
+/// As [`submit`].
+pub async fn return_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>) -> Result<()> {
+    let a = workers_assignment(w, id, worker).await?;
+    if w.store.return_assignment(id, w.now).await.map_err(internal)? {
+        Ok(())
+    } else {
+        Err(assignment_state_error(&a, w.now, "Accepted"))
+    }
+}

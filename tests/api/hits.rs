@@ -1,0 +1,296 @@
+//! HITs, assignments and requirements through the JSON API (`aws-sdk-mturk`)
+//! and the worker simulator: where a revocation takes effect.
+
+use aws_sdk_mturk::types::{Comparator, HitAccessActions, Locale, QualificationRequirement, QualificationTypeStatus};
+use aws_sdk_mturk::Client;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::{TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
+use crate::json_api::{sdk, turk_code};
+
+const WORKER: &str = "A3WORKERWITHQUAL";
+const QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;
+
+fn answer(text: &str) -> String {
+    format!(
+        r#"<QuestionFormAnswers xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"><Answer><QuestionIdentifier>q</QuestionIdentifier><FreeText>{text}</FreeText></Answer></QuestionFormAnswers>"#
+    )
+}
+
+fn requires(qt: &str) -> QualificationRequirement {
+    QualificationRequirement::builder().qualification_type_id(qt).comparator(Comparator::Exists).build().unwrap()
+}
+
+async fn new_hit(c: &Client, title: &str, reward: &str, max: i32, reqs: Vec<QualificationRequirement>) -> String {
+    c.create_hit()
+        .title(title)
+        .description("label some images")
+        .reward(reward)
+        .max_assignments(max)
+        .lifetime_in_seconds(3600)
+        .assignment_duration_in_seconds(600)
+        .auto_approval_delay_in_seconds(86_400)
+        .question(QUESTION)
+        .set_qualification_requirements(Some(reqs))
+        .send()
+        .await
+        .unwrap()
+        .hit()
+        .unwrap()
+        .hit_id()
+        .unwrap()
+        .to_owned()
+}
+
+async fn accept(app: &TestApp, worker: &str, hit: &str) -> crate::helpers::Answer {
+    app.control("POST", &format!("/workers/{worker}/assignments"), Some(json!({ "HITId": hit }))).await
+}
+
+async fn submit(app: &TestApp, assignment: &str, text: &str) -> crate::helpers::Answer {
+    app.control("POST", &format!("/assignments/{assignment}/submit"), Some(json!({ "Answer": answer(text) }))).await
+}
+
+both_backends!(a_revoked_worker_cannot_accept_until_granted_again, |app: TestApp| async move {
+    let c = sdk(&app, DEV_KEY, DEV_SECRET);
+    let qt = c
+        .create_qualification_type()
+        .name("Trusted labeller")
+        .description("d")
+        .qualification_type_status(QualificationTypeStatus::Active)
+        .retry_delay_in_seconds(3600)
+        .send()
+        .await
+        .unwrap()
+        .qualification_type()
+        .unwrap()
+        .qualification_type_id()
+        .unwrap()
+        .to_owned();
+    c.associate_qualification_with_worker().qualification_type_id(&qt).worker_id(WORKER).integer_value(1).send().await.unwrap();
+    let first = new_hit(&c, "first batch", "0.50", 1, vec![requires(&qt)]).await;
+
+    // The worker finds the HIT, accepts it and submits.
+    let found = app.control("GET", &format!("/workers/{WORKER}/hits"), None).await.json();
+    assert_eq!(found["HITs"][0]["HITId"], first.as_str());
+    assert_eq!(found["HITs"][0]["CanAccept"], true);
+    let a = accept(&app, WORKER, &first).await.json();
+    let assignment = a["AssignmentId"].as_str().unwrap().to_owned();
+    assert_eq!(submit(&app, &assignment, "cat").await.status, 200);
+    let listed = c.list_assignments_for_hit().hit_id(&first).send().await.unwrap();
+    assert_eq!(listed.assignments()[0].answer(), Some(answer("cat").as_str()));
+
+    // The requester revokes the qualification with a reason.
+    c.disassociate_qualification_from_worker().qualification_type_id(&qt).worker_id(WORKER).reason("Labels were random").send().await.unwrap();
+    let second = new_hit(&c, "second batch", "0.50", 1, vec![requires(&qt)]).await;
+    let refused = accept(&app, WORKER, &second).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["Code"], "AWS.MechanicalTurk.DoesNotMeetRequirements");
+    let found = app.control("GET", &format!("/workers/{WORKER}/hits"), None).await.json();
+    let listed_second = found["HITs"].as_array().unwrap().iter().find(|h| h["HITId"] == second.as_str()).unwrap().clone();
+    assert_eq!(listed_second["CanAccept"], false);
+    assert_eq!(listed_second["FailedRequirements"][0], qt.as_str());
+    let notes = app.control("GET", &format!("/workers/{WORKER}/notifications"), None).await.json();
+    assert!(notes["Notifications"].as_array().unwrap().iter().any(|n| n["Text"] == "Labels were random"));
+
+    // The worker asks again (the delay counts from a request; there was none), is granted, and accepts.
+    let request = app
+        .control("POST", &format!("/workers/{WORKER}/qualification-requests"), Some(json!({ "QualificationTypeId": qt })))
+        .await
+        .json();
+    let request_id = request["QualificationRequestId"].as_str().unwrap().to_owned();
+    c.accept_qualification_request().qualification_request_id(&request_id).integer_value(1).send().await.unwrap();
+    let again = accept(&app, WORKER, &second).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+});
+
+both_backends!(approval_pays_reward_and_fee_and_rejections_can_be_overridden, |app: TestApp| async move {
+    let c = sdk(&app, DEV_KEY, DEV_SECRET);
+    let hit = new_hit(&c, "paid", "1.00", 3, vec![]).await;
+    let mut ids = Vec::new();
+    for w in ["A1PAIDWORKER01", "A1PAIDWORKER02", "A1PAIDWORKER03"] {
+        let a = accept(&app, w, &hit).await.json();
+        let id = a["AssignmentId"].as_str().unwrap().to_owned();
+        submit(&app, &id, w).await;
+        ids.push(id);
+    }
+    let got = c.get_hit().hit_id(&hit).send().await.unwrap();
+    assert_eq!(got.hit().unwrap().hit_status().map(|s| s.as_str()), Some("Reviewable"));
+    c.approve_assignment().assignment_id(&ids[0]).requester_feedback("great").send().await.unwrap();
+    // 1.00 reward + 20% fee.
+    assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9998.80"));
+    let twice = c.approve_assignment().assignment_id(&ids[0]).send().await;
+    assert_eq!(turk_code(twice), "AWS.MechanicalTurk.InvalidAssignmentState");
+    c.reject_assignment().assignment_id(&ids[1]).requester_feedback("wrong").send().await.unwrap();
+    let plain = c.approve_assignment().assignment_id(&ids[1]).send().await;
+    assert_eq!(turk_code(plain), "AWS.MechanicalTurk.InvalidAssignmentState");
+    c.approve_assignment().assignment_id(&ids[1]).override_rejection(true).send().await.unwrap();
+    assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9997.60"));
+    let a = c.get_assignment().assignment_id(&ids[1]).send().await.unwrap();
+    assert_eq!(a.assignment().unwrap().assignment_status().map(|s| s.as_str()), Some("Approved"));
+    assert_eq!(a.hit().unwrap().hit_id(), Some(hit.as_str()));
+    // Deleting needs every assignment reviewed.
+    let early = c.delete_hit().hit_id(&hit).send().await;
+    assert_eq!(turk_code(early), "AWS.MechanicalTurk.InvalidHITState");
+    c.reject_assignment().assignment_id(&ids[2]).requester_feedback("no").send().await.unwrap();
+    c.delete_hit().hit_id(&hit).send().await.unwrap();
+    assert_eq!(c.list_hits().send().await.unwrap().num_results(), Some(0));
+    let gone = c.get_hit().hit_id(&hit).send().await.unwrap();
+    assert_eq!(gone.hit().unwrap().hit_status().map(|s| s.as_str()), Some("Disposed"));
+});
+
+both_backends!(the_clock_drives_auto_approval_abandonment_and_expiry, |app: TestApp| async move {
+    let c = sdk(&app, DEV_KEY, DEV_SECRET);
+    let hit = new_hit(&c, "timed", "0.10", 2, vec![]).await;
+    let a = accept(&app, "A1TIMEDWORKER1", &hit).await.json();
+    let submitted = a["AssignmentId"].as_str().unwrap().to_owned();
+    submit(&app, &submitted, "x").await;
+    let b = accept(&app, "A1TIMEDWORKER2", &hit).await.json();
+    let abandoned = b["AssignmentId"].as_str().unwrap().to_owned();
+    let full = c.get_hit().hit_id(&hit).send().await.unwrap();
+    assert_eq!(full.hit().unwrap().number_of_assignments_available(), Some(0));
+    // The assignment duration (600 s) passes: the second slot opens again and submitting is refused.
+    app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 601 }))).await;
+    let reopened = c.get_hit().hit_id(&hit).send().await.unwrap();
+    assert_eq!(reopened.hit().unwrap().number_of_assignments_available(), Some(1));
+    assert_eq!(submit(&app, &abandoned, "late").await.json()["Code"], "AWS.MechanicalTurk.InvalidAssignmentState");
+    // One second before the auto-approval delay nothing is paid; at it, the work is approved and paid.
+    app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 86_400 - 601 - 1 }))).await;
+    assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("10000.00"));
+    app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 1 }))).await;
+    let approved = c.get_assignment().assignment_id(&submitted).send().await.unwrap();
+    assert_eq!(approved.assignment().unwrap().assignment_status().map(|s| s.as_str()), Some("Approved"));
+    assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9999.88"));
+    // Expiring the HIT makes it Reviewable and unacceptable.
+    c.update_expiration_for_hit().hit_id(&hit).expire_at(aws_sdk_mturk::primitives::DateTime::from_secs(0)).send().await.unwrap();
+    let expired = c.get_hit().hit_id(&hit).send().await.unwrap();
+    assert_eq!(expired.hit().unwrap().hit_status().map(|s| s.as_str()), Some("Reviewable"));
+    assert_eq!(accept(&app, "A1TIMEDWORKER3", &hit).await.json()["Code"], "AWS.MechanicalTurk.InvalidHITState");
+});
+
+both_backends!(requirements_use_every_comparator_locales_and_blocks, |app: TestApp| async move {
+    let c = sdk(&app, DEV_KEY, DEV_SECRET);
+    let qt = c
+        .create_qualification_type()
+        .name("score")
+        .description("d")
+        .qualification_type_status(QualificationTypeStatus::Active)
+        .send()
+        .await
+        .unwrap()
+        .qualification_type()
+        .unwrap()
+        .qualification_type_id()
+        .unwrap()
+        .to_owned();
+    c.associate_qualification_with_worker().qualification_type_id(&qt).worker_id("A1SCORE80").integer_value(80).send().await.unwrap();
+    let gt = |n: i32| {
+        QualificationRequirement::builder().qualification_type_id(&qt).comparator(Comparator::GreaterThan).integer_values(n).build().unwrap()
+    };
+    let easy = new_hit(&c, "easy", "0.01", 5, vec![gt(79)]).await;
+    let hard = new_hit(&c, "hard", "0.01", 5, vec![gt(80)]).await;
+    assert_eq!(accept(&app, "A1SCORE80", &easy).await.status, 200);
+    assert_eq!(accept(&app, "A1SCORE80", &hard).await.json()["Code"], "AWS.MechanicalTurk.DoesNotMeetRequirements");
+    assert_eq!(accept(&app, "A1SCORE80", &easy).await.json()["Code"], "AWS.MechanicalTurk.AssignmentAlreadyExists");
+
+    // Locale comes from the worker's profile; hidden HITs are not even found.
+    let in_wa = QualificationRequirement::builder()
+        .qualification_type_id("00000000000000000071")
+        .comparator(Comparator::In)
+        .locale_values(Locale::builder().country("US").subdivision("WA").build().unwrap())
+        .locale_values(Locale::builder().country("CA").build().unwrap())
+        .actions_guarded(HitAccessActions::DiscoverPreviewAndAccept)
+        .build()
+        .unwrap();
+    let local = new_hit(&c, "local", "0.01", 5, vec![in_wa]).await;
+    app.control("PUT", "/workers/A1INSEATTLE", Some(json!({ "Locale": { "Country": "US", "Subdivision": "WA" } }))).await;
+    app.control("PUT", "/workers/A1INBERLIN", Some(json!({ "Locale": { "Country": "DE" } }))).await;
+    assert_eq!(accept(&app, "A1INSEATTLE", &local).await.status, 200);
+    let berlin = app.control("GET", "/workers/A1INBERLIN/hits", None).await.json();
+    assert!(berlin["HITs"].as_array().unwrap().iter().all(|h| h["HITId"] != local.as_str()), "hidden from DE");
+    assert_eq!(accept(&app, "A1INBERLIN", &local).await.json()["Code"], "AWS.MechanicalTurk.DoesNotMeetRequirements");
+
+    // Masters and blocks.
+    let masters = QualificationRequirement::builder()
+        .qualification_type_id("2ARFPLSP75KLA8M8DH1HTEQVJT3SY6")
+        .comparator(Comparator::Exists)
+        .build()
+        .unwrap();
+    let elite = new_hit(&c, "elite", "0.01", 5, vec![masters]).await;
+    assert_eq!(accept(&app, "A1INSEATTLE", &elite).await.json()["Code"], "AWS.MechanicalTurk.DoesNotMeetRequirements");
+    app.control("PUT", "/workers/A1INSEATTLE", Some(json!({ "Masters": true }))).await;
+    assert_eq!(accept(&app, "A1INSEATTLE", &elite).await.status, 200);
+    c.create_worker_block().worker_id("A1BLOCKED").reason("spam").send().await.unwrap();
+    assert_eq!(accept(&app, "A1BLOCKED", &easy).await.json()["Code"], "AWS.MechanicalTurk.WorkerBlocked");
+
+    // Malformed requirements are refused at creation.
+    let bad = QualificationRequirement::builder().qualification_type_id(&qt).comparator(Comparator::Exists).integer_values(1).build().unwrap();
+    let refused = c
+        .create_hit()
+        .title("t")
+        .description("d")
+        .reward("0.01")
+        .lifetime_in_seconds(60)
+        .assignment_duration_in_seconds(60)
+        .question(QUESTION)
+        .qualification_requirements(bad)
+        .send()
+        .await;
+    assert_eq!(turk_code(refused), "AWS.MechanicalTurk.InvalidParameterValue");
+    let for_type = c.list_hits_for_qualification_type().qualification_type_id(&qt).send().await.unwrap();
+    assert_eq!(for_type.num_results(), Some(2));
+});
+
+both_backends!(hit_creation_checks_money_tokens_types_and_questions, |app: TestApp| async move {
+    let c = sdk(&app, DEV_KEY, DEV_SECRET);
+    let poor = sdk(&app, OTHER_KEY, OTHER_SECRET);
+    // 2 × (20.00 + 20%) = 48.00 > 25.00.
+    let costly = poor
+        .create_hit()
+        .title("t")
+        .description("d")
+        .reward("20.00")
+        .max_assignments(2)
+        .lifetime_in_seconds(60)
+        .assignment_duration_in_seconds(60)
+        .question(QUESTION)
+        .send()
+        .await;
+    assert_eq!(turk_code(costly), "AWS.MechanicalTurk.InsufficientFunds");
+    let type_id = c
+        .create_hit_type()
+        .title("typed")
+        .description("d")
+        .reward("0.25")
+        .assignment_duration_in_seconds(300)
+        .send()
+        .await
+        .unwrap()
+        .hit_type_id()
+        .unwrap()
+        .to_owned();
+    let same = c.create_hit_type().title("typed").description("d").reward("0.25").assignment_duration_in_seconds(300).send().await.unwrap();
+    assert_eq!(same.hit_type_id(), Some(type_id.as_str()), "identical properties reuse the type");
+    let make = |token: &str| {
+        c.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(60).question(QUESTION).unique_request_token(token).send()
+    };
+    let first = make("batch-1").await.unwrap();
+    assert_eq!(first.hit().unwrap().reward(), Some("0.25"));
+    assert_eq!(first.hit().unwrap().hit_type_id(), Some(type_id.as_str()));
+    assert_eq!(turk_code(make("batch-1").await), "AWS.MechanicalTurk.HitAlreadyExists");
+    let theirs = poor.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(60).question(QUESTION).send().await;
+    assert_eq!(turk_code(theirs), "AWS.MechanicalTurk.PermissionDenied");
+    for (question, code) in [
+        ("<ExternalQuestion>", "AWS.MechanicalTurk.XMLParseError"),
+        ("<Other xmlns=\"x\"/>", "AWS.MechanicalTurk.XMLParseError"),
+    ] {
+        let r = c.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(60).question(question).send().await;
+        assert_eq!(turk_code(r), code, "{question}");
+    }
+    let short = c.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(5).question(QUESTION).send().await;
+    assert_eq!(turk_code(short), "AWS.ParameterOutOfRange");
+    let missing = c.get_hit().hit_id("3NOSUCHHIT0000000000000000000").send().await;
+    assert_eq!(turk_code(missing), "AWS.MechanicalTurk.HITDoesNotExist");
+    let not_mine = poor.get_hit().hit_id(first.hit().unwrap().hit_id().unwrap()).send().await;
+    assert_eq!(turk_code(not_mine), "AWS.MechanicalTurk.PermissionDenied");
+});
