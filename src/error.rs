@@ -69,6 +69,8 @@ pub enum ErrorCode {
     AssignmentAlreadyExists,
     /// A `UniqueRequestToken` was used before (JSON model: `HitAlreadyExists`).
     HitAlreadyExists,
+    /// Extending a HIT across the 10-assignment line (JSON model).
+    InvalidMaximumAssignmentsIncrease,
     /// A worker blocked by the HIT's requester tried to accept it. Our own code.
     WorkerBlocked,
     /// The control plane refused a request without its token. Our own code.
@@ -108,6 +110,7 @@ impl ErrorCode {
             Self::InvalidAssignmentState => "AWS.MechanicalTurk.InvalidAssignmentState",
             Self::AssignmentAlreadyExists => "AWS.MechanicalTurk.AssignmentAlreadyExists",
             Self::HitAlreadyExists => "AWS.MechanicalTurk.HitAlreadyExists",
+            Self::InvalidMaximumAssignmentsIncrease => "AWS.MechanicalTurk.InvalidMaximumAssignmentsIncrease",
             Self::WorkerBlocked => "AWS.MechanicalTurk.WorkerBlocked",
             Self::Unauthorized => "MturkLocal.Unauthorized",
             Self::ServiceFault => "AWS.MechanicalTurk.ServiceFault",

@@ -11,7 +11,7 @@ use crate::domain::qualification::{QualificationStatus, TypeStatus};
 use crate::domain::requirement::{GuardedActions, Held, QualificationRequirement, LOCALE_TYPE_ID, MAX_REQUIREMENTS};
 use crate::error::{out_of_range, permission_denied, MturkError, Result};
 use crate::mturk_error;
-use crate::store::hits::{AcceptOutcome, HitFilter, Review, ReviewOutcome, WorkerProfile};
+use crate::store::hits::{AcceptOutcome, Bonus, HitFilter, PaidOutcome, Review, ReviewOutcome, WorkerProfile};
 use crate::store::{Page, Paged, StoreError};
 
 use super::qualifications::check_len;
@@ -609,5 +609,167 @@ pub async fn return_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId
         Ok(())
     } else {
         Err(assignment_state_error(&a, w.now, "Accepted"))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Review, more assignments, type changes and bonuses.
+
+/// ListReviewableHITs / GetReviewableHITs: the caller's HITs in `Reviewable`
+/// (default) or `Reviewing`, optionally of one HIT type.
+///
+/// # Errors
+/// Store failures.
+pub async fn list_reviewable(ctx: &Ctx, hit_type_id: Option<&str>, reviewing: bool, page: Page) -> Result<Paged<Hit>> {
+    settle(ctx.store.as_ref(), ctx.now).await?;
+    // Reviewability depends on the clock, so filter the caller's HITs here.
+    let all = ctx
+        .store
+        .hits(&HitFilter::Owner(ctx.caller.clone()), ctx.now, Page { offset: 0, limit: i64::MAX })
+        .await
+        .map_err(internal)?;
+    let wanted = if reviewing { HitStatus::Reviewing } else { HitStatus::Reviewable };
+    let matching: Vec<Hit> = all
+        .items
+        .into_iter()
+        .filter(|h| h.status(ctx.now) == wanted && hit_type_id.is_none_or(|t| h.hit_type.id == t))
+        .collect();
+    let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+    let items = matching
+        .into_iter()
+        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
+        .collect();
+    Ok(Paged { items, total })
+}
+
+/// UpdateHITReviewStatus / SetHITAsReviewing: Reviewable → Reviewing, or
+/// back with `revert`.
+///
+/// # Errors
+/// `InvalidHITState` from any other state.
+pub async fn update_review_status(ctx: &Ctx, id: &str, revert: bool) -> Result<()> {
+    let hit = owned_hit(ctx, id).await?;
+    let (from, to) = if revert { (HitStatus::Reviewing, false) } else { (HitStatus::Reviewable, true) };
+    if hit.status(ctx.now) != from || !ctx.store.set_reviewing(id, to).await.map_err(internal)? {
+        return Err(mturk_error!(
+            InvalidHitState,
+            "This operation can be called with a status of: {} (HIT {id} is {}).",
+            from.as_str(),
+            hit.status(ctx.now).as_str()
+        ));
+    }
+    Ok(())
+}
+
+/// UpdateHITTypeOfHIT / ChangeHITTypeOfHIT: the HIT takes every property of
+/// the new type.
+///
+/// # Errors
+/// Ownership errors; a disposed HIT.
+pub async fn change_hit_type(ctx: &Ctx, id: &str, hit_type_id: &str) -> Result<()> {
+    let hit = owned_hit(ctx, id).await?;
+    if hit.disposed {
+        return Err(mturk_error!(InvalidHitState, "Hit {id} has been deleted."));
+    }
+    owned_hit_type(ctx, hit_type_id).await?;
+    ctx.store.change_hit_type(id, hit_type_id).await.map_err(internal)
+}
+
+/// CreateAdditionalAssignmentsForHIT / ExtendHIT's assignments: going from
+/// fewer than 10 to 10 or more is refused (the fee changes at 10).
+///
+/// # Errors
+/// `InvalidMaximumAssignmentsIncrease`-style `InvalidParameterValue`, a reused
+/// token, `InsufficientFunds`.
+pub async fn add_assignments(ctx: &Ctx, id: &str, more: i64, token: Option<&str>) -> Result<()> {
+    check_range("NumberOfAdditionalAssignments", more, 1, 1_000_000)?;
+    let hit = owned_hit(ctx, id).await?;
+    if hit.disposed {
+        return Err(mturk_error!(InvalidHitState, "Hit {id} has been deleted."));
+    }
+    let new_max = hit.max_assignments + more;
+    if hit.max_assignments < 10 && new_max >= 10 {
+        return Err(mturk_error!(
+            InvalidMaximumAssignmentsIncrease,
+            "A HIT created with fewer than 10 assignments cannot be extended to 10 or more."
+        ));
+    }
+    let reward = hit.hit_type.reward_cents;
+    let cost = more.saturating_mul(reward + reward_fee_cents(reward, new_max));
+    let balance = super::account::balance_cents(ctx).await?;
+    if balance < cost {
+        return Err(insufficient_funds(cost, balance));
+    }
+    match ctx.store.add_assignments(id, &ctx.caller, more, token, ctx.now).await.map_err(internal)? {
+        PaidOutcome::Done | PaidOutcome::InsufficientFunds => Ok(()),
+        PaidOutcome::DuplicateToken => Err(duplicate_token()),
+    }
+}
+
+fn duplicate_token() -> MturkError {
+    mturk_error!(InvalidParameterValue, "The UniqueRequestToken has already been used for this operation.")
+}
+
+/// SendBonus / GrantBonus: pays `amount` plus MTurk's 20% fee to the worker
+/// of one of the caller's assignments.
+///
+/// # Errors
+/// Unknown or foreign assignment, wrong worker, `InsufficientFunds`, reused token.
+pub async fn send_bonus(
+    ctx: &Ctx,
+    worker: &WorkerId,
+    assignment_id: &str,
+    amount_cents: i64,
+    reason: String,
+    token: Option<&str>,
+) -> Result<()> {
+    check_len("Reason", &reason, 4096)?;
+    if amount_cents <= 0 {
+        return Err(mturk_error!(InvalidParameterValue, "The bonus amount must be greater than zero."));
+    }
+    let (a, hit) = get_assignment(ctx, assignment_id).await?;
+    if &a.worker_id != worker {
+        return Err(mturk_error!(
+            InvalidParameterValue,
+            "Assignment {assignment_id} was not done by worker {worker}."
+        ));
+    }
+    let bonus = Bonus {
+        id: format!("3{}", ctx.ids.alphanumeric(29)),
+        requester: ctx.caller.clone(),
+        worker_id: worker.clone(),
+        assignment_id: a.id.clone(),
+        hit_id: hit.id.clone(),
+        amount_cents,
+        reason,
+        grant_time: ctx.now,
+    };
+    let cost = amount_cents + crate::domain::hit::bonus_fee_cents(amount_cents);
+    match ctx.store.grant_bonus(&bonus, cost, token).await.map_err(internal)? {
+        PaidOutcome::Done => Ok(()),
+        PaidOutcome::DuplicateToken => Err(duplicate_token()),
+        PaidOutcome::InsufficientFunds => {
+            let balance = super::account::balance_cents(ctx).await?;
+            Err(insufficient_funds(cost, balance))
+        }
+    }
+}
+
+/// ListBonusPayments / GetBonusPayments: by HIT or by assignment (exactly one).
+///
+/// # Errors
+/// Neither or both given; ownership errors.
+pub async fn list_bonuses(ctx: &Ctx, hit_id: Option<&str>, assignment_id: Option<&str>, page: Page) -> Result<Paged<Bonus>> {
+    match (hit_id, assignment_id) {
+        (Some(h), None) => {
+            owned_hit(ctx, h).await?;
+            ctx.store.bonuses(h, true, page).await.map_err(internal)
+        }
+        (None, Some(a)) => {
+            get_assignment(ctx, a).await?;
+            ctx.store.bonuses(a, false, page).await.map_err(internal)
+        }
+        _ => Err(mturk_error!(InvalidParameterValue, "Give exactly one of HITId and AssignmentId.")),
     }
 }

@@ -81,6 +81,38 @@ pub enum ReviewOutcome {
     InsufficientFunds,
 }
 
+/// A bonus as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bonus {
+    /// Id.
+    pub id: String,
+    /// Who paid.
+    pub requester: RequesterId,
+    /// Who got it.
+    pub worker_id: WorkerId,
+    /// For which assignment.
+    pub assignment_id: String,
+    /// Of which HIT.
+    pub hit_id: String,
+    /// Amount in cents (the fee is not included).
+    pub amount_cents: i64,
+    /// Why (shown to the worker).
+    pub reason: String,
+    /// When.
+    pub grant_time: Timestamp,
+}
+
+/// What a money-moving, token-guarded write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaidOutcome {
+    /// Done.
+    Done,
+    /// The balance does not cover it; nothing changed.
+    InsufficientFunds,
+    /// The UniqueRequestToken was used before; nothing changed.
+    DuplicateToken,
+}
+
 /// HIT listings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HitFilter {
@@ -160,6 +192,19 @@ pub trait HitStore: Send + Sync {
 
     /// Replaces a worker's profile.
     async fn set_worker_profile(&self, worker: &WorkerId, profile: &WorkerProfile) -> StoreResult<()>;
+
+    /// Records a bonus and takes `cost_cents` from the payer, unless the
+    /// token was used before for SendBonus.
+    async fn grant_bonus(&self, bonus: &Bonus, cost_cents: i64, token: Option<&str>) -> StoreResult<PaidOutcome>;
+
+    /// Bonuses of an assignment (`by_hit` false) or of a HIT, oldest first.
+    async fn bonuses(&self, id: &str, by_hit: bool, page: Page) -> StoreResult<Paged<Bonus>>;
+
+    /// Adds assignments to a HIT, unless the token was used before.
+    async fn add_assignments(&self, hit_id: &str, owner: &RequesterId, more: i64, token: Option<&str>, now: Timestamp) -> StoreResult<PaidOutcome>;
+
+    /// Moves a HIT to another HIT type.
+    async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<()>;
 
     /// Counts of the worker's assignments at `now`.
     async fn worker_history(&self, worker: &WorkerId, now: Timestamp) -> StoreResult<WorkerHistory>;

@@ -148,6 +148,8 @@ macro_rules! impl_sql_store {
             async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
                 for sql in [
+                    "DELETE FROM bonus_payments",
+                    "DELETE FROM idempotency_tokens",
                     "DELETE FROM assignments",
                     "DELETE FROM hits",
                     "DELETE FROM hit_type_qualifications",

@@ -16,7 +16,8 @@ macro_rules! impl_sql_hit_store {
                 HIT_TYPE_COLUMNS,
             };
             use $crate::store::hits::{
-                AcceptOutcome, HitFilter, HitStore, Review, ReviewOutcome, WorkerHistory, WorkerProfile,
+                AcceptOutcome, Bonus, HitFilter, HitStore, PaidOutcome, Review, ReviewOutcome, WorkerHistory,
+                WorkerProfile,
             };
             use $crate::store::rows::convert_all;
             use $crate::store::{Page, Paged, StoreError, StoreResult};
@@ -426,6 +427,121 @@ macro_rules! impl_sql_hit_store {
                         .fetch_one(self.reader())
                         .await?;
                     Ok(WorkerHistory { accepted, submitted, approved, rejected, returned, abandoned })
+                }
+
+                async fn grant_bonus(&self, b: &Bonus, cost: i64, token: Option<&str>) -> StoreResult<PaidOutcome> {
+                    let mut tx = self.begin_write().await?;
+                    if let Some(token) = token {
+                        let fresh = sqlx::query(
+                            "INSERT INTO idempotency_tokens (requester, operation, token, created_at) \
+                             VALUES ($1, 'SendBonus', $2, $3) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(b.requester.as_str())
+                        .bind(token)
+                        .bind(b.grant_time.millis())
+                        .execute(&mut *tx)
+                        .await?;
+                        if fresh.rows_affected() == 0 {
+                            return Ok(PaidOutcome::DuplicateToken);
+                        }
+                    }
+                    let paid = sqlx::query(
+                        "UPDATE requesters SET balance_cents = balance_cents - $2 WHERE access_key_id = $1 AND balance_cents >= $2",
+                    )
+                    .bind(b.requester.as_str())
+                    .bind(cost)
+                    .execute(&mut *tx)
+                    .await?;
+                    if paid.rows_affected() == 0 {
+                        return Ok(PaidOutcome::InsufficientFunds);
+                    }
+                    sqlx::query(
+                        "INSERT INTO bonus_payments (id, requester, worker_id, assignment_id, hit_id, amount_cents, reason, grant_time) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(b.id.as_str())
+                    .bind(b.requester.as_str())
+                    .bind(b.worker_id.as_str())
+                    .bind(b.assignment_id.as_str())
+                    .bind(b.hit_id.as_str())
+                    .bind(b.amount_cents)
+                    .bind(b.reason.as_str())
+                    .bind(b.grant_time.millis())
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(PaidOutcome::Done)
+                }
+
+                async fn bonuses(&self, id: &str, by_hit: bool, page: Page) -> StoreResult<Paged<Bonus>> {
+                    let column = if by_hit { "hit_id" } else { "assignment_id" };
+                    let rows: Vec<(String, String, String, String, String, i64, String, i64)> = sqlx::query_as(&format!(
+                        "SELECT id, requester, worker_id, assignment_id, hit_id, amount_cents, reason, grant_time \
+                         FROM bonus_payments WHERE {column} = $1 ORDER BY grant_time, id LIMIT $2 OFFSET $3"
+                    ))
+                    .bind(id)
+                    .bind(page.limit)
+                    .bind(page.offset)
+                    .fetch_all(self.reader())
+                    .await?;
+                    let total = self.count(&format!("SELECT COUNT(*) FROM bonus_payments WHERE {column} = $1"), &[id]).await?;
+                    let items = rows
+                        .into_iter()
+                        .map(|(id, requester, worker, assignment_id, hit_id, amount_cents, reason, at)| Bonus {
+                            id,
+                            requester: RequesterId::from_stored(requester),
+                            worker_id: WorkerId::from_stored(worker),
+                            assignment_id,
+                            hit_id,
+                            amount_cents,
+                            reason,
+                            grant_time: Timestamp::from_millis(at),
+                        })
+                        .collect();
+                    Ok(Paged { items, total })
+                }
+
+                async fn add_assignments(
+                    &self,
+                    hit_id: &str,
+                    owner: &RequesterId,
+                    more: i64,
+                    token: Option<&str>,
+                    now: Timestamp,
+                ) -> StoreResult<PaidOutcome> {
+                    let mut tx = self.begin_write().await?;
+                    if let Some(token) = token {
+                        let fresh = sqlx::query(
+                            "INSERT INTO idempotency_tokens (requester, operation, token, created_at) \
+                             VALUES ($1, 'CreateAdditionalAssignmentsForHIT', $2, $3) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(owner.as_str())
+                        .bind(token)
+                        .bind(now.millis())
+                        .execute(&mut *tx)
+                        .await?;
+                        if fresh.rows_affected() == 0 {
+                            return Ok(PaidOutcome::DuplicateToken);
+                        }
+                    }
+                    sqlx::query("UPDATE hits SET max_assignments = max_assignments + $2 WHERE id = $1")
+                        .bind(hit_id)
+                        .bind(more)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(PaidOutcome::Done)
+                }
+
+                async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query("UPDATE hits SET hit_type_id = $2 WHERE id = $1")
+                        .bind(hit_id)
+                        .bind(hit_type_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
                 }
 
                 async fn worker_assignments(&self, worker: &WorkerId) -> StoreResult<Vec<Assignment>> {

@@ -294,3 +294,53 @@ both_backends!(hit_creation_checks_money_tokens_types_and_questions, |app: TestA
     let not_mine = poor.get_hit().hit_id(first.hit().unwrap().hit_id().unwrap()).send().await;
     assert_eq!(turk_code(not_mine), "AWS.MechanicalTurk.PermissionDenied");
 });
+
+both_backends!(review_status_type_changes_more_assignments_and_bonuses, |app: TestApp| async move {
+    let c = sdk(&app, DEV_KEY, DEV_SECRET);
+    let hit = new_hit(&c, "reviewed", "0.50", 1, vec![]).await;
+    let a = accept(&app, "A1BONUSWORKER", &hit).await.json();
+    let assignment = a["AssignmentId"].as_str().unwrap().to_owned();
+    submit(&app, &assignment, "done").await;
+    let reviewable = c.list_reviewable_hits().send().await.unwrap();
+    assert_eq!(reviewable.hits()[0].hit_id(), Some(hit.as_str()));
+    c.update_hit_review_status().hit_id(&hit).send().await.unwrap();
+    let again = c.update_hit_review_status().hit_id(&hit).send().await;
+    assert_eq!(turk_code(again), "AWS.MechanicalTurk.InvalidHITState");
+    let reviewing = c.list_reviewable_hits().status(aws_sdk_mturk::types::ReviewableHitStatus::Reviewing).send().await.unwrap();
+    assert_eq!(reviewing.num_results(), Some(1));
+    c.update_hit_review_status().hit_id(&hit).revert(true).send().await.unwrap();
+
+    // More assignments make the HIT assignable again; crossing 10 is refused; tokens are single-use.
+    c.create_additional_assignments_for_hit().hit_id(&hit).number_of_additional_assignments(2).unique_request_token("more-1").send().await.unwrap();
+    let reopened = c.get_hit().hit_id(&hit).send().await.unwrap();
+    assert_eq!(reopened.hit().unwrap().number_of_assignments_available(), Some(2));
+    let repeat = c.create_additional_assignments_for_hit().hit_id(&hit).number_of_additional_assignments(2).unique_request_token("more-1").send().await;
+    assert_eq!(turk_code(repeat), "AWS.MechanicalTurk.InvalidParameterValue");
+    let ten = c.create_additional_assignments_for_hit().hit_id(&hit).number_of_additional_assignments(7).send().await;
+    assert_eq!(turk_code(ten), "AWS.MechanicalTurk.InvalidMaximumAssignmentsIncrease");
+
+    // The HIT takes every property of its new type.
+    let new_type = c.create_hit_type().title("renamed").description("d2").reward("0.75").assignment_duration_in_seconds(120).send().await.unwrap();
+    c.update_hit_type_of_hit().hit_id(&hit).hit_type_id(new_type.hit_type_id().unwrap()).send().await.unwrap();
+    let moved = c.get_hit().hit_id(&hit).send().await.unwrap();
+    assert_eq!(moved.hit().unwrap().title(), Some("renamed"));
+    assert_eq!(moved.hit().unwrap().reward(), Some("0.75"));
+
+    // Bonuses pay amount plus 20% and are listed by HIT and by assignment.
+    c.approve_assignment().assignment_id(&assignment).send().await.unwrap();
+    let before = c.get_account_balance().send().await.unwrap().available_balance().unwrap().to_owned();
+    c.send_bonus().worker_id("A1BONUSWORKER").assignment_id(&assignment).bonus_amount("2.00").reason("thanks").unique_request_token("b-1").send().await.unwrap();
+    let after = c.get_account_balance().send().await.unwrap().available_balance().unwrap().to_owned();
+    let cents = |s: &str| mturk_local::ops::account::parse_cents(s).unwrap();
+    assert_eq!(cents(&before) - cents(&after), 240);
+    let dup = c.send_bonus().worker_id("A1BONUSWORKER").assignment_id(&assignment).bonus_amount("2.00").reason("thanks").unique_request_token("b-1").send().await;
+    assert_eq!(turk_code(dup), "AWS.MechanicalTurk.InvalidParameterValue");
+    let wrong_worker = c.send_bonus().worker_id("A1SOMEONEELSE").assignment_id(&assignment).bonus_amount("1").reason("x").send().await;
+    assert_eq!(turk_code(wrong_worker), "AWS.MechanicalTurk.InvalidParameterValue");
+    let by_hit = c.list_bonus_payments().hit_id(&hit).send().await.unwrap();
+    assert_eq!(by_hit.bonus_payments()[0].bonus_amount(), Some("2.00"));
+    let by_assignment = c.list_bonus_payments().assignment_id(&assignment).send().await.unwrap();
+    assert_eq!(by_assignment.num_results(), Some(1));
+    let neither = c.list_bonus_payments().send().await;
+    assert_eq!(turk_code(neither), "AWS.MechanicalTurk.InvalidParameterValue");
+});

@@ -27,7 +27,7 @@ ops! {
     AcceptQualificationRequest => Some(h::accept_qualification_request);
     ApproveAssignment => Some(h::approve_assignment);
     AssociateQualificationWithWorker => Some(h::associate_qualification_with_worker);
-    CreateAdditionalAssignmentsForHIT => None;
+    CreateAdditionalAssignmentsForHIT => Some(h::create_additional_assignments_for_hit);
     CreateHIT => Some(h::create_hit);
     CreateHITType => Some(h::create_hit_type);
     CreateHITWithHITType => Some(h::create_hit_with_hit_type);
@@ -44,23 +44,23 @@ ops! {
     GetQualificationScore => Some(h::get_qualification_score);
     GetQualificationType => Some(h::get_qualification_type);
     ListAssignmentsForHIT => Some(h::list_assignments_for_hit);
-    ListBonusPayments => None;
+    ListBonusPayments => Some(h::list_bonus_payments);
     ListHITs => Some(h::list_hits);
     ListHITsForQualificationType => Some(h::list_hits_for_qualification_type);
     ListQualificationRequests => Some(h::list_qualification_requests);
     ListQualificationTypes => Some(h::list_qualification_types);
     ListReviewPolicyResultsForHIT => None;
-    ListReviewableHITs => None;
+    ListReviewableHITs => Some(h::list_reviewable_hits);
     ListWorkerBlocks => Some(h::list_worker_blocks);
     ListWorkersWithQualificationType => Some(h::list_workers_with_qualification_type);
     NotifyWorkers => Some(h::notify_workers);
     RejectAssignment => Some(h::reject_assignment);
     RejectQualificationRequest => Some(h::reject_qualification_request);
-    SendBonus => None;
+    SendBonus => Some(h::send_bonus);
     SendTestEventNotification => None;
     UpdateExpirationForHIT => Some(h::update_expiration_for_hit);
-    UpdateHITReviewStatus => None;
-    UpdateHITTypeOfHIT => None;
+    UpdateHITReviewStatus => Some(h::update_hit_review_status);
+    UpdateHITTypeOfHIT => Some(h::update_hit_type_of_hit);
     UpdateNotificationSettings => None;
     UpdateQualificationType => Some(h::update_qualification_type);
 }

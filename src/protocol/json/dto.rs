@@ -173,3 +173,15 @@ pub fn assignment(a: &crate::domain::hit::Assignment) -> Value {
     }
     Value::Object(m)
 }
+
+/// A `BonusPayment`.
+#[must_use]
+pub fn bonus(b: &crate::store::hits::Bonus) -> Value {
+    json!({
+        "WorkerId": b.worker_id.as_str(),
+        "BonusAmount": crate::ops::account::format_cents(b.amount_cents),
+        "AssignmentId": b.assignment_id,
+        "Reason": b.reason,
+        "GrantTime": time(b.grant_time),
+    })
+}

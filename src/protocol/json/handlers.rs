@@ -311,6 +311,63 @@ crate::protocol::define_handlers! {
         Ok(json!({}))
     }
 
+    /// ListReviewableHITs: `Reviewable` (default) or `Reviewing`, optionally of one HIT type.
+    async fn list_reviewable_hits(ctx, input) {
+        let hit_type = input.string("HITTypeId")?;
+        let reviewing = match input.string("Status")?.as_deref() {
+            None | Some("Reviewable") => false,
+            Some("Reviewing") => true,
+            Some(other) => return Err(invalid_value_because("Status", other, "Expected values are Reviewable and Reviewing.")),
+        };
+        let scope = format!("ListReviewableHITs/{hit_type:?}/{reviewing}");
+        let page = input.page(&scope)?;
+        let found = hits::list_reviewable(ctx, hit_type.as_deref(), reviewing, page).await?;
+        Ok(listing("HITs", &scope, page, &found, |h| dto::hit(h, ctx.now)))
+    }
+
+    /// UpdateHITReviewStatus: Reviewable → Reviewing, or back with `Revert`.
+    async fn update_hit_review_status(ctx, input) {
+        let id = input.required_string("HITId")?;
+        hits::update_review_status(ctx, &id, input.boolean("Revert")?.unwrap_or(false)).await?;
+        Ok(json!({}))
+    }
+
+    /// UpdateHITTypeOfHIT.
+    async fn update_hit_type_of_hit(ctx, input) {
+        hits::change_hit_type(ctx, &input.required_string("HITId")?, &input.required_string("HITTypeId")?).await?;
+        Ok(json!({}))
+    }
+
+    /// CreateAdditionalAssignmentsForHIT.
+    async fn create_additional_assignments_for_hit(ctx, input) {
+        let id = input.required_string("HITId")?;
+        let more = input
+            .long("NumberOfAdditionalAssignments")?
+            .ok_or_else(|| crate::error::missing_parameter("NumberOfAdditionalAssignments"))?;
+        hits::add_assignments(ctx, &id, more, input.string("UniqueRequestToken")?.as_deref()).await?;
+        Ok(json!({}))
+    }
+
+    /// SendBonus: all four members required.
+    async fn send_bonus(ctx, input) {
+        let worker = input.worker_id("WorkerId")?;
+        let amount = input.money("BonusAmount")?;
+        let assignment = input.required_string("AssignmentId")?;
+        let reason = input.required_string("Reason")?;
+        hits::send_bonus(ctx, &worker, &assignment, amount, reason, input.string("UniqueRequestToken")?.as_deref()).await?;
+        Ok(json!({}))
+    }
+
+    /// ListBonusPayments: exactly one of HITId and AssignmentId.
+    async fn list_bonus_payments(ctx, input) {
+        let hit_id = input.string("HITId")?;
+        let assignment_id = input.string("AssignmentId")?;
+        let scope = format!("ListBonusPayments/{hit_id:?}/{assignment_id:?}");
+        let page = input.page(&scope)?;
+        let found = hits::list_bonuses(ctx, hit_id.as_deref(), assignment_id.as_deref(), page).await?;
+        Ok(listing("BonusPayments", &scope, page, &found, dto::bonus))
+    }
+
     /// RejectAssignment: `RequesterFeedback` is required in this API.
     async fn reject_assignment(ctx, input) {
         let id = input.required_string("AssignmentId")?;
