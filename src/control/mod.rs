@@ -21,14 +21,14 @@ use subtle::ConstantTimeEq;
 
 use crate::domain::clock::Clock as _;
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::requirement::Locale;
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, ErrorCode, MturkError};
 use crate::mturk_error;
-use crate::domain::requirement::Locale;
 use crate::ops::hits;
 use crate::ops::requests::{self, RequestOutcome};
-use crate::store::hits::WorkerProfile;
 use crate::state::{AppState, ControlAccess};
+use crate::store::hits::WorkerProfile;
 
 /// The control-plane routes (nested under `/_local`).
 pub fn router(state: AppState) -> Router<AppState> {
@@ -65,9 +65,7 @@ impl IntoResponse for ControlError {
             ErrorCode::QualificationTypeDoesNotExist
             | ErrorCode::QualificationRequestDoesNotExist
             | ErrorCode::HitDoesNotExist
-            | ErrorCode::AssignmentDoesNotExist => {
-                StatusCode::NOT_FOUND
-            }
+            | ErrorCode::AssignmentDoesNotExist => StatusCode::NOT_FOUND,
             ErrorCode::ServiceFault => StatusCode::INTERNAL_SERVER_ERROR,
             _ if code.is_client_fault() => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -327,7 +325,11 @@ async fn set_profile(State(state): State<AppState>, Path(worker_id): Path<String
     let two = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphanumeric());
     if let Some(l) = &locale {
         if !two(&l.country) || l.subdivision.as_deref().is_some_and(|s| !two(s)) {
-            return Err(mturk_error!(InvalidParameterValue, "Country and Subdivision must be two-character ISO 3166 codes.").into());
+            return Err(mturk_error!(
+                InvalidParameterValue,
+                "Country and Subdivision must be two-character ISO 3166 codes."
+            )
+            .into());
         }
     }
     let profile = WorkerProfile { locale, adult: input.adult, masters: input.masters };
@@ -422,7 +424,11 @@ struct SubmitBody {
 }
 
 /// `POST /_local/assignments/{AssignmentId}/submit` with `{"Answer": "<QuestionFormAnswers …>"}`.
-async fn submit_assignment(State(state): State<AppState>, Path(assignment_id): Path<String>, body: Bytes) -> ControlResult {
+async fn submit_assignment(
+    State(state): State<AppState>,
+    Path(assignment_id): Path<String>,
+    body: Bytes,
+) -> ControlResult {
     let input: SubmitBody = parse_body(&body)?;
     let w = state.worker_ctx();
     hits::submit(&w, &assignment_id, None, &input.answer, true).await?;

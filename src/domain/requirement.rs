@@ -278,7 +278,9 @@ mod tests {
 
     #[test]
     fn an_absent_or_revoked_qualification_fails_everything_but_does_not_exist() {
-        for (c, ints) in [(Comparator::Exists, vec![]), (Comparator::GreaterThan, vec![0]), (Comparator::NotIn, vec![5])] {
+        for (c, ints) in
+            [(Comparator::Exists, vec![]), (Comparator::GreaterThan, vec![0]), (Comparator::NotIn, vec![5])]
+        {
             assert!(!req(c, &ints).is_met_by(&Held::Nothing), "{c:?}");
         }
         assert!(req(Comparator::DoesNotExist, &[]).is_met_by(&Held::Nothing));

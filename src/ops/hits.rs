@@ -58,7 +58,8 @@ async fn check_requirements(ctx: &Ctx, reqs: &[QualificationRequirement]) -> Res
         ));
     }
     for r in reqs {
-        r.validate().map_err(|why| mturk_error!(InvalidParameterValue, "QualificationRequirement {}: {why}.", r.type_id))?;
+        r.validate()
+            .map_err(|why| mturk_error!(InvalidParameterValue, "QualificationRequirement {}: {why}.", r.type_id))?;
         let id = QualificationTypeId::parse(&r.type_id)
             .ok_or_else(|| crate::error::invalid_value("QualificationTypeId", &r.type_id))?;
         let t = super::qualifications::existing_type(ctx, &id).await?;
@@ -131,12 +132,9 @@ pub struct NewHit {
 /// # Errors
 /// Unknown type (`InvalidParameterValue`) or another requester's (`PermissionDenied`).
 pub async fn owned_hit_type(ctx: &Ctx, id: &str) -> Result<HitType> {
-    let t = ctx
-        .store
-        .hit_type(id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| mturk_error!(InvalidParameterValue, "HITType {id} does not exist.").with_data("HITTypeId", id))?;
+    let t = ctx.store.hit_type(id).await.map_err(internal)?.ok_or_else(|| {
+        mturk_error!(InvalidParameterValue, "HITType {id} does not exist.").with_data("HITTypeId", id)
+    })?;
     if t.owner != ctx.caller {
         return Err(permission_denied());
     }
@@ -161,7 +159,10 @@ pub async fn create_hit(ctx: &Ctx, hit_type_id: &str, input: NewHit) -> Result<H
         }
     }
     if input.question.len() > 65_535 {
-        return Err(mturk_error!(InvalidParameterValue, "Your request parameter Question has a maximum length of 65535 bytes."));
+        return Err(mturk_error!(
+            InvalidParameterValue,
+            "Your request parameter Question has a maximum length of 65535 bytes."
+        ));
     }
     documents::check_question(&input.question)?;
     // The requester must be able to pay every assignment with MTurk's fee.
@@ -286,7 +287,12 @@ pub async fn delete_hit(ctx: &Ctx, id: &str) -> Result<()> {
 ///
 /// # Errors
 /// Ownership errors.
-pub async fn list_assignments(ctx: &Ctx, hit_id: &str, statuses: &[AssignmentStatus], page: Page) -> Result<Paged<Assignment>> {
+pub async fn list_assignments(
+    ctx: &Ctx,
+    hit_id: &str,
+    statuses: &[AssignmentStatus],
+    page: Page,
+) -> Result<Paged<Assignment>> {
     owned_hit(ctx, hit_id).await?;
     let wanted: Vec<AssignmentStatus> = if statuses.is_empty() {
         vec![AssignmentStatus::Submitted, AssignmentStatus::Approved, AssignmentStatus::Rejected]
@@ -308,7 +314,10 @@ pub async fn get_assignment(ctx: &Ctx, id: &str) -> Result<(Assignment, Hit)> {
     settle(ctx.store.as_ref(), ctx.now).await?;
     let a = ctx.store.assignment(id).await.map_err(internal)?.ok_or_else(|| assignment_does_not_exist(id))?;
     let hit = owned_hit(ctx, &a.hit_id).await?;
-    if matches!(a.status_at(ctx.now), AssignmentStatus::Accepted | AssignmentStatus::Returned | AssignmentStatus::Abandoned) {
+    if matches!(
+        a.status_at(ctx.now),
+        AssignmentStatus::Accepted | AssignmentStatus::Returned | AssignmentStatus::Abandoned
+    ) {
         // Work in progress or given up is not the requester's to see.
         return Err(assignment_does_not_exist(id));
     }
@@ -349,7 +358,13 @@ pub async fn approve(ctx: &Ctx, id: &str, feedback: Option<String>, override_rej
             }
             AssignmentStatus::Rejected
         }
-        _ => return Err(assignment_state_error(&a, ctx.now, if override_rejection { "Submitted,Rejected" } else { "Submitted" })),
+        _ => {
+            return Err(assignment_state_error(
+                &a,
+                ctx.now,
+                if override_rejection { "Submitted,Rejected" } else { "Submitted" },
+            ))
+        }
     };
     let reward = hit.hit_type.reward_cents;
     let review = Review {
@@ -480,7 +495,13 @@ async fn held(w: &WorkerCtx, worker: &WorkerId, type_id: &str, profile: &WorkerP
 pub async fn eligibility(w: &WorkerCtx, worker: &WorkerId, hit: &Hit) -> Result<Eligibility> {
     let profile = w.store.worker_profile(worker).await.map_err(internal)?;
     let blocked = w.store.is_blocked(&hit.hit_type.owner, worker).await.map_err(internal)?;
-    let mut e = Eligibility { can_discover: true, can_preview: true, can_accept: !blocked, blocked, failed_requirements: vec![] };
+    let mut e = Eligibility {
+        can_discover: true,
+        can_preview: true,
+        can_accept: !blocked,
+        blocked,
+        failed_requirements: vec![],
+    };
     for r in &hit.hit_type.requirements {
         if r.is_met_by(&held(w, worker, &r.type_id, &profile).await?) {
             continue;
@@ -562,10 +583,9 @@ pub async fn accept(w: &WorkerCtx, worker: &WorkerId, hit_id: &str) -> Result<As
     };
     match w.store.accept(&a, hit.max_assignments, w.now).await.map_err(internal)? {
         AcceptOutcome::Accepted => Ok(a),
-        AcceptOutcome::AlreadyAccepted => Err(mturk_error!(
-            AssignmentAlreadyExists,
-            "You already have an assignment for HIT {hit_id}."
-        )),
+        AcceptOutcome::AlreadyAccepted => {
+            Err(mturk_error!(AssignmentAlreadyExists, "You already have an assignment for HIT {hit_id}."))
+        }
         AcceptOutcome::NoSlot => Err(mturk_error!(InvalidHitState, "HIT {hit_id} has no assignment left.")),
     }
 }
@@ -584,7 +604,13 @@ async fn workers_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>) 
 /// # Errors
 /// `AssignmentDoesNotExist`, `InvalidAssignmentState` (not in progress, or
 /// past its deadline), `XMLParseError` when `answer_is_xml` and it is bad.
-pub async fn submit(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>, answer: &str, answer_is_xml: bool) -> Result<String> {
+pub async fn submit(
+    w: &WorkerCtx,
+    id: &str,
+    worker: Option<&WorkerId>,
+    answer: &str,
+    answer_is_xml: bool,
+) -> Result<String> {
     let a = workers_assignment(w, id, worker).await?;
     if answer_is_xml {
         documents::parse_answers(answer)?;
@@ -730,10 +756,7 @@ pub async fn send_bonus(
     }
     let (a, hit) = get_assignment(ctx, assignment_id).await?;
     if &a.worker_id != worker {
-        return Err(mturk_error!(
-            InvalidParameterValue,
-            "Assignment {assignment_id} was not done by worker {worker}."
-        ));
+        return Err(mturk_error!(InvalidParameterValue, "Assignment {assignment_id} was not done by worker {worker}."));
     }
     let bonus = Bonus {
         id: format!("3{}", ctx.ids.alphanumeric(29)),
@@ -760,7 +783,12 @@ pub async fn send_bonus(
 ///
 /// # Errors
 /// Neither or both given; ownership errors.
-pub async fn list_bonuses(ctx: &Ctx, hit_id: Option<&str>, assignment_id: Option<&str>, page: Page) -> Result<Paged<Bonus>> {
+pub async fn list_bonuses(
+    ctx: &Ctx,
+    hit_id: Option<&str>,
+    assignment_id: Option<&str>,
+    page: Page,
+) -> Result<Paged<Bonus>> {
     match (hit_id, assignment_id) {
         (Some(h), None) => {
             owned_hit(ctx, h).await?;

@@ -48,7 +48,11 @@ fn decode_requirements(text: &str) -> Result<Vec<QualificationRequirement>, Stor
                 comparator: Comparator::parse(&s.comparator)
                     .ok_or_else(|| StoreError::Other(anyhow!("corrupt comparator {:?}", s.comparator)))?,
                 integer_values: s.integer_values,
-                locale_values: s.locale_values.into_iter().map(|(country, subdivision)| Locale { country, subdivision }).collect(),
+                locale_values: s
+                    .locale_values
+                    .into_iter()
+                    .map(|(country, subdivision)| Locale { country, subdivision })
+                    .collect(),
                 required_to_preview: s.required_to_preview,
                 actions_guarded: s.actions_guarded.as_deref().and_then(GuardedActions::parse),
             })

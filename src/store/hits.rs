@@ -146,7 +146,8 @@ pub trait HitStore: Send + Sync {
 
     /// Creates `assignment` if the HIT still has a slot and the worker has
     /// no live assignment for it (serialized per HIT).
-    async fn accept(&self, assignment: &Assignment, max_assignments: i64, now: Timestamp) -> StoreResult<AcceptOutcome>;
+    async fn accept(&self, assignment: &Assignment, max_assignments: i64, now: Timestamp)
+        -> StoreResult<AcceptOutcome>;
 
     /// An assignment by id.
     async fn assignment(&self, id: &str) -> StoreResult<Option<Assignment>>;
@@ -160,13 +161,7 @@ pub trait HitStore: Send + Sync {
     ) -> StoreResult<Paged<Assignment>>;
 
     /// Accepted → Submitted if the worker's deadline has not passed.
-    async fn submit(
-        &self,
-        id: &str,
-        answer: &str,
-        now: Timestamp,
-        auto_approval_time: Timestamp,
-    ) -> StoreResult<bool>;
+    async fn submit(&self, id: &str, answer: &str, now: Timestamp, auto_approval_time: Timestamp) -> StoreResult<bool>;
 
     /// Accepted → Returned if the deadline has not passed.
     async fn return_assignment(&self, id: &str, now: Timestamp) -> StoreResult<bool>;
@@ -201,7 +196,14 @@ pub trait HitStore: Send + Sync {
     async fn bonuses(&self, id: &str, by_hit: bool, page: Page) -> StoreResult<Paged<Bonus>>;
 
     /// Adds assignments to a HIT, unless the token was used before.
-    async fn add_assignments(&self, hit_id: &str, owner: &RequesterId, more: i64, token: Option<&str>, now: Timestamp) -> StoreResult<PaidOutcome>;
+    async fn add_assignments(
+        &self,
+        hit_id: &str,
+        owner: &RequesterId,
+        more: i64,
+        token: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<PaidOutcome>;
 
     /// Moves a HIT to another HIT type.
     async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<()>;

@@ -67,7 +67,13 @@ both_backends!(a_revoked_worker_cannot_accept_until_granted_again, |app: TestApp
         .qualification_type_id()
         .unwrap()
         .to_owned();
-    c.associate_qualification_with_worker().qualification_type_id(&qt).worker_id(WORKER).integer_value(1).send().await.unwrap();
+    c.associate_qualification_with_worker()
+        .qualification_type_id(&qt)
+        .worker_id(WORKER)
+        .integer_value(1)
+        .send()
+        .await
+        .unwrap();
     let first = new_hit(&c, "first batch", "0.50", 1, vec![requires(&qt)]).await;
 
     // The worker finds the HIT, accepts it and submits.
@@ -81,13 +87,20 @@ both_backends!(a_revoked_worker_cannot_accept_until_granted_again, |app: TestApp
     assert_eq!(listed.assignments()[0].answer(), Some(answer("cat").as_str()));
 
     // The requester revokes the qualification with a reason.
-    c.disassociate_qualification_from_worker().qualification_type_id(&qt).worker_id(WORKER).reason("Labels were random").send().await.unwrap();
+    c.disassociate_qualification_from_worker()
+        .qualification_type_id(&qt)
+        .worker_id(WORKER)
+        .reason("Labels were random")
+        .send()
+        .await
+        .unwrap();
     let second = new_hit(&c, "second batch", "0.50", 1, vec![requires(&qt)]).await;
     let refused = accept(&app, WORKER, &second).await;
     assert_eq!(refused.status, 400);
     assert_eq!(refused.json()["Code"], "AWS.MechanicalTurk.DoesNotMeetRequirements");
     let found = app.control("GET", &format!("/workers/{WORKER}/hits"), None).await.json();
-    let listed_second = found["HITs"].as_array().unwrap().iter().find(|h| h["HITId"] == second.as_str()).unwrap().clone();
+    let listed_second =
+        found["HITs"].as_array().unwrap().iter().find(|h| h["HITId"] == second.as_str()).unwrap().clone();
     assert_eq!(listed_second["CanAccept"], false);
     assert_eq!(listed_second["FailedRequirements"][0], qt.as_str());
     let notes = app.control("GET", &format!("/workers/{WORKER}/notifications"), None).await.json();
@@ -95,7 +108,11 @@ both_backends!(a_revoked_worker_cannot_accept_until_granted_again, |app: TestApp
 
     // The worker asks again (the delay counts from a request; there was none), is granted, and accepts.
     let request = app
-        .control("POST", &format!("/workers/{WORKER}/qualification-requests"), Some(json!({ "QualificationTypeId": qt })))
+        .control(
+            "POST",
+            &format!("/workers/{WORKER}/qualification-requests"),
+            Some(json!({ "QualificationTypeId": qt })),
+        )
         .await
         .json();
     let request_id = request["QualificationRequestId"].as_str().unwrap().to_owned();
@@ -162,7 +179,12 @@ both_backends!(the_clock_drives_auto_approval_abandonment_and_expiry, |app: Test
     assert_eq!(approved.assignment().unwrap().assignment_status().map(|s| s.as_str()), Some("Approved"));
     assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9999.88"));
     // Expiring the HIT makes it Reviewable and unacceptable.
-    c.update_expiration_for_hit().hit_id(&hit).expire_at(aws_sdk_mturk::primitives::DateTime::from_secs(0)).send().await.unwrap();
+    c.update_expiration_for_hit()
+        .hit_id(&hit)
+        .expire_at(aws_sdk_mturk::primitives::DateTime::from_secs(0))
+        .send()
+        .await
+        .unwrap();
     let expired = c.get_hit().hit_id(&hit).send().await.unwrap();
     assert_eq!(expired.hit().unwrap().hit_status().map(|s| s.as_str()), Some("Reviewable"));
     assert_eq!(accept(&app, "A1TIMEDWORKER3", &hit).await.json()["Code"], "AWS.MechanicalTurk.InvalidHITState");
@@ -183,9 +205,20 @@ both_backends!(requirements_use_every_comparator_locales_and_blocks, |app: TestA
         .qualification_type_id()
         .unwrap()
         .to_owned();
-    c.associate_qualification_with_worker().qualification_type_id(&qt).worker_id("A1SCORE80").integer_value(80).send().await.unwrap();
+    c.associate_qualification_with_worker()
+        .qualification_type_id(&qt)
+        .worker_id("A1SCORE80")
+        .integer_value(80)
+        .send()
+        .await
+        .unwrap();
     let gt = |n: i32| {
-        QualificationRequirement::builder().qualification_type_id(&qt).comparator(Comparator::GreaterThan).integer_values(n).build().unwrap()
+        QualificationRequirement::builder()
+            .qualification_type_id(&qt)
+            .comparator(Comparator::GreaterThan)
+            .integer_values(n)
+            .build()
+            .unwrap()
     };
     let easy = new_hit(&c, "easy", "0.01", 5, vec![gt(79)]).await;
     let hard = new_hit(&c, "hard", "0.01", 5, vec![gt(80)]).await;
@@ -203,7 +236,8 @@ both_backends!(requirements_use_every_comparator_locales_and_blocks, |app: TestA
         .build()
         .unwrap();
     let local = new_hit(&c, "local", "0.01", 5, vec![in_wa]).await;
-    app.control("PUT", "/workers/A1INSEATTLE", Some(json!({ "Locale": { "Country": "US", "Subdivision": "WA" } }))).await;
+    app.control("PUT", "/workers/A1INSEATTLE", Some(json!({ "Locale": { "Country": "US", "Subdivision": "WA" } })))
+        .await;
     app.control("PUT", "/workers/A1INBERLIN", Some(json!({ "Locale": { "Country": "DE" } }))).await;
     assert_eq!(accept(&app, "A1INSEATTLE", &local).await.status, 200);
     let berlin = app.control("GET", "/workers/A1INBERLIN/hits", None).await.json();
@@ -224,7 +258,12 @@ both_backends!(requirements_use_every_comparator_locales_and_blocks, |app: TestA
     assert_eq!(accept(&app, "A1BLOCKED", &easy).await.json()["Code"], "AWS.MechanicalTurk.WorkerBlocked");
 
     // Malformed requirements are refused at creation.
-    let bad = QualificationRequirement::builder().qualification_type_id(&qt).comparator(Comparator::Exists).integer_values(1).build().unwrap();
+    let bad = QualificationRequirement::builder()
+        .qualification_type_id(&qt)
+        .comparator(Comparator::Exists)
+        .integer_values(1)
+        .build()
+        .unwrap();
     let refused = c
         .create_hit()
         .title("t")
@@ -269,25 +308,41 @@ both_backends!(hit_creation_checks_money_tokens_types_and_questions, |app: TestA
         .hit_type_id()
         .unwrap()
         .to_owned();
-    let same = c.create_hit_type().title("typed").description("d").reward("0.25").assignment_duration_in_seconds(300).send().await.unwrap();
+    let same = c
+        .create_hit_type()
+        .title("typed")
+        .description("d")
+        .reward("0.25")
+        .assignment_duration_in_seconds(300)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(same.hit_type_id(), Some(type_id.as_str()), "identical properties reuse the type");
     let make = |token: &str| {
-        c.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(60).question(QUESTION).unique_request_token(token).send()
+        c.create_hit_with_hit_type()
+            .hit_type_id(&type_id)
+            .lifetime_in_seconds(60)
+            .question(QUESTION)
+            .unique_request_token(token)
+            .send()
     };
     let first = make("batch-1").await.unwrap();
     assert_eq!(first.hit().unwrap().reward(), Some("0.25"));
     assert_eq!(first.hit().unwrap().hit_type_id(), Some(type_id.as_str()));
     assert_eq!(turk_code(make("batch-1").await), "AWS.MechanicalTurk.HitAlreadyExists");
-    let theirs = poor.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(60).question(QUESTION).send().await;
+    let theirs =
+        poor.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(60).question(QUESTION).send().await;
     assert_eq!(turk_code(theirs), "AWS.MechanicalTurk.PermissionDenied");
     for (question, code) in [
         ("<ExternalQuestion>", "AWS.MechanicalTurk.XMLParseError"),
         ("<Other xmlns=\"x\"/>", "AWS.MechanicalTurk.XMLParseError"),
     ] {
-        let r = c.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(60).question(question).send().await;
+        let r =
+            c.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(60).question(question).send().await;
         assert_eq!(turk_code(r), code, "{question}");
     }
-    let short = c.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(5).question(QUESTION).send().await;
+    let short =
+        c.create_hit_with_hit_type().hit_type_id(&type_id).lifetime_in_seconds(5).question(QUESTION).send().await;
     assert_eq!(turk_code(short), "AWS.ParameterOutOfRange");
     let missing = c.get_hit().hit_id("3NOSUCHHIT0000000000000000000").send().await;
     assert_eq!(turk_code(missing), "AWS.MechanicalTurk.HITDoesNotExist");
@@ -306,21 +361,42 @@ both_backends!(review_status_type_changes_more_assignments_and_bonuses, |app: Te
     c.update_hit_review_status().hit_id(&hit).send().await.unwrap();
     let again = c.update_hit_review_status().hit_id(&hit).send().await;
     assert_eq!(turk_code(again), "AWS.MechanicalTurk.InvalidHITState");
-    let reviewing = c.list_reviewable_hits().status(aws_sdk_mturk::types::ReviewableHitStatus::Reviewing).send().await.unwrap();
+    let reviewing =
+        c.list_reviewable_hits().status(aws_sdk_mturk::types::ReviewableHitStatus::Reviewing).send().await.unwrap();
     assert_eq!(reviewing.num_results(), Some(1));
     c.update_hit_review_status().hit_id(&hit).revert(true).send().await.unwrap();
 
     // More assignments make the HIT assignable again; crossing 10 is refused; tokens are single-use.
-    c.create_additional_assignments_for_hit().hit_id(&hit).number_of_additional_assignments(2).unique_request_token("more-1").send().await.unwrap();
+    c.create_additional_assignments_for_hit()
+        .hit_id(&hit)
+        .number_of_additional_assignments(2)
+        .unique_request_token("more-1")
+        .send()
+        .await
+        .unwrap();
     let reopened = c.get_hit().hit_id(&hit).send().await.unwrap();
     assert_eq!(reopened.hit().unwrap().number_of_assignments_available(), Some(2));
-    let repeat = c.create_additional_assignments_for_hit().hit_id(&hit).number_of_additional_assignments(2).unique_request_token("more-1").send().await;
+    let repeat = c
+        .create_additional_assignments_for_hit()
+        .hit_id(&hit)
+        .number_of_additional_assignments(2)
+        .unique_request_token("more-1")
+        .send()
+        .await;
     assert_eq!(turk_code(repeat), "AWS.MechanicalTurk.InvalidParameterValue");
     let ten = c.create_additional_assignments_for_hit().hit_id(&hit).number_of_additional_assignments(7).send().await;
     assert_eq!(turk_code(ten), "AWS.MechanicalTurk.InvalidMaximumAssignmentsIncrease");
 
     // The HIT takes every property of its new type.
-    let new_type = c.create_hit_type().title("renamed").description("d2").reward("0.75").assignment_duration_in_seconds(120).send().await.unwrap();
+    let new_type = c
+        .create_hit_type()
+        .title("renamed")
+        .description("d2")
+        .reward("0.75")
+        .assignment_duration_in_seconds(120)
+        .send()
+        .await
+        .unwrap();
     c.update_hit_type_of_hit().hit_id(&hit).hit_type_id(new_type.hit_type_id().unwrap()).send().await.unwrap();
     let moved = c.get_hit().hit_id(&hit).send().await.unwrap();
     assert_eq!(moved.hit().unwrap().title(), Some("renamed"));
@@ -329,13 +405,30 @@ both_backends!(review_status_type_changes_more_assignments_and_bonuses, |app: Te
     // Bonuses pay amount plus 20% and are listed by HIT and by assignment.
     c.approve_assignment().assignment_id(&assignment).send().await.unwrap();
     let before = c.get_account_balance().send().await.unwrap().available_balance().unwrap().to_owned();
-    c.send_bonus().worker_id("A1BONUSWORKER").assignment_id(&assignment).bonus_amount("2.00").reason("thanks").unique_request_token("b-1").send().await.unwrap();
+    c.send_bonus()
+        .worker_id("A1BONUSWORKER")
+        .assignment_id(&assignment)
+        .bonus_amount("2.00")
+        .reason("thanks")
+        .unique_request_token("b-1")
+        .send()
+        .await
+        .unwrap();
     let after = c.get_account_balance().send().await.unwrap().available_balance().unwrap().to_owned();
     let cents = |s: &str| mturk_local::ops::account::parse_cents(s).unwrap();
     assert_eq!(cents(&before) - cents(&after), 240);
-    let dup = c.send_bonus().worker_id("A1BONUSWORKER").assignment_id(&assignment).bonus_amount("2.00").reason("thanks").unique_request_token("b-1").send().await;
+    let dup = c
+        .send_bonus()
+        .worker_id("A1BONUSWORKER")
+        .assignment_id(&assignment)
+        .bonus_amount("2.00")
+        .reason("thanks")
+        .unique_request_token("b-1")
+        .send()
+        .await;
     assert_eq!(turk_code(dup), "AWS.MechanicalTurk.InvalidParameterValue");
-    let wrong_worker = c.send_bonus().worker_id("A1SOMEONEELSE").assignment_id(&assignment).bonus_amount("1").reason("x").send().await;
+    let wrong_worker =
+        c.send_bonus().worker_id("A1SOMEONEELSE").assignment_id(&assignment).bonus_amount("1").reason("x").send().await;
     assert_eq!(turk_code(wrong_worker), "AWS.MechanicalTurk.InvalidParameterValue");
     let by_hit = c.list_bonus_payments().hit_id(&hit).send().await.unwrap();
     assert_eq!(by_hit.bonus_payments()[0].bonus_amount(), Some("2.00"));
@@ -343,4 +436,112 @@ both_backends!(review_status_type_changes_more_assignments_and_bonuses, |app: Te
     assert_eq!(by_assignment.num_results(), Some(1));
     let neither = c.list_bonus_payments().send().await;
     assert_eq!(turk_code(neither), "AWS.MechanicalTurk.InvalidParameterValue");
+});
+
+both_backends!(the_same_story_through_the_legacy_api, |app: TestApp| async move {
+    let qt = app.create_type("legacy trusted", &[("RetryDelayInSeconds", "60")]).await;
+    app.call(
+        "AssignQualification",
+        &[("QualificationTypeId", &qt), ("WorkerId", WORKER), ("SendNotification", "false")],
+    )
+    .await
+    .ok();
+    let hit_params = |title: &'static str| {
+        vec![
+            ("Title", title),
+            ("Description", "legacy HIT"),
+            ("Reward.1.Amount", "0.40"),
+            ("Reward.1.CurrencyCode", "USD"),
+            ("AssignmentDurationInSeconds", "600"),
+            ("LifetimeInSeconds", "3600"),
+            ("AutoApprovalDelayInSeconds", "3600"),
+            ("Question", QUESTION),
+            ("QualificationRequirement.1.QualificationTypeId", qt.as_str()),
+            ("QualificationRequirement.1.Comparator", "GreaterThanOrEqualTo"),
+            ("QualificationRequirement.1.IntegerValue", "1"),
+            ("QualificationRequirement.1.RequiredToPreview", "true"),
+        ]
+    };
+    let created = app.call("CreateHIT", &hit_params("legacy one")).await.ok();
+    assert!(created.body.contains("</OperationRequest><HIT><Request><IsValid>True</IsValid></Request><HITId>"));
+    assert!(created.body.contains(
+        "<Reward><Amount>0.40</Amount><CurrencyCode>USD</CurrencyCode><FormattedPrice>$0.40</FormattedPrice></Reward>"
+    ));
+    assert!(created.body.contains(&format!(
+        "<QualificationRequirement><QualificationTypeId>{qt}</QualificationTypeId><Comparator>GreaterThanOrEqualTo</Comparator><IntegerValue>1</IntegerValue><RequiredToPreview>1</RequiredToPreview></QualificationRequirement>"
+    )));
+    let first = created.text("HITId").unwrap();
+    let a = accept(&app, WORKER, &first).await.json();
+    let assignment = a["AssignmentId"].as_str().unwrap().to_owned();
+    submit(&app, &assignment, "legacy answer").await;
+    let listed = app.call("GetAssignmentsForHIT", &[("HITId", &first), ("AssignmentStatus", "Submitted")]).await.ok();
+    assert_eq!(listed.text("AssignmentId").as_deref(), Some(assignment.as_str()));
+    assert_eq!(listed.text("Answer"), Some(answer("legacy answer")));
+    app.call("ApproveAssignment", &[("AssignmentId", &assignment), ("RequesterFeedback", "thanks")]).await.ok();
+    let got = app.call("GetAssignment", &[("AssignmentId", &assignment)]).await.ok();
+    assert_eq!(got.text("AssignmentStatus").as_deref(), Some("Approved"));
+    assert!(got.body.contains("<GetAssignmentResult><Request><IsValid>True</IsValid></Request><Assignment>"));
+    app.call(
+        "GrantBonus",
+        &[("WorkerId", WORKER), ("AssignmentId", &assignment), ("BonusAmount.1.Amount", "1.00"), ("Reason", "great")],
+    )
+    .await
+    .ok();
+    let bonuses = app.call("GetBonusPayments", &[("AssignmentId", &assignment)]).await.ok();
+    assert_eq!(bonuses.text("Reason").as_deref(), Some("great"));
+    // 10000 - (0.40 + 0.08) - (1.00 + 0.20)
+    let balance = app.call("GetAccountBalance", &[]).await.ok();
+    assert_eq!(balance.text("Amount").as_deref(), Some("9998.32"));
+
+    app.call("RevokeQualification", &[("SubjectId", WORKER), ("QualificationTypeId", &qt), ("Reason", "Sloppy work")])
+        .await
+        .ok();
+    let second = app.call("CreateHIT", &hit_params("legacy two")).await.ok().text("HITId").unwrap();
+    assert_eq!(accept(&app, WORKER, &second).await.json()["Code"], "AWS.MechanicalTurk.DoesNotMeetRequirements");
+    // RequiredToPreview: the worker who fails it does not see the question.
+    let found = app.control("GET", &format!("/workers/{WORKER}/hits"), None).await.json();
+    let two = found["HITs"].as_array().unwrap().iter().find(|h| h["HITId"] == second.as_str()).unwrap().clone();
+    assert_eq!(two["CanPreview"], false);
+    assert!(two.get("Question").is_none());
+    let r = app
+        .control(
+            "POST",
+            &format!("/workers/{WORKER}/qualification-requests"),
+            Some(json!({ "QualificationTypeId": qt })),
+        )
+        .await
+        .json();
+    app.call("GrantQualification", &[("QualificationRequestId", r["QualificationRequestId"].as_str().unwrap())])
+        .await
+        .ok();
+    assert_eq!(accept(&app, WORKER, &second).await.status, 200);
+
+    // The other HIT operations of the legacy face.
+    let search = app.call("SearchHITs", &[]).await.ok();
+    assert_eq!(search.text("TotalNumResults").as_deref(), Some("2"));
+    let for_type = app.call("GetHITsForQualificationType", &[("QualificationTypeId", &qt)]).await.ok();
+    assert_eq!(for_type.text("TotalNumResults").as_deref(), Some("2"));
+    let minimal = app.call("GetHIT", &[("HITId", &first), ("ResponseGroup", "Minimal")]).await.ok();
+    assert!(minimal.text("Title").is_none() && minimal.text("HITTypeId").is_some());
+    app.call("ForceExpireHIT", &[("HITId", &first)]).await.ok();
+    let reviewable = app.call("GetReviewableHITs", &[]).await.ok();
+    assert_eq!(reviewable.text("HITId").as_deref(), Some(first.as_str()));
+    app.call("SetHITAsReviewing", &[("HITId", &first)]).await.ok();
+    app.call("SetHITAsReviewing", &[("HITId", &first), ("Revert", "true")]).await.ok();
+    app.call(
+        "ExtendHIT",
+        &[("HITId", &first), ("ExpirationIncrementInSeconds", "3600"), ("MaxAssignmentsIncrement", "1")],
+    )
+    .await
+    .ok();
+    let extended = app.call("GetHIT", &[("HITId", &first)]).await.ok();
+    assert_eq!(extended.text("HITStatus").as_deref(), Some("Assignable"));
+    assert_eq!(extended.text("MaxAssignments").as_deref(), Some("2"));
+    app.call("DisableHIT", &[("HITId", &first)]).await.ok();
+    app.call("GetAssignment", &[("AssignmentId", "3NOSUCHASSIGNMENT000000000000")])
+        .await
+        .err("AWS.MechanicalTurk.AssignmentDoesNotExist");
+    app.call_as(OTHER_KEY, OTHER_SECRET, "GetHIT", &[("HITId", &second)])
+        .await
+        .err("AWS.MechanicalTurk.PermissionDenied");
 });

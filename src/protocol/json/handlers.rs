@@ -6,9 +6,9 @@ use serde_json::{json, Value};
 use crate::domain::hit::AssignmentStatus;
 use crate::domain::qualification::QualificationStatus;
 use crate::error::{invalid_value_because, Result};
+use crate::ops::hits::{self, NewHit, NewHitType};
 use crate::ops::qualifications::{self as quals, AssignInput, NewQualificationType, QualificationTypeUpdate};
 use crate::ops::requests::{self, RequestSort};
-use crate::ops::hits::{self, NewHit, NewHitType};
 use crate::ops::{account, workers, Ctx};
 use crate::store::{GrantMode, Page, Paged};
 
@@ -394,7 +394,9 @@ fn hit_input(input: &Input) -> Result<NewHit> {
     Ok(NewHit {
         question: input.required_string("Question")?,
         max_assignments: input.long("MaxAssignments")?,
-        lifetime_secs: input.long("LifetimeInSeconds")?.ok_or_else(|| crate::error::missing_parameter("LifetimeInSeconds"))?,
+        lifetime_secs: input
+            .long("LifetimeInSeconds")?
+            .ok_or_else(|| crate::error::missing_parameter("LifetimeInSeconds"))?,
         requester_annotation: input.string("RequesterAnnotation")?,
         unique_request_token: input.string("UniqueRequestToken")?,
     })

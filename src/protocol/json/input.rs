@@ -171,7 +171,10 @@ impl Input {
         match self.present(name) {
             None => Ok(None),
             Some(v) => {
-                let secs = v.as_f64().filter(|s| s.is_finite() && s.abs() < 1e12).ok_or_else(|| wrong_type(name, "epoch seconds"))?;
+                let secs = v
+                    .as_f64()
+                    .filter(|s| s.is_finite() && s.abs() < 1e12)
+                    .ok_or_else(|| wrong_type(name, "epoch seconds"))?;
                 #[allow(clippy::cast_possible_truncation, reason = "bounded to ±1e15 ms just above")]
                 let millis = (secs * 1000.0).round() as i64;
                 Ok(Some(crate::domain::time::Timestamp::from_millis(millis)))
@@ -199,7 +202,11 @@ impl Input {
                         .as_array()
                         .ok_or_else(|| wrong_type("IntegerValues", "a list of integers"))?
                         .iter()
-                        .map(|n| n.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(|| wrong_type("IntegerValues", "a list of integers")))
+                        .map(|n| {
+                            n.as_i64()
+                                .and_then(|n| i32::try_from(n).ok())
+                                .ok_or_else(|| wrong_type("IntegerValues", "a list of integers"))
+                        })
                         .collect::<Result<Vec<_>>>()?,
                 };
                 let locale_values = match member.present("LocaleValues") {
@@ -209,7 +216,9 @@ impl Input {
                         .ok_or_else(|| wrong_type("LocaleValues", "a list of Locale"))?
                         .iter()
                         .map(|l| {
-                            let l = Input::new(l.as_object().cloned().ok_or_else(|| wrong_type("LocaleValues", "a list of Locale"))?);
+                            let l = Input::new(
+                                l.as_object().cloned().ok_or_else(|| wrong_type("LocaleValues", "a list of Locale"))?,
+                            );
                             Ok(Locale { country: l.required_string("Country")?, subdivision: l.string("Subdivision")? })
                         })
                         .collect::<Result<Vec<_>>>()?,
@@ -220,7 +229,8 @@ impl Input {
                     .transpose()?;
                 Ok(QualificationRequirement {
                     type_id: member.required_string("QualificationTypeId")?,
-                    comparator: Comparator::parse(&comparator_text).ok_or_else(|| invalid_value("Comparator", &comparator_text))?,
+                    comparator: Comparator::parse(&comparator_text)
+                        .ok_or_else(|| invalid_value("Comparator", &comparator_text))?,
                     integer_values,
                     locale_values,
                     required_to_preview: member.boolean("RequiredToPreview")?.unwrap_or(false),

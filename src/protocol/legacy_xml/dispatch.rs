@@ -5,6 +5,7 @@
 //! `AWS.MechanicalTurk.NotImplemented`.
 
 use super::handlers::{self as h, Handler};
+use super::hit_handlers as hh;
 
 /// Where an operation's result goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,26 +55,26 @@ macro_rules! ops {
 }
 
 ops! {
-    ApproveAssignment => Wrapped, None, None;
-    ApproveRejectedAssignment => Wrapped, None, None;
+    ApproveAssignment => Wrapped, None, Some(hh::approve_assignment);
+    ApproveRejectedAssignment => Wrapped, None, Some(hh::approve_rejected_assignment);
     AssignQualification => Wrapped, Some(&["QualificationTypeId", "WorkerId", "IntegerValue", "SendNotification"]), Some(h::assign_qualification);
     BlockWorker => Wrapped, Some(&["WorkerId", "Reason"]), Some(h::block_worker);
-    ChangeHITTypeOfHIT => Wrapped, None, None;
-    CreateHIT => Data("HIT"), None, None;
+    ChangeHITTypeOfHIT => Wrapped, None, Some(hh::change_hit_type_of_hit);
+    CreateHIT => Data("HIT"), None, Some(hh::create_hit);
     CreateQualificationType => Data("QualificationType"), Some(&["Name", "Keywords", "Description", "QualificationTypeStatus", "RetryDelayInSeconds", "Test", "AnswerKey", "TestDurationInSeconds", "AutoGranted", "AutoGrantedValue"]), Some(h::create_qualification_type);
-    DisableHIT => Wrapped, None, None;
-    DisposeHIT => Wrapped, None, None;
+    DisableHIT => Wrapped, None, Some(hh::disable_hit);
+    DisposeHIT => Wrapped, None, Some(hh::dispose_hit);
     DisposeQualificationType => Wrapped, Some(&["QualificationTypeId"]), Some(h::dispose_qualification_type);
-    ExtendHIT => Wrapped, None, None;
-    ForceExpireHIT => Wrapped, None, None;
+    ExtendHIT => Wrapped, None, Some(hh::extend_hit);
+    ForceExpireHIT => Wrapped, None, Some(hh::force_expire_hit);
     GetAccountBalance => Wrapped, None, Some(h::get_account_balance);
-    GetAssignment => Wrapped, None, None;
-    GetAssignmentsForHIT => Wrapped, None, None;
+    GetAssignment => Wrapped, None, Some(hh::get_assignment);
+    GetAssignmentsForHIT => Wrapped, None, Some(hh::get_assignments_for_hit);
     GetBlockedWorkers => Wrapped, Some(&["PageNumber", "PageSize"]), Some(h::get_blocked_workers);
-    GetBonusPayments => Wrapped, None, None;
+    GetBonusPayments => Wrapped, None, Some(hh::get_bonus_payments);
     GetFileUploadURL => Wrapped, None, None;
-    GetHIT => Data("HIT"), None, None;
-    GetHITsForQualificationType => Wrapped, Some(&["QualificationTypeId", "PageSize", "PageNumber"]), None;
+    GetHIT => Data("HIT"), None, Some(hh::get_hit);
+    GetHITsForQualificationType => Wrapped, Some(&["QualificationTypeId", "PageSize", "PageNumber"]), Some(hh::get_hits_for_qualification_type);
     GetQualificationRequests => Wrapped, Some(&["QualificationTypeId", "SortProperty", "SortDirection", "PageSize", "PageNumber"]), Some(h::get_qualification_requests);
     GetQualificationScore => Data("Qualification"), None, Some(h::get_qualification_score);
     GetQualificationType => Data("QualificationType"), Some(&["QualificationTypeId"]), Some(h::get_qualification_type);
@@ -81,19 +82,19 @@ ops! {
     GetRequesterStatistic => Named("GetStatisticResult"), None, None;
     GetRequesterWorkerStatistic => Wrapped, None, None;
     GetReviewResultsForHIT => Wrapped, None, None;
-    GetReviewableHITs => Wrapped, None, None;
-    GrantBonus => Wrapped, None, None;
+    GetReviewableHITs => Wrapped, None, Some(hh::get_reviewable_hits);
+    GrantBonus => Wrapped, None, Some(hh::grant_bonus);
     GrantQualification => Wrapped, Some(&["QualificationRequestId", "IntegerValue"]), Some(h::grant_qualification);
     Help => Data("Information"), None, None;
     NotifyWorkers => Wrapped, None, Some(h::notify_workers);
-    RegisterHITType => Wrapped, None, None;
-    RejectAssignment => Wrapped, None, None;
+    RegisterHITType => Wrapped, None, Some(hh::register_hit_type);
+    RejectAssignment => Wrapped, None, Some(hh::reject_assignment);
     RejectQualificationRequest => Wrapped, Some(&["QualificationRequestId", "Reason"]), Some(h::reject_qualification_request);
     RevokeQualification => Wrapped, Some(&["SubjectId", "QualificationTypeId", "Reason"]), Some(h::revoke_qualification);
-    SearchHITs => Wrapped, None, None;
+    SearchHITs => Wrapped, None, Some(hh::search_hits);
     SearchQualificationTypes => Wrapped, Some(&["Query", "SortProperty", "SortDirection", "PageSize", "PageNumber", "MustBeRequestable", "MustBeOwnedByCaller"]), Some(h::search_qualification_types);
     SendTestEventNotification => Wrapped, None, None;
-    SetHITAsReviewing => Wrapped, None, None;
+    SetHITAsReviewing => Wrapped, None, Some(hh::set_hit_as_reviewing);
     SetHITTypeNotification => Wrapped, None, None;
     UnblockWorker => Wrapped, Some(&["WorkerId", "Reason"]), Some(h::unblock_worker);
     UpdateQualificationScore => Wrapped, None, Some(h::update_qualification_score);

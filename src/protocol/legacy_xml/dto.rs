@@ -121,3 +121,119 @@ pub fn counters(xml: &mut Xml, order: CounterOrder, num: usize, total: i64, page
         }
     }
 }
+
+/// A `Price` (`Amount`, `CurrencyCode`, `FormattedPrice`).
+pub fn price(xml: &mut Xml, element: &str, cents: i64) {
+    let amount = crate::ops::account::format_cents(cents);
+    xml.open(element)
+        .leaf("Amount", &amount)
+        .leaf("CurrencyCode", "USD")
+        .leaf("FormattedPrice", &format!("${amount}"))
+        .close(element);
+}
+
+/// A `QualificationRequirement` (spec §5.4): repeated IntegerValue and
+/// LocaleValue elements, RequiredToPreview as 0/1 as captured.
+pub fn requirement(xml: &mut Xml, r: &crate::domain::requirement::QualificationRequirement) {
+    xml.open("QualificationRequirement")
+        .leaf("QualificationTypeId", &r.type_id)
+        .leaf("Comparator", r.comparator.as_str());
+    for v in &r.integer_values {
+        xml.leaf("IntegerValue", &v.to_string());
+    }
+    for l in &r.locale_values {
+        xml.open("LocaleValue")
+            .leaf("Country", &l.country)
+            .leaf_opt("Subdivision", l.subdivision.as_deref())
+            .close("LocaleValue");
+    }
+    xml.leaf("RequiredToPreview", if r.required_to_preview { "1" } else { "0" });
+    xml.close("QualificationRequirement");
+}
+
+/// Which parts of a HIT to show (legacy response groups of GetHIT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HitGroups {
+    /// Title, description, reward, times, requirements, status.
+    pub detail: bool,
+    /// The Question.
+    pub question: bool,
+    /// The assignment counts.
+    pub assignment_summary: bool,
+}
+
+impl HitGroups {
+    /// Everything.
+    pub const ALL: Self = Self { detail: true, question: true, assignment_summary: true };
+}
+
+/// The fields of a `HIT` in XSD order, without the wrapping element.
+pub fn hit_fields(xml: &mut Xml, h: &crate::domain::hit::Hit, now: Timestamp, groups: HitGroups) {
+    let t = &h.hit_type;
+    xml.leaf("HITId", &h.id).leaf("HITTypeId", &t.id);
+    if groups.detail {
+        xml.leaf("HITGroupId", &t.id)
+            .leaf("CreationTime", &h.creation_time.to_xml_datetime())
+            .leaf("Title", &t.title)
+            .leaf("Description", &t.description);
+    }
+    if groups.question {
+        xml.leaf("Question", &h.question);
+    }
+    if groups.detail {
+        xml.leaf_opt("Keywords", t.keywords.as_deref())
+            .leaf("HITStatus", h.status(now).as_str())
+            .leaf("MaxAssignments", &h.max_assignments.to_string());
+        price(xml, "Reward", t.reward_cents);
+        xml.leaf("AutoApprovalDelayInSeconds", &t.auto_approval_delay_secs.to_string())
+            .leaf("Expiration", &h.expiration.to_xml_datetime())
+            .leaf("AssignmentDurationInSeconds", &t.assignment_duration_secs.to_string())
+            .leaf("NumberOfSimilarHITs", "0")
+            .leaf("HITReviewStatus", "NotReviewed")
+            .leaf_opt("RequesterAnnotation", h.requester_annotation.as_deref());
+        for r in &t.requirements {
+            requirement(xml, r);
+        }
+    }
+    if groups.assignment_summary {
+        xml.leaf("NumberOfAssignmentsPending", &h.pending.to_string())
+            .leaf("NumberOfAssignmentsAvailable", &h.available(now).to_string())
+            .leaf("NumberOfAssignmentsCompleted", &h.completed.to_string());
+    }
+}
+
+/// A whole `<HIT>` element.
+pub fn hit(xml: &mut Xml, h: &crate::domain::hit::Hit, now: Timestamp) {
+    xml.open("HIT");
+    hit_fields(xml, h, now, HitGroups::ALL);
+    xml.close("HIT");
+}
+
+/// An `<Assignment>`.
+pub fn assignment(xml: &mut Xml, a: &crate::domain::hit::Assignment) {
+    let time = |t: Option<Timestamp>| t.map(Timestamp::to_xml_datetime);
+    xml.open("Assignment")
+        .leaf("AssignmentId", &a.id)
+        .leaf("WorkerId", a.worker_id.as_str())
+        .leaf("HITId", &a.hit_id)
+        .leaf("AssignmentStatus", a.status.as_str())
+        .leaf_opt("AutoApprovalTime", time(a.auto_approval_time).as_deref())
+        .leaf("AcceptTime", &a.accept_time.to_xml_datetime())
+        .leaf_opt("SubmitTime", time(a.submit_time).as_deref())
+        .leaf_opt("ApprovalTime", time(a.approval_time).as_deref())
+        .leaf_opt("RejectionTime", time(a.rejection_time).as_deref())
+        .leaf("Deadline", &a.deadline.to_xml_datetime())
+        .leaf_opt("Answer", a.answer.as_deref())
+        .leaf_opt("RequesterFeedback", a.requester_feedback.as_deref())
+        .close("Assignment");
+}
+
+/// A `<BonusPayment>`.
+pub fn bonus(xml: &mut Xml, b: &crate::store::hits::Bonus) {
+    xml.open("BonusPayment").leaf("WorkerId", b.worker_id.as_str());
+    price(xml, "BonusAmount", b.amount_cents);
+    xml.leaf("AssignmentId", &b.assignment_id)
+        .leaf("Reason", &b.reason)
+        .leaf("GrantTime", &b.grant_time.to_xml_datetime())
+        .close("BonusPayment");
+}

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod dto;
 pub mod envelope;
 pub mod handlers;
+pub mod hit_handlers;
 pub mod params;
 
 use axum::body::{Body, Bytes};

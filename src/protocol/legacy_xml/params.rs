@@ -170,6 +170,36 @@ impl Params {
         out
     }
 
+    /// The structures flattened under `prefix` (spec §1.3): `prefix.<n>.Field`
+    /// groups by index (any base, numeric order), and `prefix.Field` is one
+    /// more structure without an index. Each comes back with the prefix and
+    /// index stripped.
+    #[must_use]
+    pub fn structures(&self, prefix: &str) -> Vec<Params> {
+        let mut indexed: BTreeMap<u64, Params> = BTreeMap::new();
+        let mut bare = Params::default();
+        for (k, v) in &self.map {
+            let Some(rest) = k.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else { continue };
+            match rest.split_once('.') {
+                Some((index, field)) if index.bytes().all(|b| b.is_ascii_digit()) => {
+                    if let Ok(i) = index.parse::<u64>() {
+                        indexed.entry(i).or_default().map.insert(field.to_owned(), v.clone());
+                    }
+                }
+                _ if !rest.bytes().all(|b| b.is_ascii_digit()) => {
+                    bare.map.insert(rest.to_owned(), v.clone());
+                }
+                _ => {}
+            }
+        }
+        let mut out: Vec<Params> = Vec::new();
+        if !bare.map.is_empty() {
+            out.push(bare);
+        }
+        out.extend(indexed.into_values());
+        out
+    }
+
     /// The `ResponseGroup` values (`ResponseGroup`, `ResponseGroup.<n>`).
     #[must_use]
     pub fn response_groups(&self) -> Vec<&str> {
@@ -231,6 +261,24 @@ mod tests {
         assert_eq!(p.list("WorkerId"), ["A", "B", "C"]);
         let single = Params::from_pairs([("ResponseGroup", "Request")]);
         assert_eq!(single.response_groups(), ["Request"]);
+    }
+
+    #[test]
+    fn structures_group_by_index_and_accept_the_unindexed_form() {
+        let p = Params::from_pairs([
+            ("QualificationRequirement.2.Comparator", "Exists"),
+            ("QualificationRequirement.1.Comparator", "In"),
+            ("QualificationRequirement.1.IntegerValue.1", "10"),
+            ("QualificationRequirement.1.IntegerValue.2", "20"),
+            ("Reward.Amount", "0.50"),
+        ]);
+        let reqs = p.structures("QualificationRequirement");
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0].get("Comparator"), Some("In"));
+        assert_eq!(reqs[0].list("IntegerValue"), ["10", "20"]);
+        assert_eq!(reqs[1].get("Comparator"), Some("Exists"));
+        assert_eq!(p.structures("Reward")[0].get("Amount"), Some("0.50"));
+        assert!(p.structures("Nothing").is_empty());
     }
 
     #[test]
