@@ -178,7 +178,8 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/", any(root))
         .route("/onca/xml", any(legacy_xml::handle))
-        .nest("/_local", crate::control::router(state.clone()));
+        .nest("/_local", crate::control::router(state.clone()))
+        .merge(crate::control::external_submit_router(state.clone()));
     if state.settings.server.canned_route {
         router = router.route("/_bench/canned", any(canned));
     }

@@ -47,6 +47,49 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(state, guard))
 }
 
+/// `POST /mturk/externalSubmit`, as the worker site takes it: the form
+/// fields of an ExternalQuestion page plus `assignmentId`. Each other field
+/// becomes a FreeText answer whose QuestionIdentifier is the field name.
+/// Same access rule as `/_local`.
+pub fn external_submit_router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/mturk/externalSubmit", post(external_submit).get(external_submit))
+        .route_layer(middleware::from_fn_with_state(state, guard))
+}
+
+async fn external_submit(State(state): State<AppState>, uri: axum::http::Uri, body: Bytes) -> Response {
+    let params = match crate::protocol::legacy_xml::params::Params::decode(
+        uri.query(),
+        (!body.is_empty()).then_some(body.as_ref()),
+    ) {
+        Ok(p) => p,
+        Err(e) => return ControlError(mturk_error!(InvalidParameterValue, "{e}")).into_response(),
+    };
+    let Some(assignment_id) = params.optional("assignmentId").map(str::to_owned) else {
+        return ControlError(crate::error::missing_parameter("assignmentId")).into_response();
+    };
+    let mut answers = String::from(
+        "<QuestionFormAnswers xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd\">",
+    );
+    for (name, value) in params.iter().filter(|(k, _)| *k != "assignmentId") {
+        answers.push_str("<Answer><QuestionIdentifier>");
+        crate::protocol::legacy_xml::envelope::escape_into(&mut answers, name);
+        answers.push_str("</QuestionIdentifier><FreeText>");
+        crate::protocol::legacy_xml::envelope::escape_into(&mut answers, value);
+        answers.push_str("</FreeText></Answer>");
+    }
+    answers.push_str("</QuestionFormAnswers>");
+    match hits::submit(&state.worker_ctx(), &assignment_id, None, &answers, false).await {
+        Ok(hit_id) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            format!("<!DOCTYPE html><html><body><p>Assignment {assignment_id} of HIT {hit_id} was submitted.</p></body></html>"),
+        )
+            .into_response(),
+        Err(e) => ControlError(e).into_response(),
+    }
+}
+
 /// An error as the control plane renders it.
 #[derive(Debug)]
 pub struct ControlError(MturkError);
@@ -400,12 +443,38 @@ fn assignment_json(a: &crate::domain::hit::Assignment, now: Timestamp) -> Value 
 }
 
 /// `POST /_local/workers/{WorkerId}/assignments` with `{"HITId": …}`: accept.
-async fn accept_hit(State(state): State<AppState>, Path(worker_id): Path<String>, body: Bytes) -> ControlResult {
+/// For an ExternalQuestion the answer carries the URL the worker's browser
+/// would open, with `assignmentId`, `hitId`, `workerId` and `turkSubmitTo`
+/// pointing back at this server's `/mturk/externalSubmit`.
+async fn accept_hit(
+    State(state): State<AppState>,
+    Path(worker_id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> ControlResult {
     let worker = worker(&worker_id)?;
     let input: AcceptBody = parse_body(&body)?;
     let w = state.worker_ctx();
     let a = hits::accept(&w, &worker, &input.hit_id).await?;
-    Ok(Json(assignment_json(&a, w.now)))
+    let mut out = assignment_json(&a, w.now);
+    let hit = state.store.hit(&a.hit_id, w.now).await.map_err(MturkError::internal)?;
+    if let Some(url) = hit.as_ref().and_then(|h| crate::documents::external_url(&h.question)) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1:8099");
+        let submit_to = format!("http://{host}");
+        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        out["ExternalURL"] = json!(format!(
+            "{url}{sep}assignmentId={}&hitId={}&workerId={}&turkSubmitTo={}",
+            enc(&a.id),
+            enc(&a.hit_id),
+            enc(worker.as_str()),
+            enc(&submit_to)
+        ));
+        out["TurkSubmitTo"] = json!(submit_to);
+    } else if let Some(h) = hit {
+        out["Question"] = json!(h.question);
+    }
+    Ok(Json(out))
 }
 
 /// `GET /_local/workers/{WorkerId}/assignments`: newest first.

@@ -545,3 +545,38 @@ both_backends!(the_same_story_through_the_legacy_api, |app: TestApp| async move 
         .await
         .err("AWS.MechanicalTurk.PermissionDenied");
 });
+
+both_backends!(an_external_question_page_submits_to_turk_submit_to, |app: TestApp| async move {
+    let c = sdk(&app, DEV_KEY, DEV_SECRET);
+    let hit = new_hit(&c, "external", "0.05", 1, vec![]).await;
+    let accepted = accept(&app, "A1EXTERNALWORKER", &hit).await.json();
+    let url = accepted["ExternalURL"].as_str().unwrap().to_owned();
+    let assignment = accepted["AssignmentId"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("https://example.org/task?assignmentId="));
+    assert!(url.contains(&format!("hitId={hit}")) && url.contains("workerId=A1EXTERNALWORKER"));
+    let submit_to = accepted["TurkSubmitTo"].as_str().unwrap();
+    // The page's form posts its fields plus assignmentId to {turkSubmitTo}/mturk/externalSubmit.
+    let form = format!("assignmentId={assignment}&label=cat&comment=%3Cb%3Enice%3C%2Fb%3E");
+    let posted = app
+        .http
+        .post(format!("{submit_to}/mturk/externalSubmit"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 200);
+    let listed = c.list_assignments_for_hit().hit_id(&hit).send().await.unwrap();
+    let answer = listed.assignments()[0].answer().unwrap().to_owned();
+    assert!(answer.contains("<QuestionIdentifier>label</QuestionIdentifier><FreeText>cat</FreeText>"));
+    assert!(answer.contains("<FreeText>&lt;b&gt;nice&lt;/b&gt;</FreeText>"));
+    let again = app
+        .http
+        .post(format!("{submit_to}/mturk/externalSubmit"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("assignmentId={assignment}&label=dog"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 400);
+});
