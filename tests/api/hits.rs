@@ -580,3 +580,45 @@ both_backends!(an_external_question_page_submits_to_turk_submit_to, |app: TestAp
         .unwrap();
     assert_eq!(again.status().as_u16(), 400);
 });
+
+both_backends!(system_qualifications_follow_the_history_and_illegal_moves_are_refused, |app: TestApp| async move {
+    let c = sdk(&app, DEV_KEY, DEV_SECRET);
+    let approved_at_least = |n: i32| {
+        QualificationRequirement::builder()
+            .qualification_type_id("00000000000000000040")
+            .comparator(Comparator::GreaterThanOrEqualTo)
+            .integer_values(n)
+            .build()
+            .unwrap()
+    };
+    let rate = QualificationRequirement::builder()
+        .qualification_type_id("000000000000000000L0")
+        .comparator(Comparator::GreaterThanOrEqualTo)
+        .integer_values(95)
+        .build()
+        .unwrap();
+    let veteran = new_hit(&c, "for veterans", "0.01", 3, vec![approved_at_least(1), rate]).await;
+    assert_eq!(accept(&app, "A1NEWCOMER", &veteran).await.json()["Code"], "AWS.MechanicalTurk.DoesNotMeetRequirements");
+    // One approved assignment later the newcomer qualifies (the approval rate is 100 below 100 submissions).
+    let starter = new_hit(&c, "starter", "0.01", 1, vec![]).await;
+    let a = accept(&app, "A1NEWCOMER", &starter).await.json();
+    let id = a["AssignmentId"].as_str().unwrap().to_owned();
+    // Returning frees the slot; a returned assignment cannot be submitted or returned again.
+    assert_eq!(app.control("POST", &format!("/assignments/{id}/return"), None).await.status, 200);
+    assert_eq!(app.control("POST", &format!("/assignments/{id}/return"), None).await.json()["Code"], "AWS.MechanicalTurk.InvalidAssignmentState");
+    assert_eq!(submit(&app, &id, "x").await.json()["Code"], "AWS.MechanicalTurk.InvalidAssignmentState");
+    let b = accept(&app, "A1NEWCOMER", &starter).await.json();
+    let id = b["AssignmentId"].as_str().unwrap().to_owned();
+    submit(&app, &id, "x").await;
+    assert_eq!(submit(&app, &id, "again").await.json()["Code"], "AWS.MechanicalTurk.InvalidAssignmentState");
+    c.approve_assignment().assignment_id(&id).send().await.unwrap();
+    let rejected_after_approval = c.reject_assignment().assignment_id(&id).requester_feedback("no").send().await;
+    assert_eq!(turk_code(rejected_after_approval), "AWS.MechanicalTurk.InvalidAssignmentState");
+    assert_eq!(accept(&app, "A1NEWCOMER", &veteran).await.status, 200);
+    // Accepted work is not the requester's to see until submitted.
+    let listed = c.list_assignments_for_hit().hit_id(&veteran).send().await.unwrap();
+    assert_eq!(listed.num_results(), Some(0));
+    let unknown = app.control("POST", "/workers/A1NEWCOMER/assignments", Some(json!({ "HITId": "3NOSUCHHIT" }))).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["Code"], "AWS.MechanicalTurk.HITDoesNotExist");
+});
