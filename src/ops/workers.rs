@@ -53,8 +53,8 @@ pub struct NotifyFailure {
 }
 
 /// NotifyWorkers: records the message for every worker who has worked with
-/// (holds a qualification of, requested one of, or was blocked by) the
-/// caller; the others are reported as hard failures, as the real service
+/// (accepted a HIT of, holds a qualification of, requested one of, or was
+/// blocked by) the caller; the others are reported as hard failures, as the real service
 /// refuses to mail strangers.
 ///
 /// # Errors

@@ -289,7 +289,7 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
     async fn notify(&self, notifications: &[WorkerNotification]) -> StoreResult<()>;
 
     /// Whether the worker ever had anything to do with the requester
-    /// (a qualification of one of its types, a request, a notice).
+    /// (a qualification of one of its types, a request, a block, an assignment).
     async fn worker_knows_requester(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool>;
 
     /// A worker's notices, oldest first.

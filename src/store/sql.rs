@@ -650,7 +650,9 @@ macro_rules! impl_sql_store {
                         "SELECT (SELECT COUNT(*) FROM qualifications q JOIN qualification_types t ON t.id = q.type_id \
                                  WHERE t.owner = $1 AND q.worker_id = $2) \
                               + (SELECT COUNT(*) FROM qualification_requests WHERE owner = $1 AND worker_id = $2) \
-                              + (SELECT COUNT(*) FROM worker_blocks WHERE requester = $1 AND worker_id = $2)",
+                              + (SELECT COUNT(*) FROM worker_blocks WHERE requester = $1 AND worker_id = $2) \
+                              + (SELECT COUNT(*) FROM assignments a JOIN hits h ON h.id = a.hit_id \
+                                 WHERE h.owner = $1 AND a.worker_id = $2)",
                         &[requester.as_str(), worker.as_str()],
                     )
                     .await?;
