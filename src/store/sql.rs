@@ -22,6 +22,15 @@ pub(super) const REQUEST_COLUMNS: &str =
 pub(super) const NOTIFICATION_COLUMNS: &str =
     "worker_id, requester, kind, qualification_type_id, subject, text, created_at";
 
+/// Maps a unique-key violation of an insert to `Conflict` (a concurrent
+/// writer won the race for the same unique value).
+pub(super) fn conflict_on_unique<T>(result: Result<T, sqlx::Error>) -> super::StoreResult<T> {
+    match result {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(super::StoreError::Conflict { existing: None }),
+        other => Ok(other?),
+    }
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub(super) fn like_pattern(needle: &str) -> String {
     let mut out = String::with_capacity(needle.len() + 2);
@@ -247,14 +256,8 @@ macro_rules! impl_sql_store {
                 .bind(t.disposal_due.map(Timestamp::millis))
                 .execute(&mut *tx)
                 .await;
-                match inserted {
-                    Ok(_) => {}
-                    // A concurrent create with the same name won the race.
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                        return Err(StoreError::Conflict { existing: None });
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+                // A concurrent create with the same name may have won the race.
+                $crate::store::sql::conflict_on_unique(inserted)?;
                 tx.commit().await?;
                 Ok(())
             }

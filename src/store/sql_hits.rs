@@ -103,13 +103,7 @@ macro_rules! impl_sql_hit_store {
                     .bind(token)
                     .execute(&mut *tx)
                     .await;
-                    match inserted {
-                        Ok(_) => {}
-                        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                            return Err(StoreError::Conflict { existing: None });
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
+                    $crate::store::sql::conflict_on_unique(inserted)?;
                     tx.commit().await?;
                     Ok(())
                 }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
-use crate::json_api::{sdk, turk_code};
+use crate::json_api::{new_type, sdk, turk_code};
 
 const WORKER: &str = "A3WORKERWITHQUAL";
 const QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;
@@ -192,19 +192,7 @@ both_backends!(the_clock_drives_auto_approval_abandonment_and_expiry, |app: Test
 
 both_backends!(requirements_use_every_comparator_locales_and_blocks, |app: TestApp| async move {
     let c = sdk(&app, DEV_KEY, DEV_SECRET);
-    let qt = c
-        .create_qualification_type()
-        .name("score")
-        .description("d")
-        .qualification_type_status(QualificationTypeStatus::Active)
-        .send()
-        .await
-        .unwrap()
-        .qualification_type()
-        .unwrap()
-        .qualification_type_id()
-        .unwrap()
-        .to_owned();
+    let qt = new_type(&c, "score").await;
     c.associate_qualification_with_worker()
         .qualification_type_id(&qt)
         .worker_id("A1SCORE80")
@@ -605,7 +593,10 @@ both_backends!(system_qualifications_follow_the_history_and_illegal_moves_are_re
     let id = a["AssignmentId"].as_str().unwrap().to_owned();
     // Returning frees the slot; a returned assignment cannot be submitted or returned again.
     assert_eq!(app.control("POST", &format!("/assignments/{id}/return"), None).await.status, 200);
-    assert_eq!(app.control("POST", &format!("/assignments/{id}/return"), None).await.json()["Code"], "AWS.MechanicalTurk.InvalidAssignmentState");
+    assert_eq!(
+        app.control("POST", &format!("/assignments/{id}/return"), None).await.json()["Code"],
+        "AWS.MechanicalTurk.InvalidAssignmentState"
+    );
     assert_eq!(submit(&app, &id, "x").await.json()["Code"], "AWS.MechanicalTurk.InvalidAssignmentState");
     let b = accept(&app, "A1NEWCOMER", &starter).await.json();
     let id = b["AssignmentId"].as_str().unwrap().to_owned();
