@@ -367,6 +367,8 @@ pub async fn approve(ctx: &Ctx, id: &str, feedback: Option<String>, override_rej
         }
     };
     let reward = hit.hit_type.reward_cents;
+    // Makes sure the payer has an account row (see `account::balance_cents`).
+    super::account::balance_cents(ctx).await?;
     let review = Review {
         id: a.id.clone(),
         from,
@@ -769,6 +771,7 @@ pub async fn send_bonus(
         grant_time: ctx.now,
     };
     let cost = amount_cents + crate::domain::hit::bonus_fee_cents(amount_cents);
+    super::account::balance_cents(ctx).await?;
     match ctx.store.grant_bonus(&bonus, cost, token).await.map_err(internal)? {
         PaidOutcome::Done => Ok(()),
         PaidOutcome::DuplicateToken => Err(duplicate_token()),
