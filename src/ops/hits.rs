@@ -263,6 +263,37 @@ pub async fn update_expiration(ctx: &Ctx, id: &str, expire_at: crate::domain::ti
     ctx.store.set_expiration(id, at).await.map_err(internal)
 }
 
+/// DisableHIT: removes the HIT from the marketplace at once, approves (and
+/// pays) every submitted assignment, and disposes it; assignments still in
+/// progress are approved when they are submitted (legacy API reference).
+///
+/// # Errors
+/// Ownership errors, a disposed HIT, `InsufficientFunds` (checked first, so
+/// nothing changes when the balance cannot pay).
+pub async fn disable_hit(ctx: &Ctx, id: &str) -> Result<()> {
+    let hit = owned_hit(ctx, id).await?;
+    if hit.disposed {
+        return Err(mturk_error!(InvalidHitState, "Hit {id} has been deleted."));
+    }
+    let submitted = ctx
+        .store
+        .assignments_for_hit(id, &[AssignmentStatus::Submitted], Page { offset: 0, limit: i64::MAX })
+        .await
+        .map_err(internal)?;
+    let reward = hit.hit_type.reward_cents;
+    let each = reward + reward_fee_cents(reward, hit.max_assignments);
+    let cost = each.saturating_mul(i64::try_from(submitted.items.len()).unwrap_or(i64::MAX));
+    let balance = super::account::balance_cents(ctx).await?;
+    if balance < cost {
+        return Err(insufficient_funds(cost, balance));
+    }
+    ctx.store.set_expiration(id, ctx.now).await.map_err(internal)?;
+    for a in &submitted.items {
+        approve(ctx, &a.id, None, false).await?;
+    }
+    ctx.store.dispose_hit(id).await.map_err(internal)
+}
+
 /// DeleteHIT / DisposeHIT: only when Reviewable (or Reviewing) with nothing
 /// left to review.
 ///
@@ -528,7 +559,8 @@ pub async fn eligibility(w: &WorkerCtx, worker: &WorkerId, hit: &Hit) -> Result<
 /// Store failures.
 pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eligibility)>> {
     settle(w.store.as_ref(), w.now).await?;
-    let all = w.store.hits(&HitFilter::Marketplace, w.now, Page { offset: 0, limit: 1000 }).await.map_err(internal)?;
+    let all =
+        w.store.hits(&HitFilter::Marketplace, w.now, Page { offset: 0, limit: i64::MAX }).await.map_err(internal)?;
     let mut out = Vec::new();
     for hit in all.items {
         if hit.status(w.now) != HitStatus::Assignable {
@@ -562,7 +594,9 @@ pub async fn accept(w: &WorkerCtx, worker: &WorkerId, hit_id: &str) -> Result<As
         )
         .with_data("QualificationTypeId", e.failed_requirements.join(",")));
     }
-    if hit.status(w.now) != HitStatus::Assignable {
+    // Expired, deleted or under review: closed whatever the slots say. A full
+    // HIT is left to the store, which tells "no slot" from "already yours".
+    if hit.disposed || hit.reviewing || w.now >= hit.expiration {
         return Err(mturk_error!(
             InvalidHitState,
             "HIT {hit_id} is {} and cannot be accepted.",
@@ -619,7 +653,8 @@ pub async fn submit(
     }
     check_len("Answer", answer, 65_535)?;
     let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(&a.hit_id))?;
-    let auto = w.now.plus_seconds(hit.hit_type.auto_approval_delay_secs);
+    // Work submitted after DisableHIT is approved at once, as the legacy reference says.
+    let auto = if hit.disposed { w.now } else { w.now.plus_seconds(hit.hit_type.auto_approval_delay_secs) };
     if w.store.submit(id, answer, w.now, auto).await.map_err(internal)? {
         Ok(a.hit_id)
     } else {

@@ -613,3 +613,22 @@ both_backends!(system_qualifications_follow_the_history_and_illegal_moves_are_re
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["Code"], "AWS.MechanicalTurk.HITDoesNotExist");
 });
+
+both_backends!(disable_hit_approves_work_in_progress_when_it_is_submitted, |app: TestApp| async move {
+    let c = sdk(&app, DEV_KEY, DEV_SECRET);
+    let hit = new_hit(&c, "to disable", "0.50", 2, vec![]).await;
+    let done = accept(&app, "A1DONEWORKER", &hit).await.json()["AssignmentId"].as_str().unwrap().to_owned();
+    submit(&app, &done, "finished").await;
+    let busy = accept(&app, "A1BUSYWORKER", &hit).await.json()["AssignmentId"].as_str().unwrap().to_owned();
+    app.call("DisableHIT", &[("HITId", &hit)]).await.ok();
+    let gone = c.get_hit().hit_id(&hit).send().await.unwrap();
+    assert_eq!(gone.hit().unwrap().hit_status().map(|s| s.as_str()), Some("Disposed"));
+    assert_eq!(accept(&app, "A1LATEWORKER", &hit).await.json()["Code"], "AWS.MechanicalTurk.InvalidHITState");
+    // Submitted work was approved and paid at once: 0.50 + 0.10.
+    assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9999.40"));
+    submit(&app, &busy, "finished later").await;
+    let later = c.get_assignment().assignment_id(&busy).send().await.unwrap();
+    assert_eq!(later.assignment().unwrap().assignment_status().map(|s| s.as_str()), Some("Approved"));
+    assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9998.80"));
+    app.call("DisableHIT", &[("HITId", &hit)]).await.err("AWS.MechanicalTurk.InvalidHITState");
+});

@@ -79,11 +79,15 @@ show_server_log() {
 port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 endpoint="http://127.0.0.1:$port"
 
-# Two requesters: the built-in development one and a second for isolation
-# tests, with a starting balance of its own that the balance tests expect.
+# Three requesters: the built-in development one; a second for isolation
+# tests, with a starting balance of its own that the balance tests expect; and
+# a third who runs the HIT tests and pays for their approvals and bonuses (so
+# the first two keep their starting balances however often the suite runs).
 other_key="AKIAMTURKLOCALOTHER1"
 other_secret="other-secret"
 other_balance="25.00"
+hit_key="AKIAMTURKLOCALHITS01"
+hit_secret="hit-secret"
 cat >"$work/config.toml" <<EOF
 [[requesters]]
 access_key_id = "AKIAMTURKLOCALDEV000"
@@ -93,6 +97,10 @@ secret_access_key = "mturk-local-dev-secret-do-not-use-in-production"
 access_key_id = "$other_key"
 secret_access_key = "$other_secret"
 starting_balance = "$other_balance"
+
+[[requesters]]
+access_key_id = "$hit_key"
+secret_access_key = "$hit_secret"
 EOF
 
 echo "run.sh: starting $bin on $endpoint"
@@ -146,6 +154,8 @@ env \
     MTURK_LOCAL_OTHER_KEY="$other_key" \
     MTURK_LOCAL_OTHER_SECRET="$other_secret" \
     MTURK_LOCAL_OTHER_BALANCE="$other_balance" \
+    MTURK_LOCAL_HIT_KEY="$hit_key" \
+    MTURK_LOCAL_HIT_SECRET="$hit_secret" \
     PYTHONDONTWRITEBYTECODE=1 \
     BOTO_CONFIG=/dev/null \
     no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" \

@@ -224,13 +224,7 @@ crate::protocol::define_handlers! {
 
     /// DisableHIT: expire it, approve (and pay) what was submitted, dispose it.
     async fn disable_hit(ctx, p) {
-        let id = hit_id(p)?;
-        hits::update_expiration(ctx, &id, ctx.now).await?;
-        let submitted = hits::list_assignments(ctx, &id, &[AssignmentStatus::Submitted], Page { offset: 0, limit: i64::MAX }).await?;
-        for a in &submitted.items {
-            hits::approve(ctx, &a.id, None, false).await?;
-        }
-        hits::delete_hit(ctx, &id).await?;
+        hits::disable_hit(ctx, &hit_id(p)?).await?;
         Ok(String::new())
     }
 

@@ -1,7 +1,8 @@
 """How the tests make a boto 2 connection (imported by conftest.py after its shim)."""
 
 import boto
-from boto.mturk.connection import MTurkConnection
+import pytest
+from boto.mturk.connection import MTurkConnection, MTurkRequestError
 
 from mturk_local_testing import Credentials, Endpoint
 
@@ -23,3 +24,15 @@ def connect(endpoint: Endpoint, credentials: Credentials) -> MTurkConnection:
         port=endpoint.port,
         is_secure=endpoint.is_secure,
     )
+
+
+def expect_error(code, call, *args, **kwargs):
+    """Run a boto call that must fail with the given MTurk error code."""
+    with pytest.raises(MTurkRequestError) as info:
+        call(*args, **kwargs)
+    error = info.value
+    # MTurk answers errors with HTTP 200; boto spots them by "<Errors>".
+    assert error.status == 200, error.body
+    assert error.error_code == code, error.body
+    assert f"<Code>{code}</Code>" in error.body
+    return error

@@ -67,3 +67,9 @@ def mturk(endpoint, dev_credentials):
 @pytest.fixture
 def other_mturk(endpoint, other_credentials):
     return connect(endpoint, other_credentials)
+
+
+@pytest.fixture
+def hit_mturk(endpoint, hit_credentials):
+    """The requester of the HIT tests, who pays for approvals and bonuses."""
+    return connect(endpoint, hit_credentials)

@@ -16,7 +16,7 @@ import pytest
 from boto.mturk.connection import MTurkConnection, MTurkRequestError
 from boto.mturk.price import Price
 
-from boto2_support import connect
+from boto2_support import connect, expect_error
 from mturk_local_testing import (
     TRICKY_TEXT,
     Credentials,
@@ -26,18 +26,6 @@ from mturk_local_testing import (
 )
 
 QUALIFICATION_TYPE_ID = re.compile(r"[0-9A-Z]{30}")
-
-
-def expect_error(code, call, *args, **kwargs):
-    """Run a boto call that must fail with the given MTurk error code."""
-    with pytest.raises(MTurkRequestError) as info:
-        call(*args, **kwargs)
-    error = info.value
-    # MTurk answers errors with HTTP 200; boto spots them by "<Errors>".
-    assert error.status == 200, error.body
-    assert error.error_code == code, error.body
-    assert f"<Code>{code}</Code>" in error.body
-    return error
 
 
 def create_type(conn: MTurkConnection, **kwargs) -> str:

@@ -63,6 +63,12 @@ def other_mturk(endpoint, other_credentials):
 
 
 @pytest.fixture
+def hit_mturk(endpoint, hit_credentials):
+    """A boto3 client of the requester of the HIT tests, who pays for approvals and bonuses."""
+    return mturk_client(endpoint, hit_credentials)
+
+
+@pytest.fixture
 def qual_type(mturk) -> str:
     """A new Active type of the first requester; its id."""
     return create_type(mturk)["QualificationTypeId"]

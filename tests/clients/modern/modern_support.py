@@ -4,8 +4,9 @@
     mturk-local would (explicit endpoint, region and keys; no retries);
   * `expect_request_error` runs a call that must fail with the model's
     RequestError and checks the shape botocore gives it;
-  * the `control_*` functions drive the server's /_local control plane, the
-    stand-in for what workers do (request a qualification, read messages);
+  * the `control_*` functions (from mturk_local_testing) drive the server's
+    /_local control plane, the stand-in for what workers do (request a
+    qualification, accept and submit HITs, read messages) and its clock;
   * `legacy_call` sends one request to the legacy REST/XML API on the same
     port, signed with the default ("version 0") scheme, so that tests can
     check that both APIs share one store. It is hand-built rather than
@@ -15,23 +16,31 @@
 import base64
 import hashlib
 import hmac
-import json
 import os
 import re
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import boto3
 import pytest
 from botocore.config import Config
 
 from mturk_local_testing import DEV_ACCESS_KEY_ID, Credentials, Endpoint, unique_name
+
+# The /_local helpers live in mturk_local_testing (shared with legacy/); the
+# ones this folder used first are re-exported here under their old names.
+from mturk_local_testing import (  # noqa: F401
+    control,
+    control_notifications,
+    control_now,
+    control_request_qualification,
+    control_worker_qualifications,
+)
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MONEY = re.compile(r"[0-9]+\.[0-9]{2}")
@@ -106,45 +115,6 @@ def assert_recent(moment: datetime, now: datetime, seconds: float = 300) -> None
     """`moment` is a timezone-aware time within `seconds` of `now`."""
     assert moment.tzinfo is not None, moment
     assert abs((moment - now).total_seconds()) < seconds, (moment, now)
-
-
-# ---------------------------------------------------------------- control plane
-
-
-def control(endpoint: Endpoint, method: str, path: str, body: Any = None) -> dict:
-    """A /_local call that must succeed; returns the decoded JSON answer."""
-    data = None if body is None else json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(
-        f"{endpoint.url}/_local{path}",
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"} if data is not None else {},
-    )
-    try:
-        with _opener.open(request, timeout=30) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as e:
-        raise AssertionError(f"{method} /_local{path} answered {e.code}: {e.read()!r}") from None
-
-
-def control_request_qualification(endpoint: Endpoint, worker_id: str, type_id: str) -> dict:
-    """The worker asks for a qualification: {"QualificationRequestId", "Status", ...}."""
-    return control(endpoint, "POST", f"/workers/{worker_id}/qualification-requests",
-                   {"QualificationTypeId": type_id})
-
-
-def control_notifications(endpoint: Endpoint, worker_id: str) -> list:
-    """What the worker was told, oldest first."""
-    return control(endpoint, "GET", f"/workers/{worker_id}/notifications")["Notifications"]
-
-
-def control_worker_qualifications(endpoint: Endpoint, worker_id: str) -> list:
-    return control(endpoint, "GET", f"/workers/{worker_id}/qualifications")["Qualifications"]
-
-
-def control_now(endpoint: Endpoint) -> datetime:
-    """The server's (possibly moved) clock."""
-    return datetime.fromisoformat(control(endpoint, "GET", "/clock")["Now"].replace("Z", "+00:00"))
 
 
 # ---------------------------------------------------------------- legacy API

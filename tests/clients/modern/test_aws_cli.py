@@ -14,11 +14,12 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from mturk_local_testing import new_worker_id, unique_name, unknown_id
+from mturk_local_testing import external_question, new_worker_id, unique_name, unknown_id
 from modern_support import MONEY, QUALIFICATION_TYPE_ID, create_type, expected_balance, new_uuid
 
 
@@ -39,15 +40,15 @@ def aws_program() -> str:
     return find_aws()
 
 
-@pytest.fixture
-def cli_env(dev_credentials, isolated_aws_environment):
+def clean_env(credentials, aws_folder) -> dict:
+    """The environment of one `aws` run: these credentials and nothing else of AWS_*."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
-        AWS_ACCESS_KEY_ID=dev_credentials.access_key_id,
-        AWS_SECRET_ACCESS_KEY=dev_credentials.secret_access_key,
+        AWS_ACCESS_KEY_ID=credentials.access_key_id,
+        AWS_SECRET_ACCESS_KEY=credentials.secret_access_key,
         AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(isolated_aws_environment / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(isolated_aws_environment / "credentials"),
+        AWS_CONFIG_FILE=str(aws_folder / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(aws_folder / "credentials"),
         AWS_EC2_METADATA_DISABLED="true",
         AWS_MAX_ATTEMPTS="1",
         AWS_PAGER="",  # CLI v2 would otherwise pipe output through a pager
@@ -56,17 +57,31 @@ def cli_env(dev_credentials, isolated_aws_environment):
 
 
 @pytest.fixture
-def aws(aws_program, cli_env, endpoint):
-    """run("get-account-balance") -> CompletedProcess, with .json when it printed any."""
+def cli_env(dev_credentials, isolated_aws_environment):
+    return clean_env(dev_credentials, isolated_aws_environment)
 
+
+def runner(aws_program, env, endpoint):
     def run(*args: str) -> subprocess.CompletedProcess:
         command = [aws_program, "mturk", *args,
                    "--endpoint-url", endpoint.url, "--region", "us-east-1", "--output", "json"]
-        done = subprocess.run(command, env=cli_env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         done.json = json.loads(done.stdout) if done.stdout.strip() else None
         return done
 
     return run
+
+
+@pytest.fixture
+def aws(aws_program, cli_env, endpoint):
+    """run("get-account-balance") -> CompletedProcess, with .json when it printed any."""
+    return runner(aws_program, cli_env, endpoint)
+
+
+@pytest.fixture
+def hit_aws(aws_program, hit_credentials, isolated_aws_environment, endpoint):
+    """Like `aws`, as the requester of the HIT tests (see conftest.py)."""
+    return runner(aws_program, clean_env(hit_credentials, isolated_aws_environment), endpoint)
 
 
 def ok(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -133,3 +148,53 @@ def test_a_failing_call_exits_non_zero_and_names_request_error_on_stderr(aws):
     assert "An error occurred (RequestError) when calling the GetQualificationType operation" in failed.stderr
     assert missing in failed.stderr
     assert failed.stdout == ""
+
+
+# ---------------------------------------------------------------- HITs
+
+
+def cli_time(value) -> float:
+    """A timestamp as `aws` prints it, in epoch seconds: CLI v1 prints the raw
+    number it received (modern-api.md §1.7), CLI v2 an ISO 8601 string."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def test_create_hit_prints_the_new_hit_and_list_hits_finds_it(hit_aws, hit_mturk):
+    qual = create_type(hit_mturk)["QualificationTypeId"]
+    title = unique_name("aws-cli HIT")
+    requirements = json.dumps([{"QualificationTypeId": qual, "Comparator": "Exists"}])
+    created = ok(hit_aws("create-hit", "--title", title, "--description", "made by the AWS CLI",
+                         "--keywords", "cli, hits", "--reward", "0.10", "--max-assignments", "2",
+                         "--lifetime-in-seconds", "900", "--assignment-duration-in-seconds", "600",
+                         "--question", external_question("https://example.org/cli-task"),
+                         "--requester-annotation", "from the shell",
+                         "--qualification-requirements", requirements)).json["HIT"]
+    assert QUALIFICATION_TYPE_ID.fullmatch(created["HITId"]), created
+    assert (created["Title"], created["Reward"], created["MaxAssignments"]) == (title, "0.10", 2)
+    assert (created["HITStatus"], created["RequesterAnnotation"]) == ("Assignable", "from the shell")
+    assert [(r["QualificationTypeId"], r["Comparator"]) for r in created["QualificationRequirements"]] == [
+        (qual, "Exists")]
+    assert abs(cli_time(created["Expiration"]) - cli_time(created["CreationTime"]) - 900) < 0.001
+
+    # The CLI follows NextToken itself and prints one merged list.
+    listed = ok(hit_aws("list-hits", "--page-size", "100")).json
+    assert "NextToken" not in listed
+    ids = [h["HITId"] for h in listed["HITs"]]
+    assert len(ids) == len(set(ids))
+    assert created["HITId"] in ids
+    mine = [h for h in listed["HITs"] if h["HITId"] == created["HITId"]]
+    assert mine == [created]
+
+
+def test_list_hits_for_a_requester_shows_only_that_requesters_hits(aws, hit_aws):
+    title = unique_name("aws-cli private HIT")
+    hit_id = ok(hit_aws("create-hit", "--title", title, "--description", "d", "--reward", "0.05",
+                        "--lifetime-in-seconds", "900", "--assignment-duration-in-seconds", "600",
+                        "--question", external_question("https://example.org/cli-private"))).json["HIT"]["HITId"]
+    listed = ok(aws("list-hits", "--page-size", "100")).json
+    assert hit_id not in {h["HITId"] for h in listed["HITs"]}
+    failed = aws("get-hit", "--hit-id", hit_id)
+    assert failed.returncode != 0, failed.stdout
+    assert "RequestError" in failed.stderr, failed.stderr

@@ -714,8 +714,11 @@ def test_a_plain_client_finds_the_server_through_aws_endpoint_url_mturk(endpoint
 
 
 def test_an_operation_mturk_local_has_not_built_yet_fails_with_not_implemented(mturk):
-    response = expect_request_error(mturk, "AWS.MechanicalTurk.NotImplemented", mturk.get_hit, HITId="X")
-    assert "GetHIT" in response["Error"]["Message"]
+    # Review policies are not built yet (GetHIT, the example here before, is:
+    # see test_boto3_hits.py).
+    response = expect_request_error(mturk, "AWS.MechanicalTurk.NotImplemented",
+                                    mturk.list_review_policy_results_for_hit, HITId="X")
+    assert "ListReviewPolicyResultsForHIT" in response["Error"]["Message"]
 
 
 # ---------------------------------------------------------------- one store, two faces
