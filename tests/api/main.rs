@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod hits;
+
 mod control_plane;
 mod json_api;
 mod legacy_protocol;
