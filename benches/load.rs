@@ -130,6 +130,8 @@ struct CellResult {
     label: String,
     workload: Workload,
     connections: usize,
+    /// Qualifications seeded before the cell (growth cells); 0 otherwise.
+    stored: u64,
     ok: u64,
     failed: u64,
     seconds: f64,
@@ -245,7 +247,7 @@ async fn measure_backend(
         for workload in workloads {
             cell_number += 1;
             let label = workload_label(workload).to_owned();
-            let spec = CellSpec { backend, label, workload, connections, cell_number };
+            let spec = CellSpec { backend, label, workload, connections, stored: 0, cell_number };
             let result = run_cell(options, &server, &ctx, spec).await?;
             report_progress(&result);
             results.push(result);
@@ -273,6 +275,7 @@ async fn measure_backend(
             label: format!("writes, {} stored", human_count(stored)),
             workload: Workload::Writes,
             connections: options.growth_connections,
+            stored,
             cell_number,
         };
         let result = run_cell(options, &server, &ctx, spec).await?;
@@ -640,6 +643,7 @@ struct CellSpec {
     label: String,
     workload: Workload,
     connections: usize,
+    stored: u64,
     cell_number: usize,
 }
 
@@ -747,6 +751,7 @@ async fn run_cell(
         label: spec.label,
         workload: spec.workload,
         connections: spec.connections,
+        stored: spec.stored,
         ok: latencies.len() as u64,
         failed,
         seconds: options.duration,
@@ -816,9 +821,9 @@ fn table(results: &[CellResult]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| backend | workload | conns | req/s | × limit | p50 ms | × limit | p99 ms | × limit | failed | peak RSS MiB | server CPU | load-gen CPU |"
+        "| backend | workload | conns | req/s | × limit | p50 ms | × limit | p99 ms | × limit | failed | peak RSS MiB | server CPU cores | server CPU µs/req | load-gen CPU cores |"
     );
-    let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for r in results {
         let limit = results
             .iter()
@@ -837,7 +842,7 @@ fn table(results: &[CellResult]) -> String {
         let cores = |c: Option<f64>| c.map_or_else(|| "–".to_owned(), |c| format!("{c:.2}"));
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {} | {:.3} | {} | {:.3} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.0} | {} | {:.3} | {} | {:.3} | {} | {} | {} | {} | {} | {} |",
             r.backend.name(),
             r.label,
             r.connections,
@@ -850,6 +855,7 @@ fn table(results: &[CellResult]) -> String {
             r.failed,
             r.peak_rss_kib.map_or_else(|| "–".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0)),
             cores(r.server_cpu),
+            r.server_cpu.filter(|_| r.ok > 0).map_or_else(|| "–".to_owned(), |c| format!("{:.0}", c * 1e6 / r.rate())),
             cores(r.client_cpu),
         );
     }
@@ -865,7 +871,7 @@ fn verdict(results: &[CellResult]) -> String {
     let cell = |w: Workload| {
         results
             .iter()
-            .find(|r| r.backend == Backend::Sqlite && r.workload == w && r.connections == top && r.label.len() < 8)
+            .find(|r| r.backend == Backend::Sqlite && r.workload == w && r.connections == top && r.stored == 0)
     };
     let Some(limit) = cell(Workload::Limit) else { return String::new() };
     for (workload, share) in [(Workload::Writes, 0.25), (Workload::Reads, 0.5)] {

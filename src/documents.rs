@@ -394,10 +394,14 @@ pub fn score(key: &AnswerKey, answers: &Answers) -> i64 {
     match &key.mapping {
         ValueMapping::Sum => sum,
         ValueMapping::Percentage { maximum } => {
-            // round(sum / max × 100), half away from zero, in integers.
-            let scaled = sum.saturating_mul(200);
-            let q = scaled / maximum;
-            (q + q.signum()) / 2
+            // round(sum / max × 100), half away from zero, in integers. In i128
+            // the products cannot overflow (|sum| × 200 < 2^72), and the result
+            // is clamped back to i64; scores near i64::MAX overflowed before
+            // (found by `cargo fuzz run score`). The maximum is positive when
+            // parsed; `max(1)` keeps a hand-built key from dividing by zero.
+            let q = i128::from(sum) * 200 / i128::from((*maximum).max(1));
+            let rounded = (q + q.signum()) / 2;
+            i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
         }
         ValueMapping::Scale { multiplier } => sum.saturating_mul(*multiplier),
         ValueMapping::Range { ranges, out_of_range } => {
@@ -461,6 +465,26 @@ mod tests {
         assert_eq!(score(&k, &answers(&["a"], &["x"])), 2);
         assert_eq!(score(&k, &answers(&["a"], &[])), 1);
         assert_eq!(score(&k, &answers(&["b"], &[])), 0);
+    }
+
+    #[test]
+    fn percentages_of_extreme_sums_are_clamped_not_overflowed() {
+        // Regression (cargo fuzz run score): a sum near i64::MAX over a maximum
+        // of 1 overflowed `q + q.signum()`, a panic in debug builds.
+        let huge = |default_score: i64, maximum: i64| AnswerKey {
+            questions: vec![KeyQuestion { id: "q1".into(), options: Vec::new(), default_score }],
+            mapping: ValueMapping::Percentage { maximum },
+        };
+        let none = Answers::default();
+        assert_eq!(score(&huge(8_860_211_588_363_845_632, 1), &none), i64::MAX);
+        assert_eq!(score(&huge(i64::MIN, 1), &none), i64::MIN);
+        assert_eq!(score(&huge(i64::MAX, i64::MAX), &none), 100);
+        assert_eq!(score(&huge(-1, 3), &none), -33);
+        assert_eq!(score(&huge(1, 0), &none), 100);
+        // The same through the documents a requester and a worker send.
+        let key_xml = key("<QualificationValueMapping><PercentageMapping><MaximumSummedScore>1</MaximumSummedScore></PercentageMapping></QualificationValueMapping>")
+            .replace("<AnswerScore>10</AnswerScore>", "<AnswerScore>9223372036854775807</AnswerScore>");
+        assert_eq!(score(&parse_answer_key(&key_xml).unwrap(), &answers(&["a"], &["x"])), i64::MAX);
     }
 
     #[test]

@@ -30,11 +30,17 @@ fuzz_target!(|data: &[u8]| {
     let _ = params.paging(65_535);
     let _ = params.list("WorkerId");
     let _ = params.response_groups();
+    for requirement in params.structures("QualificationRequirement") {
+        let _ = requirement.structures("LocaleValue");
+        let _ = requirement.list("IntegerValue");
+    }
     let _ = params.check_xml_safe();
 
     let encoded = params
         .iter()
-        .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, NON_ALPHANUMERIC), utf8_percent_encode(v, NON_ALPHANUMERIC)))
+        .map(|(k, v)| {
+            format!("{}={}", utf8_percent_encode(k, NON_ALPHANUMERIC), utf8_percent_encode(v, NON_ALPHANUMERIC))
+        })
         .collect::<Vec<_>>()
         .join("&");
     let again = Params::decode(Some(&encoded), None).expect("re-encoded parameters decode");

@@ -47,8 +47,8 @@ fuzz_target!(|input: Input| {
     }
 
     // Correctly signed requests verify exactly when fresh.
-    let fresh = Timestamp::parse_xml_datetime(&timestamp)
-        .is_some_and(|t| (t.millis() - NOW.millis()).abs() <= WINDOW * 1000);
+    let fresh =
+        Timestamp::parse_xml_datetime(&timestamp).is_some_and(|t| (t.millis() - NOW.millis()).abs() <= WINDOW * 1000);
     let good = sign(b"secret", &default_string_to_sign(&input.operation, &timestamp));
     let default = SignedRequest {
         operation: &input.operation,

@@ -28,6 +28,8 @@ struct Input {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     region: String,
+    /// One character inserted into a valid X-Amz-Date, and where.
+    date_noise: Option<(u8, char)>,
 }
 
 fn lookup(headers: &[(String, String)]) -> impl Fn(&str) -> Vec<String> + Sync + '_ {
@@ -57,9 +59,31 @@ fuzz_target!(|input: Input| {
         let _ = verify(&request, &creds, NOW, 900, strict);
     }
 
+    // Dates that are almost right (one character inserted) reach the date
+    // checks past parsing; the Credential's day differs, so the mismatch
+    // message quotes the date.
+    if let Some((at, c)) = input.date_noise {
+        let mut date = AMZ_DATE.to_owned();
+        date.insert(usize::from(at) % (date.len() + 1), c);
+        let noisy = vec![
+            ("x-amz-date".to_owned(), date),
+            (
+                "authorization".to_owned(),
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=AKID/20260102/us-east-1/mturk-requester/aws4_request, \
+                     SignedHeaders=host;x-amz-date, Signature={}",
+                    "0".repeat(64)
+                ),
+            ),
+        ];
+        let find = lookup(&noisy);
+        let _ = verify(&SignedHttpRequest { header_values: &find, ..request }, &creds, NOW, 900, true);
+    }
+
     // A correct signature verifies. Extra signed headers keep to the
     // characters a header name can have, so the Authorization header stays parseable.
-    let region = if input.region.is_empty() || input.region.contains(['/', ',']) || input.region.trim() != input.region {
+    let region = if input.region.is_empty() || input.region.contains(['/', ',']) || input.region.trim() != input.region
+    {
         "us-east-1".to_owned()
     } else {
         input.region.clone()
@@ -89,9 +113,11 @@ fuzz_target!(|input: Input| {
         "authorization".into(),
         format!("AWS4-HMAC-SHA256 Credential=AKID/{scope}, SignedHeaders={signed_headers}, Signature={good}"),
     ));
-    let find = lookup(&with_auth);
-    let outcome = verify(&SignedHttpRequest { header_values: &find, ..request }, &creds, NOW, 900, true);
-    assert!(outcome.is_ok(), "a correctly signed request was refused: {outcome:?}");
+    {
+        let find = lookup(&with_auth);
+        let outcome = verify(&SignedHttpRequest { header_values: &find, ..request }, &creds, NOW, 900, true);
+        assert!(outcome.is_ok(), "a correctly signed request was refused: {outcome:?}");
+    }
 
     let flipped = format!("{}{}", if good.starts_with('0') { '1' } else { '0' }, &good[1..]);
     let last = with_auth.len() - 1;
@@ -100,4 +126,3 @@ fuzz_target!(|input: Input| {
     let find = lookup(&with_auth);
     assert!(verify(&SignedHttpRequest { header_values: &find, ..request }, &creds, NOW, 900, true).is_err());
 });
-

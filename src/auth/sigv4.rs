@@ -205,7 +205,7 @@ pub fn verify(
     if !amz_date.starts_with(auth.date) {
         return Err(error(
             "InvalidSignatureException",
-            format!("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}'", auth.date, &amz_date[..8]),
+            format!("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}'", auth.date, amz_date.get(..8).unwrap_or(&amz_date)),
         ));
     }
     if (when.millis() - wall_now.millis()).abs() > window_secs.saturating_mul(1000) {
@@ -294,6 +294,27 @@ mod tests {
             signature(SECRET.as_bytes(), "20150830", "us-east-1", "iam", &sts),
             "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
         );
+    }
+
+    #[test]
+    fn a_date_with_a_unicode_space_is_refused_without_slicing_a_character() {
+        // Regression: chrono skips whitespace (Unicode spaces too) before each
+        // number, so this date parses, and the mismatch message sliced it at
+        // byte 8, inside U+2003: a panic. Over HTTP the header must be ASCII,
+        // but `verify` is public and must not panic on any input.
+        let creds = Credentials::new([(RequesterId::parse("AKIDEXAMPLE").unwrap(), SecretKey::new(SECRET.into()))]);
+        let odd = |name: &str| match name {
+            "x-amz-date" => vec!["201508\u{2003}30T123600Z".to_owned()],
+            "authorization" => vec![format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/mturk-requester/aws4_request, \
+                 SignedHeaders=host;x-amz-date, Signature={}",
+                "0".repeat(64)
+            )],
+            _ => vec![],
+        };
+        let req = SignedHttpRequest { header_values: &odd, ..request() };
+        let err = verify(&req, &creds, parse_amz_date("20150830T123600Z").unwrap(), 900, true).unwrap_err();
+        assert_eq!(err.kind, "InvalidSignatureException");
     }
 
     #[test]

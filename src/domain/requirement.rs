@@ -210,14 +210,13 @@ impl QualificationRequirement {
         match (self.comparator, held) {
             (Comparator::Exists, held) => *held != Held::Nothing,
             (Comparator::DoesNotExist, held) => *held == Held::Nothing,
-            (_, Held::Nothing) => false,
             (Comparator::In, Held::Integer(v)) => self.integer_values.contains(v),
             (Comparator::NotIn, Held::Integer(v)) => !self.integer_values.contains(v),
             (Comparator::In | Comparator::EqualTo, Held::Locale(l)) => self.locale_values.iter().any(|w| l.matches(w)),
             (Comparator::NotIn | Comparator::NotEqualTo, Held::Locale(l)) => {
                 !self.locale_values.iter().any(|w| l.matches(w))
             }
-            (_, Held::Locale(_)) => false,
+            (_, Held::Nothing | Held::Locale(_)) => false,
             (c, Held::Integer(v)) => first_int.is_some_and(|x| match c {
                 Comparator::LessThan => *v < x,
                 Comparator::LessThanOrEqualTo => *v <= x,

@@ -451,6 +451,7 @@ pub async fn reject(ctx: &Ctx, id: &str, feedback: Option<String>) -> Result<()>
 
 /// What a worker may do with a HIT.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools, reason = "independent facts the control plane reports as they are")]
 pub struct Eligibility {
     /// The HIT shows up in the worker's search.
     pub can_discover: bool,

@@ -65,3 +65,43 @@ pub fn record_outcome(outcome: Option<(&str, &str, bool)>) {
         }
     }
 }
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Longer than `server.max_body_bytes`.
+    TooLarge,
+    /// The connection broke before the body was complete (e.g. fewer bytes
+    /// than `Content-Length` promised).
+    Broken,
+}
+
+/// Reads a whole request body, at most `limit` bytes.
+///
+/// # Errors
+/// [`BodyError`].
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, BodyError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let inner = e.into_inner();
+        let too_large = std::iter::successors(Some(&*inner as &(dyn std::error::Error + 'static)), |e| e.source())
+            .any(<dyn std::error::Error>::is::<http_body_util::LengthLimitError>);
+        if too_large {
+            BodyError::TooLarge
+        } else {
+            BodyError::Broken
+        }
+    })
+}
+
+/// The error for a body that could not be read.
+#[must_use]
+pub fn body_error(err: BodyError, limit: usize) -> crate::error::MturkError {
+    match err {
+        BodyError::TooLarge => {
+            crate::mturk_error!(ParameterOutOfRange, "The request body is larger than the limit of {limit} bytes.")
+        }
+        BodyError::Broken => {
+            crate::mturk_error!(InvalidParameterValue, "The request body ended before it was complete.")
+        }
+    }
+}

@@ -92,14 +92,16 @@ macro_rules! impl_sql_store {
                         "INSERT INTO qualifications (type_id, worker_id, integer_value, status, grant_time) \
                          VALUES ($1, $2, $3, 'Granted', $4) \
                          ON CONFLICT (type_id, worker_id) DO UPDATE SET \
-                         integer_value = excluded.integer_value, status = 'Granted', grant_time = excluded.grant_time \
+                         integer_value = excluded.integer_value, status = 'Granted', grant_time = excluded.grant_time, \
+                         revoke_time = NULL, revoke_reason = NULL \
                          WHERE qualifications.status = 'Revoked'"
                     }
                     GrantMode::Overwrite => {
                         "INSERT INTO qualifications (type_id, worker_id, integer_value, status, grant_time) \
                          VALUES ($1, $2, $3, 'Granted', $4) \
                          ON CONFLICT (type_id, worker_id) DO UPDATE SET \
-                         integer_value = excluded.integer_value, status = 'Granted', grant_time = excluded.grant_time"
+                         integer_value = excluded.integer_value, status = 'Granted', grant_time = excluded.grant_time, \
+                         revoke_time = NULL, revoke_reason = NULL"
                     }
                 };
                 let done = sqlx::query(sql)

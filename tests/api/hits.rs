@@ -132,7 +132,7 @@ both_backends!(approval_pays_reward_and_fee_and_rejections_can_be_overridden, |a
         ids.push(id);
     }
     let got = c.get_hit().hit_id(&hit).send().await.unwrap();
-    assert_eq!(got.hit().unwrap().hit_status().map(|s| s.as_str()), Some("Reviewable"));
+    assert_eq!(got.hit().unwrap().hit_status().map(aws_sdk_mturk::types::HitStatus::as_str), Some("Reviewable"));
     c.approve_assignment().assignment_id(&ids[0]).requester_feedback("great").send().await.unwrap();
     // 1.00 reward + 20% fee.
     assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9998.80"));
@@ -144,7 +144,10 @@ both_backends!(approval_pays_reward_and_fee_and_rejections_can_be_overridden, |a
     c.approve_assignment().assignment_id(&ids[1]).override_rejection(true).send().await.unwrap();
     assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9997.60"));
     let a = c.get_assignment().assignment_id(&ids[1]).send().await.unwrap();
-    assert_eq!(a.assignment().unwrap().assignment_status().map(|s| s.as_str()), Some("Approved"));
+    assert_eq!(
+        a.assignment().unwrap().assignment_status().map(aws_sdk_mturk::types::AssignmentStatus::as_str),
+        Some("Approved")
+    );
     assert_eq!(a.hit().unwrap().hit_id(), Some(hit.as_str()));
     // Deleting needs every assignment reviewed.
     let early = c.delete_hit().hit_id(&hit).send().await;
@@ -153,7 +156,7 @@ both_backends!(approval_pays_reward_and_fee_and_rejections_can_be_overridden, |a
     c.delete_hit().hit_id(&hit).send().await.unwrap();
     assert_eq!(c.list_hits().send().await.unwrap().num_results(), Some(0));
     let gone = c.get_hit().hit_id(&hit).send().await.unwrap();
-    assert_eq!(gone.hit().unwrap().hit_status().map(|s| s.as_str()), Some("Disposed"));
+    assert_eq!(gone.hit().unwrap().hit_status().map(aws_sdk_mturk::types::HitStatus::as_str), Some("Disposed"));
 });
 
 both_backends!(the_clock_drives_auto_approval_abandonment_and_expiry, |app: TestApp| async move {
@@ -176,7 +179,10 @@ both_backends!(the_clock_drives_auto_approval_abandonment_and_expiry, |app: Test
     assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("10000.00"));
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 1 }))).await;
     let approved = c.get_assignment().assignment_id(&submitted).send().await.unwrap();
-    assert_eq!(approved.assignment().unwrap().assignment_status().map(|s| s.as_str()), Some("Approved"));
+    assert_eq!(
+        approved.assignment().unwrap().assignment_status().map(aws_sdk_mturk::types::AssignmentStatus::as_str),
+        Some("Approved")
+    );
     assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9999.88"));
     // Expiring the HIT makes it Reviewable and unacceptable.
     c.update_expiration_for_hit()
@@ -186,7 +192,7 @@ both_backends!(the_clock_drives_auto_approval_abandonment_and_expiry, |app: Test
         .await
         .unwrap();
     let expired = c.get_hit().hit_id(&hit).send().await.unwrap();
-    assert_eq!(expired.hit().unwrap().hit_status().map(|s| s.as_str()), Some("Reviewable"));
+    assert_eq!(expired.hit().unwrap().hit_status().map(aws_sdk_mturk::types::HitStatus::as_str), Some("Reviewable"));
     assert_eq!(accept(&app, "A1TIMEDWORKER3", &hit).await.json()["Code"], "AWS.MechanicalTurk.InvalidHITState");
 });
 
@@ -622,13 +628,16 @@ both_backends!(disable_hit_approves_work_in_progress_when_it_is_submitted, |app:
     let busy = accept(&app, "A1BUSYWORKER", &hit).await.json()["AssignmentId"].as_str().unwrap().to_owned();
     app.call("DisableHIT", &[("HITId", &hit)]).await.ok();
     let gone = c.get_hit().hit_id(&hit).send().await.unwrap();
-    assert_eq!(gone.hit().unwrap().hit_status().map(|s| s.as_str()), Some("Disposed"));
+    assert_eq!(gone.hit().unwrap().hit_status().map(aws_sdk_mturk::types::HitStatus::as_str), Some("Disposed"));
     assert_eq!(accept(&app, "A1LATEWORKER", &hit).await.json()["Code"], "AWS.MechanicalTurk.InvalidHITState");
     // Submitted work was approved and paid at once: 0.50 + 0.10.
     assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9999.40"));
     submit(&app, &busy, "finished later").await;
     let later = c.get_assignment().assignment_id(&busy).send().await.unwrap();
-    assert_eq!(later.assignment().unwrap().assignment_status().map(|s| s.as_str()), Some("Approved"));
+    assert_eq!(
+        later.assignment().unwrap().assignment_status().map(aws_sdk_mturk::types::AssignmentStatus::as_str),
+        Some("Approved")
+    );
     assert_eq!(c.get_account_balance().send().await.unwrap().available_balance(), Some("9998.80"));
     app.call("DisableHIT", &[("HITId", &hit)]).await.err("AWS.MechanicalTurk.InvalidHITState");
 });

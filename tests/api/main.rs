@@ -8,6 +8,8 @@ mod helpers;
 mod hits;
 
 mod control_plane;
+mod durability;
+mod hostile;
 mod json_api;
 mod legacy_protocol;
 mod lifecycle;

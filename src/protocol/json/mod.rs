@@ -71,7 +71,7 @@ pub async fn handle(state: AppState, method: Method, uri: Uri, headers: HeaderMa
     let request_id = state.ids.request_id();
     let span = crate::protocol::request_span("json", &request_id);
     async move {
-        let body = axum::body::to_bytes(body, state.settings.server.max_body_bytes).await.ok();
+        let body = crate::protocol::read_body(body, state.settings.server.max_body_bytes).await;
         answer(&state, &request_id, &method, &uri, &headers, body.as_ref()).await
     }
     .instrument(span)
@@ -85,7 +85,7 @@ async fn answer(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    body: Option<&Bytes>,
+    body: Result<&Bytes, &crate::protocol::BodyError>,
 ) -> Response {
     let epoch_ms = state.clock.now().millis();
     let refuse = |err: MturkError| {
@@ -117,12 +117,9 @@ async fn answer(
             "The Content-Type {content_type:?} is not supported; send {CONTENT_TYPE}."
         ));
     }
-    let Some(body) = body else {
-        return refuse(mturk_error!(
-            ParameterOutOfRange,
-            "The request body is larger than the limit of {} bytes.",
-            state.settings.server.max_body_bytes
-        ));
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return refuse(crate::protocol::body_error(*e, state.settings.server.max_body_bytes)),
     };
 
     let verified = {

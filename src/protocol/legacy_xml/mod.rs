@@ -87,7 +87,7 @@ pub async fn handle(
     let span = crate::protocol::request_span("legacy", &request_id);
     async move {
         // `None`: the body was over the limit (or the connection broke while reading it).
-        let body = axum::body::to_bytes(body, state.settings.server.max_body_bytes).await.ok();
+        let body = crate::protocol::read_body(body, state.settings.server.max_body_bytes).await;
         let answer = answer(&state, &request_id, &method, &uri, &headers, body.as_ref()).await;
         xml_response(answer)
     }
@@ -113,7 +113,7 @@ async fn answer(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    body: Option<&Bytes>,
+    body: Result<&Bytes, &crate::protocol::BodyError>,
 ) -> String {
     let epoch_ms = state.clock.now().millis();
     let query = uri.query();
@@ -122,13 +122,14 @@ async fn answer(
         envelope::service_error(Frame { operation, request_id, epoch_ms }, &err)
     };
 
-    let Some(body) = body else {
-        let err = mturk_error!(
-            ParameterOutOfRange,
-            "The request body is larger than the limit of {} bytes.",
-            state.settings.server.max_body_bytes
-        );
-        return refuse(&sniff_operation(query, &[]), err);
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => {
+            return refuse(
+                &sniff_operation(query, &[]),
+                crate::protocol::body_error(*e, state.settings.server.max_body_bytes),
+            )
+        }
     };
     if method != Method::GET && method != Method::POST {
         let err = mturk_error!(InvalidParameterValue, "The HTTP method {method} is not supported; use GET or POST.");
