@@ -7,6 +7,8 @@
 //! way in WAL mode whatever the busy timeout). A busy timeout still covers a
 //! second process on the same file. `synchronous = NORMAL` in WAL mode keeps
 //! every committed transaction across a process crash (not across power loss).
+//! Connections are not pinged before use: a local file connection does not go
+//! stale, and the ping cost a round trip per query (BENCHMARKS.md, P1).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -45,6 +47,7 @@ impl SqliteStore {
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot open SQLite database {path}"))?;
@@ -52,6 +55,7 @@ impl SqliteStore {
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await
             .with_context(|| format!("cannot open SQLite database {path} for reading"))?;
@@ -72,6 +76,7 @@ impl SqliteStore {
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .context("cannot open an in-memory SQLite database")?;
