@@ -341,7 +341,7 @@ pub async fn search_types(ctx: &Ctx, search: SearchTypes, page: Page) -> Result<
         query: search.query.map(|q| q.to_lowercase()),
         descending: search.descending,
     };
-    ctx.store.search_qualification_types(&filter, ctx.now, page).await.map_err(internal)
+    ctx.store.search_qualification_types(&filter, page).await.map_err(internal)
 }
 
 /// Input of AssignQualification / AssociateQualificationWithWorker.

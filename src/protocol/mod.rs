@@ -66,6 +66,15 @@ pub fn record_outcome(outcome: Option<(&str, &str, bool)>) {
     }
 }
 
+/// Records how an operation ended: the outcome on the span, and the cause
+/// chain of an internal failure, logged once here at the edge.
+pub fn record_result(outcome: Result<(), &crate::error::MturkError>) {
+    record_outcome(outcome.err().map(|e| (e.code().as_str(), e.message(), !e.code().is_client_fault())));
+    if let Some(cause) = outcome.err().and_then(crate::error::MturkError::cause) {
+        tracing::error!(cause = format!("{cause:#}"), "internal failure");
+    }
+}
+
 /// Why a request body could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyError {

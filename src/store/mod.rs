@@ -203,11 +203,11 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
         reason: &str,
     ) -> StoreResult<bool>;
 
-    /// Live (not disposed at `now`) types matching `search`, sorted by name.
+    /// Active types matching `search` (and the caller's Inactive ones), sorted
+    /// by name; Disposing and Disposed types are never listed (spec §4.3 INF).
     async fn search_qualification_types(
         &self,
         search: &TypeSearch,
-        now: Timestamp,
         page: Page,
     ) -> StoreResult<Paged<QualificationType>>;
 

@@ -337,10 +337,8 @@ macro_rules! impl_sql_store {
             async fn search_qualification_types(
                 &self,
                 s: &TypeSearch,
-                now: Timestamp,
                 page: Page,
             ) -> StoreResult<Paged<QualificationType>> {
-                let _ = now; // Disposing and Disposed types are never listed (spec §4.3 INF).
                 let caller = s.caller.as_ref().map_or("\u{0}", RequesterId::as_str);
                 let pattern = s.query.as_deref().map(like_pattern);
                 let filter = "FROM qualification_types WHERE \

@@ -292,6 +292,12 @@ impl TestApp {
         self.raw(method, &format!("/_local{path}"), Some("application/json"), body).await
     }
 
+    /// A simulated worker requests a qualification (no test answers).
+    pub async fn request_qualification(&self, worker: &str, type_id: &str) -> Answer {
+        let body = serde_json::json!({ "QualificationTypeId": type_id });
+        self.control("POST", &format!("/workers/{worker}/qualification-requests"), Some(body)).await
+    }
+
     /// Creates a qualification type named `name` and returns its id.
     pub async fn create_type(&self, name: &str, extra: &[(&str, &str)]) -> String {
         let mut params = vec![("Name", name), ("Description", "a test type")];

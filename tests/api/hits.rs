@@ -107,14 +107,7 @@ both_backends!(a_revoked_worker_cannot_accept_until_granted_again, |app: TestApp
     assert!(notes["Notifications"].as_array().unwrap().iter().any(|n| n["Text"] == "Labels were random"));
 
     // The worker asks again (the delay counts from a request; there was none), is granted, and accepts.
-    let request = app
-        .control(
-            "POST",
-            &format!("/workers/{WORKER}/qualification-requests"),
-            Some(json!({ "QualificationTypeId": qt })),
-        )
-        .await
-        .json();
+    let request = app.request_qualification(WORKER, &qt).await.json();
     let request_id = request["QualificationRequestId"].as_str().unwrap().to_owned();
     c.accept_qualification_request().qualification_request_id(&request_id).integer_value(1).send().await.unwrap();
     let again = accept(&app, WORKER, &second).await;
@@ -497,14 +490,7 @@ both_backends!(the_same_story_through_the_legacy_api, |app: TestApp| async move 
     let two = found["HITs"].as_array().unwrap().iter().find(|h| h["HITId"] == second.as_str()).unwrap().clone();
     assert_eq!(two["CanPreview"], false);
     assert!(two.get("Question").is_none());
-    let r = app
-        .control(
-            "POST",
-            &format!("/workers/{WORKER}/qualification-requests"),
-            Some(json!({ "QualificationTypeId": qt })),
-        )
-        .await
-        .json();
+    let r = app.request_qualification(WORKER, &qt).await.json();
     app.call("GrantQualification", &[("QualificationRequestId", r["QualificationRequestId"].as_str().unwrap())])
         .await
         .ok();

@@ -6,7 +6,6 @@ use aws_sdk_mturk::error::ProvideErrorMetadata;
 use aws_sdk_mturk::types::QualificationStatus;
 use aws_sdk_mturk::Client;
 use mturk_local::domain::clock::{Clock, SystemClock};
-use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
@@ -135,8 +134,7 @@ both_backends!(the_sdk_drives_the_whole_qualification_lifecycle, |app: TestApp| 
 
     // Requests made by a simulated worker, decided through the SDK.
     for w in ["A1AAAAAAAAAAAA", "A2BBBBBBBBBBBB"] {
-        app.control("POST", &format!("/workers/{w}/qualification-requests"), Some(json!({"QualificationTypeId": id})))
-            .await;
+        app.request_qualification(w, &id).await;
     }
     let pending = c.list_qualification_requests().qualification_type_id(&id).send().await.unwrap();
     assert_eq!(pending.num_results(), Some(2));

@@ -177,13 +177,7 @@ both_backends!(system_types_are_readable_but_not_assignable_or_requestable, |app
         app.call("DisposeQualificationType", &[("QualificationTypeId", id)])
             .await
             .err("AWS.MechanicalTurk.PermissionDenied");
-        let refused = app
-            .control(
-                "POST",
-                "/workers/AHM21AWBZPEJNM/qualification-requests",
-                Some(serde_json::json!({"QualificationTypeId": id})),
-            )
-            .await;
+        let refused = app.request_qualification("AHM21AWBZPEJNM", id).await;
         assert_eq!(refused.status, 400, "{}", refused.body);
     }
     let requestable = app.call("SearchQualificationTypes", &[("MustBeRequestable", "true")]).await.ok();
@@ -356,14 +350,7 @@ both_backends!(requests_are_granted_or_rejected_by_the_owner_only_once, |app: Te
     let mut ids = Vec::new();
     for w in ["A1AAAAAAAAAAAA", "A2BBBBBBBBBBBB", "A3CCCCCCCCCCCC"] {
         app.advance(1);
-        let r = app
-            .control(
-                "POST",
-                &format!("/workers/{w}/qualification-requests"),
-                Some(serde_json::json!({"QualificationTypeId": qt})),
-            )
-            .await
-            .json();
+        let r = app.request_qualification(w, &qt).await.json();
         assert_eq!(r["Status"], "Pending");
         ids.push(r["QualificationRequestId"].as_str().unwrap().to_owned());
     }

@@ -89,10 +89,7 @@ async fn answer(
 ) -> Response {
     let epoch_ms = state.clock.now().millis();
     let refuse = |err: MturkError| {
-        crate::protocol::record_outcome(Some((err.code().as_str(), err.message(), !err.code().is_client_fault())));
-        if let Some(cause) = err.cause() {
-            tracing::error!(cause = format!("{cause:#}"), "internal failure");
-        }
+        crate::protocol::record_result(Err(&err));
         error_response(&err, request_id, epoch_ms)
     };
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -183,7 +180,7 @@ async fn answer(
     let ctx = state.ctx(caller);
     match handler(&ctx, &input::Input::new(members)).await {
         Ok(output) => {
-            crate::protocol::record_outcome(None);
+            crate::protocol::record_result(Ok(()));
             respond(StatusCode::OK, request_id, None, &output)
         }
         Err(err) => refuse(err),

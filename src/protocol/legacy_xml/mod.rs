@@ -95,17 +95,6 @@ pub async fn handle(
     .await
 }
 
-fn record_outcome(outcome: Result<(), &MturkError>) {
-    crate::protocol::record_outcome(
-        outcome.err().map(|e| (e.code().as_str(), e.message(), !e.code().is_client_fault())),
-    );
-    if let Err(e) = outcome {
-        if let Some(cause) = e.cause() {
-            tracing::error!(cause = format!("{cause:#}"), "internal failure");
-        }
-    }
-}
-
 #[allow(clippy::too_many_lines, reason = "one linear pipeline reads best in one place")]
 async fn answer(
     state: &AppState,
@@ -118,7 +107,7 @@ async fn answer(
     let epoch_ms = state.clock.now().millis();
     let query = uri.query();
     let refuse = |operation: &str, err: MturkError| {
-        record_outcome(Err(&err));
+        crate::protocol::record_result(Err(&err));
         envelope::service_error(Frame { operation, request_id, epoch_ms }, &err)
     };
 
@@ -218,7 +207,7 @@ async fn answer(
         )),
         (Ok(()), Some(handler)) => handler(&ctx, &params).await,
     };
-    record_outcome(outcome.as_ref().map(|_| ()));
+    crate::protocol::record_result(outcome.as_ref().map(|_| ()));
     envelope::result(Frame { operation, request_id, epoch_ms }, &op.result_element(), &echo, outcome.as_deref())
 }
 
