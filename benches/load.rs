@@ -458,21 +458,17 @@ async fn seed_qualifications(backend: Backend, url: &str, type_id: &str, from: u
     let now = SystemClock.now().millis();
     match backend {
         Backend::Sqlite => {
-            let mut db = sqlx::SqliteConnection::connect(url).await?;
-            let mut tx = db.begin().await?;
-            sqlx::query(
-                "WITH RECURSIVE seq(n) AS (SELECT $1 + 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $2) \
+            let path = url.trim_start_matches("sqlite:");
+            let mut db = rusqlite::Connection::open(path)?;
+            db.busy_timeout(std::time::Duration::from_secs(10))?;
+            let tx = db.transaction()?;
+            tx.execute(
+                "WITH RECURSIVE seq(n) AS (SELECT ?1 + 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?2) \
                  INSERT INTO qualifications (type_id, worker_id, integer_value, status, grant_time) \
-                 SELECT $3, printf('ASEED%09d', n), n % 100, 'Granted', $4 FROM seq",
-            )
-            .bind(from)
-            .bind(to)
-            .bind(type_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            db.close().await?;
+                 SELECT ?3, printf('ASEED%09d', n), n % 100, 'Granted', ?4 FROM seq",
+                rusqlite::params![from, to, type_id, now],
+            )?;
+            tx.commit()?;
         }
         Backend::Postgres => {
             let mut db = sqlx::PgConnection::connect(url).await?;

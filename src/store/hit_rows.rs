@@ -9,6 +9,7 @@ use crate::domain::ids::{RequesterId, WorkerId};
 use crate::domain::requirement::{Comparator, GuardedActions, Locale, QualificationRequirement};
 use crate::domain::time::Timestamp;
 
+use super::db::stored_row;
 use super::StoreError;
 
 #[derive(Serialize, Deserialize)]
@@ -60,18 +61,19 @@ fn decode_requirements(text: &str) -> Result<Vec<QualificationRequirement>, Stor
         .collect()
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct HitTypeRow {
-    id: String,
-    owner: String,
-    title: String,
-    description: String,
-    keywords: Option<String>,
-    reward_cents: i64,
-    assignment_duration_secs: i64,
-    auto_approval_delay_secs: i64,
-    requirements: String,
-    creation_time: i64,
+stored_row! {
+    pub(super) struct HitTypeRow {
+        id: String,
+        owner: String,
+        title: String,
+        description: String,
+        keywords: Option<String>,
+        reward_cents: i64,
+        assignment_duration_secs: i64,
+        auto_approval_delay_secs: i64,
+        requirements: String,
+        creation_time: i64,
+    }
 }
 
 impl TryFrom<HitTypeRow> for HitType {
@@ -93,29 +95,30 @@ impl TryFrom<HitTypeRow> for HitType {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct HitRow {
-    id: String,
-    question: String,
-    max_assignments: i64,
-    expiration: i64,
-    requester_annotation: Option<String>,
-    creation_time: i64,
-    reviewing: i64,
-    disposed: i64,
-    pending: i64,
-    submitted: i64,
-    completed: i64,
-    type_id: String,
-    owner: String,
-    title: String,
-    description: String,
-    keywords: Option<String>,
-    reward_cents: i64,
-    assignment_duration_secs: i64,
-    auto_approval_delay_secs: i64,
-    requirements: String,
-    type_creation_time: i64,
+stored_row! {
+    pub(super) struct HitRow {
+        id: String,
+        question: String,
+        max_assignments: i64,
+        expiration: i64,
+        requester_annotation: Option<String>,
+        creation_time: i64,
+        reviewing: i64,
+        disposed: i64,
+        pending: i64,
+        submitted: i64,
+        completed: i64,
+        type_id: String,
+        owner: String,
+        title: String,
+        description: String,
+        keywords: Option<String>,
+        reward_cents: i64,
+        assignment_duration_secs: i64,
+        auto_approval_delay_secs: i64,
+        requirements: String,
+        type_creation_time: i64,
+    }
 }
 
 impl TryFrom<HitRow> for Hit {
@@ -151,20 +154,21 @@ impl TryFrom<HitRow> for Hit {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct AssignmentRow {
-    id: String,
-    hit_id: String,
-    worker_id: String,
-    status: String,
-    accept_time: i64,
-    deadline: i64,
-    submit_time: Option<i64>,
-    auto_approval_time: Option<i64>,
-    approval_time: Option<i64>,
-    rejection_time: Option<i64>,
-    answer: Option<String>,
-    requester_feedback: Option<String>,
+stored_row! {
+    pub(super) struct AssignmentRow {
+        id: String,
+        hit_id: String,
+        worker_id: String,
+        status: String,
+        accept_time: i64,
+        deadline: i64,
+        submit_time: Option<i64>,
+        auto_approval_time: Option<i64>,
+        approval_time: Option<i64>,
+        rejection_time: Option<i64>,
+        answer: Option<String>,
+        requester_feedback: Option<String>,
+    }
 }
 
 impl TryFrom<AssignmentRow> for Assignment {

@@ -10,6 +10,7 @@
 //! (embedded, WAL, one writer connection so writers queue in-process instead
 //! of failing with "database is locked") and PostgreSQL.
 
+mod db;
 mod hit_rows;
 pub mod hits;
 mod postgres;
@@ -42,12 +43,6 @@ pub enum StoreError {
     /// Anything else: connection loss, a constraint we did not expect, a bug.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(err: sqlx::Error) -> Self {
-        Self::Other(err.into())
-    }
 }
 
 /// Result of store calls.

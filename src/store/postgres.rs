@@ -6,22 +6,27 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres};
+use async_trait::async_trait;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgPool, Postgres, Row as _};
+
+use super::db::{Arg, Backend, Col, Exec, FromRow, RowRead, Writer};
+use super::sql::SqlStore;
+use super::{StoreError, StoreResult};
 
 /// The PostgreSQL store.
+pub type PgStore = SqlStore<PgDb>;
+
+/// A PostgreSQL connection pool.
 #[derive(Debug, Clone)]
-pub struct PgStore {
+pub struct PgDb {
     pool: PgPool,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-impl PgStore {
-    const BACKEND: &'static str = "postgres";
-    /// Row locks serialize competing writers of one row.
-    const LOCK_ROW: &'static str = " FOR UPDATE";
-
+impl SqlStore<PgDb> {
     /// Connects to `url` and migrates the database.
     ///
     /// # Errors
@@ -35,21 +40,131 @@ impl PgStore {
             .await
             .context("cannot connect to PostgreSQL")?;
         MIGRATOR.run(&pool).await.context("cannot migrate the PostgreSQL database")?;
-        Ok(Self { pool })
-    }
-
-    async fn close_pools(&self) {
-        self.pool.close().await;
-    }
-
-    fn reader(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+        Ok(Self::new(PgDb { pool }))
     }
 }
 
-super::sql::impl_sql_store!(PgStore, Postgres);
-super::sql_hits::impl_sql_hit_store!(PgStore, Postgres);
+fn pg_error(err: sqlx::Error) -> StoreError {
+    StoreError::Other(err.into())
+}
+
+fn bind<'q>(sql: &'q str, args: &'q [Arg<'q>]) -> Query<'q, Postgres, PgArguments> {
+    args.iter().fold(sqlx::query(sql), |q, arg| match *arg {
+        Arg::Text(v) => q.bind(v),
+        Arg::Int(v) => q.bind(v),
+    })
+}
+
+struct PgRowRead<'r>(&'r PgRow);
+
+impl PgRowRead<'_> {
+    fn get<T>(&self, col: Col<'_>) -> StoreResult<T>
+    where
+        T: for<'v> sqlx::Decode<'v, Postgres> + sqlx::Type<Postgres>,
+    {
+        match col {
+            Col::At(i) => self.0.try_get(i),
+            Col::Named(name) => self.0.try_get(name),
+        }
+        .map_err(pg_error)
+    }
+}
+
+impl RowRead for PgRowRead<'_> {
+    fn text(&self, col: Col<'_>) -> StoreResult<Option<String>> {
+        self.get(col)
+    }
+
+    fn int(&self, col: Col<'_>) -> StoreResult<Option<i64>> {
+        self.get(col)
+    }
+}
+
+fn decode_all<R: FromRow>(rows: &[PgRow]) -> StoreResult<Vec<R>> {
+    rows.iter().map(|row| R::from_row(&PgRowRead(row))).collect()
+}
+
+/// Implements [`Exec`] for a type whose `executor()` is a sqlx executor.
+macro_rules! exec_on_executor {
+    ($ty:ty) => {
+        #[async_trait]
+        impl Exec for $ty {
+            async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
+                let done = bind(sql, args).execute(self.executor()).await.map_err(pg_error)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn insert_unique(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
+                match bind(sql, args).execute(self.executor()).await {
+                    Ok(done) => Ok(done.rows_affected()),
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        Err(StoreError::Conflict { existing: None })
+                    }
+                    Err(e) => Err(pg_error(e)),
+                }
+            }
+
+            async fn fetch_all<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Vec<R>> {
+                let rows = bind(sql, args).fetch_all(self.executor()).await.map_err(pg_error)?;
+                decode_all(&rows)
+            }
+
+            async fn fetch_optional<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Option<R>> {
+                let row = bind(sql, args).fetch_optional(self.executor()).await.map_err(pg_error)?;
+                row.map(|row| R::from_row(&PgRowRead(&row))).transpose()
+            }
+        }
+    };
+}
+
+/// Reads run on the pool, each statement on whichever connection is free.
+#[derive(Debug)]
+pub struct PgReader(PgPool);
+
+impl PgReader {
+    fn executor(&mut self) -> &PgPool {
+        &self.0
+    }
+}
+
+exec_on_executor!(PgReader);
+
+/// A transaction on one pooled connection.
+#[derive(Debug)]
+pub struct PgWriter(sqlx::Transaction<'static, Postgres>);
+
+impl PgWriter {
+    fn executor(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.0
+    }
+}
+
+exec_on_executor!(PgWriter);
+
+#[async_trait]
+impl Writer for PgWriter {
+    async fn commit(self) -> StoreResult<()> {
+        self.0.commit().await.map_err(pg_error)
+    }
+}
+
+#[async_trait]
+impl Backend for PgDb {
+    const NAME: &'static str = "postgres";
+    const LOCK_ROW: &'static str = " FOR UPDATE";
+
+    type Reader = PgReader;
+    type Writer = PgWriter;
+
+    async fn reader(&self) -> StoreResult<PgReader> {
+        Ok(PgReader(self.pool.clone()))
+    }
+
+    async fn writer(&self) -> StoreResult<PgWriter> {
+        Ok(PgWriter(self.pool.begin().await.map_err(pg_error)?))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

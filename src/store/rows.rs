@@ -11,6 +11,7 @@ use crate::domain::qualification::{
 use crate::domain::time::Timestamp;
 use crate::domain::worker::{NotificationKind, WorkerBlock, WorkerNotification};
 
+use super::db::stored_row;
 use super::StoreError;
 
 /// The owner column value of system types.
@@ -24,23 +25,24 @@ fn to_i32(column: &str, value: i64) -> Result<i32, StoreError> {
     i32::try_from(value).map_err(|_| corrupt(column, value))
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct TypeRow {
-    id: String,
-    owner: String,
-    name: String,
-    description: String,
-    keywords: Option<String>,
-    status: String,
-    retry_delay_secs: Option<i64>,
-    test: Option<String>,
-    test_duration_secs: Option<i64>,
-    answer_key: Option<String>,
-    auto_granted: i64,
-    auto_granted_value: Option<i64>,
-    is_requestable: i64,
-    creation_time: i64,
-    disposal_due: Option<i64>,
+stored_row! {
+    pub(super) struct TypeRow {
+        id: String,
+        owner: String,
+        name: String,
+        description: String,
+        keywords: Option<String>,
+        status: String,
+        retry_delay_secs: Option<i64>,
+        test: Option<String>,
+        test_duration_secs: Option<i64>,
+        answer_key: Option<String>,
+        auto_granted: i64,
+        auto_granted_value: Option<i64>,
+        is_requestable: i64,
+        creation_time: i64,
+        disposal_due: Option<i64>,
+    }
 }
 
 impl TryFrom<TypeRow> for QualificationType {
@@ -73,15 +75,16 @@ impl TryFrom<TypeRow> for QualificationType {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct QualificationRow {
-    type_id: String,
-    worker_id: String,
-    integer_value: i64,
-    status: String,
-    grant_time: i64,
-    revoke_time: Option<i64>,
-    revoke_reason: Option<String>,
+stored_row! {
+    pub(super) struct QualificationRow {
+        type_id: String,
+        worker_id: String,
+        integer_value: i64,
+        status: String,
+        grant_time: i64,
+        revoke_time: Option<i64>,
+        revoke_reason: Option<String>,
+    }
 }
 
 impl TryFrom<QualificationRow> for Qualification {
@@ -101,19 +104,20 @@ impl TryFrom<QualificationRow> for Qualification {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct RequestRow {
-    id: String,
-    type_id: String,
-    owner: String,
-    worker_id: String,
-    test: Option<String>,
-    answer: Option<String>,
-    status: String,
-    request_time: i64,
-    submit_time: Option<i64>,
-    test_deadline: Option<i64>,
-    reason: Option<String>,
+stored_row! {
+    pub(super) struct RequestRow {
+        id: String,
+        type_id: String,
+        owner: String,
+        worker_id: String,
+        test: Option<String>,
+        answer: Option<String>,
+        status: String,
+        request_time: i64,
+        submit_time: Option<i64>,
+        test_deadline: Option<i64>,
+        reason: Option<String>,
+    }
 }
 
 impl TryFrom<RequestRow> for QualificationRequest {
@@ -136,10 +140,11 @@ impl TryFrom<RequestRow> for QualificationRequest {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct BlockRow {
-    worker_id: String,
-    reason: String,
+stored_row! {
+    pub(super) struct BlockRow {
+        worker_id: String,
+        reason: String,
+    }
 }
 
 impl From<BlockRow> for WorkerBlock {
@@ -148,15 +153,16 @@ impl From<BlockRow> for WorkerBlock {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct NotificationRow {
-    worker_id: String,
-    requester: String,
-    kind: String,
-    qualification_type_id: Option<String>,
-    subject: Option<String>,
-    text: String,
-    created_at: i64,
+stored_row! {
+    pub(super) struct NotificationRow {
+        worker_id: String,
+        requester: String,
+        kind: String,
+        qualification_type_id: Option<String>,
+        subject: Option<String>,
+        text: String,
+        created_at: i64,
+    }
 }
 
 impl TryFrom<NotificationRow> for WorkerNotification {

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
-use std::str::FromStr as _;
 use std::time::Duration;
 
 use mturk_local::domain::clock::Clock as _;
@@ -46,24 +45,19 @@ const UNKNOWN_TYPE: &str = "3NOSUCHTYPE0000000000000000000";
 async fn snapshot(database: &str) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     if database.starts_with("sqlite:") {
-        let options = sqlx::sqlite::SqliteConnectOptions::from_str(database).unwrap().read_only(true);
-        let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        )
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
+        let path = database.trim_start_matches("sqlite:").trim_start_matches("//");
+        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let strings = |sql: &str| -> Vec<String> {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+            rows.collect::<Result<_, _>>().unwrap()
+        };
+        let tables =
+            strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
         for table in tables {
-            let columns: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                .fetch_all(&mut conn)
-                .await
-                .unwrap();
+            let columns = strings(&format!("SELECT name FROM pragma_table_info('{table}')"));
             let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(" || '|' || ");
-            let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {row} FROM \"{table}\" ORDER BY 1"))
-                .fetch_all(&mut conn)
-                .await
-                .unwrap();
+            let rows = strings(&format!("SELECT {row} FROM \"{table}\" ORDER BY 1"));
             out.insert(table, rows);
         }
     } else {

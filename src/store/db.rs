@@ -1,0 +1,224 @@
+//! The small database interface the SQL of [`super::sql`] and
+//! [`super::sql_hits`] is written against, so that every statement exists
+//! once and runs on both backends.
+//!
+//! A backend ([`Backend`]) hands out readers and writers ([`Exec`]): a reader
+//! runs plain reads, a writer is one transaction ([`Writer::commit`]; dropped
+//! without it, it rolls back). Statements use `$N` placeholders, which
+//! PostgreSQL binds by number and the SQLite backend rewrites to SQLite's
+//! numbered `?N`. Arguments are [`Arg`]s (every column is TEXT or BIGINT);
+//! rows come back through [`FromRow`], by column name for the row structs
+//! declared with [`stored_row!`] and by position for scalars and tuples.
+
+use async_trait::async_trait;
+
+use super::{StoreError, StoreResult};
+
+/// One bound argument. `None` binds SQL NULL of that type.
+#[derive(Debug, Clone, Copy)]
+pub enum Arg<'a> {
+    /// TEXT.
+    Text(Option<&'a str>),
+    /// BIGINT.
+    Int(Option<i64>),
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Self::Text(Some(v))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Self::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Arg<'_> {
+    fn from(v: Option<i64>) -> Self {
+        Self::Int(v)
+    }
+}
+
+/// `args![a, b, …]`: a slice of [`Arg`]s from values convertible into them.
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        &[$($crate::store::db::Arg::from($value)),*]
+    };
+}
+pub(crate) use args;
+
+/// Which column of a row to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Col<'a> {
+    /// By position, from 0.
+    At(usize),
+    /// By name (or alias) in the select list.
+    Named(&'a str),
+}
+
+impl std::fmt::Display for Col<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::At(i) => write!(f, "#{i}"),
+            Self::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A row as a backend returns it.
+pub trait RowRead {
+    /// A TEXT column.
+    fn text(&self, col: Col<'_>) -> StoreResult<Option<String>>;
+    /// A BIGINT column.
+    fn int(&self, col: Col<'_>) -> StoreResult<Option<i64>>;
+}
+
+/// A Rust type one column decodes into.
+pub trait Value: Sized + Send {
+    /// Reads `col` of `row`.
+    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self>;
+}
+
+fn null_in(col: Col<'_>) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("unexpected NULL in column {col}"))
+}
+
+impl Value for Option<String> {
+    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self> {
+        row.text(col)
+    }
+}
+
+impl Value for String {
+    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self> {
+        row.text(col)?.ok_or_else(|| null_in(col))
+    }
+}
+
+impl Value for Option<i64> {
+    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self> {
+        row.int(col)
+    }
+}
+
+impl Value for i64 {
+    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self> {
+        row.int(col)?.ok_or_else(|| null_in(col))
+    }
+}
+
+/// A Rust type one whole row decodes into.
+pub trait FromRow: Sized + Send {
+    /// Decodes `row`.
+    fn from_row(row: &dyn RowRead) -> StoreResult<Self>;
+}
+
+/// A single column: `SELECT COUNT(*)`, `SELECT id`.
+impl<T: Value> FromRow for T {
+    fn from_row(row: &dyn RowRead) -> StoreResult<Self> {
+        T::read(row, Col::At(0))
+    }
+}
+
+macro_rules! tuple_rows {
+    ($(($($t:ident $i:tt),+))+) => {$(
+        impl<$($t: Value),+> FromRow for ($($t,)+) {
+            fn from_row(row: &dyn RowRead) -> StoreResult<Self> {
+                Ok(($($t::read(row, Col::At($i))?,)+))
+            }
+        }
+    )+};
+}
+
+tuple_rows! {
+    (A 0, B 1)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
+}
+
+/// Declares a row struct whose fields are read by column name.
+macro_rules! stored_row {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident: $ty:ty),+ $(,)? }) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($field: $ty),+
+        }
+
+        impl $crate::store::db::FromRow for $name {
+            fn from_row(row: &dyn $crate::store::db::RowRead) -> $crate::store::StoreResult<Self> {
+                Ok(Self {
+                    $($field: <$ty as $crate::store::db::Value>::read(
+                        row,
+                        $crate::store::db::Col::Named(stringify!($field)),
+                    )?),+
+                })
+            }
+        }
+    };
+}
+pub(crate) use stored_row;
+
+/// Runs statements: a reader, or a writer's open transaction.
+#[async_trait]
+pub trait Exec: Send {
+    /// Runs a statement; returns the number of rows it changed.
+    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64>;
+
+    /// Like [`Exec::execute`], but a unique-key violation becomes
+    /// `StoreError::Conflict { existing: None }`: a concurrent writer won
+    /// the race for the same unique value.
+    async fn insert_unique(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64>;
+
+    /// Every row of a query.
+    async fn fetch_all<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Vec<R>>;
+
+    /// The first row of a query, if any.
+    async fn fetch_optional<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Option<R>>;
+
+    /// The first row of a query that always returns one (`COUNT(*)`).
+    async fn fetch_one<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<R> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("no row returned by: {sql}")))
+    }
+}
+
+/// A transaction that may write. Dropping it without [`Writer::commit`]
+/// rolls it back.
+#[async_trait]
+pub trait Writer: Exec + Sized {
+    /// Commits the transaction.
+    async fn commit(self) -> StoreResult<()>;
+}
+
+/// A database the store runs on.
+#[async_trait]
+pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
+    /// Name reported by `Store::backend`.
+    const NAME: &'static str;
+    /// Appended to a `SELECT` that must lock the row it reads until the
+    /// transaction ends: `""` where one writer at a time already
+    /// serializes writes (SQLite), `" FOR UPDATE"` on PostgreSQL.
+    const LOCK_ROW: &'static str;
+
+    /// Runs plain reads.
+    type Reader: Exec;
+    /// One write transaction.
+    type Writer: Writer;
+
+    /// A reader.
+    async fn reader(&self) -> StoreResult<Self::Reader>;
+    /// Begins a write transaction.
+    async fn writer(&self) -> StoreResult<Self::Writer>;
+    /// Closes every connection.
+    async fn close(&self);
+}
