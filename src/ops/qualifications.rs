@@ -76,7 +76,13 @@ fn check_non_negative(name: &str, value: Option<i64>) -> Result<()> {
 
 /// Loads a type that exists (is not disposed) at `ctx.now`.
 pub async fn existing_type(ctx: &Ctx, id: &QualificationTypeId) -> Result<QualificationType> {
-    match ctx.store.qualification_type(id).await.map_err(internal)? {
+    let found = ctx.store.qualification_type(id).await.map_err(internal)?;
+    live_type(ctx, id, found)
+}
+
+/// A type as loaded, if it exists (is not disposed) at `ctx.now`.
+fn live_type(ctx: &Ctx, id: &QualificationTypeId, found: Option<QualificationType>) -> Result<QualificationType> {
+    match found {
         Some(t) if t.status_at(ctx.now) != TypeStatus::Disposed => Ok(t),
         _ => Err(type_does_not_exist(id)),
     }
@@ -92,7 +98,13 @@ pub fn type_does_not_exist(id: &QualificationTypeId) -> MturkError {
 /// Loads a type the caller owns. System types and other requesters' types
 /// give `PermissionDenied`.
 pub async fn owned_type(ctx: &Ctx, id: &QualificationTypeId) -> Result<QualificationType> {
-    let t = existing_type(ctx, id).await?;
+    let found = ctx.store.qualification_type(id).await.map_err(internal)?;
+    owned(ctx, id, found)
+}
+
+/// A type as loaded, if it exists and the caller owns it.
+fn owned(ctx: &Ctx, id: &QualificationTypeId, found: Option<QualificationType>) -> Result<QualificationType> {
+    let t = live_type(ctx, id, found)?;
     if !t.is_owned_by(&ctx.caller) {
         return Err(permission_denied());
     }
@@ -418,8 +430,12 @@ fn not_granted() -> MturkError {
 /// `QualificationDoesNotExist` (none held), `InvalidQualificationState`
 /// (revoked), ownership errors.
 pub async fn score(ctx: &Ctx, type_id: &QualificationTypeId, worker: &WorkerId) -> Result<Qualification> {
-    owned_type(ctx, type_id).await?;
-    let q = ctx.store.qualification(type_id, worker).await.map_err(internal)?;
+    // One read for both: this is the hottest read of the API (BENCHMARKS.md, P3).
+    let (found, q) = match ctx.store.type_with_qualification(type_id, worker).await.map_err(internal)? {
+        Some((t, q)) => (Some(t), q),
+        None => (None, None),
+    };
+    owned(ctx, type_id, found)?;
     match q {
         None => Err(qualification_does_not_exist()),
         Some(q) if q.status == QualificationStatus::Revoked => Err(not_granted()),

@@ -128,6 +128,16 @@ impl<T: Value> FromRow for T {
     }
 }
 
+/// Two row structs read from one joined row (their column names differ).
+impl<A: RowStruct, B: RowStruct> FromRow for (A, B) {
+    fn from_row(row: &dyn RowRead) -> StoreResult<Self> {
+        Ok((A::from_row(row)?, B::from_row(row)?))
+    }
+}
+
+/// A struct declared with [`stored_row!`]: read by column name.
+pub trait RowStruct: FromRow {}
+
 macro_rules! tuple_rows {
     ($(($($t:ident $i:tt),+))+) => {$(
         impl<$($t: Value),+> FromRow for ($($t,)+) {
@@ -139,7 +149,6 @@ macro_rules! tuple_rows {
 }
 
 tuple_rows! {
-    (A 0, B 1)
     (A 0, B 1, C 2, D 3)
     (A 0, B 1, C 2, D 3, E 4, F 5)
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
@@ -152,6 +161,8 @@ macro_rules! stored_row {
         $vis struct $name {
             $($field: $ty),+
         }
+
+        impl $crate::store::db::RowStruct for $name {}
 
         impl $crate::store::db::FromRow for $name {
             fn from_row(row: &dyn $crate::store::db::RowRead) -> $crate::store::StoreResult<Self> {
@@ -221,4 +232,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn writer(&self) -> StoreResult<Self::Writer>;
     /// Closes every connection.
     async fn close(&self);
+
+    /// A number that changes whenever any store on this database (in this
+    /// process or another) has changed the virtual clock's row since, read
+    /// without a query; `None` when the backend has no such signal and the
+    /// row must be read each time.
+    fn clock_generation(&self) -> Option<u64> {
+        None
+    }
+
+    /// Called after a committed change of the clock's row.
+    fn clock_changed(&self) {}
 }

@@ -206,6 +206,14 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
         page: Page,
     ) -> StoreResult<Paged<QualificationType>>;
 
+    /// A type and the worker's qualification of it (granted or revoked), in
+    /// one read: `None` when the type does not exist.
+    async fn type_with_qualification(
+        &self,
+        type_id: &QualificationTypeId,
+        worker: &WorkerId,
+    ) -> StoreResult<Option<(QualificationType, Option<Qualification>)>>;
+
     /// A worker's qualification of a type, granted or revoked.
     async fn qualification(
         &self,

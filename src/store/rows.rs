@@ -76,6 +76,39 @@ impl TryFrom<TypeRow> for QualificationType {
 }
 
 stored_row! {
+    /// The qualification columns of a type joined with one worker's
+    /// qualification (`NULL`s when the worker holds none).
+    pub(super) struct HeldRow {
+        held_integer_value: Option<i64>,
+        held_status: Option<String>,
+        held_grant_time: Option<i64>,
+        held_revoke_time: Option<i64>,
+        held_revoke_reason: Option<String>,
+    }
+}
+
+impl HeldRow {
+    /// The worker's qualification, if the join found one.
+    pub(super) fn into_qualification(self, type_id: &str, worker_id: &str) -> Result<Option<Qualification>, StoreError> {
+        let (Some(integer_value), Some(status), Some(grant_time)) =
+            (self.held_integer_value, self.held_status, self.held_grant_time)
+        else {
+            return Ok(None);
+        };
+        Qualification::try_from(QualificationRow {
+            type_id: type_id.to_owned(),
+            worker_id: worker_id.to_owned(),
+            integer_value,
+            status,
+            grant_time,
+            revoke_time: self.held_revoke_time,
+            revoke_reason: self.held_revoke_reason,
+        })
+        .map(Some)
+    }
+}
+
+stored_row! {
     pub(super) struct QualificationRow {
         type_id: String,
         worker_id: String,

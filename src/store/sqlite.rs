@@ -26,6 +26,7 @@
 //! - An in-memory database has one connection for everything: a second
 //!   connection would see a different, empty database.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex as SyncMutex, PoisonError};
@@ -78,6 +79,12 @@ struct Shared {
     readers: SyncMutex<Vec<Connection>>,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: SyncMutex<Option<mpsc::Sender<()>>>,
+    /// `<database>-clock`: grows by one byte whenever a store on this
+    /// database changes the virtual clock, so its length, read with one
+    /// `fstat` (no lock, no query), is the clock's generation for every
+    /// process on the file. `None` if it could not be opened: the clock is
+    /// then read from the database on every request.
+    clock_signal: Option<std::fs::File>,
 }
 
 impl SqlStore<SqliteDb> {
@@ -104,6 +111,14 @@ impl SqlStore<SqliteDb> {
             Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .and_then(|c| configure(&c).map(|()| c))
                 .with_context(|| format!("cannot open SQLite database {} for checkpoints", path.display()))?;
+        let clock_path = PathBuf::from(format!("{}-clock", path.display()));
+        let clock_signal = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&clock_path)
+            .map_err(|e| tracing::warn!(path = %clock_path.display(), error = %e, "cannot open the clock signal file"))
+            .ok();
         let (stop, stopped) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
@@ -115,6 +130,7 @@ impl SqlStore<SqliteDb> {
                 writer: Arc::new(Mutex::new(Some(writer))),
                 readers: SyncMutex::new(Vec::new()),
                 stop_checkpoints: SyncMutex::new(Some(stop)),
+                clock_signal,
             }),
         }))
     }
@@ -133,6 +149,7 @@ impl SqlStore<SqliteDb> {
                 writer: Arc::new(Mutex::new(Some(conn))),
                 readers: SyncMutex::new(Vec::new()),
                 stop_checkpoints: SyncMutex::new(None),
+                clock_signal: None,
             }),
         }))
     }
@@ -431,6 +448,23 @@ impl Backend for SqliteDb {
         execute(writer.conn()?, "BEGIN IMMEDIATE", &[])?;
         writer.open = true;
         Ok(writer)
+    }
+
+    fn clock_generation(&self) -> Option<u64> {
+        match (&self.shared.path, &self.shared.clock_signal) {
+            // An in-memory database has exactly one store: its own cache is exact.
+            (None, _) => Some(0),
+            (Some(_), Some(signal)) => signal.metadata().ok().map(|m| m.len()),
+            (Some(_), None) => None,
+        }
+    }
+
+    fn clock_changed(&self) {
+        if let Some(mut signal) = self.shared.clock_signal.as_ref() {
+            if let Err(e) = signal.write_all(b"+") {
+                tracing::error!(error = %e, "cannot signal a clock change to other instances");
+            }
+        }
     }
 
     async fn close(&self) {
