@@ -46,7 +46,7 @@ impl Default for Hooks {
 /// Unsupported URLs, unreachable servers, failed migrations.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     if settings.database.in_memory {
-        return Ok(Arc::new(SqliteStore::in_memory().await?));
+        return Ok(Arc::new(SqliteStore::in_memory()?));
     }
     let url = settings.database.url.as_str();
     if let Some(path) = url.strip_prefix("sqlite:") {
@@ -54,7 +54,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         if path.is_empty() {
             bail!("the database URL {url:?} names no file; use sqlite:PATH");
         }
-        return Ok(Arc::new(SqliteStore::open_file(path).await?));
+        return Ok(Arc::new(SqliteStore::open_file(path)?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Arc::new(PgStore::connect(url).await?));

@@ -78,6 +78,7 @@ impl TryFrom<TypeRow> for QualificationType {
 stored_row! {
     /// The qualification columns of a type joined with one worker's
     /// qualification (`NULL`s when the worker holds none).
+    #[allow(clippy::struct_field_names, reason = "the prefix keeps the joined columns apart from the type's")]
     pub(super) struct HeldRow {
         held_integer_value: Option<i64>,
         held_status: Option<String>,

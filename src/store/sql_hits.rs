@@ -196,7 +196,12 @@ impl<B: Backend> HitStore for SqlStore<B> {
         page: Page,
     ) -> StoreResult<Paged<Assignment>> {
         // Statuses as a comma-framed list, matched with a portable LIKE.
-        let wanted: String = statuses.iter().map(|s| format!(",{},", s.as_str())).collect();
+        let wanted = statuses.iter().fold(String::new(), |mut out, s| {
+            out.push(',');
+            out.push_str(s.as_str());
+            out.push(',');
+            out
+        });
         let filter = "FROM assignments WHERE hit_id = $1 AND $2 LIKE '%,' || status || ',%'";
         let sql = format!("SELECT {ASSIGNMENT_COLUMNS} {filter} ORDER BY accept_time, id LIMIT $3 OFFSET $4");
         let rows = self

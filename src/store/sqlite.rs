@@ -92,7 +92,7 @@ impl SqlStore<SqliteDb> {
     ///
     /// # Errors
     /// When the file cannot be opened or migrated.
-    pub async fn open_file(path: &str) -> anyhow::Result<Self> {
+    pub fn open_file(path: &str) -> anyhow::Result<Self> {
         let path = PathBuf::from(path);
         let mut writer = Connection::open_with_flags(
             &path,
@@ -139,7 +139,7 @@ impl SqlStore<SqliteDb> {
     ///
     /// # Errors
     /// When SQLite cannot be initialised.
-    pub async fn in_memory() -> anyhow::Result<Self> {
+    pub fn in_memory() -> anyhow::Result<Self> {
         let mut conn = Connection::open_in_memory().context("cannot open an in-memory SQLite database")?;
         configure(&conn)?;
         migrate(&mut conn).context("cannot migrate the in-memory database")?;
@@ -489,8 +489,9 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".sql"))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         files.sort();
         assert_eq!(files.len(), MIGRATIONS.len(), "{files:?}");
