@@ -8,11 +8,21 @@
 //! hand-offs per statement were 41 % of the CPU, see BENCHMARKS.md).
 //!
 //! - Every write goes through **one writer connection** behind an async
-//!   mutex, in a `BEGIN IMMEDIATE` transaction: writers queue in-process
-//!   instead of failing with "database is locked", and a waiting writer
-//!   parks its task, not its thread. A busy timeout covers a second process
-//!   on the same file (its wait does block a runtime thread, for as long as
-//!   the other process holds the write lock: microseconds).
+//!   mutex: writers queue in-process instead of failing with "database is
+//!   locked", and a waiting writer parks its task, not its thread. A busy
+//!   timeout covers a second process on the same file (its wait does block
+//!   a runtime thread, for as long as the other process holds the write
+//!   lock: microseconds).
+//! - **Group commit.** Each store call that writes runs in its own
+//!   `SAVEPOINT` inside a `BEGIN IMMEDIATE` transaction that several calls
+//!   may share: when a call finishes while other writers are queued, it
+//!   releases its savepoint, hands the connection to the next writer and
+//!   waits; the call that finds nobody queued (or the [`MAX_BATCH`]th) runs
+//!   `COMMIT` for all of them and wakes them. Nobody is answered before the
+//!   `COMMIT` that holds its work; a call that fails or returns early rolls
+//!   back its own savepoint only, and then commits the batch at once, so that
+//!   what it saw of the others' work is durable before it answers. One
+//!   `COMMIT` writes each changed page to the WAL once for the whole batch.
 //! - Reads use a small pool of **read-only connections**; in WAL mode they
 //!   never wait for the writer.
 //! - `synchronous = NORMAL`: a commit is in the WAL file (the OS page cache)
@@ -20,22 +30,25 @@
 //!   process crash (not a power loss; the emulator is for development).
 //! - **Checkpoints run on a background thread** (`wal_autocheckpoint = 0`
 //!   plus a `PASSIVE` checkpoint every 100 ms), so no request waits for a
-//!   checkpoint's `fsync`. Should the WAL still grow past
-//!   [`WAL_RESTART_PAGES`] (readers kept the checkpoint from finishing), the
-//!   thread runs one `TRUNCATE` checkpoint, which briefly holds writers.
+//!   checkpoint's `fsync`. Under a steady write load a checkpoint that runs
+//!   beside the writer never catches up with it, and the WAL could only
+//!   grow; so once it is longer than [`WAL_RESTART_PAGES`], the thread takes
+//!   the writer for one more checkpoint of the few pages left, after which
+//!   the next write starts the WAL over from its beginning.
 //! - An in-memory database has one connection for everything: a second
 //!   connection would see a different, empty database.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 
 use super::db::{Arg, Backend, Col, Exec, FromRow, RowRead, Writer};
 use super::sql::SqlStore;
@@ -52,9 +65,17 @@ const MAX_IDLE_READERS: usize = 8;
 const STATEMENT_CACHE: usize = 192;
 /// Pause between background checkpoints.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// WAL size, in pages, past which the background thread forces a
-/// `TRUNCATE` checkpoint (about 64 MiB with 4 KiB pages).
-const WAL_RESTART_PAGES: i64 = 16_384;
+/// WAL length, in pages, past which the background thread takes the writer
+/// to finish a checkpoint (32 MiB with 4 KiB pages).
+const WAL_RESTART_PAGES: i64 = 8_192;
+/// The WAL file is cut back to this size after it starts over.
+const WAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
+/// Writes committed together at most.
+const MAX_BATCH: usize = 64;
+/// How long a writer waits for the next writer of its batch to commit it
+/// before it takes the connection back and commits the batch itself (the
+/// next writer may have been cancelled while queued).
+const FOLLOWER_PATIENCE: Duration = Duration::from_millis(5);
 
 /// The migrations, in order. `tests::every_migration_file_is_listed` keeps
 /// this list in step with `migrations/sqlite/`.
@@ -74,8 +95,10 @@ pub struct SqliteDb {
 struct Shared {
     /// `None` for an in-memory database: reads then use the writer.
     path: Option<PathBuf>,
-    /// The writer; `None` once the store is closed.
-    writer: Arc<Mutex<Option<Connection>>>,
+    /// The writer connection and its open batch.
+    writer: Arc<Mutex<WriterState>>,
+    /// Writers waiting for the writer connection.
+    queued: AtomicUsize,
     readers: SyncMutex<Vec<Connection>>,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: SyncMutex<Option<mpsc::Sender<()>>>,
@@ -105,6 +128,7 @@ impl SqlStore<SqliteDb> {
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| writer.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|()| writer.pragma_update(None, "wal_autocheckpoint", 0))
+            .and_then(|()| writer.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT))
             .with_context(|| format!("cannot switch {} to WAL mode", path.display()))?;
         migrate(&mut writer).context("cannot migrate the SQLite database")?;
         let checkpointer =
@@ -119,15 +143,18 @@ impl SqlStore<SqliteDb> {
             .open(&clock_path)
             .map_err(|e| tracing::warn!(path = %clock_path.display(), error = %e, "cannot open the clock signal file"))
             .ok();
+        let writer = Arc::new(Mutex::new(WriterState { conn: Some(writer), batch: None }));
         let (stop, stopped) = mpsc::channel();
+        let held = Arc::clone(&writer);
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(&checkpointer, &stopped))
+            .spawn(move || checkpoint_loop(&checkpointer, &held, &stopped))
             .context("cannot start the checkpoint thread")?;
         Ok(Self::new(SqliteDb {
             shared: Arc::new(Shared {
                 path: Some(path),
-                writer: Arc::new(Mutex::new(Some(writer))),
+                writer,
+                queued: AtomicUsize::new(0),
                 readers: SyncMutex::new(Vec::new()),
                 stop_checkpoints: SyncMutex::new(Some(stop)),
                 clock_signal,
@@ -146,7 +173,8 @@ impl SqlStore<SqliteDb> {
         Ok(Self::new(SqliteDb {
             shared: Arc::new(Shared {
                 path: None,
-                writer: Arc::new(Mutex::new(Some(conn))),
+                writer: Arc::new(Mutex::new(WriterState { conn: Some(conn), batch: None })),
+                queued: AtomicUsize::new(0),
                 readers: SyncMutex::new(Vec::new()),
                 stop_checkpoints: SyncMutex::new(None),
                 clock_signal: None,
@@ -204,14 +232,19 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 
 /// The background checkpoint thread's loop; ends when the store is closed
 /// or dropped.
-fn checkpoint_loop(conn: &Connection, stop: &mpsc::Receiver<()>) {
+fn checkpoint_loop(conn: &Connection, writer: &Mutex<WriterState>, stop: &mpsc::Receiver<()>) {
+    // Columns of the pragma: busy flag, pages in the WAL, pages copied into the database.
+    let checkpoint = || conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
     while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        // Columns: busy flag, pages in the WAL, pages copied into the database.
-        let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
-        match passive {
+        match checkpoint() {
             Ok(wal_pages) if wal_pages > WAL_RESTART_PAGES => {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "SQLite TRUNCATE checkpoint failed");
+                // Writers wait for the length of one short checkpoint.
+                let mut state = writer.blocking_lock();
+                if let Err(e) = state.finish_batch() {
+                    tracing::error!(error = %e, "SQLite commit before a checkpoint failed");
+                }
+                if let Err(e) = checkpoint() {
+                    tracing::warn!(error = %e, "SQLite checkpoint failed");
                 }
             }
             Ok(_) => {}
@@ -339,16 +372,114 @@ macro_rules! exec_on_connection {
     };
 }
 
-/// A write transaction on the writer connection, which it holds.
+/// The writer connection and the batch of writes it has open.
+#[derive(Debug)]
+pub struct WriterState {
+    /// `None` once the store is closed.
+    conn: Option<Connection>,
+    /// The open `BEGIN IMMEDIATE` transaction, if any.
+    batch: Option<Batch>,
+}
+
+/// Writes sharing one transaction.
+#[derive(Debug)]
+struct Batch {
+    /// Writes released into it, waiting for its `COMMIT`.
+    members: usize,
+    /// Its fate, for the members waiting: `Some(true)` once committed,
+    /// `Some(false)` once rolled back.
+    outcome: watch::Sender<Option<bool>>,
+}
+
+impl WriterState {
+    fn conn(&self) -> StoreResult<&Connection> {
+        self.conn.as_ref().ok_or_else(closed)
+    }
+
+    /// Commits the open batch, if any, and tells its members.
+    fn finish_batch(&mut self) -> StoreResult<()> {
+        let Some(batch) = self.batch.take() else {
+            return Ok(());
+        };
+        let committed = self.conn().and_then(|conn| execute(conn, "COMMIT", &[]));
+        if committed.is_err() {
+            self.rollback_connection();
+        }
+        batch.outcome.send_replace(Some(committed.is_ok()));
+        committed.map(drop)
+    }
+
+    /// Rolls the open batch back, with every member's work, and tells them.
+    fn abort_batch(&mut self) {
+        if let Some(batch) = self.batch.take() {
+            self.rollback_connection();
+            batch.outcome.send_replace(Some(false));
+        }
+    }
+
+    fn rollback_connection(&self) {
+        if let Some(conn) = &self.conn {
+            if !conn.is_autocommit() {
+                if let Err(e) = conn.execute_batch("ROLLBACK") {
+                    tracing::error!(error = %e, "SQLite rollback failed");
+                }
+            }
+        }
+    }
+}
+
+fn batch_failed() -> StoreError {
+    StoreError::Other(anyhow::anyhow!("the SQLite transaction holding this write could not be committed"))
+}
+
+/// Counts a writer as queued until it holds the connection (or is dropped).
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// One store call's writes: a savepoint in the writer's open batch, while
+/// it holds the writer connection.
 #[derive(Debug)]
 pub struct SqliteWriter {
-    conn: OwnedMutexGuard<Option<Connection>>,
-    open: bool,
+    /// `None` once committed.
+    state: Option<OwnedMutexGuard<WriterState>>,
+    shared: Arc<Shared>,
 }
 
 impl SqliteWriter {
     fn conn(&self) -> StoreResult<&Connection> {
-        self.conn.as_ref().ok_or_else(closed)
+        self.state.as_ref().ok_or_else(closed)?.conn()
+    }
+
+    /// Waits until the batch `outcome` belongs to is committed, committing
+    /// it if no other writer does so in time.
+    async fn await_batch(shared: &Shared, mut outcome: watch::Receiver<Option<bool>>) -> StoreResult<()> {
+        let done = |v: Option<bool>| if v == Some(true) { Ok(()) } else { Err(batch_failed()) };
+        match tokio::time::timeout(FOLLOWER_PATIENCE, outcome.wait_for(Option::is_some)).await {
+            Ok(Ok(v)) => return done(*v),
+            Ok(Err(_)) => return Err(batch_failed()),
+            Err(_) => {}
+        }
+        let mut state = {
+            let _queued = Queued::new(&shared.queued);
+            shared.writer.clone().lock_owned().await
+        };
+        if let Some(v) = *outcome.borrow() {
+            return done(Some(v));
+        }
+        // Not finished, so it is still the open batch.
+        state.finish_batch()
     }
 }
 
@@ -357,18 +488,45 @@ exec_on_connection!(SqliteWriter);
 #[async_trait]
 impl Writer for SqliteWriter {
     async fn commit(mut self) -> StoreResult<()> {
-        execute(self.conn()?, "COMMIT", &[])?;
-        self.open = false;
-        Ok(())
+        let Some(mut state) = self.state.take() else {
+            return Err(closed());
+        };
+        if let Err(e) = state.conn().and_then(|conn| execute(conn, "RELEASE request", &[])) {
+            state.abort_batch();
+            return Err(e);
+        }
+        let Some(batch) = state.batch.as_mut() else {
+            return Err(batch_failed());
+        };
+        batch.members += 1;
+        if self.shared.queued.load(Ordering::SeqCst) == 0 || batch.members >= MAX_BATCH {
+            return state.finish_batch();
+        }
+        // The next queued writer carries the batch on; one of them commits it.
+        let outcome = batch.outcome.subscribe();
+        drop(state);
+        Self::await_batch(&self.shared, outcome).await
     }
 }
 
 impl Drop for SqliteWriter {
+    /// Not committed: undo this call's own writes, then commit the batch,
+    /// so that anything this call saw of the others' writes is durable
+    /// before it answers.
     fn drop(&mut self) {
-        if self.open {
-            if let Some(conn) = self.conn.as_ref() {
-                if let Err(e) = conn.execute_batch("ROLLBACK") {
-                    tracing::error!(error = %e, "SQLite rollback failed");
+        if let Some(mut state) = self.state.take() {
+            let undone = state
+                .conn()
+                .and_then(|conn| execute(conn, "ROLLBACK TO request", &[]).and_then(|_| execute(conn, "RELEASE request", &[])));
+            match undone {
+                Ok(_) => {
+                    if let Err(e) = state.finish_batch() {
+                        tracing::error!(error = %e, "SQLite commit failed");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "SQLite savepoint rollback failed");
+                    state.abort_batch();
                 }
             }
         }
@@ -385,14 +543,14 @@ enum ReadConn {
     /// A read-only connection of the pool, taken back by `Drop`.
     Pooled { conn: Option<Connection>, shared: Arc<Shared> },
     /// The one connection of an in-memory database.
-    Writer(OwnedMutexGuard<Option<Connection>>),
+    Writer(OwnedMutexGuard<WriterState>),
 }
 
 impl SqliteReader {
     fn conn(&self) -> StoreResult<&Connection> {
         match &self.0 {
             ReadConn::Pooled { conn, .. } => conn.as_ref().ok_or_else(closed),
-            ReadConn::Writer(guard) => guard.as_ref().ok_or_else(closed),
+            ReadConn::Writer(state) => state.conn(),
         }
     }
 }
@@ -442,12 +600,23 @@ impl Backend for SqliteDb {
     }
 
     async fn writer(&self) -> StoreResult<SqliteWriter> {
-        let conn = self.shared.writer.clone().lock_owned().await;
-        let conn = conn.as_ref().is_some().then_some(conn).ok_or_else(closed)?;
-        let mut writer = SqliteWriter { conn, open: false };
-        execute(writer.conn()?, "BEGIN IMMEDIATE", &[])?;
-        writer.open = true;
-        Ok(writer)
+        let mut state = {
+            let _queued = Queued::new(&self.shared.queued);
+            self.shared.writer.clone().lock_owned().await
+        };
+        let conn = state.conn()?;
+        if state.batch.is_none() {
+            execute(conn, "BEGIN IMMEDIATE", &[])?;
+            state.batch = Some(Batch { members: 0, outcome: watch::channel(None).0 });
+        }
+        if let Err(e) = state.conn().and_then(|conn| execute(conn, "SAVEPOINT request", &[])) {
+            // Whatever the batch holds is complete: commit it rather than strand it.
+            if let Err(e) = state.finish_batch() {
+                tracing::error!(error = %e, "SQLite commit failed");
+            }
+            return Err(e);
+        }
+        Ok(SqliteWriter { state: Some(state), shared: Arc::clone(&self.shared) })
     }
 
     fn clock_generation(&self) -> Option<u64> {
@@ -470,8 +639,12 @@ impl Backend for SqliteDb {
     async fn close(&self) {
         drop(self.shared.stop_checkpoints.lock().unwrap_or_else(PoisonError::into_inner).take());
         self.shared.readers.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        let mut state = self.shared.writer.lock().await;
+        if let Err(e) = state.finish_batch() {
+            tracing::error!(error = %e, "SQLite commit on close failed");
+        }
         // In-memory: closing drops the data, as closing the pool did.
-        self.shared.writer.lock().await.take();
+        state.conn.take();
     }
 }
 
@@ -498,6 +671,56 @@ mod tests {
         for (file, (version, description, _)) in files.iter().zip(MIGRATIONS) {
             assert_eq!(file, &format!("{version:04}_{description}.sql"));
         }
+    }
+
+    /// Many writers at once, on two runtime threads: each call's writes are
+    /// all there when it committed, and none of them when it returned early
+    /// or failed, whatever batch it shared.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_commit_keeps_each_call_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let store = Arc::new(SqliteStore::open_file(path.to_str().unwrap()).unwrap());
+        let tasks: Vec<_> = (0..400)
+            .map(|i: i64| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let mut tx = store.db.writer().await.unwrap();
+                    let key = format!("AKIA{i:016}");
+                    let insert = "INSERT INTO requesters (access_key_id, balance_cents, created_at) VALUES ($1, $2, 0)";
+                    tx.execute(insert, &[Arg::from(key.as_str()), Arg::from(i)]).await.unwrap();
+                    tx.execute(insert, &[Arg::from(format!("{key}-2").as_str()), Arg::from(i)]).await.unwrap();
+                    tokio::task::yield_now().await;
+                    match i % 3 {
+                        // Returns early: both rows go.
+                        0 => false,
+                        // A failing statement, then an early return: both rows go.
+                        1 if i % 2 == 0 => {
+                            let again = tx.insert_unique(insert, &[Arg::from(key.as_str()), Arg::from(i)]).await;
+                            assert!(matches!(again, Err(StoreError::Conflict { .. })));
+                            false
+                        }
+                        _ => {
+                            tx.commit().await.unwrap();
+                            true
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut expected = Vec::new();
+        for (i, task) in (0..).zip(tasks) {
+            if task.await.unwrap() {
+                expected.push(format!("AKIA{i:016}"));
+                expected.push(format!("AKIA{i:016}-2"));
+            }
+        }
+        expected.sort();
+        let mut reader = store.db.reader().await.unwrap();
+        let stored: Vec<String> =
+            reader.fetch_all("SELECT access_key_id FROM requesters ORDER BY access_key_id", &[]).await.unwrap();
+        assert_eq!(stored, expected);
+        assert_eq!(store.db.shared.queued.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]
