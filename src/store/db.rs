@@ -7,8 +7,8 @@
 //! without it, it rolls back). Statements use `$N` placeholders, which
 //! PostgreSQL binds by number and the SQLite backend rewrites to SQLite's
 //! numbered `?N`. Arguments are [`Arg`]s (every column is TEXT or BIGINT);
-//! rows come back through [`FromRow`], by column name for the row structs
-//! declared with [`stored_row!`] and by position for scalars and tuples.
+//! rows come back through [`FromRow`], by position (the row structs of
+//! [`stored_row!`] check the column names in debug builds).
 
 use async_trait::async_trait;
 
@@ -55,62 +55,46 @@ macro_rules! args {
 }
 pub(crate) use args;
 
-/// Which column of a row to read.
-#[derive(Debug, Clone, Copy)]
-pub enum Col<'a> {
-    /// By position, from 0.
-    At(usize),
-    /// By name (or alias) in the select list.
-    Named(&'a str),
-}
-
-impl std::fmt::Display for Col<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::At(i) => write!(f, "#{i}"),
-            Self::Named(name) => f.write_str(name),
-        }
-    }
-}
-
-/// A row as a backend returns it.
+/// A row as a backend returns it; columns by position, from 0.
 pub trait RowRead {
     /// A TEXT column.
-    fn text(&self, col: Col<'_>) -> StoreResult<Option<String>>;
+    fn text(&self, col: usize) -> StoreResult<Option<String>>;
     /// A BIGINT column.
-    fn int(&self, col: Col<'_>) -> StoreResult<Option<i64>>;
+    fn int(&self, col: usize) -> StoreResult<Option<i64>>;
+    /// The column's name (or alias), for the checks of debug builds.
+    fn column_name(&self, col: usize) -> Option<String>;
 }
 
 /// A Rust type one column decodes into.
 pub trait Value: Sized + Send {
     /// Reads `col` of `row`.
-    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self>;
+    fn read(row: &dyn RowRead, col: usize) -> StoreResult<Self>;
 }
 
-fn null_in(col: Col<'_>) -> StoreError {
-    StoreError::Other(anyhow::anyhow!("unexpected NULL in column {col}"))
+fn null_in(col: usize) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("unexpected NULL in column #{col}"))
 }
 
 impl Value for Option<String> {
-    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self> {
+    fn read(row: &dyn RowRead, col: usize) -> StoreResult<Self> {
         row.text(col)
     }
 }
 
 impl Value for String {
-    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self> {
+    fn read(row: &dyn RowRead, col: usize) -> StoreResult<Self> {
         row.text(col)?.ok_or_else(|| null_in(col))
     }
 }
 
 impl Value for Option<i64> {
-    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self> {
+    fn read(row: &dyn RowRead, col: usize) -> StoreResult<Self> {
         row.int(col)
     }
 }
 
 impl Value for i64 {
-    fn read(row: &dyn RowRead, col: Col<'_>) -> StoreResult<Self> {
+    fn read(row: &dyn RowRead, col: usize) -> StoreResult<Self> {
         row.int(col)?.ok_or_else(|| null_in(col))
     }
 }
@@ -124,25 +108,33 @@ pub trait FromRow: Sized + Send {
 /// A single column: `SELECT COUNT(*)`, `SELECT id`.
 impl<T: Value> FromRow for T {
     fn from_row(row: &dyn RowRead) -> StoreResult<Self> {
-        T::read(row, Col::At(0))
+        T::read(row, 0)
     }
 }
 
-/// Two row structs read from one joined row (their column names differ).
+/// Two row structs read from one joined row: the second's columns follow
+/// the first's.
 impl<A: RowStruct, B: RowStruct> FromRow for (A, B) {
     fn from_row(row: &dyn RowRead) -> StoreResult<Self> {
-        Ok((A::from_row(row)?, B::from_row(row)?))
+        Ok((A::read_at(row, 0)?, B::read_at(row, A::COLUMNS)?))
     }
 }
 
-/// A struct declared with [`stored_row!`]: read by column name.
-pub trait RowStruct: FromRow {}
+/// A struct declared with [`stored_row!`].
+pub trait RowStruct: Sized + Send {
+    /// How many columns it reads.
+    const COLUMNS: usize;
+    /// Reads its fields, in declaration order, from the columns from
+    /// `first` on. Debug builds check that each column's name is the
+    /// field's.
+    fn read_at(row: &dyn RowRead, first: usize) -> StoreResult<Self>;
+}
 
 macro_rules! tuple_rows {
     ($(($($t:ident $i:tt),+))+) => {$(
         impl<$($t: Value),+> FromRow for ($($t,)+) {
             fn from_row(row: &dyn RowRead) -> StoreResult<Self> {
-                Ok(($($t::read(row, Col::At($i))?,)+))
+                Ok(($($t::read(row, $i)?,)+))
             }
         }
     )+};
@@ -154,7 +146,8 @@ tuple_rows! {
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
 }
 
-/// Declares a row struct whose fields are read by column name.
+/// Declares a row struct read from consecutive columns in field order; the
+/// select list must name (or alias) each column as its field.
 macro_rules! stored_row {
     ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident: $ty:ty),+ $(,)? }) => {
         $(#[$meta])*
@@ -162,16 +155,32 @@ macro_rules! stored_row {
             $($field: $ty),+
         }
 
-        impl $crate::store::db::RowStruct for $name {}
+        impl $crate::store::db::RowStruct for $name {
+            const COLUMNS: usize = [$(stringify!($field)),+].len();
+
+            #[allow(unused_assignments, reason = "the count after the last field is not needed")]
+            fn read_at(row: &dyn $crate::store::db::RowRead, first: usize) -> $crate::store::StoreResult<Self> {
+                let mut col = first;
+                Ok(Self {
+                    $($field: {
+                        debug_assert_eq!(
+                            row.column_name(col).as_deref(),
+                            Some(stringify!($field)),
+                            "column #{} of a {} row",
+                            col,
+                            stringify!($name),
+                        );
+                        let value = <$ty as $crate::store::db::Value>::read(row, col)?;
+                        col += 1;
+                        value
+                    }),+
+                })
+            }
+        }
 
         impl $crate::store::db::FromRow for $name {
             fn from_row(row: &dyn $crate::store::db::RowRead) -> $crate::store::StoreResult<Self> {
-                Ok(Self {
-                    $($field: <$ty as $crate::store::db::Value>::read(
-                        row,
-                        $crate::store::db::Col::Named(stringify!($field)),
-                    )?),+
-                })
+                <Self as $crate::store::db::RowStruct>::read_at(row, 0)
             }
         }
     };

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres, Row as _};
 
-use super::db::{Arg, Backend, Col, Exec, FromRow, RowRead, Writer};
+use super::db::{Arg, Backend, Exec, FromRow, RowRead, Writer};
 use super::sql::SqlStore;
 use super::{StoreError, StoreResult};
 
@@ -58,25 +58,26 @@ fn bind<'q>(sql: &'q str, args: &'q [Arg<'q>]) -> Query<'q, Postgres, PgArgument
 struct PgRowRead<'r>(&'r PgRow);
 
 impl PgRowRead<'_> {
-    fn get<T>(&self, col: Col<'_>) -> StoreResult<T>
+    fn get<T>(&self, col: usize) -> StoreResult<T>
     where
         T: for<'v> sqlx::Decode<'v, Postgres> + sqlx::Type<Postgres>,
     {
-        match col {
-            Col::At(i) => self.0.try_get(i),
-            Col::Named(name) => self.0.try_get(name),
-        }
-        .map_err(pg_error)
+        self.0.try_get(col).map_err(pg_error)
     }
 }
 
 impl RowRead for PgRowRead<'_> {
-    fn text(&self, col: Col<'_>) -> StoreResult<Option<String>> {
+    fn text(&self, col: usize) -> StoreResult<Option<String>> {
         self.get(col)
     }
 
-    fn int(&self, col: Col<'_>) -> StoreResult<Option<i64>> {
+    fn int(&self, col: usize) -> StoreResult<Option<i64>> {
         self.get(col)
+    }
+
+    fn column_name(&self, col: usize) -> Option<String> {
+        use sqlx::Column as _;
+        self.0.columns().get(col).map(|c| c.name().to_owned())
     }
 }
 

@@ -50,7 +50,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 
-use super::db::{Arg, Backend, Col, Exec, FromRow, RowRead, Writer};
+use super::db::{Arg, Backend, Exec, FromRow, RowRead, Writer};
 use super::sql::SqlStore;
 use super::{StoreError, StoreResult};
 
@@ -265,14 +265,13 @@ fn sqlite_error(err: rusqlite::Error) -> StoreError {
 /// reads `$1` as a *named* parameter, numbered by first appearance).
 fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
-        } else {
-            out.push(c);
-        }
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        out.push(if rest.starts_with(|c: char| c.is_ascii_digit()) { '?' } else { '$' });
     }
+    out.push_str(rest);
     out
 }
 
@@ -328,23 +327,17 @@ fn fetch<R: FromRow>(conn: &Connection, sql: &str, args: &[Arg<'_>], limit: usiz
 
 struct SqliteRow<'r, 's>(&'r rusqlite::Row<'s>);
 
-impl SqliteRow<'_, '_> {
-    fn get<T: rusqlite::types::FromSql>(&self, col: Col<'_>) -> StoreResult<T> {
-        match col {
-            Col::At(i) => self.0.get(i),
-            Col::Named(name) => self.0.get(name),
-        }
-        .map_err(sqlite_error)
-    }
-}
-
 impl RowRead for SqliteRow<'_, '_> {
-    fn text(&self, col: Col<'_>) -> StoreResult<Option<String>> {
-        self.get(col)
+    fn text(&self, col: usize) -> StoreResult<Option<String>> {
+        self.0.get(col).map_err(sqlite_error)
     }
 
-    fn int(&self, col: Col<'_>) -> StoreResult<Option<i64>> {
-        self.get(col)
+    fn int(&self, col: usize) -> StoreResult<Option<i64>> {
+        self.0.get(col).map_err(sqlite_error)
+    }
+
+    fn column_name(&self, col: usize) -> Option<String> {
+        self.0.as_ref().column_name(col).ok().map(str::to_owned)
     }
 }
 
