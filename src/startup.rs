@@ -20,7 +20,7 @@ use crate::domain::ids::{IdSource, RandomIds, RequesterId};
 use crate::ops::account::parse_cents;
 use crate::ops::Policy;
 use crate::protocol::legacy_xml;
-use crate::state::{AppState, ControlAccess};
+use crate::state::{AppState, AppStateInner, ControlAccess};
 use crate::store::{PgStore, SqliteStore, Store};
 
 /// Sources of time and ids; tests replace them to make output deterministic.
@@ -114,7 +114,7 @@ impl Application {
         } else {
             ControlAccess::Token(settings.control.token.clone())
         };
-        let state = AppState {
+        let state = AppState::new(AppStateInner {
             store,
             clock,
             wall: hooks.wall,
@@ -132,7 +132,7 @@ impl Application {
             default_balance_cents: default_balance,
             control,
             settings: Arc::new(settings),
-        };
+        });
         Ok(Self { listener, state, addr })
     }
 

@@ -24,9 +24,30 @@ pub enum ControlAccess {
     Off,
 }
 
-/// Everything handlers share.
+/// Everything handlers share. Cloned for every request (axum's `State`), so
+/// it is one `Arc`; the fields are on [`AppStateInner`], reached through `Deref`.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl AppState {
+    /// Wraps the shared state.
+    #[must_use]
+    pub fn new(inner: AppStateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Debug)]
+pub struct AppStateInner {
     /// Persistence.
     pub store: Arc<dyn Store>,
     /// The virtual clock behind every API timestamp.

@@ -111,7 +111,9 @@ impl IdSource for RandomIds {
 
     #[allow(clippy::disallowed_methods, reason = "this is the one real id source")]
     fn request_id(&self) -> String {
-        uuid::Uuid::new_v4().to_string()
+        // From the thread's generator (seeded once from the OS), not
+        // `Uuid::new_v4`, which asks the kernel for randomness on every call.
+        uuid::Builder::from_random_bytes(rand::thread_rng().gen()).into_uuid().to_string()
     }
 }
 

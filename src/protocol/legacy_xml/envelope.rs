@@ -73,6 +73,11 @@ impl Xml {
 /// Escapes text for element content. Characters XML 1.0 cannot carry are
 /// replaced by U+FFFD, so output is always well-formed.
 pub fn escape_into(out: &mut String, text: &str) {
+    // Most text needs no escaping: copy it whole.
+    if !text.chars().any(|c| matches!(c, '<' | '>' | '&' | '"' | '\'') || !is_xml_char(c)) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '<' => out.push_str("&lt;"),
