@@ -16,10 +16,12 @@
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 # The whole repository (minus .dockerignore): config/default.toml is compiled in
-# with include_str!, migrations/ with sqlx::migrate!, and Cargo.toml names
+# with include_str!, migrations/ with include_str! (SQLite) and sqlx::migrate!
+# (PostgreSQL), and Cargo.toml names
 # targets (benches/) whose files must exist even for a plain build.
 COPY . .
-# SQLite is bundled (built with the image's C compiler); nothing links OpenSSL.
+# SQLite and the mimalloc allocator are built from source with the image's C
+# compiler; nothing links OpenSSL.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked \
