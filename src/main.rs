@@ -1,19 +1,18 @@
 //! The `mturk-local` binary: parse the command line, load settings, serve.
 //! Everything else lives in the library.
 
-
-/// mimalloc instead of the system allocator: the request path allocates
-/// small strings all the time, and glibc's malloc was 8-10 % of the CPU of a
-/// request (BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use mturk_local::config::{CliOverrides, Settings};
 use mturk_local::startup::Application;
+
+/// mimalloc instead of the system allocator: the request path allocates
+/// small strings all the time, and glibc's malloc was 8-10 % of the CPU of a
+/// request (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A local emulator of Amazon Mechanical Turk's requester API.
 #[derive(Debug, Parser)]

@@ -90,7 +90,11 @@ stored_row! {
 
 impl HeldRow {
     /// The worker's qualification, if the join found one.
-    pub(super) fn into_qualification(self, type_id: &str, worker_id: &str) -> Result<Option<Qualification>, StoreError> {
+    pub(super) fn into_qualification(
+        self,
+        type_id: &str,
+        worker_id: &str,
+    ) -> Result<Option<Qualification>, StoreError> {
         let (Some(integer_value), Some(status), Some(grant_time)) =
             (self.held_integer_value, self.held_status, self.held_grant_time)
         else {

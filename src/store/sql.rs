@@ -48,7 +48,9 @@ use crate::domain::qualification::{
 };
 use crate::domain::time::Timestamp;
 use crate::domain::worker::{WorkerBlock, WorkerNotification};
-use crate::store::rows::{convert_all, BlockRow, HeldRow, NotificationRow, QualificationRow, RequestRow, TypeRow, SYSTEM_OWNER};
+use crate::store::rows::{
+    convert_all, BlockRow, HeldRow, NotificationRow, QualificationRow, RequestRow, TypeRow, SYSTEM_OWNER,
+};
 use crate::store::{
     Grant, GrantMode, GrantOutcome, Page, Paged, RequestDecision, RevokeOutcome, Store, StoreError, StoreResult,
     TypeSearch,

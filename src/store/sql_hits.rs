@@ -146,8 +146,11 @@ impl<B: Backend> HitStore for SqlStore<B> {
     async fn accept(&self, asg: &Assignment, max_assignments: i64, now: Timestamp) -> StoreResult<AcceptOutcome> {
         let mut tx = self.db.writer().await?;
         // Serialize accepts of one HIT (a row lock on PostgreSQL).
-        tx.fetch_optional::<String>(&format!("SELECT id FROM hits WHERE id = $1{}", B::LOCK_ROW), args![asg.hit_id.as_str()])
-            .await?;
+        tx.fetch_optional::<String>(
+            &format!("SELECT id FROM hits WHERE id = $1{}", B::LOCK_ROW),
+            args![asg.hit_id.as_str()],
+        )
+        .await?;
         let live = "(status IN ('Submitted', 'Approved', 'Rejected') OR (status = 'Accepted' AND deadline >= $2))";
         let mine = tx
             .fetch_one::<i64>(

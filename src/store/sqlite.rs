@@ -44,15 +44,15 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex as SyncMutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use rusqlite::{Connection, OpenFlags};
 use futures_util::lock::{Mutex, OwnedMutexGuard};
+use rusqlite::{Connection, OpenFlags};
 use tokio::sync::watch;
 
 use super::db::{Arg, Backend, Exec, FromRow, RowRead, Writer};
@@ -519,9 +519,9 @@ impl Drop for SqliteWriter {
     /// before it answers.
     fn drop(&mut self) {
         if let Some(mut state) = self.state.take() {
-            let undone = state
-                .conn()
-                .and_then(|conn| execute(conn, "ROLLBACK TO request", &[]).and_then(|_| execute(conn, "RELEASE request", &[])));
+            let undone = state.conn().and_then(|conn| {
+                execute(conn, "ROLLBACK TO request", &[]).and_then(|_| execute(conn, "RELEASE request", &[]))
+            });
             match undone {
                 Ok(_) => {
                     if let Err(e) = state.finish_batch() {
