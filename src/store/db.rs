@@ -243,13 +243,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn close(&self);
 
     /// A number that changes whenever any store on this database (in this
-    /// process or another) has changed the virtual clock's row since, read
-    /// without a query; `None` when the backend has no such signal and the
-    /// row must be read each time.
-    fn clock_generation(&self) -> Option<u64> {
+    /// process or another) has changed the rows that every request reads and
+    /// that rarely change: the virtual clock's offset and the qualification
+    /// types. Read without a query. `None` when the backend has no such
+    /// signal, and those rows must be read each time.
+    fn shared_generation(&self) -> Option<u64> {
         None
     }
 
-    /// Called after a committed change of the clock's row.
-    fn clock_changed(&self) {}
+    /// Called after a committed change of those rows.
+    fn shared_changed(&self) {}
 }

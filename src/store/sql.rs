@@ -37,7 +37,8 @@ pub(super) fn like_pattern(needle: &str) -> String {
     out
 }
 
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
@@ -60,27 +61,63 @@ use crate::store::{
 #[derive(Debug)]
 pub struct SqlStore<B> {
     pub(super) db: B,
-    /// The clock offset last read, with the backend's clock generation at
-    /// the time (see [`Backend::clock_generation`]).
-    clock: Mutex<Option<(u64, i64)>>,
+    /// The rows every request reads and that rarely change, kept while the
+    /// backend's generation holds still (see [`Backend::shared_generation`]).
+    cache: Mutex<SharedCache>,
 }
+
+/// What [`SqlStore`] keeps in memory.
+#[derive(Debug, Default)]
+struct SharedCache {
+    /// The generation the entries were read at.
+    generation: Option<u64>,
+    /// The virtual clock's offset.
+    clock: Option<i64>,
+    /// Qualification types by id (existing ones only).
+    types: HashMap<String, QualificationType>,
+}
+
+/// Types kept in memory at most; past it the cache starts again empty.
+const MAX_CACHED_TYPES: usize = 4_096;
 
 impl<B> SqlStore<B> {
     pub(super) fn new(db: B) -> Self {
-        Self { db, clock: Mutex::new(None) }
+        Self { db, cache: Mutex::new(SharedCache::default()) }
     }
 
-    fn cached_clock(&self) -> std::sync::MutexGuard<'_, Option<(u64, i64)>> {
-        self.clock.lock().unwrap_or_else(PoisonError::into_inner)
+    fn cache(&self) -> MutexGuard<'_, SharedCache> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// After a committed change of the clock's row: forget the cached offset
+    /// The cache at the current generation (emptied if the rows changed since
+    /// it was filled), with that generation; `None` when the backend has no
+    /// generation and the rows must be read.
+    fn current_cache(&self) -> Option<(u64, MutexGuard<'_, SharedCache>)> {
+        let generation = self.db.shared_generation()?;
+        let mut cache = self.cache();
+        if cache.generation != Some(generation) {
+            *cache = SharedCache { generation: Some(generation), ..SharedCache::default() };
+        }
+        Some((generation, cache))
+    }
+
+    /// Stores what was read at `generation` (taken before the read), unless
+    /// the rows changed meanwhile: a change racing with the read is then read
+    /// again next time.
+    fn remember(&self, generation: Option<u64>, keep: impl FnOnce(&mut SharedCache)) {
+        let mut cache = self.cache();
+        if generation.is_some() && cache.generation == generation {
+            keep(&mut cache);
+        }
+    }
+
+    /// After a committed change of the clock or of a type: forget the cache
     /// and tell the other stores on this database.
-    fn clock_changed(&self) {
-        *self.cached_clock() = None;
-        self.db.clock_changed();
+    fn shared_changed(&self) {
+        *self.cache() = SharedCache::default();
+        self.db.shared_changed();
     }
 }
 
@@ -192,7 +229,7 @@ impl<B: Backend> Store for SqlStore<B> {
             .await?;
         }
         tx.commit().await?;
-        self.clock_changed();
+        self.shared_changed();
         Ok(())
     }
 
@@ -210,14 +247,11 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn clock_offset(&self) -> StoreResult<i64> {
         // Every request asks; on SQLite the answer comes from the cache unless
-        // the clock's generation moved (BENCHMARKS.md, P4). The generation is
-        // taken before the read, so a change racing with it is re-read next time.
-        let generation = self.db.clock_generation();
-        if let (Some(generation), Some((cached_at, offset))) = (generation, *self.cached_clock()) {
-            if cached_at == generation {
-                return Ok(offset);
-            }
-        }
+        // the generation moved (BENCHMARKS.md, P4).
+        let generation = match self.current_cache() {
+            Some((_, cache)) if cache.clock.is_some() => return Ok(cache.clock.unwrap_or_default()),
+            other => other.map(|(generation, _)| generation),
+        };
         let offset = self
             .db
             .reader()
@@ -225,9 +259,7 @@ impl<B: Backend> Store for SqlStore<B> {
             .fetch_optional::<i64>("SELECT offset_ms FROM clock WHERE id = 1", args![])
             .await?
             .unwrap_or(0);
-        if let Some(generation) = generation {
-            *self.cached_clock() = Some((generation, offset));
-        }
+        self.remember(generation, |cache| cache.clock = Some(offset));
         Ok(offset)
     }
 
@@ -235,7 +267,7 @@ impl<B: Backend> Store for SqlStore<B> {
         let mut tx = self.db.writer().await?;
         tx.execute("UPDATE clock SET offset_ms = $1 WHERE id = 1", args![offset_ms]).await?;
         tx.commit().await?;
-        self.clock_changed();
+        self.shared_changed();
         Ok(())
     }
 
@@ -243,12 +275,13 @@ impl<B: Backend> Store for SqlStore<B> {
         let owner = t.owner.as_ref().map_or(SYSTEM_OWNER, RequesterId::as_str);
         let mut tx = self.db.writer().await?;
         // Disposals that are due complete now, which frees their names (spec §4.5).
-        tx.execute(
-            "UPDATE qualification_types SET status = 'Disposed', live_name = NULL \
+        let completed = tx
+            .execute(
+                "UPDATE qualification_types SET status = 'Disposed', live_name = NULL \
                      WHERE owner = $1 AND status = 'Disposing' AND disposal_due <= $2",
-            args![owner, now.millis()],
-        )
-        .await?;
+                args![owner, now.millis()],
+            )
+            .await?;
         let existing = tx
             .fetch_optional::<String>(
                 "SELECT id FROM qualification_types WHERE owner = $1 AND live_name = $2",
@@ -285,13 +318,33 @@ impl<B: Backend> Store for SqlStore<B> {
         )
         .await?;
         tx.commit().await?;
+        if completed > 0 {
+            self.shared_changed();
+        }
         Ok(())
     }
 
     async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<QualificationType>> {
+        // Assign, Revoke and most other calls start here; on SQLite the type
+        // comes from the cache while no type has changed (BENCHMARKS.md).
+        let generation = match self.current_cache() {
+            Some((_, cache)) if cache.types.contains_key(id.as_str()) => {
+                return Ok(cache.types.get(id.as_str()).cloned())
+            }
+            other => other.map(|(generation, _)| generation),
+        };
         let sql = format!("SELECT {TYPE_COLUMNS} FROM qualification_types WHERE id = $1");
         let row = self.db.reader().await?.fetch_optional::<TypeRow>(&sql, args![id.as_str()]).await?;
-        row.map(QualificationType::try_from).transpose()
+        let found = row.map(QualificationType::try_from).transpose()?;
+        if let Some(t) = &found {
+            self.remember(generation, |cache| {
+                if cache.types.len() >= MAX_CACHED_TYPES {
+                    cache.types.clear();
+                }
+                cache.types.insert(t.id.as_str().to_owned(), t.clone());
+            });
+        }
+        Ok(found)
     }
 
     async fn update_qualification_type(&self, t: &QualificationType, expected: TypeStatus) -> StoreResult<bool> {
@@ -317,6 +370,9 @@ impl<B: Backend> Store for SqlStore<B> {
             )
             .await?;
         tx.commit().await?;
+        if done == 1 {
+            self.shared_changed();
+        }
         Ok(done == 1)
     }
 
@@ -353,6 +409,7 @@ impl<B: Backend> Store for SqlStore<B> {
         )
         .await?;
         tx.commit().await?;
+        self.shared_changed();
         Ok(true)
     }
 

@@ -113,12 +113,13 @@ struct Shared {
     readers: SyncMutex<Vec<Connection>>,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: SyncMutex<Option<mpsc::Sender<()>>>,
-    /// `<database>-clock`: grows by one byte whenever a store on this
-    /// database changes the virtual clock, so its length, read with one
-    /// `fstat` (no lock, no query), is the clock's generation for every
-    /// process on the file. `None` if it could not be opened: the clock is
-    /// then read from the database on every request.
-    clock_signal: Option<std::fs::File>,
+    /// `<database>-changes`: grows by one byte whenever a store on this
+    /// database changes the virtual clock or a qualification type, so its
+    /// length, read with one `fstat` (no lock, no query), is the generation
+    /// of those rows for every process on the file (see
+    /// [`Backend::shared_generation`]). `None` if it could not be opened:
+    /// those rows are then read from the database every time.
+    changes: Option<std::fs::File>,
 }
 
 impl SqlStore<SqliteDb> {
@@ -146,13 +147,15 @@ impl SqlStore<SqliteDb> {
             Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .and_then(|c| configure(&c).map(|()| c))
                 .with_context(|| format!("cannot open SQLite database {} for checkpoints", path.display()))?;
-        let clock_path = PathBuf::from(format!("{}-clock", path.display()));
-        let clock_signal = std::fs::OpenOptions::new()
+        let changes_path = PathBuf::from(format!("{}-changes", path.display()));
+        let changes = std::fs::OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
-            .open(&clock_path)
-            .map_err(|e| tracing::warn!(path = %clock_path.display(), error = %e, "cannot open the clock signal file"))
+            .open(&changes_path)
+            .map_err(
+                |e| tracing::warn!(path = %changes_path.display(), error = %e, "cannot open the change signal file"),
+            )
             .ok();
         let writer = Arc::new(Mutex::new(WriterState { conn: Some(writer), batch: None }));
         let (stop, stopped) = mpsc::channel();
@@ -168,7 +171,7 @@ impl SqlStore<SqliteDb> {
                 queued: AtomicUsize::new(0),
                 readers: SyncMutex::new(Vec::new()),
                 stop_checkpoints: SyncMutex::new(Some(stop)),
-                clock_signal,
+                changes,
             }),
         }))
     }
@@ -188,7 +191,7 @@ impl SqlStore<SqliteDb> {
                 queued: AtomicUsize::new(0),
                 readers: SyncMutex::new(Vec::new()),
                 stop_checkpoints: SyncMutex::new(None),
-                clock_signal: None,
+                changes: None,
             }),
         }))
     }
@@ -623,8 +626,8 @@ impl Backend for SqliteDb {
         Ok(SqliteWriter { state: Some(state), shared: Arc::clone(&self.shared) })
     }
 
-    fn clock_generation(&self) -> Option<u64> {
-        match (&self.shared.path, &self.shared.clock_signal) {
+    fn shared_generation(&self) -> Option<u64> {
+        match (&self.shared.path, &self.shared.changes) {
             // An in-memory database has exactly one store: its own cache is exact.
             (None, _) => Some(0),
             (Some(_), Some(signal)) => signal.metadata().ok().map(|m| m.len()),
@@ -632,10 +635,10 @@ impl Backend for SqliteDb {
         }
     }
 
-    fn clock_changed(&self) {
-        if let Some(mut signal) = self.shared.clock_signal.as_ref() {
+    fn shared_changed(&self) {
+        if let Some(mut signal) = self.shared.changes.as_ref() {
             if let Err(e) = signal.write_all(b"+") {
-                tracing::error!(error = %e, "cannot signal a clock change to other instances");
+                tracing::error!(error = %e, "cannot signal a change to other instances");
             }
         }
     }

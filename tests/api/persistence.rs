@@ -68,3 +68,25 @@ both_backends!(two_instances_on_one_database_share_state_clock_and_accounts, |a:
     let third = b.call_as("AKIATHIRDREQUESTER01", "third", "GetAccountBalance", &[]).await.ok();
     assert_eq!(third.text("Amount").as_deref(), Some("7.50"));
 });
+
+both_backends!(a_type_changed_through_one_instance_is_seen_by_the_other_at_once, |a: TestApp| async move {
+    // SQLite instances keep types in memory; a change through `a` must reach `b`'s copy.
+    let b = TestApp::spawn_on(&a.database, None, |_| {}).await;
+    let qt = a.create_type("cached", &[]).await;
+    b.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", "A1RO9UJNWXMU65")]).await.ok();
+    a.call("UpdateQualificationType", &[("QualificationTypeId", &qt), ("QualificationTypeStatus", "Inactive")])
+        .await
+        .ok();
+    let seen = b.call("GetQualificationType", &[("QualificationTypeId", &qt)]).await.ok();
+    assert_eq!(seen.text("QualificationTypeStatus").as_deref(), Some("Inactive"));
+    a.call("DisposeQualificationType", &[("QualificationTypeId", &qt)]).await.ok();
+    b.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", "ADOJP7RNRYAFG")])
+        .await
+        .err("AWS.MechanicalTurk.QualificationTypeDoesNotExist");
+    // And one changed through `b` is seen by `a`, whose copy was read before.
+    let other = a.create_type("cached too", &[]).await;
+    a.call("GetQualificationType", &[("QualificationTypeId", &other)]).await.ok();
+    b.call("UpdateQualificationType", &[("QualificationTypeId", &other), ("Description", "changed on b")]).await.ok();
+    let seen = a.call("GetQualificationType", &[("QualificationTypeId", &other)]).await.ok();
+    assert_eq!(seen.text("Description").as_deref(), Some("changed on b"));
+});
