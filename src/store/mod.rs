@@ -6,9 +6,10 @@
 //! racing on one (type, worker) pair can never leave two rows or lose an
 //! update. Business rules live in `ops`; the store only guards the transitions.
 //!
-//! The SQL is written once ([`sql`]) and compiled for each backend: SQLite
-//! (embedded, WAL, one writer connection so writers queue in-process instead
-//! of failing with "database is locked") and PostgreSQL.
+//! The SQL is written once ([`sql`], [`sql_hits`]) against a small statement
+//! interface ([`db`]) that both backends implement: SQLite (embedded, WAL,
+//! called on the request's own task through rusqlite, one writer connection
+//! with group commit) and PostgreSQL (through sqlx).
 
 mod db;
 mod hit_rows;

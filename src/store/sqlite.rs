@@ -13,10 +13,9 @@
 //!   is not fair (`futures_util`'s, not tokio's): a fair one hands the
 //!   connection to the next waiter, whose task may sit in a run queue for a
 //!   while, and the connection idles until it runs; here whichever writer
-//!   runs first takes it. A busy
-//!   timeout covers a second process on the same file (its wait does block
-//!   a runtime thread, for as long as the other process holds the write
-//!   lock: microseconds).
+//!   runs first takes it. A busy timeout covers a second process on the
+//!   same file (its wait does block a runtime thread, for as long as the
+//!   other process holds the write lock: microseconds).
 //! - **Group commit.** Each store call that writes runs in its own
 //!   `SAVEPOINT` inside a `BEGIN IMMEDIATE` transaction that several calls
 //!   may share: when a call finishes while other writers are queued, it
