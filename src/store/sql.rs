@@ -113,6 +113,16 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
+    /// Keeps a type read at `generation` (see [`Self::remember`]).
+    fn remember_type(&self, generation: Option<u64>, t: &QualificationType) {
+        self.remember(generation, |cache| {
+            if cache.types.len() >= MAX_CACHED_TYPES {
+                cache.types.clear();
+            }
+            cache.types.insert(t.id.as_str().to_owned(), t.clone());
+        });
+    }
+
     /// After a committed change of the clock or of a type: forget the cache
     /// and tell the other stores on this database.
     fn shared_changed(&self) {
@@ -337,12 +347,7 @@ impl<B: Backend> Store for SqlStore<B> {
         let row = self.db.reader().await?.fetch_optional::<TypeRow>(&sql, args![id.as_str()]).await?;
         let found = row.map(QualificationType::try_from).transpose()?;
         if let Some(t) = &found {
-            self.remember(generation, |cache| {
-                if cache.types.len() >= MAX_CACHED_TYPES {
-                    cache.types.clear();
-                }
-                cache.types.insert(t.id.as_str().to_owned(), t.clone());
-            });
+            self.remember_type(generation, t);
         }
         Ok(found)
     }
@@ -469,16 +474,29 @@ impl<B: Backend> Store for SqlStore<B> {
                 type_columns.join(", ")
             )
         });
+        // A type in memory (SQLite) leaves only the qualification to read.
+        let (generation, cached) = match self.current_cache() {
+            Some((generation, cache)) => (Some(generation), cache.types.get(type_id.as_str()).cloned()),
+            None => (None, None),
+        };
+        if let Some(t) = cached {
+            return Ok(Some((t, self.qualification(type_id, worker).await?)));
+        }
         let row = self
             .db
             .reader()
             .await?
             .fetch_optional::<(TypeRow, HeldRow)>(&SQL, args![type_id.as_str(), worker.as_str()])
             .await?;
-        row.map(|(t, held)| {
-            Ok((QualificationType::try_from(t)?, held.into_qualification(type_id.as_str(), worker.as_str())?))
-        })
-        .transpose()
+        let found = row
+            .map(|(t, held)| -> StoreResult<_> {
+                Ok((QualificationType::try_from(t)?, held.into_qualification(type_id.as_str(), worker.as_str())?))
+            })
+            .transpose()?;
+        if let Some((t, _)) = &found {
+            self.remember_type(generation, t);
+        }
+        Ok(found)
     }
 
     async fn qualification(

@@ -79,10 +79,13 @@ both_backends!(a_type_changed_through_one_instance_is_seen_by_the_other_at_once,
         .ok();
     let seen = b.call("GetQualificationType", &[("QualificationTypeId", &qt)]).await.ok();
     assert_eq!(seen.text("QualificationTypeStatus").as_deref(), Some("Inactive"));
+    let score = [("QualificationTypeId", qt.as_str()), ("SubjectId", "A1RO9UJNWXMU65")];
+    b.call("GetQualificationScore", &score).await.ok();
     a.call("DisposeQualificationType", &[("QualificationTypeId", &qt)]).await.ok();
     b.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", "ADOJP7RNRYAFG")])
         .await
         .err("AWS.MechanicalTurk.QualificationTypeDoesNotExist");
+    b.call("GetQualificationScore", &score).await.err("AWS.MechanicalTurk.QualificationTypeDoesNotExist");
     // And one changed through `b` is seen by `a`, whose copy was read before.
     let other = a.create_type("cached too", &[]).await;
     a.call("GetQualificationType", &[("QualificationTypeId", &other)]).await.ok();
