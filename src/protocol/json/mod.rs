@@ -88,12 +88,15 @@ async fn answer(
     body: Result<&Bytes, &crate::protocol::BodyError>,
 ) -> Response {
     let epoch_ms = state.clock.now().millis();
+    let tag = crate::protocol::RequestTag { protocol: "json", request_id };
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let found = dispatch::find(target);
+    let operation = found.map_or(target, |op| op.name);
     let refuse = |err: MturkError| {
-        crate::protocol::record_result(Err(&err));
+        crate::protocol::record_result(tag, operation, Err(&err));
         error_response(&err, request_id, epoch_ms)
     };
-    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let Some(op) = dispatch::find(target) else {
+    let Some(op) = found else {
         return refuse(mturk_error!(
             InvalidParameterValue,
             "X-Amz-Target {target:?} is not an operation of {}: expected {}.<Operation>.",
@@ -145,11 +148,11 @@ async fn answer(
                 kind: "UnrecognizedClientException",
                 message: format!("The access key id {key:?} is not a valid requester id."),
             };
-            crate::protocol::record_outcome(Some((err.kind, &err.message, false)));
+            crate::protocol::record_outcome(tag, operation, Some((err.kind, &err.message, false)));
             return auth_error_response(&err, request_id);
         }
         Err(err) => {
-            crate::protocol::record_outcome(Some((err.kind, &err.message, false)));
+            crate::protocol::record_outcome(tag, operation, Some((err.kind, &err.message, false)));
             return auth_error_response(&err, request_id);
         }
     };
@@ -180,7 +183,7 @@ async fn answer(
     let ctx = state.ctx(caller);
     match handler(&ctx, &input::Input::new(members)).await {
         Ok(output) => {
-            crate::protocol::record_result(Ok(()));
+            crate::protocol::record_result(tag, operation, Ok(()));
             respond(StatusCode::OK, request_id, None, &output)
         }
         Err(err) => refuse(err),

@@ -106,8 +106,9 @@ async fn answer(
 ) -> String {
     let epoch_ms = state.clock.now().millis();
     let query = uri.query();
+    let tag = crate::protocol::RequestTag { protocol: "legacy", request_id };
     let refuse = |operation: &str, err: MturkError| {
-        crate::protocol::record_result(Err(&err));
+        crate::protocol::record_result(tag, operation, Err(&err));
         envelope::service_error(Frame { operation, request_id, epoch_ms }, &err)
     };
 
@@ -207,7 +208,7 @@ async fn answer(
         )),
         (Ok(()), Some(handler)) => handler(&ctx, &params).await,
     };
-    crate::protocol::record_result(outcome.as_ref().map(|_| ()));
+    crate::protocol::record_result(tag, operation, outcome.as_ref().map(|_| ()));
     envelope::result(Frame { operation, request_id, epoch_ms }, &op.result_element(), &echo, outcome.as_deref())
 }
 
