@@ -91,7 +91,11 @@ pub fn record_outcome(tag: RequestTag<'_>, operation: &str, outcome: Option<(&st
 /// Records how an operation ended: the outcome on the span, and the cause
 /// chain of an internal failure, logged once here at the edge.
 pub fn record_result(tag: RequestTag<'_>, operation: &str, outcome: Result<(), &crate::error::MturkError>) {
-    record_outcome(tag, operation, outcome.err().map(|e| (e.code().as_str(), e.message(), !e.code().is_client_fault())));
+    record_outcome(
+        tag,
+        operation,
+        outcome.err().map(|e| (e.code().as_str(), e.message(), !e.code().is_client_fault())),
+    );
     if let Some(cause) = outcome.err().and_then(crate::error::MturkError::cause) {
         tracing::error!(request_id = tag.request_id, operation, cause = format!("{cause:#}"), "internal failure");
     }
