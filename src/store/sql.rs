@@ -42,7 +42,7 @@ use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
-use super::db::{args, Arg, Backend, Exec as _, Writer as _};
+use super::db::{args, Arg, Backend, Exec as _, FromRow, Writer as _};
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
 use crate::domain::qualification::{
     Qualification, QualificationRequest, QualificationStatus, QualificationType, TypeStatus,
@@ -179,6 +179,16 @@ impl<B: Backend> SqlStore<B> {
             Self::insert_notification(tx, n).await?;
         }
         Ok(GrantOutcome::Granted)
+    }
+
+    /// One row, read and turned into its domain type.
+    pub(super) async fn read_one<R, T>(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Option<T>>
+    where
+        R: FromRow,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let row = self.db.reader().await?.fetch_optional::<R>(sql, args).await?;
+        row.map(T::try_from).transpose()
     }
 
     pub(super) async fn count(&self, sql: &str, binds: &[&str]) -> StoreResult<i64> {
@@ -344,8 +354,7 @@ impl<B: Backend> Store for SqlStore<B> {
             other => other.map(|(generation, _)| generation),
         };
         let sql = format!("SELECT {TYPE_COLUMNS} FROM qualification_types WHERE id = $1");
-        let row = self.db.reader().await?.fetch_optional::<TypeRow>(&sql, args![id.as_str()]).await?;
-        let found = row.map(QualificationType::try_from).transpose()?;
+        let found = self.read_one::<TypeRow, QualificationType>(&sql, args![id.as_str()]).await?;
         if let Some(t) = &found {
             self.remember_type(generation, t);
         }
@@ -505,13 +514,7 @@ impl<B: Backend> Store for SqlStore<B> {
         worker: &WorkerId,
     ) -> StoreResult<Option<Qualification>> {
         let sql = format!("SELECT {QUALIFICATION_COLUMNS} FROM qualifications WHERE type_id = $1 AND worker_id = $2");
-        let row = self
-            .db
-            .reader()
-            .await?
-            .fetch_optional::<QualificationRow>(&sql, args![type_id.as_str(), worker.as_str()])
-            .await?;
-        row.map(Qualification::try_from).transpose()
+        self.read_one::<QualificationRow, Qualification>(&sql, args![type_id.as_str(), worker.as_str()]).await
     }
 
     async fn grant(&self, grant: &Grant) -> StoreResult<GrantOutcome> {
@@ -627,8 +630,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn request(&self, id: &QualificationRequestId) -> StoreResult<Option<QualificationRequest>> {
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM qualification_requests WHERE id = $1");
-        let row = self.db.reader().await?.fetch_optional::<RequestRow>(&sql, args![id.as_str()]).await?;
-        row.map(QualificationRequest::try_from).transpose()
+        self.read_one::<RequestRow, QualificationRequest>(&sql, args![id.as_str()]).await
     }
 
     async fn latest_request(
@@ -640,13 +642,7 @@ impl<B: Backend> Store for SqlStore<B> {
             "SELECT {REQUEST_COLUMNS} FROM qualification_requests WHERE type_id = $1 AND worker_id = $2 \
                      ORDER BY request_time DESC, id DESC LIMIT 1"
         );
-        let row = self
-            .db
-            .reader()
-            .await?
-            .fetch_optional::<RequestRow>(&sql, args![type_id.as_str(), worker.as_str()])
-            .await?;
-        row.map(QualificationRequest::try_from).transpose()
+        self.read_one::<RequestRow, QualificationRequest>(&sql, args![type_id.as_str(), worker.as_str()]).await
     }
 
     async fn decide_request(&self, d: &RequestDecision) -> StoreResult<bool> {

@@ -68,8 +68,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
 
     async fn hit_type(&self, id: &str) -> StoreResult<Option<HitType>> {
         let sql = format!("SELECT {HIT_TYPE_COLUMNS} FROM hit_types t WHERE t.id = $1");
-        let row = self.db.reader().await?.fetch_optional::<HitTypeRow>(&sql, args![id]).await?;
-        row.map(HitType::try_from).transpose()
+        self.read_one::<HitTypeRow, HitType>(&sql, args![id]).await
     }
 
     async fn insert_hit(&self, h: &Hit, token: Option<&str>) -> StoreResult<()> {
@@ -109,8 +108,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
 
     async fn hit(&self, id: &str, now: Timestamp) -> StoreResult<Option<Hit>> {
         let sql = format!("{HIT_SELECT} WHERE h.id = $2");
-        let row = self.db.reader().await?.fetch_optional::<HitRow>(&sql, args![now.millis(), id]).await?;
-        row.map(Hit::try_from).transpose()
+        self.read_one::<HitRow, Hit>(&sql, args![now.millis(), id]).await
     }
 
     async fn hits(&self, filter: &HitFilter, now: Timestamp, page: Page) -> StoreResult<Paged<Hit>> {
@@ -188,8 +186,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
 
     async fn assignment(&self, id: &str) -> StoreResult<Option<Assignment>> {
         let sql = format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = $1");
-        let row = self.db.reader().await?.fetch_optional::<AssignmentRow>(&sql, args![id]).await?;
-        row.map(Assignment::try_from).transpose()
+        self.read_one::<AssignmentRow, Assignment>(&sql, args![id]).await
     }
 
     async fn assignments_for_hit(

@@ -24,8 +24,11 @@
 //!   `COMMIT` for all of them and wakes them. Nobody is answered before the
 //!   `COMMIT` that holds its work; a call that fails or returns early rolls
 //!   back its own savepoint only, and then commits the batch at once, so that
-//!   what it saw of the others' work is durable before it answers. One
-//!   `COMMIT` writes each changed page to the WAL once for the whole batch.
+//!   what it saw of the others' work is durable before it answers. A
+//!   waiting writer whose successor never comes commits the batch itself
+//!   after [`FOLLOWER_PATIENCE`], or at once if its own request is
+//!   cancelled and the connection is free. One `COMMIT` writes each changed
+//!   page to the WAL once for the whole batch.
 //! - Reads use a small pool of **read-only connections**; in WAL mode they
 //!   never wait for the writer.
 //! - `synchronous = NORMAL`: a commit is in the WAL file (the OS page cache)
@@ -470,9 +473,10 @@ impl SqliteWriter {
 
     /// Waits until the batch `outcome` belongs to is committed, committing
     /// it if no other writer does so in time.
-    async fn await_batch(shared: &Shared, mut outcome: watch::Receiver<Option<bool>>) -> StoreResult<()> {
+    async fn await_batch(shared: &Shared, outcome: watch::Receiver<Option<bool>>) -> StoreResult<()> {
+        let mut waiting = Waiting { shared, outcome };
         let done = |v: Option<bool>| if v == Some(true) { Ok(()) } else { Err(batch_failed()) };
-        match tokio::time::timeout(FOLLOWER_PATIENCE, outcome.wait_for(Option::is_some)).await {
+        match tokio::time::timeout(FOLLOWER_PATIENCE, waiting.outcome.wait_for(Option::is_some)).await {
             Ok(Ok(v)) => return done(*v),
             Ok(Err(_)) => return Err(batch_failed()),
             Err(_) => {}
@@ -481,11 +485,36 @@ impl SqliteWriter {
             let _queued = Queued::new(&shared.queued);
             shared.writer.clone().lock_owned().await
         };
-        if let Some(v) = *outcome.borrow() {
+        if let Some(v) = *waiting.outcome.borrow() {
             return done(Some(v));
         }
         // Not finished, so it is still the open batch.
         state.finish_batch()
+    }
+}
+
+/// A writer waiting for its batch's `COMMIT`. Dropped before the batch's
+/// fate is known (its request was cancelled), it commits the batch if the
+/// writer connection is free, so that no transaction is left open waiting
+/// for writers that may never come; if the connection is taken, its holder
+/// carries the batch on.
+struct Waiting<'a> {
+    shared: &'a Shared,
+    outcome: watch::Receiver<Option<bool>>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.outcome.borrow().is_some() {
+            return;
+        }
+        if let Some(mut state) = self.shared.writer.try_lock() {
+            if self.outcome.borrow().is_none() {
+                if let Err(e) = state.finish_batch() {
+                    tracing::error!(error = %e, "SQLite commit failed");
+                }
+            }
+        }
     }
 }
 
@@ -727,6 +756,73 @@ mod tests {
             reader.fetch_all("SELECT access_key_id FROM requesters ORDER BY access_key_id", &[]).await.unwrap();
         assert_eq!(stored, expected);
         assert_eq!(store.db.shared.queued.load(Ordering::SeqCst), 0);
+    }
+
+    /// A writer that released its savepoint and waits for the next queued
+    /// writer to carry the batch on must not wait forever when that writer
+    /// goes away (its request was cancelled while it queued).
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_whose_next_writer_is_cancelled_is_still_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open_file(dir.path().join("db.sqlite").to_str().unwrap()).unwrap());
+        let insert = "INSERT INTO requesters (access_key_id, balance_cents, created_at) VALUES ($1, 1, 0)";
+        let mut first = store.db.writer().await.unwrap();
+        first.execute(insert, &[Arg::from("AKIAFIRSTWRITER00000")]).await.unwrap();
+        // A second writer queues behind the first.
+        let queued = tokio::spawn({
+            let store = Arc::clone(&store);
+            async move { drop(store.db.writer().await) }
+        });
+        while store.db.shared.queued.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // The first sees it queued, so it hands the batch on and waits ...
+        let mut committing = std::pin::pin!(first.commit());
+        tokio::select! {
+            biased;
+            _ = &mut committing => panic!("the first writer committed without waiting for the queued one"),
+            () = std::future::ready(()) => {}
+        }
+        // ... and the queued writer is cancelled before it runs again.
+        queued.abort();
+        let committed = tokio::time::timeout(Duration::from_secs(5), committing).await;
+        committed.expect("the waiting writer committed its batch itself").unwrap();
+        assert_eq!(store.db.shared.queued.load(Ordering::SeqCst), 0);
+        let mut reader = store.db.reader().await.unwrap();
+        let keys: Vec<String> = reader.fetch_all("SELECT access_key_id FROM requesters", &[]).await.unwrap();
+        assert_eq!(keys, vec!["AKIAFIRSTWRITER00000".to_owned()]);
+    }
+
+    /// When the waiting writer's request is cancelled too, its batch is
+    /// committed all the same, and no transaction is left open.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_whose_writers_are_all_cancelled_is_still_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open_file(dir.path().join("db.sqlite").to_str().unwrap()).unwrap());
+        let insert = "INSERT INTO requesters (access_key_id, balance_cents, created_at) VALUES ($1, 1, 0)";
+        let mut first = store.db.writer().await.unwrap();
+        first.execute(insert, &[Arg::from("AKIAFIRSTWRITER00000")]).await.unwrap();
+        let queued = tokio::spawn({
+            let store = Arc::clone(&store);
+            async move { drop(store.db.writer().await) }
+        });
+        while store.db.shared.queued.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        {
+            let mut committing = std::pin::pin!(first.commit());
+            tokio::select! {
+                biased;
+                _ = &mut committing => panic!("the first writer committed without waiting for the queued one"),
+                () = std::future::ready(()) => {}
+            }
+            queued.abort();
+            // The waiting writer is cancelled here.
+        }
+        assert!(store.db.shared.writer.lock().await.batch.is_none(), "a batch was left open");
+        let mut reader = store.db.reader().await.unwrap();
+        let keys: Vec<String> = reader.fetch_all("SELECT access_key_id FROM requesters", &[]).await.unwrap();
+        assert_eq!(keys, vec!["AKIAFIRSTWRITER00000".to_owned()]);
     }
 
     #[tokio::test]
