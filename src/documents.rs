@@ -31,10 +31,26 @@ fn parse_error(what: &str, detail: impl std::fmt::Display) -> MturkError {
     mturk_error!(XmlParseError, "There was an error parsing the XML in {what}: {detail}")
 }
 
+/// Whether `c` may appear in an XML 1.0 document (the `Char` production).
+#[must_use]
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+fn illegal_char(what: &str, c: char) -> MturkError {
+    parse_error(what, format!("the character U+{:04X} is not allowed in XML 1.0", u32::from(c)))
+}
+
 /// Walks a whole document and returns every element with its text, in
 /// document order. Fails unless the document is well-formed, has exactly one
 /// root and no DOCTYPE.
 pub(crate) fn elements(what: &str, xml: &str) -> Result<Vec<Element>> {
+    // quick-xml checks neither raw characters nor character references
+    // against XML 1.0's `Char` production; a document holding U+0001 (raw or
+    // as `&#1;`) would be stored and served back as XML no parser can read.
+    if let Some(c) = xml.chars().find(|c| !is_xml_char(*c)) {
+        return Err(illegal_char(what, c));
+    }
     let mut reader = NsReader::from_str(xml);
     reader.config_mut().check_end_names = true;
     reader.config_mut().trim_text(true);
@@ -67,7 +83,11 @@ pub(crate) fn elements(what: &str, xml: &str) -> Result<Vec<Element>> {
                     }
                 };
                 for attr in e.attributes() {
-                    attr.map_err(|err| parse_error(what, err))?;
+                    let attr = attr.map_err(|err| parse_error(what, err))?;
+                    let value = attr.unescape_value().map_err(|err| parse_error(what, err))?;
+                    if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
+                        return Err(illegal_char(what, c));
+                    }
                 }
                 path.push(name.clone());
                 out.push(Element { name, namespace, path: path.clone(), text: String::new() });
@@ -83,6 +103,9 @@ pub(crate) fn elements(what: &str, xml: &str) -> Result<Vec<Element>> {
             }
             Event::Text(t) => {
                 let text = t.unescape().map_err(|e| parse_error(what, e))?;
+                if let Some(c) = text.chars().find(|c| !is_xml_char(*c)) {
+                    return Err(illegal_char(what, c));
+                }
                 match stack.last() {
                     Some(&i) => out[i].text.push_str(&text),
                     None if text.trim().is_empty() => {}

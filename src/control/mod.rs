@@ -65,7 +65,11 @@ async fn external_submit(State(state): State<AppState>, uri: axum::http::Uri, bo
         Ok(p) => p,
         Err(e) => return ControlError(mturk_error!(InvalidParameterValue, "{e}")).into_response(),
     };
-    let Some(assignment_id) = params.optional("assignmentId").map(str::to_owned) else {
+    // A form field XML cannot carry is refused, not stored as a changed answer.
+    if let Err(e) = params.check_xml_safe() {
+        return ControlError(e).into_response();
+    }
+    let Some(assignment_id) = params.plain("assignmentId").map(str::to_owned) else {
         return ControlError(crate::error::missing_parameter("assignmentId")).into_response();
     };
     let mut answers = String::from(
@@ -155,8 +159,14 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
 
 fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ControlError> {
     let body: &[u8] = if body.is_empty() { b"{}" } else { body };
-    serde_json::from_slice(body)
-        .map_err(|e| ControlError(mturk_error!(InvalidParameterValue, "The request body is not valid: {e}")))
+    let invalid =
+        |e: serde_json::Error| ControlError(mturk_error!(InvalidParameterValue, "The request body is not valid: {e}"));
+    let members: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).map_err(invalid)?;
+    // What a simulated worker sends is stored and served back as XML, as API input is.
+    if let Some(name) = crate::protocol::first_non_xml_member(&members) {
+        return Err(ControlError(crate::protocol::non_xml_error(&name)));
+    }
+    serde_json::from_value(serde_json::Value::Object(members)).map_err(invalid)
 }
 
 fn worker(raw: &str) -> Result<WorkerId, ControlError> {
@@ -302,12 +312,26 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult
                 )
                 .into());
             }
+            if state.clock.now().checked_plus_seconds(secs).is_none() {
+                return Err(mturk_error!(
+                    ParameterOutOfRange,
+                    "AdvanceSeconds would move the clock after 9999-12-31T23:59:59Z, the latest time the service keeps."
+                )
+                .into());
+            }
             state.clock.offset_ms().saturating_add(secs.saturating_mul(1000))
         }
         (None, Some(set)) => {
             let to = Timestamp::parse_xml_datetime(&set)
                 .filter(|t| t.millis() >= 0)
                 .ok_or_else(|| ControlError(invalid_value("Set", &set)))?;
+            if to > Timestamp::LATEST {
+                return Err(mturk_error!(
+                    ParameterOutOfRange,
+                    "Set must not be after 9999-12-31T23:59:59Z, the latest time the service keeps."
+                )
+                .into());
+            }
             state.clock.offset_for(to)
         }
         _ => {

@@ -8,7 +8,24 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
 
+/// The longest duration any request may give where MTurk documents no
+/// maximum (`TestDurationInSeconds`, `RetryDelayInSeconds`): 100 years, the
+/// same bound as the control plane's `AdvanceSeconds`. Documented maxima
+/// (one year for a HIT's lifetime, 30 days for auto-approval) are checked
+/// where they apply.
+pub const MAX_UNDOCUMENTED_DURATION_SECS: i64 = 100 * 365 * 86_400;
+
 impl Timestamp {
+    /// The latest instant the service keeps: 9999-12-31T23:59:59.999Z. Every
+    /// client parses dates of four-digit years only (boto3's `list_hits`
+    /// raises `ValueError` on an `Expiration` in year 10000, and XML
+    /// `dateTime` readers differ past it), so no stored or computed instant
+    /// goes beyond it.
+    pub const LATEST: Self = Self(253_402_300_799_999);
+
+    /// The earliest instant a request may name: 0001-01-01T00:00:00Z.
+    pub const EARLIEST: Self = Self(-62_135_596_800_000);
+
     /// The instant `millis` milliseconds after the Unix epoch.
     #[must_use]
     pub const fn from_millis(millis: i64) -> Self {
@@ -21,10 +38,37 @@ impl Timestamp {
         self.0
     }
 
-    /// This instant plus `seconds` (saturating).
+    /// This instant plus `seconds`, held within [`Timestamp::EARLIEST`] and
+    /// [`Timestamp::LATEST`]. Requests that could reach either bound are
+    /// refused at the edge with [`Timestamp::checked_plus_seconds`]; the
+    /// clamp only guarantees that nothing renders outside four-digit years.
     #[must_use]
     pub const fn plus_seconds(self, seconds: i64) -> Self {
-        Self(self.0.saturating_add(seconds.saturating_mul(1000)))
+        let millis = self.0.saturating_add(seconds.saturating_mul(1000));
+        if millis > Self::LATEST.0 {
+            Self::LATEST
+        } else if millis < Self::EARLIEST.0 {
+            Self::EARLIEST
+        } else {
+            Self(millis)
+        }
+    }
+
+    /// This instant plus `seconds`, or `None` when that overflows or falls
+    /// outside [`Timestamp::EARLIEST`]..=[`Timestamp::LATEST`].
+    #[must_use]
+    pub const fn checked_plus_seconds(self, seconds: i64) -> Option<Self> {
+        let Some(delta) = seconds.checked_mul(1000) else { return None };
+        match self.0.checked_add(delta) {
+            Some(millis) if millis >= Self::EARLIEST.0 && millis <= Self::LATEST.0 => Some(Self(millis)),
+            _ => None,
+        }
+    }
+
+    /// Whether this instant lies within the years 0001-9999.
+    #[must_use]
+    pub const fn is_representable(self) -> bool {
+        self.0 >= Self::EARLIEST.0 && self.0 <= Self::LATEST.0
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, the form of almost every capture (spec §5.8).
@@ -73,6 +117,21 @@ mod tests {
         let t = Timestamp::from_millis(1_436_402_412_782);
         assert_eq!(t.to_xml_datetime(), "2015-07-09T00:40:12Z");
         assert_eq!(t.to_rfc3339_millis(), "2015-07-09T00:40:12.782Z");
+    }
+
+    #[test]
+    fn arithmetic_stays_within_four_digit_years() {
+        assert_eq!(Timestamp::LATEST.to_rfc3339_millis(), "9999-12-31T23:59:59.999Z");
+        assert_eq!(Timestamp::EARLIEST.to_xml_datetime(), "0001-01-01T00:00:00Z");
+        let now = Timestamp::from_millis(1_767_225_600_000);
+        assert_eq!(now.checked_plus_seconds(i64::MAX), None);
+        assert_eq!(now.checked_plus_seconds(i64::MIN), None);
+        assert_eq!(Timestamp::LATEST.checked_plus_seconds(1), None);
+        assert_eq!(now.checked_plus_seconds(60), Some(now.plus_seconds(60)));
+        assert_eq!(now.plus_seconds(i64::MAX), Timestamp::LATEST);
+        assert_eq!(now.plus_seconds(i64::MIN), Timestamp::EARLIEST);
+        assert!(now.plus_seconds(i64::MAX).to_xml_datetime().starts_with("9999-"));
+        assert!(!Timestamp::from_millis(i64::MAX).is_representable());
     }
 
     #[test]

@@ -176,7 +176,7 @@ pub async fn create_hit(ctx: &Ctx, hit_type_id: &str, input: NewHit) -> Result<H
         hit_type,
         question: input.question,
         max_assignments: max,
-        expiration: ctx.now.plus_seconds(input.lifetime_secs),
+        expiration: super::later(ctx.now, input.lifetime_secs, "HIT's expiration (now plus LifetimeInSeconds)")?,
         requester_annotation: input.requester_annotation,
         creation_time: ctx.now,
         reviewing: false,
@@ -374,9 +374,7 @@ fn assignment_state_error(a: &Assignment, now: crate::domain::time::Timestamp, e
 /// State errors, `InsufficientFunds`.
 pub async fn approve(ctx: &Ctx, id: &str, feedback: Option<String>, override_rejection: bool) -> Result<()> {
     let (a, hit) = get_assignment(ctx, id).await?;
-    if let Some(f) = &feedback {
-        check_len("RequesterFeedback", f, 1024)?;
-    }
+    let feedback = feedback_text(feedback)?;
     let from = match a.status {
         AssignmentStatus::Submitted => AssignmentStatus::Submitted,
         AssignmentStatus::Rejected if override_rejection => {
@@ -419,15 +417,29 @@ pub async fn approve(ctx: &Ctx, id: &str, feedback: Option<String>, override_rej
     }
 }
 
+/// `RequesterFeedback` as stored: at most 1,024 characters, and an empty
+/// text is no feedback. The model gives the member no minimum length, and
+/// oTree and psiTurk reject with `RequesterFeedback: ""` (the JSON API requires
+/// the member on RejectAssignment); the legacy API reads an empty parameter as
+/// absent, so both faces store the same nothing.
+fn feedback_text(feedback: Option<String>) -> Result<Option<String>> {
+    match feedback {
+        Some(f) if f.is_empty() => Ok(None),
+        Some(f) => {
+            check_len("RequesterFeedback", &f, 1024)?;
+            Ok(Some(f))
+        }
+        None => Ok(None),
+    }
+}
+
 /// RejectAssignment: Submitted → Rejected, with feedback for the worker.
 ///
 /// # Errors
 /// State errors.
 pub async fn reject(ctx: &Ctx, id: &str, feedback: Option<String>) -> Result<()> {
     let (a, _) = get_assignment(ctx, id).await?;
-    if let Some(f) = &feedback {
-        check_len("RequesterFeedback", f, 1024)?;
-    }
+    let feedback = feedback_text(feedback)?;
     if a.status != AssignmentStatus::Submitted {
         return Err(assignment_state_error(&a, ctx.now, "Submitted"));
     }
@@ -610,7 +622,11 @@ pub async fn accept(w: &WorkerCtx, worker: &WorkerId, hit_id: &str) -> Result<As
         worker_id: worker.clone(),
         status: AssignmentStatus::Accepted,
         accept_time: w.now,
-        deadline: w.now.plus_seconds(hit.hit_type.assignment_duration_secs),
+        deadline: super::later(
+            w.now,
+            hit.hit_type.assignment_duration_secs,
+            "assignment's deadline (now plus AssignmentDurationInSeconds)",
+        )?,
         submit_time: None,
         auto_approval_time: None,
         approval_time: None,
@@ -655,7 +671,15 @@ pub async fn submit(
     check_len("Answer", answer, 65_535)?;
     let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(&a.hit_id))?;
     // Work submitted after DisableHIT is approved at once, as the legacy reference says.
-    let auto = if hit.disposed { w.now } else { w.now.plus_seconds(hit.hit_type.auto_approval_delay_secs) };
+    let auto = if hit.disposed {
+        w.now
+    } else {
+        super::later(
+            w.now,
+            hit.hit_type.auto_approval_delay_secs,
+            "automatic approval (now plus AutoApprovalDelayInSeconds)",
+        )?
+    };
     if w.store.submit(id, answer, w.now, auto).await.map_err(internal)? {
         Ok(a.hit_id)
     } else {

@@ -52,6 +52,17 @@ pub struct Ctx {
     pub policy: Arc<Policy>,
 }
 
+/// `now` plus `seconds`, or a clear error when the result would fall after
+/// 9999-12-31 (see [`Timestamp::LATEST`]); `what` names the instant.
+pub(crate) fn later(now: Timestamp, seconds: i64, what: &str) -> crate::error::Result<Timestamp> {
+    now.checked_plus_seconds(seconds).ok_or_else(|| {
+        crate::mturk_error!(
+            ParameterOutOfRange,
+            "The {what} would fall after 9999-12-31T23:59:59Z, the latest time the service keeps."
+        )
+    })
+}
+
 /// Maps unexpected store failures to an internal error (logged at the edge).
 pub(crate) fn internal(err: StoreError) -> MturkError {
     MturkError::internal(err)

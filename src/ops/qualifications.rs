@@ -5,6 +5,7 @@ use crate::domain::ids::{QualificationTypeId, WorkerId};
 use crate::domain::qualification::{
     Qualification, QualificationStatus, QualificationTest, QualificationType, SettableTypeStatus, TypeStatus,
 };
+use crate::domain::time::MAX_UNDOCUMENTED_DURATION_SECS;
 use crate::domain::worker::{NotificationKind, WorkerNotification};
 use crate::error::{invalid_value_because, permission_denied, too_long, MturkError, Result};
 use crate::mturk_error;
@@ -67,9 +68,13 @@ fn check_xml_size(name: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_non_negative(name: &str, value: Option<i64>) -> Result<()> {
+/// A duration in seconds that MTurk bounds only below (at 0); the upper bound
+/// keeps every instant computed from it representable.
+fn check_duration(name: &str, value: Option<i64>) -> Result<()> {
     match value {
-        Some(v) if v < 0 => Err(crate::error::out_of_range(name, v, 0, i64::MAX)),
+        Some(v) if !(0..=MAX_UNDOCUMENTED_DURATION_SECS).contains(&v) => {
+            Err(crate::error::out_of_range(name, v, 0, MAX_UNDOCUMENTED_DURATION_SECS))
+        }
         _ => Ok(()),
     }
 }
@@ -155,8 +160,13 @@ fn validate_test(
     let Some(duration_secs) = duration else {
         return Err(crate::error::missing_parameter("TestDurationInSeconds"));
     };
-    if duration_secs <= 0 {
-        return Err(crate::error::out_of_range("TestDurationInSeconds", duration_secs, 1, i64::MAX));
+    if !(1..=MAX_UNDOCUMENTED_DURATION_SECS).contains(&duration_secs) {
+        return Err(crate::error::out_of_range(
+            "TestDurationInSeconds",
+            duration_secs,
+            1,
+            MAX_UNDOCUMENTED_DURATION_SECS,
+        ));
     }
     check_xml_size("Test", test)?;
     crate::documents::check_question_form(test)?;
@@ -182,7 +192,7 @@ pub async fn create_type(ctx: &Ctx, input: NewQualificationType) -> Result<Quali
     if let Some(k) = &input.keywords {
         check_len("Keywords", k, MAX_KEYWORDS_CHARS)?;
     }
-    check_non_negative("RetryDelayInSeconds", input.retry_delay_secs)?;
+    check_duration("RetryDelayInSeconds", input.retry_delay_secs)?;
     let test = validate_test(
         input.test.as_deref(),
         input.answer_key.as_deref(),
@@ -271,7 +281,7 @@ pub async fn update_type(
     if let Some(s) = update.status {
         next.status = s.status();
     }
-    check_non_negative("RetryDelayInSeconds", update.retry_delay_secs)?;
+    check_duration("RetryDelayInSeconds", update.retry_delay_secs)?;
     if let Some(delay) = update.retry_delay_secs {
         next.retry_delay_secs = Some(delay);
     }

@@ -197,7 +197,7 @@ pub async fn request(
     }
     if let Some(test) = &t.test {
         let Some(answer) = answer else {
-            let deadline = w.now.plus_seconds(test.duration_secs);
+            let deadline = super::later(w.now, test.duration_secs, "test's deadline (now plus TestDurationInSeconds)")?;
             req.status = RequestStatus::TestPending;
             req.submit_time = None;
             req.test_deadline = Some(deadline);

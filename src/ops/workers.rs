@@ -43,14 +43,42 @@ pub async fn blocks(ctx: &Ctx, page: Page) -> Result<Paged<WorkerBlock>> {
     ctx.store.blocks(&ctx.caller, page).await.map_err(internal)
 }
 
+/// Whether retrying NotifyWorkers for a worker could succeed (the model's
+/// `NotifyWorkersFailureCode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyFailureCode {
+    /// A passing problem; the same call may succeed later.
+    SoftFailure,
+    /// The message will never be delivered as asked.
+    HardFailure,
+}
+
+impl NotifyFailureCode {
+    /// The wire spelling, the same in both APIs.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SoftFailure => "SoftFailure",
+            Self::HardFailure => "HardFailure",
+        }
+    }
+}
+
 /// A worker NotifyWorkers could not reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotifyFailure {
     /// The worker.
     pub worker_id: WorkerId,
+    /// Soft or hard.
+    pub code: NotifyFailureCode,
     /// Why.
     pub message: String,
 }
+
+/// The real service's text for a worker who never worked for the caller, the
+/// same in a 2013 legacy capture (cloudyr/MTurkR issue 29) and in a JSON answer
+/// quoted by nodeGame's MTurk module (2020).
+pub const NOT_YOUR_WORKER: &str = "Cannot send a notification to a worker who has not done any work for you";
 
 /// NotifyWorkers: records the message for every worker who has worked with
 /// (accepted a HIT of, holds a qualification of, requested one of, or was
@@ -87,8 +115,9 @@ pub async fn notify(ctx: &Ctx, subject: String, message: String, workers: Vec<Wo
             });
         } else {
             failures.push(NotifyFailure {
-                message: format!("Cannot send a message to worker {worker_id}: the worker has not worked for you."),
                 worker_id,
+                code: NotifyFailureCode::HardFailure,
+                message: NOT_YOUR_WORKER.to_owned(),
             });
         }
     }

@@ -101,6 +101,41 @@ pub fn record_result(tag: RequestTag<'_>, operation: &str, outcome: Result<(), &
     }
 }
 
+/// The first member of a JSON request whose text (a string anywhere inside
+/// it, or a key) holds a character XML 1.0 forbids, U+0000 included.
+///
+/// Such text is refused on every face, as the legacy face refuses it: it
+/// could not be served back through the legacy XML envelope, PostgreSQL
+/// cannot store U+0000 in `text`, and SQLite would keep it as sent.
+#[must_use]
+pub fn first_non_xml_member(members: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    fn clean(text: &str) -> bool {
+        text.chars().all(crate::documents::is_xml_char)
+    }
+    fn value_clean(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => clean(s),
+            serde_json::Value::Array(items) => items.iter().all(value_clean),
+            serde_json::Value::Object(map) => map.iter().all(|(k, v)| clean(k) && value_clean(v)),
+            _ => true,
+        }
+    }
+    members
+        .iter()
+        .find(|(k, v)| !clean(k) || !value_clean(v))
+        .map(|(k, _)| k.chars().filter(|c| crate::documents::is_xml_char(*c)).collect())
+}
+
+/// The error for a parameter holding characters XML cannot carry; the same
+/// words on both faces.
+#[must_use]
+pub fn non_xml_error(name: &str) -> crate::error::MturkError {
+    crate::mturk_error!(
+        InvalidParameterValue,
+        "The value of parameter {name} contains characters that are not allowed in XML."
+    )
+}
+
 /// Why a request body could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyError {

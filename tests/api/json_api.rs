@@ -130,7 +130,17 @@ both_backends!(the_sdk_drives_the_whole_qualification_lifecycle, |app: TestApp| 
         .unwrap();
     assert_eq!(revoked.num_results(), Some(1));
     assert_eq!(revoked.qualifications()[0].worker_id(), Some(WORKER));
-    assert!(revoked.next_token().is_none());
+    // A page with items carries a token even when it is the last (modern-api.md §4, corrected);
+    // the call with it comes back empty and without one.
+    let after = c
+        .list_workers_with_qualification_type()
+        .qualification_type_id(&id)
+        .status(QualificationStatus::Revoked)
+        .next_token(revoked.next_token().expect("a token on the last non-empty page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((after.num_results(), after.next_token()), (Some(0), None));
 
     // Requests made by a simulated worker, decided through the SDK.
     for w in ["A1AAAAAAAAAAAA", "A2BBBBBBBBBBBB"] {
@@ -242,29 +252,45 @@ both_backends!(sdk_errors_carry_the_turk_error_code, |app: TestApp| async move {
     assert_eq!(unknown.code(), Some("UnrecognizedClientException"));
 });
 
-both_backends!(pagination_tokens_are_opaque_and_end_by_omission, |app: TestApp| async move {
+both_backends!(pagination_hands_a_token_to_every_page_with_items_and_ends_on_an_empty_one, |app: TestApp| async move {
     let c = sdk(&app, DEV_KEY, DEV_SECRET);
     for i in 0..7 {
         c.create_worker_block().worker_id(format!("A{i}PAGEDWORKER")).reason("r").send().await.unwrap();
     }
+    // The loop oTree's get_all_assignments runs: read NextToken after every page that has
+    // items, stop at the first empty page. The real service answers it (modern-api.md §4).
     let mut seen = Vec::new();
-    let mut tokens = Vec::new();
+    let mut tokens: Vec<String> = Vec::new();
+    let mut sizes = Vec::new();
     let mut next: Option<String> = None;
     loop {
         let page = c.list_worker_blocks().max_results(3).set_next_token(next.clone()).send().await.unwrap();
-        seen.extend(page.worker_blocks().iter().map(|b| b.worker_id().unwrap().to_owned()));
-        match page.next_token() {
-            Some(t) => {
-                assert!(!tokens.contains(&t.to_owned()), "a token was repeated");
-                assert!((1..=255).contains(&t.len()));
-                tokens.push(t.to_owned());
-                next = Some(t.to_owned());
-            }
-            None => break,
+        sizes.push(page.num_results().unwrap());
+        if page.worker_blocks().is_empty() {
+            assert_eq!(page.next_token(), None, "an empty page carries no token");
+            break;
         }
+        seen.extend(page.worker_blocks().iter().map(|b| b.worker_id().unwrap().to_owned()));
+        let t = page.next_token().expect("every page with items carries a token").to_owned();
+        assert!(!tokens.contains(&t), "a token was repeated");
+        assert!((1..=255).contains(&t.len()));
+        tokens.push(t.clone());
+        next = Some(t);
     }
+    assert_eq!(sizes, [3, 3, 1, 0]);
+    seen.sort();
+    seen.dedup();
     assert_eq!(seen.len(), 7);
-    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens.len(), 3);
+    // The SDK's own paginator ends too, one call later, and sees each block once.
+    let pages: Vec<_> = c.list_worker_blocks().max_results(3).into_paginator().send().collect::<Vec<_>>().await;
+    let mut paged: Vec<String> = pages
+        .into_iter()
+        .flat_map(|p| p.unwrap().worker_blocks().iter().map(|b| b.worker_id().unwrap().to_owned()).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(paged.len(), 7);
+    paged.sort();
+    assert_eq!(paged, seen);
     let forged = c.list_worker_blocks().next_token("bm90IGEgdG9rZW4").send().await;
     assert_eq!(turk_code(forged), "AWS.MechanicalTurk.InvalidParameterValue");
     // A token of one listing is refused by another.

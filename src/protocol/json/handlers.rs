@@ -18,13 +18,21 @@ use super::input::{encode_token, Input};
 /// A JSON operation handler.
 pub type Handler = for<'a> fn(&'a Ctx, &'a Input) -> crate::protocol::BoxFuture<'a, Result<Value>>;
 
-/// A list output: `NumResults`, the items under `key`, and `NextToken` only
-/// while more items remain (modern-api.md §4).
+/// A list output: `NumResults`, the items under `key`, and a `NextToken` on
+/// every page that has items, the last one included.
+///
+/// The real service does this (modern-api.md §4, corrected): a captured 2021
+/// `ListAssignmentsForHIT(MaxResults=100)` answer has `NumResults: 1` and a
+/// `NextToken`, and oTree's `get_all_assignments` reads `NextToken` after each
+/// non-empty page and stops only at an empty one, so it raises `KeyError` on
+/// a last page without it. The call with that token answers `NumResults: 0`
+/// and no `NextToken`, which ends every SDK paginator one call later. Offsets
+/// only grow, so no token is ever handed out twice in one walk.
 fn listing<T>(key: &str, scope: &str, page: Page, found: &Paged<T>, encode: impl Fn(&T) -> Value) -> Value {
     let items: Vec<Value> = found.items.iter().map(encode).collect();
     let mut out = json!({ "NumResults": items.len() });
-    let next = page.offset + i64::try_from(items.len()).unwrap_or(i64::MAX);
-    if !items.is_empty() && next < found.total {
+    if !items.is_empty() {
+        let next = page.offset.saturating_add(i64::try_from(items.len()).unwrap_or(i64::MAX));
         out["NextToken"] = json!(encode_token(next, scope));
     }
     out[key] = Value::Array(items);
@@ -41,8 +49,8 @@ crate::protocol::define_handlers! {
     /// CreateQualificationType.
     async fn create_qualification_type(ctx, input) {
         let new = NewQualificationType {
-            name: input.required_string("Name")?,
-            description: input.required_string("Description")?,
+            name: input.required_nonempty("Name")?,
+            description: input.required_nonempty("Description")?,
             keywords: input.string("Keywords")?,
             status: status(input, "QualificationTypeStatus")?
                 .ok_or_else(|| crate::error::missing_parameter("QualificationTypeStatus"))?,
@@ -171,10 +179,10 @@ crate::protocol::define_handlers! {
         Ok(json!({}))
     }
 
-    /// CreateWorkerBlock: Reason required.
+    /// CreateWorkerBlock: Reason required, and may be `""` (no minimum in the model).
     async fn create_worker_block(ctx, input) {
         let worker = input.worker_id("WorkerId")?;
-        workers::block(ctx, worker, input.required_string("Reason")?).await?;
+        workers::block(ctx, worker, input.required_text("Reason")?).await?;
         Ok(json!({}))
     }
 
@@ -200,8 +208,8 @@ crate::protocol::define_handlers! {
     /// NotifyWorkers: workers who never worked for the caller are listed as
     /// hard failures; an all-good call returns an empty list.
     async fn notify_workers(ctx, input) {
-        let subject = input.required_string("Subject")?;
-        let message = input.required_string("MessageText")?;
+        let subject = input.required_nonempty("Subject")?;
+        let message = input.required_nonempty("MessageText")?;
         let raw = input.strings("WorkerIds")?.ok_or_else(|| crate::error::missing_parameter("WorkerIds"))?;
         let ids = raw
             .iter()
@@ -211,7 +219,7 @@ crate::protocol::define_handlers! {
         let statuses: Vec<Value> = failures
             .iter()
             .map(|f| json!({
-                "NotifyWorkersFailureCode": "HardFailure",
+                "NotifyWorkersFailureCode": f.code.as_str(),
                 "NotifyWorkersFailureMessage": f.message,
                 "WorkerId": f.worker_id.as_str(),
             }))
@@ -348,12 +356,12 @@ crate::protocol::define_handlers! {
         Ok(json!({}))
     }
 
-    /// SendBonus: all four members required.
+    /// SendBonus: all four members required; `Reason` may be empty (no minimum in the model).
     async fn send_bonus(ctx, input) {
         let worker = input.worker_id("WorkerId")?;
         let amount = input.money("BonusAmount")?;
         let assignment = input.required_string("AssignmentId")?;
-        let reason = input.required_string("Reason")?;
+        let reason = input.required_text("Reason")?;
         hits::send_bonus(ctx, &worker, &assignment, amount, reason, input.string("UniqueRequestToken")?.as_deref()).await?;
         Ok(json!({}))
     }
@@ -368,18 +376,18 @@ crate::protocol::define_handlers! {
         Ok(listing("BonusPayments", &scope, page, &found, dto::bonus))
     }
 
-    /// RejectAssignment: `RequesterFeedback` is required in this API.
+    /// RejectAssignment: `RequesterFeedback` is required in this API, and may be `""`.
     async fn reject_assignment(ctx, input) {
         let id = input.required_string("AssignmentId")?;
-        hits::reject(ctx, &id, Some(input.required_string("RequesterFeedback")?)).await?;
+        hits::reject(ctx, &id, Some(input.required_text("RequesterFeedback")?)).await?;
         Ok(json!({}))
     }
 }
 
 fn hit_type_input(input: &Input) -> Result<NewHitType> {
     Ok(NewHitType {
-        title: input.required_string("Title")?,
-        description: input.required_string("Description")?,
+        title: input.required_nonempty("Title")?,
+        description: input.required_nonempty("Description")?,
         keywords: input.string("Keywords")?,
         reward_cents: input.money("Reward")?,
         assignment_duration_secs: input
@@ -392,7 +400,7 @@ fn hit_type_input(input: &Input) -> Result<NewHitType> {
 
 fn hit_input(input: &Input) -> Result<NewHit> {
     Ok(NewHit {
-        question: input.required_string("Question")?,
+        question: input.required_nonempty("Question")?,
         max_assignments: input.long("MaxAssignments")?,
         lifetime_secs: input
             .long("LifetimeInSeconds")?

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, missing_parameter, out_of_range, Result};
 use crate::mturk_error;
 use crate::store::Page;
@@ -45,7 +46,8 @@ impl Input {
         }
     }
 
-    /// A required, non-empty string.
+    /// A required member whose shape has a minimum length of 1 (`EntityId`,
+    /// `CustomerId`, tokens): `""` counts as missing, as for a member not sent.
     ///
     /// # Errors
     /// `AWS.MissingParameters` or a type error.
@@ -54,6 +56,31 @@ impl Input {
             Some(s) if !s.is_empty() => Ok(s),
             _ => Err(missing_parameter(name)),
         }
+    }
+
+    /// A required member of the model's `String` shape, which sets no
+    /// minimum length: `""` is a value, and only a member not sent is
+    /// missing. oTree and psiTurk reject assignments with
+    /// `RequesterFeedback: ""` (modern-api.md §3.1).
+    ///
+    /// # Errors
+    /// `AWS.MissingParameters` or a type error.
+    pub fn required_text(&self, name: &str) -> Result<String> {
+        self.string(name)?.ok_or_else(|| missing_parameter(name))
+    }
+
+    /// A required `String` member that names or describes something (a
+    /// title, a subject, a question): `""` is a value, but not a usable one,
+    /// so it is refused as invalid rather than reported missing.
+    ///
+    /// # Errors
+    /// `AWS.MissingParameters`, `InvalidParameterValue` for `""`, or a type error.
+    pub fn required_nonempty(&self, name: &str) -> Result<String> {
+        let text = self.required_text(name)?;
+        if text.is_empty() {
+            return Err(mturk_error!(InvalidParameterValue, "The value of {name} must not be empty."));
+        }
+        Ok(text)
     }
 
     /// An optional 64-bit integer.
@@ -150,7 +177,8 @@ impl Input {
     /// # Errors
     /// Missing or unusable.
     pub fn request_id(&self, name: &str) -> Result<QualificationRequestId> {
-        let raw = self.required_string(name)?;
+        // A plain `String` in the model: "" is a value, and not an id.
+        let raw = self.required_text(name)?;
         QualificationRequestId::parse(&raw).ok_or_else(|| invalid_value(name, &raw))
     }
 
@@ -159,25 +187,39 @@ impl Input {
     /// # Errors
     /// Missing or malformed.
     pub fn money(&self, name: &str) -> Result<i64> {
-        let raw = self.required_string(name)?;
+        // No minimum length, but the pattern needs a digit: "" is an invalid value.
+        let raw = self.required_text(name)?;
         crate::ops::account::parse_cents(&raw).ok_or_else(|| invalid_value(name, &raw))
     }
 
-    /// An optional timestamp in epoch seconds (integer or fractional).
+    /// An optional timestamp in epoch seconds (integer or fractional), within
+    /// the years 0001-9999 (see [`Timestamp::LATEST`]).
     ///
     /// # Errors
-    /// A type error for anything but a number.
-    pub fn timestamp(&self, name: &str) -> Result<Option<crate::domain::time::Timestamp>> {
+    /// A type error for anything but a number; `AWS.ParameterOutOfRange`
+    /// outside those years.
+    pub fn timestamp(&self, name: &str) -> Result<Option<Timestamp>> {
         match self.present(name) {
             None => Ok(None),
             Some(v) => {
-                let secs = v
-                    .as_f64()
-                    .filter(|s| s.is_finite() && s.abs() < 1e12)
-                    .ok_or_else(|| wrong_type(name, "epoch seconds"))?;
+                let secs = v.as_f64().filter(|s| s.is_finite()).ok_or_else(|| wrong_type(name, "epoch seconds"))?;
+                let range = || {
+                    mturk_error!(
+                        ParameterOutOfRange,
+                        "The value {v} for parameter {name} is out of range. It must be an instant between \
+                         0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in epoch seconds."
+                    )
+                };
+                if secs.abs() >= 1e12 {
+                    return Err(range());
+                }
                 #[allow(clippy::cast_possible_truncation, reason = "bounded to ±1e15 ms just above")]
-                let millis = (secs * 1000.0).round() as i64;
-                Ok(Some(crate::domain::time::Timestamp::from_millis(millis)))
+                let at = Timestamp::from_millis((secs * 1000.0).round() as i64);
+                if at.is_representable() {
+                    Ok(Some(at))
+                } else {
+                    Err(range())
+                }
             }
         }
     }
@@ -195,7 +237,7 @@ impl Input {
             .map(|item| {
                 let obj = item.as_object().ok_or_else(|| wrong_type(name, "a list of QualificationRequirement"))?;
                 let member = Input::new(obj.clone());
-                let comparator_text = member.required_string("Comparator")?;
+                let comparator_text = member.required_text("Comparator")?;
                 let integer_values = match member.present("IntegerValues") {
                     None => Vec::new(),
                     Some(v) => v
@@ -228,7 +270,7 @@ impl Input {
                     .map(|a| GuardedActions::parse(&a).ok_or_else(|| invalid_value("ActionsGuarded", &a)))
                     .transpose()?;
                 Ok(QualificationRequirement {
-                    type_id: member.required_string("QualificationTypeId")?,
+                    type_id: member.required_nonempty("QualificationTypeId")?,
                     comparator: Comparator::parse(&comparator_text)
                         .ok_or_else(|| invalid_value("Comparator", &comparator_text))?,
                     integer_values,

@@ -173,6 +173,9 @@ async fn answer(
             Err(e) => return refuse(mturk_error!(InvalidParameterValue, "The request body is not valid JSON: {e}")),
         }
     };
+    if let Some(name) = crate::protocol::first_non_xml_member(&members) {
+        return refuse(crate::protocol::non_xml_error(&name));
+    }
     let Some(handler) = op.handler else {
         return refuse(mturk_error!(
             NotImplemented,

@@ -32,7 +32,7 @@ fn request_id(p: &Params) -> Result<QualificationRequestId> {
 }
 
 fn ascending_default(p: &Params, default_descending: bool) -> Result<bool> {
-    match p.optional("SortDirection") {
+    match p.optional("SortDirection")? {
         None => Ok(default_descending),
         Some("Ascending") => Ok(false),
         Some("Descending") => Ok(true),
@@ -58,11 +58,11 @@ crate::protocol::define_handlers! {
         let input = NewQualificationType {
             name: p.required("Name")?.to_owned(),
             description: p.required("Description")?.to_owned(),
-            keywords: owned(p.optional("Keywords")),
+            keywords: owned(p.optional("Keywords")?),
             status: quals::parse_status("QualificationTypeStatus", p.required("QualificationTypeStatus")?)?,
             retry_delay_secs: p.long("RetryDelayInSeconds")?,
-            test: owned(p.optional("Test")),
-            answer_key: owned(p.optional("AnswerKey")),
+            test: owned(p.optional("Test")?),
+            answer_key: owned(p.optional("AnswerKey")?),
             test_duration_secs: p.long("TestDurationInSeconds")?,
             auto_granted: p.boolean("AutoGranted")?.unwrap_or(false),
             auto_granted_value: p.int("AutoGrantedValue")?,
@@ -86,14 +86,14 @@ crate::protocol::define_handlers! {
         let must_be_requestable = p
             .boolean("MustBeRequestable")?
             .ok_or_else(|| crate::error::missing_parameter("MustBeRequestable"))?;
-        if let Some(prop) = p.optional("SortProperty") {
+        if let Some(prop) = p.optional("SortProperty")? {
             if prop != "Name" {
                 return Err(invalid_value_because("SortProperty", prop, "Expected values are Name."));
             }
         }
         let (offset, limit, number) = p.paging(100)?;
         let search = quals::SearchTypes {
-            query: owned(p.optional("Query")),
+            query: owned(p.optional("Query")?),
             must_be_requestable,
             must_be_owned_by_caller: p.boolean("MustBeOwnedByCaller")?.unwrap_or(false),
             // The documented default direction is Descending (spec §4.3).
@@ -112,10 +112,10 @@ crate::protocol::define_handlers! {
     async fn update_qualification_type(ctx, p) {
         let id = type_id(p, "QualificationTypeId")?;
         let update = QualificationTypeUpdate {
-            description: owned(p.optional("Description")),
-            status: p.optional("QualificationTypeStatus").map(|s| quals::parse_status("QualificationTypeStatus", s)).transpose()?,
-            test: owned(p.optional("Test")),
-            answer_key: owned(p.optional("AnswerKey")),
+            description: owned(p.optional("Description")?),
+            status: p.optional("QualificationTypeStatus")?.map(|s| quals::parse_status("QualificationTypeStatus", s)).transpose()?,
+            test: owned(p.optional("Test")?),
+            answer_key: owned(p.optional("AnswerKey")?),
             test_duration_secs: p.long("TestDurationInSeconds")?,
             retry_delay_secs: p.long("RetryDelayInSeconds")?,
             auto_granted: p.boolean("AutoGranted")?,
@@ -167,7 +167,7 @@ crate::protocol::define_handlers! {
     /// GetQualificationsForQualificationType (spec §4.12), captured counter order.
     async fn get_qualifications_for_qualification_type(ctx, p) {
         let id = type_id(p, "QualificationTypeId")?;
-        let status = match p.optional("Status") {
+        let status = match p.optional("Status")? {
             None => QualificationStatus::Granted,
             Some(s) => QualificationStatus::parse(s)
                 .ok_or_else(|| invalid_value_because("Status", s, "Expected values are Granted and Revoked."))?,
@@ -186,7 +186,7 @@ crate::protocol::define_handlers! {
     async fn revoke_qualification(ctx, p) {
         let worker = worker_id(p, "SubjectId")?;
         let id = type_id(p, "QualificationTypeId")?;
-        quals::revoke(ctx, &id, &worker, p.get("Reason")).await?;
+        quals::revoke(ctx, &id, &worker, p.value("Reason")?).await?;
         Ok(String::new())
     }
 
@@ -198,14 +198,14 @@ crate::protocol::define_handlers! {
 
     /// RejectQualificationRequest (spec §4.9).
     async fn reject_qualification_request(ctx, p) {
-        requests::reject(ctx, &request_id(p)?, owned(p.optional("Reason"))).await?;
+        requests::reject(ctx, &request_id(p)?, owned(p.optional("Reason")?)).await?;
         Ok(String::new())
     }
 
     /// GetQualificationRequests (spec §4.7): SubmitTime ascending by default.
     async fn get_qualification_requests(ctx, p) {
-        let id = p.optional("QualificationTypeId").map(|_| type_id(p, "QualificationTypeId")).transpose()?;
-        let by_type = match p.optional("SortProperty") {
+        let id = p.optional("QualificationTypeId")?.map(|_| type_id(p, "QualificationTypeId")).transpose()?;
+        let by_type = match p.optional("SortProperty")? {
             None | Some("SubmitTime") => false,
             Some("QualificationTypeId") => true,
             Some(other) => {
@@ -230,7 +230,8 @@ crate::protocol::define_handlers! {
     /// BlockWorker (spec §4.14): Reason required.
     async fn block_worker(ctx, p) {
         let worker = worker_id(p, "WorkerId")?;
-        workers::block(ctx, worker, p.required("Reason")?.to_owned()).await?;
+        // An empty Reason is a value, as in the JSON CreateWorkerBlock (no minimum length in the model).
+        workers::block(ctx, worker, p.required_maybe_empty("Reason")?.to_owned()).await?;
         Ok(String::new())
     }
 
@@ -277,8 +278,19 @@ crate::protocol::define_handlers! {
             .into_iter()
             .map(|raw| WorkerId::parse(raw).ok_or_else(|| invalid_value("WorkerId", raw)))
             .collect::<Result<Vec<_>>>()?;
-        // The legacy response carries no per-worker failures; they only exist in the JSON API.
-        workers::notify(ctx, subject, message, ids).await?;
-        Ok(String::new())
+        // Per-worker failures: NotifyWorkersResult holds one NotifyWorkersFailureStatus per worker
+        // not reached, after Request (2013-11-15 and 2014-08-15 XSDs). The children come in the
+        // order the live service sent them in a 2013 capture (cloudyr/MTurkR issue 29): WorkerId,
+        // message, code; the XSD's sequence says code, message, WorkerId. Real use wins.
+        let failures = workers::notify(ctx, subject, message, ids).await?;
+        let mut xml = Xml::new();
+        for f in &failures {
+            xml.open("NotifyWorkersFailureStatus")
+                .leaf("WorkerId", f.worker_id.as_str())
+                .leaf("NotifyWorkersFailureMessage", &f.message)
+                .leaf("NotifyWorkersFailureCode", f.code.as_str())
+                .close("NotifyWorkersFailureStatus");
+        }
+        Ok(xml.finish())
     }
 }

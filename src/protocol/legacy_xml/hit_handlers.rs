@@ -19,7 +19,7 @@ fn money(p: &Params, name: &str) -> Result<i64> {
     let parts = p.structures(name);
     let Some(price) = parts.first() else { return Err(missing_parameter(&format!("{name}.1.Amount"))) };
     let amount = price.required("Amount")?;
-    if let Some(currency) = price.optional("CurrencyCode") {
+    if let Some(currency) = price.optional("CurrencyCode")? {
         if currency != "USD" {
             return Err(invalid_value_because("CurrencyCode", currency, "Only USD is supported."));
         }
@@ -43,7 +43,7 @@ fn requirements(p: &Params) -> Result<Vec<QualificationRequirement>> {
                 .map(|l| {
                     Ok(Locale {
                         country: l.required("Country")?.to_owned(),
-                        subdivision: l.optional("Subdivision").map(str::to_owned),
+                        subdivision: l.optional("Subdivision")?.map(str::to_owned),
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -64,7 +64,7 @@ fn hit_type_input(p: &Params) -> Result<NewHitType> {
     Ok(NewHitType {
         title: p.required("Title")?.to_owned(),
         description: p.required("Description")?.to_owned(),
-        keywords: p.optional("Keywords").map(str::to_owned),
+        keywords: p.optional("Keywords")?.map(str::to_owned),
         reward_cents: money(p, "Reward")?,
         assignment_duration_secs: p
             .long("AssignmentDurationInSeconds")?
@@ -116,10 +116,10 @@ crate::protocol::define_handlers! {
 
     /// CreateHIT, from a HITTypeId or from the type's properties (shape B, `<HIT>`).
     async fn create_hit(ctx, p) {
-        if p.optional("HITLayoutId").is_some() {
+        if p.optional("HITLayoutId")?.is_some() {
             return Err(mturk_error!(NotImplemented, "HIT layouts are not supported by mturk-local; send the Question instead."));
         }
-        let type_id = match p.optional("HITTypeId") {
+        let type_id = match p.optional("HITTypeId")? {
             Some(t) => t.to_owned(),
             None => hits::create_hit_type(ctx, hit_type_input(p)?).await?,
         };
@@ -127,8 +127,8 @@ crate::protocol::define_handlers! {
             question: p.required("Question")?.to_owned(),
             max_assignments: p.long("MaxAssignments")?,
             lifetime_secs: p.long("LifetimeInSeconds")?.ok_or_else(|| missing_parameter("LifetimeInSeconds"))?,
-            requester_annotation: p.optional("RequesterAnnotation").map(str::to_owned),
-            unique_request_token: p.optional("UniqueRequestToken").map(str::to_owned),
+            requester_annotation: p.optional("RequesterAnnotation")?.map(str::to_owned),
+            unique_request_token: p.optional("UniqueRequestToken")?.map(str::to_owned),
         };
         let hit = hits::create_hit(ctx, &type_id, input).await?;
         let mut xml = Xml::new();
@@ -146,7 +146,7 @@ crate::protocol::define_handlers! {
 
     /// SearchHITs: the caller's HITs that are not disposed, by creation time.
     async fn search_hits(ctx, p) {
-        if let Some(prop) = p.optional("SortProperty") {
+        if let Some(prop) = p.optional("SortProperty")? {
             if !["Title", "Reward", "Expiration", "CreationTime", "Enumeration"].contains(&prop) {
                 return Err(invalid_value_because("SortProperty", prop, "Expected Title, Reward, Expiration, CreationTime or Enumeration."));
             }
@@ -160,13 +160,13 @@ crate::protocol::define_handlers! {
 
     /// GetReviewableHITs: `Status` Reviewable (default) or Reviewing.
     async fn get_reviewable_hits(ctx, p) {
-        let reviewing = match p.optional("Status") {
+        let reviewing = match p.optional("Status")? {
             None | Some("Reviewable") => false,
             Some("Reviewing") => true,
             Some(other) => return Err(invalid_value_because("Status", other, "Expected values are Reviewable and Reviewing.")),
         };
         let (page, number) = page_of(p)?;
-        let found = hits::list_reviewable(ctx, p.optional("HITTypeId"), reviewing, page).await?;
+        let found = hits::list_reviewable(ctx, p.optional("HITTypeId")?, reviewing, page).await?;
         let mut xml = Xml::new();
         hits_page(&mut xml, &found, number, ctx.now);
         Ok(xml.finish())
@@ -208,10 +208,11 @@ crate::protocol::define_handlers! {
                 return Err(crate::error::out_of_range("ExpirationIncrementInSeconds", s, 60, 31_536_000));
             }
             let hit = hits::owned_hit(ctx, &id).await?;
-            hits::update_expiration(ctx, &id, hit.expiration.max(ctx.now).plus_seconds(s)).await?;
+            let at = crate::ops::later(hit.expiration.max(ctx.now), s, "HIT's new expiration")?;
+            hits::update_expiration(ctx, &id, at).await?;
         }
         if let Some(n) = more {
-            hits::add_assignments(ctx, &id, n, p.optional("UniqueRequestToken")).await?;
+            hits::add_assignments(ctx, &id, n, p.optional("UniqueRequestToken")?).await?;
         }
         Ok(String::new())
     }
@@ -268,19 +269,19 @@ crate::protocol::define_handlers! {
 
     /// ApproveAssignment.
     async fn approve_assignment(ctx, p) {
-        hits::approve(ctx, p.required("AssignmentId")?, p.optional("RequesterFeedback").map(str::to_owned), false).await?;
+        hits::approve(ctx, p.required("AssignmentId")?, p.optional("RequesterFeedback")?.map(str::to_owned), false).await?;
         Ok(String::new())
     }
 
     /// ApproveRejectedAssignment: within 30 days of submission.
     async fn approve_rejected_assignment(ctx, p) {
-        hits::approve(ctx, p.required("AssignmentId")?, p.optional("RequesterFeedback").map(str::to_owned), true).await?;
+        hits::approve(ctx, p.required("AssignmentId")?, p.optional("RequesterFeedback")?.map(str::to_owned), true).await?;
         Ok(String::new())
     }
 
     /// RejectAssignment: feedback optional in this API.
     async fn reject_assignment(ctx, p) {
-        hits::reject(ctx, p.required("AssignmentId")?, p.optional("RequesterFeedback").map(str::to_owned)).await?;
+        hits::reject(ctx, p.required("AssignmentId")?, p.optional("RequesterFeedback")?.map(str::to_owned)).await?;
         Ok(String::new())
     }
 
@@ -289,15 +290,16 @@ crate::protocol::define_handlers! {
         let raw = p.required("WorkerId")?;
         let worker = WorkerId::parse(raw).ok_or_else(|| invalid_value("WorkerId", raw))?;
         let amount = money(p, "BonusAmount")?;
-        let reason = p.required("Reason")?.to_owned();
-        hits::send_bonus(ctx, &worker, p.required("AssignmentId")?, amount, reason, p.optional("UniqueRequestToken")).await?;
+        // An empty Reason is a value, as in the JSON SendBonus (no minimum length in the model).
+        let reason = p.required_maybe_empty("Reason")?.to_owned();
+        hits::send_bonus(ctx, &worker, p.required("AssignmentId")?, amount, reason, p.optional("UniqueRequestToken")?).await?;
         Ok(String::new())
     }
 
     /// GetBonusPayments: by HITId or AssignmentId.
     async fn get_bonus_payments(ctx, p) {
         let (page, number) = page_of(p)?;
-        let found = hits::list_bonuses(ctx, p.optional("HITId"), p.optional("AssignmentId"), page).await?;
+        let found = hits::list_bonuses(ctx, p.optional("HITId")?, p.optional("AssignmentId")?, page).await?;
         let mut xml = Xml::new();
         dto::counters(&mut xml, CounterOrder::Captured, found.items.len(), found.total, number);
         for b in &found.items {

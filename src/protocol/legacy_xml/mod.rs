@@ -29,9 +29,29 @@ use crate::state::AppState;
 use envelope::Frame;
 use params::Params;
 
-/// Every published API version (spec §1.2); absent means the latest.
-pub const VERSIONS: &[&str] =
-    &["2005-10-01", "2006-08-23", "2006-10-31", "2007-06-21", "2008-08-02", "2012-03-25", "2013-11-15", "2014-08-15"];
+/// Every published API version; absent means the latest.
+///
+/// Spec §1.2 listed eight; public clients and Amazon's release notes name
+/// five more, and real clients send them: Amazon's Perl SDK
+/// (`Net::Amazon::MechanicalTurk` 1.02) defaults to 2011-10-01, its 1.0 and
+/// 1.01 and the Java SDK to 2007-06-21, a PHP client to 2007-03-12; the
+/// release notes of 2006 announce 2006-05-05 and 2006-06-20, and the 2008
+/// WSDL-location page 2008-04-01. No client or document names another.
+pub const VERSIONS: &[&str] = &[
+    "2005-10-01",
+    "2006-05-05",
+    "2006-06-20",
+    "2006-08-23",
+    "2006-10-31",
+    "2007-03-12",
+    "2007-06-21",
+    "2008-04-01",
+    "2008-08-02",
+    "2011-10-01",
+    "2012-03-25",
+    "2013-11-15",
+    "2014-08-15",
+];
 
 /// Root name used when the operation cannot be named: the 2009 capture of an
 /// unresolvable request had root `GetResponse` (spec §2.4, open question 4).
@@ -139,7 +159,7 @@ async fn answer(
     };
 
     // `Action` is an accepted alias of `Operation` (boto 2 before Dec 2012, spec §1.2).
-    let operation = match (params.optional("Operation"), params.optional("Action")) {
+    let operation = match (params.plain("Operation"), params.plain("Action")) {
         (Some(op), Some(action)) if op != action => {
             let err = mturk_error!(InvalidParameterValue, "Operation {op:?} and Action {action:?} disagree.");
             return refuse(UNRESOLVED_OPERATION, err);
@@ -162,10 +182,10 @@ async fn answer(
 
     let signed = SignedRequest {
         operation,
-        access_key_id: params.optional("AWSAccessKeyId"),
-        signature: params.optional("Signature"),
-        timestamp: params.optional("Timestamp"),
-        signature_version: params.optional("SignatureVersion"),
+        access_key_id: params.plain("AWSAccessKeyId"),
+        signature: params.plain("Signature"),
+        timestamp: params.plain("Timestamp"),
+        signature_version: params.plain("SignatureVersion"),
     };
     if let Some(key) = signed.access_key_id {
         tracing::Span::current().record("access_key_id", key);
@@ -188,7 +208,7 @@ async fn answer(
         return refuse(operation, err);
     }
 
-    if let Some(version) = params.optional("Version") {
+    if let Some(version) = params.plain("Version") {
         if !VERSIONS.contains(&version) {
             return refuse(operation, invalid_value_because("Version", version, "Expected a published API version."));
         }

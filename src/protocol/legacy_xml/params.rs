@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use percent_encoding::percent_decode;
 
+pub use crate::documents::is_xml_char;
 use crate::error::{invalid_value, missing_parameter, out_of_range, Result};
 use crate::mturk_error;
 
@@ -86,21 +87,67 @@ impl Params {
         self.map.get(name).map(String::as_str)
     }
 
-    /// A required string. An empty value counts as missing.
+    /// A protocol-level value taken only under its exact name (`Operation`,
+    /// `AWSAccessKeyId`, `Version`, …); an empty value counts as absent.
+    #[must_use]
+    pub fn plain(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// A single-valued parameter as sent, empty values included: `Name`, or
+    /// `Name.1` when `Name` is absent.
+    ///
+    /// Amazon's Perl SDK (`Net::Amazon::MechanicalTurk` 1.02) flattens any
+    /// argument given as a list into `Name.1`, `Name.2`, and its parsed answers
+    /// hold every value as a list, so a value passed on from one answer to the
+    /// next call goes out as `HITId.1=…`; the SDK's own test helper
+    /// (`t/TestHelper.pm`, `destroyHIT`) calls GetHIT, GetAssignmentsForHIT and
+    /// DisableHIT that way against the sandbox. The two spellings with
+    /// different values are refused rather than one of them silently winning.
     ///
     /// # Errors
-    /// `AWS.MissingParameters`.
+    /// `InvalidParameterValue` when `Name` and `Name.1` disagree.
+    pub fn value(&self, name: &str) -> Result<Option<&str>> {
+        let plain = self.get(name);
+        let indexed = self.map.get(&format!("{name}.1")).map(String::as_str);
+        match (plain, indexed) {
+            (Some(a), Some(b)) if a != b => Err(mturk_error!(
+                InvalidParameterValue,
+                "The parameters {name} and {name}.1 have different values; {name} takes one value."
+            )),
+            (Some(v), _) | (None, Some(v)) => Ok(Some(v)),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// A required string (see [`Params::value`]). An empty value counts as missing.
+    ///
+    /// # Errors
+    /// `AWS.MissingParameters`, or the error of [`Params::value`].
     pub fn required(&self, name: &str) -> Result<&str> {
-        match self.get(name) {
+        match self.value(name)? {
             Some(v) if !v.is_empty() => Ok(v),
             _ => Err(missing_parameter(name)),
         }
     }
 
-    /// An optional string; an empty value counts as absent.
-    #[must_use]
-    pub fn optional(&self, name: &str) -> Option<&str> {
-        self.get(name).filter(|v| !v.is_empty())
+    /// A required string where the empty string is a value, as the 2017-01-17
+    /// model allows for members with no minimum length (`GrantBonus`'s
+    /// `Reason`, the JSON `SendBonus` `Reason`): only a parameter that is not
+    /// sent at all is missing.
+    ///
+    /// # Errors
+    /// `AWS.MissingParameters`, or the error of [`Params::value`].
+    pub fn required_maybe_empty(&self, name: &str) -> Result<&str> {
+        self.value(name)?.ok_or_else(|| missing_parameter(name))
+    }
+
+    /// An optional string (see [`Params::value`]); an empty value counts as absent.
+    ///
+    /// # Errors
+    /// The error of [`Params::value`].
+    pub fn optional(&self, name: &str) -> Result<Option<&str>> {
+        Ok(self.value(name)?.filter(|v| !v.is_empty()))
     }
 
     /// An optional 32-bit integer.
@@ -108,7 +155,7 @@ impl Params {
     /// # Errors
     /// `InvalidParameterValue` when not an integer.
     pub fn int(&self, name: &str) -> Result<Option<i32>> {
-        self.optional(name).map(|v| v.trim().parse().map_err(|_| invalid_value(name, v))).transpose()
+        self.optional(name)?.map(|v| v.trim().parse().map_err(|_| invalid_value(name, v))).transpose()
     }
 
     /// An optional 64-bit integer.
@@ -116,7 +163,7 @@ impl Params {
     /// # Errors
     /// `InvalidParameterValue` when not an integer.
     pub fn long(&self, name: &str) -> Result<Option<i64>> {
-        self.optional(name).map(|v| v.trim().parse().map_err(|_| invalid_value(name, v))).transpose()
+        self.optional(name)?.map(|v| v.trim().parse().map_err(|_| invalid_value(name, v))).transpose()
     }
 
     /// An optional boolean: `true|false|1|0`, any case (spec §1.3 INF).
@@ -124,7 +171,7 @@ impl Params {
     /// # Errors
     /// `InvalidParameterValue` for other spellings.
     pub fn boolean(&self, name: &str) -> Result<Option<bool>> {
-        self.optional(name)
+        self.optional(name)?
             .map(|v| match v.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" => Ok(true),
                 "false" | "0" => Ok(false),
@@ -214,21 +261,11 @@ impl Params {
     pub fn check_xml_safe(&self) -> Result<()> {
         for (k, v) in &self.map {
             if k.chars().chain(v.chars()).any(|c| !is_xml_char(c)) {
-                return Err(mturk_error!(
-                    InvalidParameterValue,
-                    "The value of parameter {} contains characters that are not allowed in XML.",
-                    k.chars().filter(|c| is_xml_char(*c)).collect::<String>()
-                ));
+                return Err(crate::protocol::non_xml_error(&k.chars().filter(|c| is_xml_char(*c)).collect::<String>()));
             }
         }
         Ok(())
     }
-}
-
-/// Whether `c` may appear in an XML 1.0 document.
-#[must_use]
-pub fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
 #[cfg(test)]

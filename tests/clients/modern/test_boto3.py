@@ -66,8 +66,11 @@ def paginate(client, operation: str, **kwargs) -> list:
     pages = list(client.get_paginator(operation).paginate(**kwargs))
     tokens = [page["NextToken"] for page in pages if "NextToken" in page]
     assert len(tokens) == len(set(tokens)), tokens
+    # The real service hands out a NextToken on every page that has items, the
+    # last one included; the walk ends on an empty page without one (§4, corrected).
     assert "NextToken" not in pages[-1], pages[-1]
-    assert all("NextToken" in page for page in pages[:-1])
+    assert pages[-1]["NumResults"] == 0, pages[-1]
+    assert all("NextToken" in page and page["NumResults"] > 0 for page in pages[:-1])
     assert all(1 <= len(token) <= 255 for token in tokens), tokens
     return pages
 
