@@ -24,10 +24,22 @@ pub struct SigV4Error {
     pub kind: &'static str,
     /// The message.
     pub message: String,
+    /// The HTTP status: 400 for a malformed `Authorization` header (as AWS
+    /// JSON services answer it), 403 for everything else.
+    pub status: u16,
+}
+
+impl SigV4Error {
+    /// A failure with the status AWS gives its kind.
+    #[must_use]
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        let status = if kind == "IncompleteSignatureException" { 400 } else { 403 };
+        Self { kind, message: message.into(), status }
+    }
 }
 
 fn error(kind: &'static str, message: impl Into<String>) -> SigV4Error {
-    SigV4Error { kind, message: message.into() }
+    SigV4Error::new(kind, message)
 }
 
 /// The parsed `Authorization` header.
@@ -223,8 +235,24 @@ pub fn verify(
     let Some(secret) = credentials.secret(auth.access_key_id) else {
         return Err(error("UnrecognizedClientException", "The security token included in the request is invalid."));
     };
-    if !auth.signed_headers.split(';').any(|h| h == "host") {
-        return Err(error("InvalidSignatureException", "The host header must be signed."));
+    // Every AWS SDK signs `host` and, on a JSON API, `x-amz-target`. A
+    // signature that leaves the target out would stay valid when the target
+    // is swapped for another operation, so both must be signed. The host
+    // message is DynamoDB's, another coral JSON service (quoted in
+    // aws/aws-sdk-php issue 2469); no capture shows the target's, so it is
+    // worded the same way and answered 403, as AWS answers a refused signature.
+    let signed = |name: &str| auth.signed_headers.split(';').any(|h| h == name);
+    if !signed("host") {
+        return Err(error(
+            "InvalidSignatureException",
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+        ));
+    }
+    if !signed("x-amz-target") {
+        return Err(SigV4Error {
+            status: 403,
+            ..error("IncompleteSignatureException", "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
+        });
     }
     let canonical = canonical_request(req, auth.signed_headers);
     let scope = format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);

@@ -104,6 +104,19 @@ pub fn sigv4_headers(
     body: &[u8],
     at: Timestamp,
 ) -> Vec<(String, String)> {
+    sigv4_headers_signing("content-type;host;x-amz-date;x-amz-target", key, secret, host, target, body, at)
+}
+
+/// As [`sigv4_headers`], signing only the headers in `signed_headers`.
+pub fn sigv4_headers_signing(
+    signed_headers: &str,
+    key: &str,
+    secret: &str,
+    host: &str,
+    target: &str,
+    body: &[u8],
+    at: Timestamp,
+) -> Vec<(String, String)> {
     let date = amz_date(at);
     let mut headers: Vec<(String, String)> = vec![
         ("content-type".into(), "application/x-amz-json-1.1".into()),
@@ -111,7 +124,6 @@ pub fn sigv4_headers(
         ("x-amz-date".into(), date.clone()),
         ("x-amz-target".into(), format!("MTurkRequesterServiceV20170117.{target}")),
     ];
-    let signed_headers = "content-type;host;x-amz-date;x-amz-target";
     let canonical = {
         let lookup = |name: &str| headers.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
         canonical_request(

@@ -1169,7 +1169,7 @@ fn cases(app: &TestApp, f: &Fixture) -> Vec<Case> {
     let day = now[..8].to_owned();
     let sig = "0".repeat(64);
     let cred = |key: &str, service: &str| {
-        format!("AWS4-HMAC-SHA256 Credential={key}/{day}/us-east-1/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature={sig}")
+        format!("AWS4-HMAC-SHA256 Credential={key}/{day}/us-east-1/{service}/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature={sig}")
     };
     add("no Authorization", with_auth(None, Some(now.clone())), Json(403, "MissingAuthenticationTokenException"));
     for (what, auth) in [
@@ -1230,10 +1230,15 @@ fn cases(app: &TestApp, f: &Fixture) -> Vec<Case> {
     add(
         "a signature that does not cover the host",
         with_auth(
-            Some(cred(DEV_KEY, "mturk-requester").replace("SignedHeaders=host;x-amz-date", "SignedHeaders=x-amz-date")),
+            Some(cred(DEV_KEY, "mturk-requester").replace("SignedHeaders=host;", "SignedHeaders=")),
             Some(now.clone()),
         ),
         Json(403, "InvalidSignatureException"),
+    );
+    add(
+        "a signature that does not cover X-Amz-Target",
+        with_auth(Some(cred(DEV_KEY, "mturk-requester").replace(";x-amz-target,", ",")), Some(now.clone())),
+        Json(403, "IncompleteSignatureException"),
     );
     let mut tampered =
         json_call("GetQualificationType", format!(r#"{{"QualificationTypeId": "{}"}}"#, f.plain).as_bytes());

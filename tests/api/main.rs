@@ -14,4 +14,5 @@ mod json_api;
 mod legacy_protocol;
 mod lifecycle;
 mod persistence;
+mod real_clients;
 mod revoke;

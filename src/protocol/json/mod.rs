@@ -59,8 +59,7 @@ fn error_response(err: &MturkError, request_id: &str, epoch_ms: i64) -> Response
 
 /// Renders an authentication failure the way AWS JSON services do.
 fn auth_error_response(err: &SigV4Error, request_id: &str) -> Response {
-    let status =
-        if err.kind == "IncompleteSignatureException" { StatusCode::BAD_REQUEST } else { StatusCode::FORBIDDEN };
+    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::FORBIDDEN);
     let shape = format!("com.amazon.coral.service#{}", err.kind);
     let body = json!({ "__type": shape, "Message": err.message });
     respond(status, request_id, Some(&shape), &body)
@@ -144,10 +143,10 @@ async fn answer(
     let caller = match verified.map(|v| RequesterId::parse(&v.access_key_id).ok_or(v.access_key_id)) {
         Ok(Ok(caller)) => caller,
         Ok(Err(key)) => {
-            let err = SigV4Error {
-                kind: "UnrecognizedClientException",
-                message: format!("The access key id {key:?} is not a valid requester id."),
-            };
+            let err = SigV4Error::new(
+                "UnrecognizedClientException",
+                format!("The access key id {key:?} is not a valid requester id."),
+            );
             crate::protocol::record_outcome(tag, operation, Some((err.kind, &err.message, false)));
             return auth_error_response(&err, request_id);
         }
