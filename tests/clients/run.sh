@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the third-party client tests against a freshly started, in-memory
-# mturk-local: tests/clients/legacy (boto 2 and raw REST on the legacy API) and
-# tests/clients/modern (boto3 and the AWS CLI on the JSON API). Builds nothing.
+# mturk-local: tests/clients/legacy (boto 2, raw REST and the Perl SDK's
+# requests on the legacy API), tests/clients/modern (boto3, the AWS CLI,
+# oTree's and psiTurk's requests on the JSON API), then tests/clients/js (the
+# AWS SDK for JavaScript v3, with Node's test runner) against the same server.
+# Builds nothing.
 #
 # usage: tests/clients/run.sh [BINARY] [PYTEST ARGS...]
 #   BINARY       the built server (default: target/release/mturk-local in the repo)
@@ -12,8 +15,11 @@
 #   MTURK_LOCAL_CLIENTS_VENV  a virtualenv to use (created if missing) instead of
 #                             a new one in a temporary folder
 #   MTURK_LOCAL_PYTHON        the Python that creates the venv (default python3)
+#   MTURK_LOCAL_CLIENTS_JS    0: leave out the JavaScript suite (default 1: run it;
+#                             it needs node >= 20 and npm)
 #
-# Exits with pytest's status; "no tests collected" (pytest's 5) counts as failure.
+# Exits 0 only if both suites pass. pytest's "no tests collected" (its 5) and
+# a JavaScript run that reports no tests count as failure.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -73,6 +79,39 @@ show_server_log() {
         echo "(empty)" >&2
     fi
     echo "----- end of server log -----" >&2
+}
+
+# Installs tests/clients/js's locked dependencies (npm ci) and runs its tests
+# with Node's built-in runner against $endpoint; a run with no tests fails.
+run_js_suite() {
+    local js="$repo/tests/clients/js"
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        echo "run.sh: FAILED: the JavaScript suite needs node (>= 20) and npm on PATH" \
+            "(or set MTURK_LOCAL_CLIENTS_JS=0)" >&2
+        return 1
+    fi
+    echo "run.sh: installing tests/clients/js (npm ci)"
+    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error) || {
+        echo "run.sh: FAILED: npm ci in tests/clients/js" >&2
+        return 1
+    }
+    echo "run.sh: running the JavaScript client tests"
+    local out="$work/js-tests.tap" js_rc=0
+    (
+        cd "$js" &&
+            env \
+                MTURK_LOCAL_ENDPOINT="$endpoint" \
+                MTURK_LOCAL_HIT_KEY="$hit_key" \
+                MTURK_LOCAL_HIT_SECRET="$hit_secret" \
+                no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" \
+                NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" \
+                node --test --test-reporter=tap --test-concurrency=1 test/
+    ) | tee "$out" || js_rc=$?
+    if ! grep -Eq '^# tests [1-9]' "$out"; then
+        echo "run.sh: FAILED: the JavaScript suite ran no tests" >&2
+        return 1
+    fi
+    return "$js_rc"
 }
 
 # A free TCP port on the loopback interface.
@@ -172,11 +211,25 @@ fi
 
 if [[ $status -eq 5 ]]; then
     echo "run.sh: FAILED: pytest collected no tests" >&2
-    exit 1
+    status=1
 fi
-if [[ $status -eq 0 ]]; then
-    echo "run.sh: client tests passed"
+
+# The JavaScript suite, against the same server (whatever pytest's outcome).
+js_status=0
+if [[ "${MTURK_LOCAL_CLIENTS_JS:-1}" != "0" ]]; then
+    run_js_suite || js_status=$?
+    if [[ $js_status -ne 0 ]] && kill -0 "$server_pid" 2>/dev/null; then
+        show_server_log 100
+    fi
 else
-    echo "run.sh: client tests FAILED (pytest exit status $status)" >&2
+    echo "run.sh: MTURK_LOCAL_CLIENTS_JS=0: the JavaScript suite is left out"
 fi
+
+if [[ $status -eq 0 && $js_status -eq 0 ]]; then
+    echo "run.sh: client tests passed"
+    exit 0
+fi
+[[ $status -eq 0 ]] || echo "run.sh: client tests FAILED (pytest exit status $status)" >&2
+[[ $js_status -eq 0 ]] || echo "run.sh: client tests FAILED (JavaScript suite status $js_status)" >&2
+[[ $status -ne 0 ]] || status=$js_status
 exit "$status"
