@@ -48,6 +48,16 @@ fn check_range(name: &str, value: i64, min: i64, max: i64) -> Result<()> {
     }
 }
 
+/// `UniqueRequestToken` (the model's `IdempotencyToken`): 1 to 64 characters.
+fn check_token(token: Option<&str>) -> Result<()> {
+    match token {
+        Some(t) if t.is_empty() || t.len() > 64 => {
+            Err(mturk_error!(InvalidParameterValue, "UniqueRequestToken must be 1 to 64 characters long."))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Checks each requirement's shape and that its type exists and is usable.
 async fn check_requirements(ctx: &Ctx, reqs: &[QualificationRequirement]) -> Result<()> {
     if reqs.len() > MAX_REQUIREMENTS {
@@ -153,11 +163,7 @@ pub async fn create_hit(ctx: &Ctx, hit_type_id: &str, input: NewHit) -> Result<H
     if let Some(a) = &input.requester_annotation {
         check_len("RequesterAnnotation", a, 255)?;
     }
-    if let Some(t) = &input.unique_request_token {
-        if t.is_empty() || t.len() > 64 {
-            return Err(mturk_error!(InvalidParameterValue, "UniqueRequestToken must be 1 to 64 characters long."));
-        }
-    }
+    check_token(input.unique_request_token.as_deref())?;
     if input.question.len() > 65_535 {
         return Err(mturk_error!(
             InvalidParameterValue,
@@ -766,6 +772,7 @@ pub async fn change_hit_type(ctx: &Ctx, id: &str, hit_type_id: &str) -> Result<(
 
 /// CreateAdditionalAssignmentsForHIT / ExtendHIT's assignments: going from
 /// fewer than 10 to 10 or more is refused (the fee changes at 10).
+    check_token(token)?;
 ///
 /// # Errors
 /// `InvalidMaximumAssignmentsIncrease`-style `InvalidParameterValue`, a reused
@@ -813,6 +820,7 @@ pub async fn send_bonus(
     token: Option<&str>,
 ) -> Result<()> {
     check_len("Reason", &reason, 4096)?;
+    check_token(token)?;
     if amount_cents <= 0 {
         return Err(mturk_error!(InvalidParameterValue, "The bonus amount must be greater than zero."));
     }
