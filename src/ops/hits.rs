@@ -772,13 +772,13 @@ pub async fn change_hit_type(ctx: &Ctx, id: &str, hit_type_id: &str) -> Result<(
 
 /// CreateAdditionalAssignmentsForHIT / ExtendHIT's assignments: going from
 /// fewer than 10 to 10 or more is refused (the fee changes at 10).
-    check_token(token)?;
 ///
 /// # Errors
 /// `InvalidMaximumAssignmentsIncrease`-style `InvalidParameterValue`, a reused
 /// token, `InsufficientFunds`.
 pub async fn add_assignments(ctx: &Ctx, id: &str, more: i64, token: Option<&str>) -> Result<()> {
     check_range("NumberOfAdditionalAssignments", more, 1, 1_000_000)?;
+    check_token(token)?;
     let hit = owned_hit(ctx, id).await?;
     if hit.disposed {
         return Err(mturk_error!(InvalidHitState, "Hit {id} has been deleted."));
