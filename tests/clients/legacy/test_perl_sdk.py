@@ -216,8 +216,9 @@ def test_delete_hit_disposes_after_force_expire_all_with_hit_id_dot_1(perl):
 def test_disable_hit_with_hit_id_dot_1(perl):
     hit_id = create_hit(perl)
     ok(perl("DisableHIT", {"HITId": [hit_id]}))
-    found = errors(perl("GetHIT", {"HITId": [hit_id]}))
-    assert found and found[0][0] == "AWS.MechanicalTurk.HITDoesNotExist", found
+    # The requester still reads a disabled HIT, as Disposed (the README says so).
+    hit = as_result(perl("GetHIT", {"HITId": [hit_id]}), "HIT")
+    assert hit.findtext("HITStatus") == "Disposed", ET.tostring(hit)
 
 
 def test_get_assignments_for_hit_and_approve_with_ids_from_results(endpoint, perl):
