@@ -974,8 +974,8 @@ async fn racing_assigns_and_revokes_on_the_same_pairs_stay_consistent_on_sqlite(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_assigns_and_revokes_on_the_same_pairs_stay_consistent_on_postgres() {
-    let Some(url) = postgres_database().await else { return };
-    race_on(Backend::Postgres(url)).await;
+    let Some(db) = postgres_database().await else { return };
+    race_on(Backend::Postgres(db.url.clone())).await;
 }
 
 /// Found while designing the race checks: granting a revoked qualification

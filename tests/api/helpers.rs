@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test module uses a different part of the helpers")]
 
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -40,22 +41,67 @@ pub enum Backend {
 
 static SEED: AtomicU64 = AtomicU64::new(1);
 
+/// A Postgres database made for one test and dropped when the test ends,
+/// passed or panicked (the value is dropped during unwinding too).
+pub struct PgDatabase {
+    /// The URL of the database.
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl std::ops::Deref for PgDatabase {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop runs outside any async context it could borrow, so the DROP gets a thread and a
+        // runtime of its own. WITH (FORCE) (PostgreSQL 13+) ends connections a server left open.
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            // Left for the next run's sweep of databases older than an hour.
+            let _ = writeln!(std::io::stderr(), "note: could not drop the test database {}", self.name);
+        }
+    }
+}
+
 /// A fresh Postgres database for one test, or `None` when Postgres tests are
 /// not configured (which fails the test if `MTURK_LOCAL_REQUIRE_POSTGRES` is set).
-pub async fn postgres_database() -> Option<String> {
+///
+/// A skipped test says so on the terminal: the note is written to the
+/// process's stderr directly, which the test harness does not capture, so it
+/// shows in a passing run rather than vanishing with the test's own output.
+pub async fn postgres_database() -> Option<PgDatabase> {
     let Ok(url) = std::env::var("MTURK_LOCAL_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var_os("MTURK_LOCAL_REQUIRE_POSTGRES").is_none(),
             "MTURK_LOCAL_REQUIRE_POSTGRES is set but MTURK_LOCAL_TEST_POSTGRES_URL is not"
         );
-        eprintln!("skipping: MTURK_LOCAL_TEST_POSTGRES_URL is not set");
+        let test = std::thread::current().name().unwrap_or("a PostgreSQL test").to_owned();
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED on PostgreSQL: {test} (set MTURK_LOCAL_TEST_POSTGRES_URL to run it; see the README)"
+        );
         return None;
     };
     let mut admin = sqlx::PgConnection::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to MTURK_LOCAL_TEST_POSTGRES_URL: {e}"));
     // Databases are named with their creation second so that leftovers of
-    // earlier runs (a test that panicked, an interrupted run) can be dropped.
+    // runs that were killed (and so never dropped theirs) can be swept.
     #[allow(clippy::disallowed_methods, reason = "test database housekeeping uses real time")]
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let stale: Vec<String> =
@@ -66,7 +112,7 @@ pub async fn postgres_database() -> Option<String> {
     for old in stale {
         let born = old.split('_').nth(3).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
         if born + 3600 < now {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {old}")).execute(&mut admin).await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)")).execute(&mut admin).await;
         }
     }
     #[allow(clippy::disallowed_methods, reason = "a unique name for a test database")]
@@ -74,7 +120,7 @@ pub async fn postgres_database() -> Option<String> {
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
     let base = url.split('?').next().unwrap_or(&url);
     let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
-    Some(format!("{root}/{name}"))
+    Some(PgDatabase { url: format!("{root}/{name}"), admin_url: url.clone(), name })
 }
 
 /// A running server.
@@ -356,8 +402,8 @@ macro_rules! both_backends {
 
             #[tokio::test]
             async fn on_postgres() {
-                let Some(url) = $crate::helpers::postgres_database().await else { return };
-                let app = $crate::helpers::TestApp::spawn(&$crate::helpers::Backend::Postgres(url)).await;
+                let Some(db) = $crate::helpers::postgres_database().await else { return };
+                let app = $crate::helpers::TestApp::spawn(&$crate::helpers::Backend::Postgres(db.url.clone())).await;
                 ($body)(app).await;
             }
         }
