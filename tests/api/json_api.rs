@@ -284,13 +284,13 @@ both_backends!(pagination_hands_a_token_to_every_page_with_items_and_ends_on_an_
     assert_eq!(tokens.len(), 3);
     // The SDK's own paginator ends too, one call later, and sees each block once.
     let pages: Vec<_> = c.list_worker_blocks().max_results(3).into_paginator().send().collect::<Vec<_>>().await;
-    let mut paged: Vec<String> = pages
+    let mut walked: Vec<String> = pages
         .into_iter()
         .flat_map(|p| p.unwrap().worker_blocks().iter().map(|b| b.worker_id().unwrap().to_owned()).collect::<Vec<_>>())
         .collect();
-    assert_eq!(paged.len(), 7);
-    paged.sort();
-    assert_eq!(paged, seen);
+    assert_eq!(walked.len(), 7);
+    walked.sort();
+    assert_eq!(walked, seen);
     let forged = c.list_worker_blocks().next_token("bm90IGEgdG9rZW4").send().await;
     assert_eq!(turk_code(forged), "AWS.MechanicalTurk.InvalidParameterValue");
     // A token of one listing is refused by another.
