@@ -54,7 +54,7 @@ CLIENT_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=10, re
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def mturk_client(endpoint: Endpoint, credentials: Credentials):
+def mturk_client(endpoint: Endpoint, credentials: Credentials, config: Config = CLIENT_CONFIG):
     """A boto3 MTurk client for the server under test."""
     return boto3.client(
         "mturk",
@@ -62,7 +62,7 @@ def mturk_client(endpoint: Endpoint, credentials: Credentials):
         endpoint_url=endpoint.url,
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
-        config=CLIENT_CONFIG,
+        config=config,
     )
 
 

@@ -15,12 +15,11 @@ which sends "" to the server as other clients (the JS SDK v3, hand-written
 ones) do.
 """
 
-import boto3
 import pytest
 from botocore.config import Config
 
 from mturk_local_testing import cents, control_work, new_worker_id, unique_name
-from modern_support import CLIENT_CONFIG, expect_request_error, new_uuid
+from modern_support import CLIENT_CONFIG, expect_request_error, mturk_client, new_uuid
 
 QUESTION = (
     '<QuestionForm xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/'
@@ -33,14 +32,7 @@ QUESTION = (
 @pytest.fixture
 def unchecked(endpoint, hit_credentials):
     """The HIT requester's boto3 client, without botocore's own min-length check."""
-    return boto3.client(
-        "mturk",
-        region_name="us-east-1",
-        endpoint_url=endpoint.url,
-        aws_access_key_id=hit_credentials.access_key_id,
-        aws_secret_access_key=hit_credentials.secret_access_key,
-        config=CLIENT_CONFIG.merge(Config(parameter_validation=False)),
-    )
+    return mturk_client(endpoint, hit_credentials, CLIENT_CONFIG.merge(Config(parameter_validation=False)))
 
 
 @pytest.fixture
