@@ -23,12 +23,12 @@ use crate::domain::clock::Clock as _;
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
 use crate::domain::requirement::Locale;
 use crate::domain::time::Timestamp;
+use crate::domain::worker::WorkerProfile;
 use crate::error::{invalid_value, ErrorCode, MturkError};
 use crate::mturk_error;
 use crate::ops::hits;
 use crate::ops::requests::{self, RequestOutcome};
 use crate::state::{AppState, ControlAccess};
-use crate::store::hits::WorkerProfile;
 
 /// The control-plane routes (nested under `/_local`).
 pub fn router(state: AppState) -> Router<AppState> {

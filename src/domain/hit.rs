@@ -289,3 +289,24 @@ mod tests {
         assert_eq!(bonus_fee_cents(100), 20);
     }
 }
+
+/// A bonus as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bonus {
+    /// Id.
+    pub id: String,
+    /// Who paid.
+    pub requester: RequesterId,
+    /// Who got it.
+    pub worker_id: WorkerId,
+    /// For which assignment.
+    pub assignment_id: String,
+    /// Of which HIT.
+    pub hit_id: String,
+    /// Amount in cents (the fee is not included).
+    pub amount_cents: i64,
+    /// Why (shown to the worker).
+    pub reason: String,
+    /// When.
+    pub grant_time: Timestamp,
+}

@@ -260,3 +260,14 @@ pub struct QualificationRequest {
     /// Rejection reason, shown to the worker.
     pub reason: Option<String>,
 }
+
+/// Whether a grant may replace a qualification that is already granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantMode {
+    /// Only grant when the worker has none or a revoked one (legacy
+    /// AssignQualification: `QualificationAlreadyExists` otherwise).
+    IfNotGranted,
+    /// Grant or overwrite the value (JSON AssociateQualificationWithWorker,
+    /// GrantQualification of a new request).
+    Overwrite,
+}

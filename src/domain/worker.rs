@@ -3,6 +3,7 @@
 //! notices). The simulated-worker control plane reads these back.
 
 use super::ids::{QualificationTypeId, RequesterId, WorkerId};
+use super::requirement::Locale;
 use super::time::Timestamp;
 
 /// Why a worker was told something.
@@ -69,4 +70,16 @@ pub struct WorkerBlock {
     pub worker_id: WorkerId,
     /// The requester's reason (never shown to the worker).
     pub reason: String,
+}
+
+/// A worker's self-description, behind the Locale, Adult and Masters system
+/// qualifications.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WorkerProfile {
+    /// Where the worker is; `None` means unknown (fails every locale requirement).
+    pub locale: Option<Locale>,
+    /// Agreed to see adult content.
+    pub adult: bool,
+    /// Holds the Masters qualification.
+    pub masters: bool,
 }

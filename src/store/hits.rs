@@ -4,24 +4,13 @@
 
 use async_trait::async_trait;
 
+pub use crate::domain::hit::Bonus;
 use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::{RequesterId, WorkerId};
-use crate::domain::requirement::Locale;
 use crate::domain::time::Timestamp;
+pub use crate::domain::worker::WorkerProfile;
 
 use super::{Page, Paged, StoreResult};
-
-/// A worker's self-description, behind the Locale, Adult and Masters system
-/// qualifications.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct WorkerProfile {
-    /// Where the worker is; `None` means unknown (fails every locale requirement).
-    pub locale: Option<Locale>,
-    /// Agreed to see adult content.
-    pub adult: bool,
-    /// Holds the Masters qualification.
-    pub masters: bool,
-}
 
 /// Counts of a worker's assignments, for the computed system qualifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,27 +68,6 @@ pub enum ReviewOutcome {
     WrongState,
     /// The payer's balance does not cover the cost; nothing changed.
     InsufficientFunds,
-}
-
-/// A bonus as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bonus {
-    /// Id.
-    pub id: String,
-    /// Who paid.
-    pub requester: RequesterId,
-    /// Who got it.
-    pub worker_id: WorkerId,
-    /// For which assignment.
-    pub assignment_id: String,
-    /// Of which HIT.
-    pub hit_id: String,
-    /// Amount in cents (the fee is not included).
-    pub amount_cents: i64,
-    /// Why (shown to the worker).
-    pub reason: String,
-    /// When.
-    pub grant_time: Timestamp,
 }
 
 /// What a money-moving, token-guarded write did.

@@ -23,6 +23,9 @@ mod sqlite;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+pub use crate::domain::paging::{Page, Paged};
+pub use crate::domain::qualification::GrantMode;
+
 use async_trait::async_trait;
 
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
@@ -48,17 +51,6 @@ pub enum StoreError {
 
 /// Result of store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Whether a grant may replace a qualification that is already granted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrantMode {
-    /// Only grant when the worker has none or a revoked one (legacy
-    /// AssignQualification: `QualificationAlreadyExists` otherwise).
-    IfNotGranted,
-    /// Grant or overwrite the value (JSON AssociateQualificationWithWorker,
-    /// GrantQualification of a new request).
-    Overwrite,
-}
 
 /// A qualification grant, with what must happen atomically alongside it.
 #[derive(Debug, Clone)]
@@ -132,24 +124,6 @@ pub struct TypeSearch {
     pub query: Option<String>,
     /// Sort by name descending instead of ascending.
     pub descending: bool,
-}
-
-/// A page request: skip `offset` rows, return at most `limit`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    /// Rows to skip.
-    pub offset: i64,
-    /// Rows to return.
-    pub limit: i64,
-}
-
-/// One page of rows plus the total number matching.
-#[derive(Debug, Clone)]
-pub struct Paged<T> {
-    /// The rows of this page.
-    pub items: Vec<T>,
-    /// All rows matching the filter.
-    pub total: i64,
 }
 
 /// The persistence port. One implementation per backend.

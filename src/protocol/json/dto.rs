@@ -176,7 +176,7 @@ pub fn assignment(a: &crate::domain::hit::Assignment) -> Value {
 
 /// A `BonusPayment`.
 #[must_use]
-pub fn bonus(b: &crate::store::hits::Bonus) -> Value {
+pub fn bonus(b: &crate::domain::hit::Bonus) -> Value {
     json!({
         "WorkerId": b.worker_id.as_str(),
         "BonusAmount": crate::ops::account::format_cents(b.amount_cents),

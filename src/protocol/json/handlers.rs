@@ -4,13 +4,14 @@
 use serde_json::{json, Value};
 
 use crate::domain::hit::AssignmentStatus;
+use crate::domain::paging::{Page, Paged};
+use crate::domain::qualification::GrantMode;
 use crate::domain::qualification::QualificationStatus;
 use crate::error::{invalid_value_because, Result};
 use crate::ops::hits::{self, NewHit, NewHitType};
 use crate::ops::qualifications::{self as quals, AssignInput, NewQualificationType, QualificationTypeUpdate};
 use crate::ops::requests::{self, RequestSort};
 use crate::ops::{account, workers, Ctx};
-use crate::store::{GrantMode, Page, Paged};
 
 use super::dto;
 use super::input::{encode_token, Input};

@@ -7,10 +7,10 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::paging::Page;
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, missing_parameter, out_of_range, Result};
 use crate::mturk_error;
-use crate::store::Page;
 
 /// The members of one request.
 #[derive(Debug, Clone, Default)]

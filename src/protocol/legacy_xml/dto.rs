@@ -229,7 +229,7 @@ pub fn assignment(xml: &mut Xml, a: &crate::domain::hit::Assignment) {
 }
 
 /// A `<BonusPayment>`.
-pub fn bonus(xml: &mut Xml, b: &crate::store::hits::Bonus) {
+pub fn bonus(xml: &mut Xml, b: &crate::domain::hit::Bonus) {
     xml.open("BonusPayment").leaf("WorkerId", b.worker_id.as_str());
     price(xml, "BonusAmount", b.amount_cents);
     xml.leaf("AssignmentId", &b.assignment_id)

@@ -2,12 +2,13 @@
 //! result XML (the part after `<Request>`) out.
 
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::paging::Page;
+use crate::domain::qualification::GrantMode;
 use crate::domain::qualification::QualificationStatus;
 use crate::error::{invalid_value, invalid_value_because, Result};
 use crate::ops::qualifications::{self as quals, AssignInput, NewQualificationType, QualificationTypeUpdate};
 use crate::ops::requests::{self, RequestSort};
 use crate::ops::{account, workers, Ctx};
-use crate::store::{GrantMode, Page};
 
 use super::dto::{self, CounterOrder, TypeView};
 use super::envelope::Xml;

@@ -3,12 +3,12 @@
 
 use crate::domain::hit::{AssignmentStatus, Hit};
 use crate::domain::ids::{QualificationTypeId, WorkerId};
+use crate::domain::paging::{Page, Paged};
 use crate::domain::requirement::{Comparator, Locale, QualificationRequirement};
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, invalid_value_because, missing_parameter, Result};
 use crate::mturk_error;
 use crate::ops::hits::{self, NewHit, NewHitType};
-use crate::store::{Page, Paged};
 
 use super::dto::{self, CounterOrder, HitGroups};
 use super::envelope::Xml;
