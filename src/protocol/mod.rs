@@ -109,6 +109,8 @@ pub enum BodyError {
     /// The connection broke before the body was complete (e.g. fewer bytes
     /// than `Content-Length` promised).
     Broken,
+    /// Not complete within `server.body_timeout_secs` of the request head.
+    TimedOut,
 }
 
 /// Reads a whole request body, at most `limit` bytes.
@@ -118,25 +120,38 @@ pub enum BodyError {
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, BodyError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         let inner = e.into_inner();
-        let too_large = std::iter::successors(Some(&*inner as &(dyn std::error::Error + 'static)), |e| e.source())
-            .any(<dyn std::error::Error>::is::<http_body_util::LengthLimitError>);
-        if too_large {
-            BodyError::TooLarge
-        } else {
-            BodyError::Broken
-        }
+        let mut chain = std::iter::successors(Some(&*inner as &(dyn std::error::Error + 'static)), |e| e.source());
+        chain
+            .find_map(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    Some(BodyError::TooLarge)
+                } else if e.is::<crate::server::BodyTimedOut>() {
+                    Some(BodyError::TimedOut)
+                } else {
+                    None
+                }
+            })
+            .unwrap_or(BodyError::Broken)
     })
 }
 
 /// The error for a body that could not be read.
 #[must_use]
-pub fn body_error(err: BodyError, limit: usize) -> crate::error::MturkError {
+pub fn body_error(err: BodyError, server: &crate::config::ServerSettings) -> crate::error::MturkError {
     match err {
-        BodyError::TooLarge => {
-            crate::mturk_error!(ParameterOutOfRange, "The request body is larger than the limit of {limit} bytes.")
-        }
+        BodyError::TooLarge => crate::mturk_error!(
+            ParameterOutOfRange,
+            "The request body is larger than the limit of {} bytes.",
+            server.max_body_bytes
+        ),
         BodyError::Broken => {
             crate::mturk_error!(InvalidParameterValue, "The request body ended before it was complete.")
         }
+        // A client fault, in the vocabulary the service has: the client was too slow.
+        BodyError::TimedOut => crate::mturk_error!(
+            InvalidParameterValue,
+            "The request body did not arrive within {} seconds of the request head.",
+            server.body_timeout_secs
+        ),
     }
 }
