@@ -15,6 +15,13 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 /// Prefix of the environment variables that override settings.
 pub const ENV_PREFIX: &str = "MTURK_LOCAL_";
 
+/// The longest `server.*_timeout_secs` accepted: one day.
+const MAX_TIMEOUT_SECS: i64 = 86_400;
+
+/// The most `server.max_connections` accepted: far beyond what one process
+/// can hold open (each connection is a file descriptor), so larger is a typo.
+const MAX_CONNECTIONS: usize = 1 << 20;
+
 /// All settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +52,18 @@ pub struct ServerSettings {
     pub log_format: LogFormat,
     /// Serve `/_bench/canned` for benchmarks. Default: false.
     pub canned_route: bool,
+    /// Seconds from accepting a connection, or from the first byte of a later
+    /// request on it, to the end of the request head; then the connection is
+    /// closed. 1 to 86400. Default: 10.
+    pub header_timeout_secs: i64,
+    /// Seconds a keep-alive connection with no request in flight may wait for
+    /// the next request before it is closed. 1 to 86400. Default: 60.
+    pub idle_timeout_secs: i64,
+    /// Seconds from the end of a request head to the end of its body; a later
+    /// body is answered with an error and the connection closed. 1 to 86400. Default: 30.
+    pub body_timeout_secs: i64,
+    /// Connections served at once; more wait in the accept queue. 1 to 1048576. Default: 4096.
+    pub max_connections: usize,
 }
 
 /// Log output format.
@@ -253,6 +272,23 @@ impl Settings {
         if self.server.max_body_bytes < 1024 {
             bail!("invalid configuration: server.max_body_bytes must be at least 1024");
         }
+        for (key, secs) in [
+            ("header_timeout_secs", self.server.header_timeout_secs),
+            ("idle_timeout_secs", self.server.idle_timeout_secs),
+            ("body_timeout_secs", self.server.body_timeout_secs),
+        ] {
+            // 0 would close every connection at once, and there is no "off": a
+            // day is as long as anyone debugging by hand could want.
+            if !(1..=MAX_TIMEOUT_SECS).contains(&secs) {
+                bail!("invalid configuration: server.{key} must be 1 to {MAX_TIMEOUT_SECS} seconds, not {secs}");
+            }
+        }
+        if !(1..=MAX_CONNECTIONS).contains(&self.server.max_connections) {
+            bail!(
+                "invalid configuration: server.max_connections must be 1 to {MAX_CONNECTIONS}, not {}",
+                self.server.max_connections
+            );
+        }
         if self.auth.timestamp_window_secs < 0 || self.service.dispose_delay_secs < 0 {
             bail!("invalid configuration: durations must not be negative");
         }
@@ -317,6 +353,44 @@ mod tests {
         assert!(load(None, &[("MTURK_LOCAL_SERVER__MAX_BODY_BYTES", "big")], &CliOverrides::default()).is_err());
         assert!(load(Some("not toml ["), &[], &CliOverrides::default()).is_err());
         assert!(load(Some("requesters = []\n"), &[], &CliOverrides::default()).is_err());
+    }
+
+    #[test]
+    fn connection_limits_default_documented_and_overridable_from_the_environment() {
+        let s = load(None, &[], &CliOverrides::default()).unwrap();
+        assert_eq!(
+            (s.server.header_timeout_secs, s.server.idle_timeout_secs, s.server.body_timeout_secs),
+            (10, 60, 30)
+        );
+        assert_eq!(s.server.max_connections, 4096);
+        let env = [
+            ("MTURK_LOCAL_SERVER__HEADER_TIMEOUT_SECS", "5"),
+            ("MTURK_LOCAL_SERVER__IDLE_TIMEOUT_SECS", "6"),
+            ("MTURK_LOCAL_SERVER__BODY_TIMEOUT_SECS", "7"),
+            ("MTURK_LOCAL_SERVER__MAX_CONNECTIONS", "8"),
+        ];
+        let s = load(None, &env, &CliOverrides::default()).unwrap();
+        assert_eq!((s.server.header_timeout_secs, s.server.idle_timeout_secs, s.server.body_timeout_secs), (5, 6, 7));
+        assert_eq!(s.server.max_connections, 8);
+    }
+
+    #[test]
+    fn zero_negative_or_absurd_connection_limits_are_refused_at_start_up() {
+        for (var, value) in [
+            ("MTURK_LOCAL_SERVER__HEADER_TIMEOUT_SECS", "0"),
+            ("MTURK_LOCAL_SERVER__IDLE_TIMEOUT_SECS", "0"),
+            ("MTURK_LOCAL_SERVER__BODY_TIMEOUT_SECS", "0"),
+            ("MTURK_LOCAL_SERVER__BODY_TIMEOUT_SECS", "-1"),
+            ("MTURK_LOCAL_SERVER__IDLE_TIMEOUT_SECS", "86401"),
+            ("MTURK_LOCAL_SERVER__MAX_CONNECTIONS", "0"),
+            ("MTURK_LOCAL_SERVER__MAX_CONNECTIONS", "1048577"),
+        ] {
+            let err = load(None, &[(var, value)], &CliOverrides::default()).unwrap_err();
+            let key = var.trim_start_matches("MTURK_LOCAL_SERVER__").to_ascii_lowercase();
+            let text = format!("{err:#}");
+            assert!(text.contains(&format!("server.{key} must be")), "{var}={value}: {text}");
+        }
+        assert!(load(Some("[server]\nheader_timeout_secs = 0\n"), &[], &CliOverrides::default()).is_err());
     }
 
     #[test]

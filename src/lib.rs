@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod ops;
 pub mod protocol;
+pub mod server;
 pub mod sign;
 pub mod startup;
 pub mod state;

@@ -148,11 +148,20 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the future resolves or Ctrl-C / SIGTERM arrives.
+    /// Serves until Ctrl-C or SIGTERM arrives, then as [`Application::run_until`].
     ///
     /// # Errors
     /// I/O errors of the listener.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting connections,
+    /// lets the requests in flight finish, and closes the store.
+    ///
+    /// # Errors
+    /// I/O errors of the listener.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send) -> std::io::Result<()> {
         tracing::info!(
             "mturk-local listening on http://{} (database: {}, {} requester{}, control plane {})",
             self.addr,
@@ -166,8 +175,9 @@ impl Application {
             }
         );
         let store = std::sync::Arc::clone(&self.state.store);
+        let limits = crate::server::Limits::from_settings(&self.state.settings.server);
         let app = router(self.state);
-        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
+        let served = crate::server::serve(self.listener, app, limits, shutdown).await;
         store.close().await;
         served
     }

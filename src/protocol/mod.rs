@@ -144,34 +144,81 @@ pub enum BodyError {
     /// The connection broke before the body was complete (e.g. fewer bytes
     /// than `Content-Length` promised).
     Broken,
+    /// Not complete within `server.body_timeout_secs` of the request head.
+    TimedOut,
 }
 
 /// Reads a whole request body, at most `limit` bytes.
 ///
+/// A body that arrives in one piece (almost every request) is returned as
+/// it came, without a copy. One that arrives in pieces is copied into one
+/// buffer sized by its `Content-Length`, piece by piece, instead of keeping
+/// the pieces: each piece is a slice of hyper's read buffer and kept all of
+/// that buffer alive, about 1.9 MiB held for a 1 MB body against 1.65 now
+/// (BENCHMARKS.md, "Slow bodies").
+///
 /// # Errors
 /// [`BodyError`].
-pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, BodyError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let inner = e.into_inner();
-        let too_large = std::iter::successors(Some(&*inner as &(dyn std::error::Error + 'static)), |e| e.source())
-            .any(<dyn std::error::Error>::is::<http_body_util::LengthLimitError>);
-        if too_large {
-            BodyError::TooLarge
-        } else {
-            BodyError::Broken
+pub async fn read_body(mut body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, BodyError> {
+    use http_body_util::BodyExt as _;
+
+    let announced = axum::body::HttpBody::size_hint(&body).lower();
+    if announced > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut first: Option<axum::body::Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| classify_body_error(&e))?;
+        // Trailers carry nothing an operation reads; `axum::body::to_bytes` dropped them too.
+        let Ok(data) = frame.into_data() else { continue };
+        let held = first.as_ref().map_or(joined.len(), axum::body::Bytes::len);
+        if held + data.len() > limit {
+            return Err(BodyError::TooLarge);
         }
-    })
+        if let Some(piece) = first.take() {
+            let capacity = usize::try_from(announced).unwrap_or(limit).max(piece.len() + data.len());
+            joined.reserve_exact(capacity);
+            joined.extend_from_slice(&piece);
+            joined.extend_from_slice(&data);
+        } else if joined.is_empty() {
+            first = Some(data);
+        } else {
+            joined.extend_from_slice(&data);
+        }
+    }
+    Ok(first.unwrap_or_else(|| joined.into()))
+}
+
+/// Which [`BodyError`] a failed body read is.
+fn classify_body_error(err: &axum::Error) -> BodyError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.is::<crate::server::BodyTimedOut>() {
+            return BodyError::TimedOut;
+        }
+        source = e.source();
+    }
+    BodyError::Broken
 }
 
 /// The error for a body that could not be read.
 #[must_use]
-pub fn body_error(err: BodyError, limit: usize) -> crate::error::MturkError {
+pub fn body_error(err: BodyError, server: &crate::config::ServerSettings) -> crate::error::MturkError {
     match err {
-        BodyError::TooLarge => {
-            crate::mturk_error!(ParameterOutOfRange, "The request body is larger than the limit of {limit} bytes.")
-        }
+        BodyError::TooLarge => crate::mturk_error!(
+            ParameterOutOfRange,
+            "The request body is larger than the limit of {} bytes.",
+            server.max_body_bytes
+        ),
         BodyError::Broken => {
             crate::mturk_error!(InvalidParameterValue, "The request body ended before it was complete.")
         }
+        // A client fault, in the vocabulary the service has: the client was too slow.
+        BodyError::TimedOut => crate::mturk_error!(
+            InvalidParameterValue,
+            "The request body did not arrive within {} seconds of the request head.",
+            server.body_timeout_secs
+        ),
     }
 }

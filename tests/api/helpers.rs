@@ -236,6 +236,13 @@ impl TestApp {
         }
     }
 
+    /// A server on a fresh SQLite file, with settings adjusted by `tweak`.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite:{}", dir.path().join("test.db").display());
+        Self::spawn_on(&url, Some(dir), tweak).await
+    }
+
     /// A server on `database`, with settings adjusted by `tweak`.
     pub async fn spawn_on(database: &str, dir: Option<tempfile::TempDir>, tweak: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = test_settings(database);

@@ -7,6 +7,7 @@ mod helpers;
 
 mod hits;
 
+mod connections;
 mod control_plane;
 mod durability;
 mod hostile;

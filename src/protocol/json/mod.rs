@@ -118,7 +118,7 @@ async fn answer(
     }
     let body = match body {
         Ok(body) => body,
-        Err(e) => return refuse(crate::protocol::body_error(*e, state.settings.server.max_body_bytes)),
+        Err(e) => return refuse(crate::protocol::body_error(*e, &state.settings.server)),
     };
 
     let verified = {

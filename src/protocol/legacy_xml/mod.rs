@@ -134,12 +134,7 @@ async fn answer(
 
     let body = match body {
         Ok(body) => body,
-        Err(e) => {
-            return refuse(
-                &sniff_operation(query, &[]),
-                crate::protocol::body_error(*e, state.settings.server.max_body_bytes),
-            )
-        }
+        Err(e) => return refuse(&sniff_operation(query, &[]), crate::protocol::body_error(*e, &state.settings.server)),
     };
     if method != Method::GET && method != Method::POST {
         let err = mturk_error!(InvalidParameterValue, "The HTTP method {method} is not supported; use GET or POST.");
