@@ -8,12 +8,11 @@
 
 use std::fmt;
 
-/// The error codes of mturk-local's vocabulary, spelled as on the wire (a few,
-/// such as `DoesNotMeetRequirements`, belong to operations still to come).
+/// The error codes of mturk-local's vocabulary, spelled as on the wire.
 ///
 /// Codes come from captures of the real service and Amazon's SDK error tables
-/// (`../shared/spec/legacy-api.md` §3.7); the few that are our own (marked
-/// below) are documented in the README.
+/// (legacy spec §3.7); the few that are our own (marked below) are documented
+/// in the README's "Error codes".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {

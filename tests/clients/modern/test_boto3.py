@@ -3,8 +3,8 @@
 The clients are made as an application makes them (modern_support.mturk_client):
 explicit endpoint, region us-east-1, the requester's keys and one attempt per
 call. Every operation mturk-local serves on the JSON API is exercised; the
-expected behaviour is that of docs: ../shared/spec/modern-api.md §2, §4
-(pagination) and §1.6 (how errors reach the client).
+expected behaviour is the README's "JSON API" section: operations, pagination
+and how errors reach the client.
 
 What workers do (ask for a qualification, read their messages) goes through
 the server's /_local control plane. The last tests check that the JSON and
