@@ -5,6 +5,7 @@
 
 pub mod json;
 pub mod legacy_xml;
+pub mod pipeline;
 
 use std::future::Future;
 use std::pin::Pin;

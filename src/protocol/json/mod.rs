@@ -3,9 +3,10 @@
 //! MTurkRequesterServiceV20170117.<Operation>`, an `application/x-amz-json-1.1`
 //! body, SigV4 in the `Authorization` header.
 //!
-//! Pipeline: target → content type → bounded body → JSON object →
-//! **authenticate** → handler → `{...}` or an error body. This module owns the
-//! one JSON error renderer: HTTP 400 `RequestError` / 500 `ServiceFault` with
+//! In the [pipeline](crate::protocol::pipeline): before authentication the
+//! target, the method and the content type are checked; SigV4 authenticates;
+//! after it the body is parsed as a JSON object. This module owns the one
+//! JSON error renderer: HTTP 400 `RequestError` / 500 `ServiceFault` with
 //! `__type`, `Message` and `TurkErrorCode`; `x-amzn-RequestId` on every answer.
 
 pub mod dispatch;
@@ -17,14 +18,13 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
-use tracing::Instrument;
 
 use crate::auth::sigv4::{self, SigV4Error, SignedHttpRequest};
 use crate::config::AuthMode;
-use crate::domain::clock::Clock as _;
 use crate::domain::ids::RequesterId;
 use crate::error::MturkError;
 use crate::mturk_error;
+use crate::protocol::pipeline::{self, ApiHandler, Decoded, Handler, Incoming, Refused};
 use crate::state::AppState;
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -65,129 +65,144 @@ fn auth_error_response(err: &SigV4Error, request_id: &str) -> Response {
     respond(status, request_id, Some(&shape), &body)
 }
 
+/// The JSON face for the [pipeline](crate::protocol::pipeline).
+#[derive(Debug, Clone, Copy)]
+pub struct JsonApi;
+
 /// The axum handler for requests that carry `X-Amz-Target`.
 pub async fn handle(state: AppState, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let request_id = state.ids.request_id();
-    let span = crate::protocol::request_span("json", &request_id);
-    async move {
-        let body = crate::protocol::read_body(body, state.settings.server.max_body_bytes).await;
-        answer(&state, &request_id, &method, &uri, &headers, body.as_ref()).await
-    }
-    .instrument(span)
-    .await
+    pipeline::serve::<JsonApi>(state, method, uri, headers, body).await
 }
 
-#[allow(clippy::too_many_lines, reason = "one linear pipeline reads best in one place")]
-async fn answer(
-    state: &AppState,
-    request_id: &str,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Result<&Bytes, &crate::protocol::BodyError>,
-) -> Response {
-    let epoch_ms = state.clock.now().millis();
-    let tag = crate::protocol::RequestTag { protocol: "json", request_id };
-    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let found = dispatch::find(target);
-    let operation = found.map_or(target, |op| op.name);
-    let refuse = |err: MturkError| {
-        crate::protocol::record_result(tag, operation, Err(&err));
-        error_response(&err, request_id, epoch_ms)
-    };
-    let Some(op) = found else {
-        return refuse(mturk_error!(
-            InvalidParameterValue,
-            "X-Amz-Target {target:?} is not an operation of {}: expected {}.<Operation>.",
-            dispatch::TARGET_PREFIX,
-            dispatch::TARGET_PREFIX
-        ));
-    };
-    tracing::Span::current().record("operation", op.name);
-    if method != Method::POST {
-        return refuse(mturk_error!(InvalidParameterValue, "The JSON API takes POST requests, not {method}."));
-    }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    // Tolerated as the spec advises (modern-api.md §1.3): 1.1, 1.0, plain JSON, or none.
-    if !matches!(mime.as_str(), "" | "application/x-amz-json-1.1" | "application/x-amz-json-1.0" | "application/json") {
-        return refuse(mturk_error!(
-            InvalidParameterValue,
-            "The Content-Type {content_type:?} is not supported; send {CONTENT_TYPE}."
-        ));
-    }
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => return refuse(crate::protocol::body_error(*e, &state.settings.server)),
-    };
+impl ApiHandler for JsonApi {
+    const PROTOCOL: &'static str = "json";
+    type Operation = &'static dispatch::Operation;
+    /// The body, parsed once the caller is known (an unsigned malformed body
+    /// gets the authentication failure, as on AWS).
+    type Pending = Bytes;
+    type Input = input::Input;
+    type Output = Value;
+    /// JSON answers need nothing but the request id and the time.
+    type Frame = ();
+    type AuthError = SigV4Error;
 
-    let verified = {
+    fn decode(state: &AppState, incoming: Incoming<'_>) -> Result<Decoded<Self>, Refused<Self>> {
+        let target = incoming.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let refused =
+            |operation: &str, error: MturkError| Refused { operation: operation.to_owned(), frame: (), error };
+        let Some(op) = dispatch::find(target) else {
+            return Err(refused(
+                target,
+                mturk_error!(
+                    InvalidParameterValue,
+                    "X-Amz-Target {target:?} is not an operation of {}: expected {}.<Operation>.",
+                    dispatch::TARGET_PREFIX,
+                    dispatch::TARGET_PREFIX
+                ),
+            ));
+        };
+        let method = incoming.method;
+        if method != Method::POST {
+            return Err(refused(
+                op.name,
+                mturk_error!(InvalidParameterValue, "The JSON API takes POST requests, not {method}."),
+            ));
+        }
+        let content_type = incoming.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        // Tolerated as the spec advises (modern-api.md §1.3): 1.1, 1.0, plain JSON, or none.
+        if !matches!(
+            mime.as_str(),
+            "" | "application/x-amz-json-1.1" | "application/x-amz-json-1.0" | "application/json"
+        ) {
+            return Err(refused(
+                op.name,
+                mturk_error!(
+                    InvalidParameterValue,
+                    "The Content-Type {content_type:?} is not supported; send {CONTENT_TYPE}."
+                ),
+            ));
+        }
+        let body = match incoming.body {
+            Ok(body) => body.clone(),
+            Err(e) => return Err(refused(op.name, crate::protocol::body_error(*e, &state.settings.server))),
+        };
+        Ok(Decoded { operation: op.name.to_owned(), op: Some(op), access_key: None, pending: body, frame: () })
+    }
+
+    fn authenticate(
+        state: &AppState,
+        incoming: Incoming<'_>,
+        decoded: &Decoded<Self>,
+    ) -> Result<RequesterId, SigV4Error> {
+        let headers = incoming.headers;
         let header_values = |name: &str| -> Vec<String> {
             headers.get_all(name).iter().filter_map(|v| v.to_str().ok().map(str::to_owned)).collect()
         };
         let signed = SignedHttpRequest {
-            method: method.as_str(),
-            path: uri.path(),
-            query: uri.query(),
+            method: incoming.method.as_str(),
+            path: incoming.uri.path(),
+            query: incoming.uri.query(),
             header_values: &header_values,
-            body,
+            body: &decoded.pending,
         };
-        sigv4::verify(
+        let verified = sigv4::verify(
             &signed,
             &state.credentials,
             state.wall.now(),
             state.settings.auth.timestamp_window_secs,
             state.settings.auth.mode == AuthMode::Strict,
-        )
-    };
-    let caller = match verified.map(|v| RequesterId::parse(&v.access_key_id).ok_or(v.access_key_id)) {
-        Ok(Ok(caller)) => caller,
-        Ok(Err(key)) => {
-            let err = SigV4Error::new(
+        )?;
+        RequesterId::parse(&verified.access_key_id).ok_or_else(|| {
+            SigV4Error::new(
                 "UnrecognizedClientException",
-                format!("The access key id {key:?} is not a valid requester id."),
-            );
-            crate::protocol::record_outcome(tag, operation, Some((err.kind, &err.message, false)));
-            return auth_error_response(&err, request_id);
-        }
-        Err(err) => {
-            crate::protocol::record_outcome(tag, operation, Some((err.kind, &err.message, false)));
-            return auth_error_response(&err, request_id);
-        }
-    };
-    tracing::Span::current().record("access_key_id", caller.as_str());
-    if let Err(err) = state.ensure_account(&caller).await {
-        return refuse(err);
-    }
-    if let Err(err) = state.sync_clock().await {
-        return refuse(err);
+                format!("The access key id {:?} is not a valid requester id.", verified.access_key_id),
+            )
+        })
     }
 
-    let members = if body.iter().all(u8::is_ascii_whitespace) {
-        serde_json::Map::new()
-    } else {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => return refuse(mturk_error!(InvalidParameterValue, "The request body must be a JSON object.")),
-            Err(e) => return refuse(mturk_error!(InvalidParameterValue, "The request body is not valid JSON: {e}")),
+    fn admit(
+        _state: &AppState,
+        op: Option<Self::Operation>,
+        body: Bytes,
+        (): &mut (),
+    ) -> Result<(Self::Operation, input::Input), MturkError> {
+        let op = op.ok_or_else(|| mturk_error!(InvalidParameterValue, "The operation is not known."))?;
+        let members = if body.iter().all(u8::is_ascii_whitespace) {
+            serde_json::Map::new()
+        } else {
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(map)) => map,
+                Ok(_) => return Err(mturk_error!(InvalidParameterValue, "The request body must be a JSON object.")),
+                Err(e) => return Err(mturk_error!(InvalidParameterValue, "The request body is not valid JSON: {e}")),
+            }
+        };
+        if let Some(name) = crate::protocol::first_non_xml_member(&members) {
+            return Err(crate::protocol::non_xml_error(&name));
         }
-    };
-    if let Some(name) = crate::protocol::first_non_xml_member(&members) {
-        return refuse(crate::protocol::non_xml_error(&name));
+        Ok((op, input::Input::new(members)))
     }
-    let Some(handler) = op.handler else {
-        return refuse(mturk_error!(
-            NotImplemented,
-            "The operation {} is part of the MTurk API but mturk-local does not implement it yet.",
-            op.name
-        ));
-    };
-    let ctx = state.ctx(caller);
-    match handler(&ctx, &input::Input::new(members)).await {
-        Ok(output) => {
-            crate::protocol::record_result(tag, operation, Ok(()));
-            respond(StatusCode::OK, request_id, None, &output)
+
+    fn handler(op: Self::Operation) -> Option<Handler<Self>> {
+        op.handler
+    }
+
+    fn name(op: Self::Operation) -> &'static str {
+        op.name
+    }
+
+    fn render(_frame: &(), request_id: &str, epoch_ms: i64, outcome: Result<&Value, &MturkError>) -> Response {
+        match outcome {
+            Ok(output) => respond(StatusCode::OK, request_id, None, output),
+            Err(err) => error_response(err, request_id, epoch_ms),
         }
-        Err(err) => refuse(err),
+    }
+
+    fn render_auth_error(_frame: &(), request_id: &str, _epoch_ms: i64, err: &SigV4Error) -> Response {
+        auth_error_response(err, request_id)
+    }
+
+    fn describe_auth_error(err: &SigV4Error) -> (&str, &str, bool) {
+        (err.kind, &err.message, false)
     }
 }

@@ -13,17 +13,17 @@ pub mod handlers;
 pub mod hit_handlers;
 pub mod params;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use tracing::Instrument;
 
 use crate::auth::legacy::{self, SignedRequest, SERVICE};
 use crate::config::AuthMode;
-use crate::domain::clock::Clock as _;
+use crate::domain::ids::RequesterId;
 use crate::error::{invalid_value, invalid_value_because, missing_parameter, MturkError};
 use crate::mturk_error;
+use crate::protocol::pipeline::{self, ApiHandler, Decoded, Handler, Incoming, Refused};
 use crate::state::AppState;
 
 use envelope::Frame;
@@ -95,6 +95,21 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_none_or(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
 }
 
+/// The legacy face for the [pipeline](crate::protocol::pipeline).
+#[derive(Debug, Clone, Copy)]
+pub struct LegacyApi;
+
+/// What a legacy answer needs besides its outcome.
+#[derive(Debug, Clone, Default)]
+pub struct LegacyFrame {
+    /// The operation, as the root element names it (`{operation}Response`).
+    operation: String,
+    /// Once the operation is known: its result element and the request's
+    /// echo. Until then an error goes in `OperationRequest/Errors`; after,
+    /// in the result's `Request`.
+    result: Option<(String, String)>,
+}
+
 /// The axum handler for `/` and `/onca/xml` (requests without `X-Amz-Target`).
 pub async fn handle(
     State(state): State<AppState>,
@@ -103,128 +118,151 @@ pub async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let request_id = state.ids.request_id();
-    let span = crate::protocol::request_span("legacy", &request_id);
-    async move {
-        // `None`: the body was over the limit (or the connection broke while reading it).
-        let body = crate::protocol::read_body(body, state.settings.server.max_body_bytes).await;
-        let answer = answer(&state, &request_id, &method, &uri, &headers, body.as_ref()).await;
-        xml_response(answer)
-    }
-    .instrument(span)
-    .await
+    pipeline::serve::<LegacyApi>(state, method, uri, headers, body).await
 }
 
-#[allow(clippy::too_many_lines, reason = "one linear pipeline reads best in one place")]
-async fn answer(
-    state: &AppState,
-    request_id: &str,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Result<&Bytes, &crate::protocol::BodyError>,
-) -> String {
-    let epoch_ms = state.clock.now().millis();
-    let query = uri.query();
-    let tag = crate::protocol::RequestTag { protocol: "legacy", request_id };
-    let refuse = |operation: &str, err: MturkError| {
-        crate::protocol::record_result(tag, operation, Err(&err));
-        envelope::service_error(Frame { operation, request_id, epoch_ms }, &err)
-    };
+impl ApiHandler for LegacyApi {
+    const PROTOCOL: &'static str = "legacy";
+    type Operation = &'static dispatch::Operation;
+    type Pending = Params;
+    type Input = Params;
+    type Output = String;
+    type Frame = LegacyFrame;
+    type AuthError = MturkError;
 
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => return refuse(&sniff_operation(query, &[]), crate::protocol::body_error(*e, &state.settings.server)),
-    };
-    if method != Method::GET && method != Method::POST {
-        let err = mturk_error!(InvalidParameterValue, "The HTTP method {method} is not supported; use GET or POST.");
-        return refuse(&sniff_operation(query, body), err);
-    }
-    if method == Method::POST && !body.is_empty() && !is_form(headers) {
-        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let err = mturk_error!(
-            InvalidParameterValue,
-            "The Content-Type {content_type:?} is not supported; send application/x-www-form-urlencoded."
-        );
-        return refuse(&sniff_operation(query, &[]), err);
-    }
-    let params = match Params::decode(query, (!body.is_empty()).then_some(body.as_ref())) {
-        Ok(p) => p,
-        Err(e) => return refuse(&sniff_operation(query, body), mturk_error!(InvalidParameterValue, "{e}")),
-    };
-
-    // `Action` is an accepted alias of `Operation` (boto 2 before Dec 2012, spec §1.2).
-    let operation = match (params.plain("Operation"), params.plain("Action")) {
-        (Some(op), Some(action)) if op != action => {
-            let err = mturk_error!(InvalidParameterValue, "Operation {op:?} and Action {action:?} disagree.");
-            return refuse(UNRESOLVED_OPERATION, err);
+    fn decode(state: &AppState, incoming: Incoming<'_>) -> Result<Decoded<Self>, Refused<Self>> {
+        let query = incoming.uri.query();
+        let refused = |operation: &str, error: MturkError| Refused {
+            operation: operation.to_owned(),
+            frame: LegacyFrame { operation: operation.to_owned(), result: None },
+            error,
+        };
+        let body = match incoming.body {
+            Ok(body) => body,
+            Err(e) => {
+                return Err(refused(
+                    &sniff_operation(query, &[]),
+                    crate::protocol::body_error(*e, &state.settings.server),
+                ))
+            }
+        };
+        let method = incoming.method;
+        if method != Method::GET && method != Method::POST {
+            let err =
+                mturk_error!(InvalidParameterValue, "The HTTP method {method} is not supported; use GET or POST.");
+            return Err(refused(&sniff_operation(query, body), err));
         }
-        (Some(op), _) | (None, Some(op)) => op,
-        (None, None) => return refuse(UNRESOLVED_OPERATION, missing_parameter("Operation")),
-    };
-    if !is_operation_name(operation) {
-        return refuse(UNRESOLVED_OPERATION, invalid_value("Operation", operation));
-    }
-    tracing::Span::current().record("operation", operation);
-    if let Some(service) = params.get("Service") {
-        if service != SERVICE {
-            return refuse(
-                operation,
-                invalid_value_because("Service", service, "Expected AWSMechanicalTurkRequester."),
+        if method == Method::POST && !body.is_empty() && !is_form(incoming.headers) {
+            let content_type = incoming.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let err = mturk_error!(
+                InvalidParameterValue,
+                "The Content-Type {content_type:?} is not supported; send application/x-www-form-urlencoded."
             );
+            return Err(refused(&sniff_operation(query, &[]), err));
         }
+        let params = match Params::decode(query, (!body.is_empty()).then_some(body.as_ref())) {
+            Ok(p) => p,
+            Err(e) => return Err(refused(&sniff_operation(query, body), mturk_error!(InvalidParameterValue, "{e}"))),
+        };
+        // `Action` is an accepted alias of `Operation` (boto 2 before Dec 2012, spec §1.2).
+        let operation = match (params.plain("Operation"), params.plain("Action")) {
+            (Some(op), Some(action)) if op != action => {
+                let err = mturk_error!(InvalidParameterValue, "Operation {op:?} and Action {action:?} disagree.");
+                return Err(refused(UNRESOLVED_OPERATION, err));
+            }
+            (Some(op), _) | (None, Some(op)) => op.to_owned(),
+            (None, None) => return Err(refused(UNRESOLVED_OPERATION, missing_parameter("Operation"))),
+        };
+        if !is_operation_name(&operation) {
+            return Err(refused(UNRESOLVED_OPERATION, invalid_value("Operation", &operation)));
+        }
+        if let Some(service) = params.get("Service") {
+            if service != SERVICE {
+                return Err(refused(
+                    &operation,
+                    invalid_value_because("Service", service, "Expected AWSMechanicalTurkRequester."),
+                ));
+            }
+        }
+        Ok(Decoded {
+            op: dispatch::find(&operation),
+            access_key: params.plain("AWSAccessKeyId").map(str::to_owned),
+            frame: LegacyFrame { operation: operation.clone(), result: None },
+            operation,
+            pending: params,
+        })
     }
 
-    let signed = SignedRequest {
-        operation,
-        access_key_id: params.plain("AWSAccessKeyId"),
-        signature: params.plain("Signature"),
-        timestamp: params.plain("Timestamp"),
-        signature_version: params.plain("SignatureVersion"),
-    };
-    if let Some(key) = signed.access_key_id {
-        tracing::Span::current().record("access_key_id", key);
-    }
-    let caller = match legacy::verify(
-        signed,
-        params.iter(),
-        &state.credentials,
-        state.wall.now(),
-        state.settings.auth.timestamp_window_secs,
-        state.settings.auth.mode == AuthMode::Strict,
-    ) {
-        Ok(caller) => caller,
-        Err(err) => return refuse(operation, err),
-    };
-    if let Err(err) = state.ensure_account(&caller).await {
-        return refuse(operation, err);
-    }
-    if let Err(err) = state.sync_clock().await {
-        return refuse(operation, err);
+    fn authenticate(
+        state: &AppState,
+        _incoming: Incoming<'_>,
+        decoded: &Decoded<Self>,
+    ) -> Result<RequesterId, MturkError> {
+        let params = &decoded.pending;
+        let signed = SignedRequest {
+            operation: &decoded.operation,
+            access_key_id: params.plain("AWSAccessKeyId"),
+            signature: params.plain("Signature"),
+            timestamp: params.plain("Timestamp"),
+            signature_version: params.plain("SignatureVersion"),
+        };
+        legacy::verify(
+            signed,
+            params.iter(),
+            &state.credentials,
+            state.wall.now(),
+            state.settings.auth.timestamp_window_secs,
+            state.settings.auth.mode == AuthMode::Strict,
+        )
     }
 
-    if let Some(version) = params.plain("Version") {
-        if !VERSIONS.contains(&version) {
-            return refuse(operation, invalid_value_because("Version", version, "Expected a published API version."));
+    fn admit(
+        _state: &AppState,
+        op: Option<Self::Operation>,
+        params: Params,
+        frame: &mut LegacyFrame,
+    ) -> Result<(Self::Operation, Params), MturkError> {
+        if let Some(version) = params.plain("Version") {
+            if !VERSIONS.contains(&version) {
+                return Err(invalid_value_because("Version", version, "Expected a published API version."));
+            }
         }
-    }
-    let Some(op) = dispatch::find(operation) else {
         // Not captured; spec §9 item 5 suggests InvalidParameterValue.
-        return refuse(operation, invalid_value("Operation", operation));
-    };
+        let op = op.ok_or_else(|| invalid_value("Operation", &frame.operation))?;
+        let echo = if params.response_groups().contains(&"Request") { render_echo(op, &params) } else { String::new() };
+        frame.result = Some((op.result_element(), echo));
+        params.check_xml_safe()?;
+        Ok((op, params))
+    }
 
-    let ctx = state.ctx(caller);
-    let echo = if params.response_groups().contains(&"Request") { render_echo(op, &params) } else { String::new() };
-    let outcome = match (params.check_xml_safe(), op.handler) {
-        (Err(err), _) => Err(err),
-        (Ok(()), None) => Err(mturk_error!(
-            NotImplemented,
-            "The operation {operation} is part of the MTurk API but mturk-local does not implement it yet."
-        )),
-        (Ok(()), Some(handler)) => handler(&ctx, &params).await,
-    };
-    crate::protocol::record_result(tag, operation, outcome.as_ref().map(|_| ()));
-    envelope::result(Frame { operation, request_id, epoch_ms }, &op.result_element(), &echo, outcome.as_deref())
+    fn handler(op: Self::Operation) -> Option<Handler<Self>> {
+        op.handler
+    }
+
+    fn name(op: Self::Operation) -> &'static str {
+        op.name
+    }
+
+    fn render(frame: &LegacyFrame, request_id: &str, epoch_ms: i64, outcome: Result<&String, &MturkError>) -> Response {
+        let envelope = Frame { operation: &frame.operation, request_id, epoch_ms };
+        xml_response(match (&frame.result, outcome) {
+            (Some((element, echo)), outcome) => envelope::result(envelope, element, echo, outcome.map(String::as_str)),
+            (None, Err(err)) => envelope::service_error(envelope, err),
+            // Every operation that reaches an outcome has its result element.
+            (None, Ok(_)) => envelope::service_error(
+                envelope,
+                &MturkError::internal(anyhow::anyhow!("an answer without its operation")),
+            ),
+        })
+    }
+
+    fn render_auth_error(frame: &LegacyFrame, request_id: &str, epoch_ms: i64, err: &MturkError) -> Response {
+        xml_response(envelope::service_error(Frame { operation: &frame.operation, request_id, epoch_ms }, err))
+    }
+
+    fn describe_auth_error(err: &MturkError) -> (&str, &str, bool) {
+        (err.code().as_str(), err.message(), !err.code().is_client_fault())
+    }
 }
 
 /// The `ResponseGroup=Request` echo: the parsed parameters in XSD order
