@@ -253,7 +253,7 @@ impl Settings {
                 bail!("invalid configuration: requester {} has an empty secret_access_key", r.access_key_id);
             }
             if let Some(b) = &r.starting_balance {
-                if crate::ops::account::parse_cents(b).is_none() {
+                if crate::domain::money::parse_cents(b).is_none() {
                     bail!("invalid configuration: starting_balance {b:?} of {} is not an amount", r.access_key_id);
                 }
             }
@@ -263,7 +263,7 @@ impl Settings {
         if keys.windows(2).any(|w| w[0] == w[1]) {
             bail!("invalid configuration: an access_key_id appears twice in [[requesters]]");
         }
-        if crate::ops::account::parse_cents(&self.service.starting_balance).is_none() {
+        if crate::domain::money::parse_cents(&self.service.starting_balance).is_none() {
             bail!(
                 "invalid configuration: service.starting_balance {:?} is not an amount",
                 self.service.starting_balance

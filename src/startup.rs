@@ -17,7 +17,7 @@ use crate::auth::{Credentials, SecretKey};
 use crate::config::Settings;
 use crate::domain::clock::{Clock, SystemClock, VirtualClock};
 use crate::domain::ids::{IdSource, RandomIds, RequesterId};
-use crate::ops::account::parse_cents;
+use crate::domain::money::parse_cents;
 use crate::ops::Policy;
 use crate::protocol::legacy_xml;
 use crate::state::{AppState, AppStateInner, ControlAccess};

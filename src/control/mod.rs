@@ -424,7 +424,7 @@ async fn worker_hits(State(state): State<AppState>, Path(worker_id): Path<String
                 "HITTypeId": h.hit_type.id,
                 "RequesterId": h.hit_type.owner.as_str(),
                 "Title": h.hit_type.title,
-                "Reward": crate::ops::account::format_cents(h.hit_type.reward_cents),
+                "Reward": crate::domain::money::format_cents(h.hit_type.reward_cents),
                 "NumberOfAssignmentsAvailable": h.available(w.now),
                 "Expiration": h.expiration.to_rfc3339_millis(),
                 "CanPreview": e.can_preview,

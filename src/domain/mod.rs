@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod hit;
 pub mod ids;
+pub mod money;
 pub mod paging;
 pub mod qualification;
 pub mod requirement;

@@ -1,5 +1,6 @@
 //! The requester's account: balance (sandbox-like, 10000.00 by default).
 
+use crate::domain::money::Money;
 use crate::error::{MturkError, Result};
 
 use super::{internal, Ctx};
@@ -26,47 +27,10 @@ pub async fn balance_cents(ctx: &Ctx) -> Result<i64> {
         .ok_or_else(|| MturkError::internal(anyhow::anyhow!("no account row for requester {}", ctx.caller)))
 }
 
-/// Formats cents as a money string with two decimals (`"10000.00"`).
-#[must_use]
-pub fn format_cents(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
-/// Parses a non-negative money string (`"5"`, `"0.5"`, `"10000.00"`) into cents.
-#[must_use]
-pub fn parse_cents(text: &str) -> Option<i64> {
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 {
-        return None;
-    }
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let frac_cents: i64 = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<i64>().ok()? * 10,
-        _ => frac.parse().ok()?,
-    };
-    whole.checked_mul(100)?.checked_add(frac_cents)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_round_trips_through_cents() {
-        assert_eq!(parse_cents("10000.00"), Some(1_000_000));
-        assert_eq!(parse_cents("0.5"), Some(50));
-        assert_eq!(parse_cents("5"), Some(500));
-        assert_eq!(parse_cents("5."), Some(500));
-        assert_eq!(parse_cents(".5"), None);
-        assert_eq!(parse_cents("0.505"), None);
-        assert_eq!(parse_cents("-1"), None);
-        assert_eq!(format_cents(1_000_000), "10000.00");
-        assert_eq!(format_cents(5), "0.05");
-    }
+/// GetAccountBalance: the available balance.
+///
+/// # Errors
+/// As [`balance_cents`].
+pub async fn balance(ctx: &Ctx) -> Result<Money> {
+    balance_cents(ctx).await.map(Money::from_cents)
 }

@@ -210,8 +210,8 @@ fn insufficient_funds(cost: i64, balance: i64) -> MturkError {
         InsufficientFunds,
         "This Requester has insufficient funds in their account to complete this transaction: it costs {} and the \
          available balance is {}.",
-        super::account::format_cents(cost),
-        super::account::format_cents(balance)
+        crate::domain::money::format_cents(cost),
+        crate::domain::money::format_cents(balance)
     )
 }
 

@@ -237,13 +237,15 @@ pub async fn create_type(ctx: &Ctx, input: NewQualificationType) -> Result<Quali
 ///
 /// # Errors
 /// `QualificationTypeDoesNotExist`.
-pub async fn get_type(ctx: &Ctx, id: &QualificationTypeId) -> Result<QualificationType> {
-    existing_type(ctx, id).await
+pub async fn get_type(ctx: &Ctx, id: QualificationTypeId) -> Result<QualificationType> {
+    existing_type(ctx, &id).await
 }
 
 /// Input of UpdateQualificationType: `None` leaves a field unchanged.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct QualificationTypeUpdate {
+    /// The type.
+    pub id: QualificationTypeId,
     /// New description.
     pub description: Option<String>,
     /// New status (Active ⇄ Inactive only).
@@ -266,11 +268,8 @@ pub struct QualificationTypeUpdate {
 ///
 /// # Errors
 /// Ownership, state and conflict errors.
-pub async fn update_type(
-    ctx: &Ctx,
-    id: &QualificationTypeId,
-    update: QualificationTypeUpdate,
-) -> Result<QualificationType> {
+pub async fn update_type(ctx: &Ctx, update: QualificationTypeUpdate) -> Result<QualificationType> {
+    let id = &update.id;
     let current = owned_type(ctx, id).await?;
     require_live(&current, ctx)?;
     let mut next = current.clone();
@@ -324,7 +323,8 @@ pub async fn update_type(
 ///
 /// # Errors
 /// Ownership errors; `InvalidQualificationTypeState` when already disposing.
-pub async fn dispose_type(ctx: &Ctx, id: &QualificationTypeId) -> Result<()> {
+pub async fn dispose_type(ctx: &Ctx, id: QualificationTypeId) -> Result<()> {
+    let id = &id;
     let current = owned_type(ctx, id).await?;
     require_live(&current, ctx)?;
     let due = ctx.now.plus_seconds(ctx.policy.dispose_delay_secs.max(0));
@@ -337,9 +337,9 @@ pub async fn dispose_type(ctx: &Ctx, id: &QualificationTypeId) -> Result<()> {
     }
 }
 
-/// How a search is filtered and sorted (legacy SearchQualificationTypes and
-/// JSON ListQualificationTypes).
-#[derive(Debug, Clone, Default)]
+/// How a search is filtered, sorted and paged (legacy SearchQualificationTypes
+/// and JSON ListQualificationTypes).
+#[derive(Debug, Clone)]
 pub struct SearchTypes {
     /// Free-text query.
     pub query: Option<String>,
@@ -349,13 +349,16 @@ pub struct SearchTypes {
     pub must_be_owned_by_caller: bool,
     /// Name descending.
     pub descending: bool,
+    /// Which page.
+    pub page: Page,
 }
 
 /// SearchQualificationTypes / ListQualificationTypes.
 ///
 /// # Errors
 /// Store failures only.
-pub async fn search_types(ctx: &Ctx, search: SearchTypes, page: Page) -> Result<Paged<QualificationType>> {
+pub async fn search_types(ctx: &Ctx, search: SearchTypes) -> Result<Paged<QualificationType>> {
+    let page = search.page;
     let filter = TypeSearch {
         caller: Some(ctx.caller.clone()),
         owned_by_caller: search.must_be_owned_by_caller,
@@ -434,12 +437,23 @@ fn not_granted() -> MturkError {
         .with_data("ExpectedStates", "Granted")
 }
 
+/// One worker's qualification of one type.
+#[derive(Debug, Clone)]
+pub struct QualificationOf {
+    /// The type.
+    pub type_id: QualificationTypeId,
+    /// The worker.
+    pub worker_id: WorkerId,
+}
+
 /// GetQualificationScore: the owner reads a worker's granted qualification.
 ///
 /// # Errors
 /// `QualificationDoesNotExist` (none held), `InvalidQualificationState`
 /// (revoked), ownership errors.
-pub async fn score(ctx: &Ctx, type_id: &QualificationTypeId, worker: &WorkerId) -> Result<Qualification> {
+pub async fn score(ctx: &Ctx, of: QualificationOf) -> Result<Qualification> {
+    let QualificationOf { type_id, worker_id } = &of;
+    let worker = worker_id;
     // One read for both: this is the hottest read of the API (BENCHMARKS.md, P3).
     let (found, q) = match ctx.store.type_with_qualification(type_id, worker).await.map_err(internal)? {
         Some((t, q)) => (Some(t), q),
@@ -453,11 +467,24 @@ pub async fn score(ctx: &Ctx, type_id: &QualificationTypeId, worker: &WorkerId) 
     }
 }
 
+/// Input of UpdateQualificationScore.
+#[derive(Debug, Clone)]
+pub struct ScoreUpdate {
+    /// The type.
+    pub type_id: QualificationTypeId,
+    /// The worker.
+    pub worker_id: WorkerId,
+    /// The new value.
+    pub integer_value: i32,
+}
+
 /// UpdateQualificationScore: changes the value of a granted qualification.
 ///
 /// # Errors
 /// As [`score`].
-pub async fn update_score(ctx: &Ctx, type_id: &QualificationTypeId, worker: &WorkerId, value: i32) -> Result<()> {
+pub async fn update_score(ctx: &Ctx, update: ScoreUpdate) -> Result<()> {
+    let ScoreUpdate { type_id, worker_id: worker, integer_value: value } = &update;
+    let value = *value;
     owned_type(ctx, type_id).await?;
     if ctx.store.update_score(type_id, worker, value).await.map_err(internal)? {
         return Ok(());
@@ -468,6 +495,17 @@ pub async fn update_score(ctx: &Ctx, type_id: &QualificationTypeId, worker: &Wor
     }
 }
 
+/// Input of RevokeQualification / DisassociateQualificationFromWorker.
+#[derive(Debug, Clone)]
+pub struct Revocation {
+    /// The type.
+    pub type_id: QualificationTypeId,
+    /// The worker.
+    pub worker_id: WorkerId,
+    /// Why; shown to the worker when not empty.
+    pub reason: Option<String>,
+}
+
 /// RevokeQualification / DisassociateQualificationFromWorker: Granted →
 /// Revoked, kept with its reason and time. A non-empty reason becomes a
 /// notice the worker sees (without one the worker is not told, as the
@@ -476,7 +514,9 @@ pub async fn update_score(ctx: &Ctx, type_id: &QualificationTypeId, worker: &Wor
 /// # Errors
 /// `QualificationDoesNotExist`, `InvalidQualificationState` (already
 /// revoked), ownership errors.
-pub async fn revoke(ctx: &Ctx, type_id: &QualificationTypeId, worker: &WorkerId, reason: Option<&str>) -> Result<()> {
+pub async fn revoke(ctx: &Ctx, revocation: Revocation) -> Result<()> {
+    let Revocation { type_id, worker_id: worker, reason } = &revocation;
+    let reason = reason.as_deref();
     if let Some(r) = reason {
         check_len("Reason", r, MAX_REASON_CHARS)?;
     }
@@ -502,19 +542,25 @@ pub async fn revoke(ctx: &Ctx, type_id: &QualificationTypeId, worker: &WorkerId,
     }
 }
 
+/// Input of GetQualificationsForQualificationType / ListWorkersWithQualificationType.
+#[derive(Debug, Clone)]
+pub struct TypeQualifications {
+    /// The type.
+    pub type_id: QualificationTypeId,
+    /// Granted or Revoked ones.
+    pub status: QualificationStatus,
+    /// Which page.
+    pub page: Page,
+}
+
 /// GetQualificationsForQualificationType / ListWorkersWithQualificationType:
 /// the owner lists who holds (or held) the type.
 ///
 /// # Errors
 /// Ownership errors.
-pub async fn list_for_type(
-    ctx: &Ctx,
-    type_id: &QualificationTypeId,
-    status: QualificationStatus,
-    page: Page,
-) -> Result<Paged<Qualification>> {
-    owned_type(ctx, type_id).await?;
-    ctx.store.qualifications_for_type(type_id, status, page).await.map_err(internal)
+pub async fn list_for_type(ctx: &Ctx, input: TypeQualifications) -> Result<Paged<Qualification>> {
+    owned_type(ctx, &input.type_id).await?;
+    ctx.store.qualifications_for_type(&input.type_id, input.status, input.page).await.map_err(internal)
 }
 
 /// Maps a string to the settable status, or an invalid-value error.

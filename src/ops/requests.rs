@@ -301,6 +301,15 @@ async fn owned_request(ctx: &Ctx, id: &QualificationRequestId) -> Result<Qualifi
     Ok(req)
 }
 
+/// Input of GrantQualification / AcceptQualificationRequest.
+#[derive(Debug, Clone)]
+pub struct RequestGrant {
+    /// The request.
+    pub id: QualificationRequestId,
+    /// The value granted; default 1.
+    pub integer_value: Option<i32>,
+}
+
 /// GrantQualification / AcceptQualificationRequest: Submitted → Granted, and
 /// the worker holds the qualification with `value` (default 1) and GrantTime
 /// now, a revoked one included (spec §4.8).
@@ -308,8 +317,9 @@ async fn owned_request(ctx: &Ctx, id: &QualificationRequestId) -> Result<Qualifi
 /// # Errors
 /// `QualificationRequestDoesNotExist`, `PermissionDenied`,
 /// `InvalidQualificationRequestState`.
-pub async fn grant(ctx: &Ctx, id: &QualificationRequestId, value: Option<i32>) -> Result<()> {
-    let req = owned_request(ctx, id).await?;
+pub async fn grant(ctx: &Ctx, grant: RequestGrant) -> Result<()> {
+    let RequestGrant { id, integer_value: value } = grant;
+    let req = owned_request(ctx, &id).await?;
     if req.status != RequestStatus::Submitted {
         return Err(request_state_error(&req));
     }
@@ -338,16 +348,26 @@ pub async fn grant(ctx: &Ctx, id: &QualificationRequestId, value: Option<i32>) -
     }
 }
 
+/// Input of RejectQualificationRequest.
+#[derive(Debug, Clone)]
+pub struct RequestRejection {
+    /// The request.
+    pub id: QualificationRequestId,
+    /// Shown to the worker.
+    pub reason: Option<String>,
+}
+
 /// RejectQualificationRequest: Submitted → Rejected; the reason is shown to
 /// the worker (spec §4.9).
 ///
 /// # Errors
 /// As [`grant`].
-pub async fn reject(ctx: &Ctx, id: &QualificationRequestId, reason: Option<String>) -> Result<()> {
+pub async fn reject(ctx: &Ctx, rejection: RequestRejection) -> Result<()> {
+    let RequestRejection { id, reason } = rejection;
     if let Some(r) = &reason {
         check_len("Reason", r, MAX_REASON_CHARS)?;
     }
-    let req = owned_request(ctx, id).await?;
+    let req = owned_request(ctx, &id).await?;
     if req.status != RequestStatus::Submitted {
         return Err(request_state_error(&req));
     }
@@ -385,17 +405,25 @@ pub struct RequestSort {
     pub descending: bool,
 }
 
+/// Input of GetQualificationRequests / ListQualificationRequests.
+#[derive(Debug, Clone)]
+pub struct RequestListing {
+    /// Only requests for this type.
+    pub type_id: Option<QualificationTypeId>,
+    /// The order.
+    pub sort: RequestSort,
+    /// Which page.
+    pub page: Page,
+}
+
 /// GetQualificationRequests / ListQualificationRequests: the caller's
 /// Submitted requests, optionally of one type.
 ///
 /// # Errors
 /// Ownership errors when a type is named.
-pub async fn list(
-    ctx: &Ctx,
-    type_id: Option<&QualificationTypeId>,
-    sort: RequestSort,
-    page: Page,
-) -> Result<Paged<QualificationRequest>> {
+pub async fn list(ctx: &Ctx, listing: RequestListing) -> Result<Paged<QualificationRequest>> {
+    let RequestListing { type_id, sort, page } = listing;
+    let type_id = type_id.as_ref();
     if let Some(id) = type_id {
         owned_type(ctx, id).await?;
     }

@@ -16,11 +16,21 @@ pub const MAX_MESSAGE_CHARS: usize = 4096;
 /// Most workers per NotifyWorkers call (spec §8).
 pub const MAX_NOTIFY_WORKERS: usize = 100;
 
+/// Input of BlockWorker / CreateWorkerBlock.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// The worker.
+    pub worker_id: WorkerId,
+    /// Why; the worker does not see it. May be empty.
+    pub reason: String,
+}
+
 /// BlockWorker / CreateWorkerBlock. Blocking again updates the reason.
 ///
 /// # Errors
 /// Validation errors.
-pub async fn block(ctx: &Ctx, worker_id: WorkerId, reason: String) -> Result<()> {
+pub async fn block(ctx: &Ctx, block: Block) -> Result<()> {
+    let Block { worker_id, reason } = block;
     check_len("Reason", &reason, MAX_REASON_CHARS)?;
     let block = WorkerBlock { worker_id, reason };
     ctx.store.block_worker(&ctx.caller, &block, ctx.now).await.map_err(internal)
@@ -30,8 +40,8 @@ pub async fn block(ctx: &Ctx, worker_id: WorkerId, reason: String) -> Result<()>
 ///
 /// # Errors
 /// Store failures only.
-pub async fn unblock(ctx: &Ctx, worker_id: &WorkerId) -> Result<()> {
-    ctx.store.unblock_worker(&ctx.caller, worker_id).await.map_err(internal)?;
+pub async fn unblock(ctx: &Ctx, worker_id: WorkerId) -> Result<()> {
+    ctx.store.unblock_worker(&ctx.caller, &worker_id).await.map_err(internal)?;
     Ok(())
 }
 
@@ -80,6 +90,17 @@ pub struct NotifyFailure {
 /// quoted by nodeGame's MTurk module (2020).
 pub const NOT_YOUR_WORKER: &str = "Cannot send a notification to a worker who has not done any work for you";
 
+/// Input of NotifyWorkers.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The subject line (at most 200 characters).
+    pub subject: String,
+    /// The text (at most 4096 characters).
+    pub text: String,
+    /// Who gets it (1 to 100 workers).
+    pub workers: Vec<WorkerId>,
+}
+
 /// NotifyWorkers: records the message for every worker who has worked with
 /// (accepted a HIT of, holds a qualification of, requested one of, or was
 /// blocked by) the caller; the others are reported as hard failures, as the real service
@@ -87,7 +108,8 @@ pub const NOT_YOUR_WORKER: &str = "Cannot send a notification to a worker who ha
 ///
 /// # Errors
 /// Validation errors.
-pub async fn notify(ctx: &Ctx, subject: String, message: String, workers: Vec<WorkerId>) -> Result<Vec<NotifyFailure>> {
+pub async fn notify(ctx: &Ctx, message: Message) -> Result<Vec<NotifyFailure>> {
+    let Message { subject, text: message, workers } = message;
     check_len("Subject", &subject, MAX_SUBJECT_CHARS)?;
     check_len("MessageText", &message, MAX_MESSAGE_CHARS)?;
     if workers.is_empty() || workers.len() > MAX_NOTIFY_WORKERS {

@@ -402,7 +402,7 @@ both_backends!(review_status_type_changes_more_assignments_and_bonuses, |app: Te
         .await
         .unwrap();
     let after = c.get_account_balance().send().await.unwrap().available_balance().unwrap().to_owned();
-    let cents = |s: &str| mturk_local::ops::account::parse_cents(s).unwrap();
+    let cents = |s: &str| mturk_local::domain::money::parse_cents(s).unwrap();
     assert_eq!(cents(&before) - cents(&after), 240);
     let dup = c
         .send_bonus()

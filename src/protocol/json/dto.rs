@@ -131,7 +131,7 @@ pub fn hit(h: &crate::domain::hit::Hit, now: Timestamp) -> Value {
     }
     m.insert("HITStatus".into(), json!(h.status(now).as_str()));
     m.insert("MaxAssignments".into(), json!(h.max_assignments));
-    m.insert("Reward".into(), json!(crate::ops::account::format_cents(t.reward_cents)));
+    m.insert("Reward".into(), json!(crate::domain::money::format_cents(t.reward_cents)));
     m.insert("AutoApprovalDelayInSeconds".into(), json!(t.auto_approval_delay_secs));
     m.insert("Expiration".into(), time(h.expiration));
     m.insert("AssignmentDurationInSeconds".into(), json!(t.assignment_duration_secs));
@@ -179,7 +179,7 @@ pub fn assignment(a: &crate::domain::hit::Assignment) -> Value {
 pub fn bonus(b: &crate::domain::hit::Bonus) -> Value {
     json!({
         "WorkerId": b.worker_id.as_str(),
-        "BonusAmount": crate::ops::account::format_cents(b.amount_cents),
+        "BonusAmount": crate::domain::money::format_cents(b.amount_cents),
         "AssignmentId": b.assignment_id,
         "Reason": b.reason,
         "GrantTime": time(b.grant_time),

@@ -12,9 +12,10 @@ use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, missing_parameter, out_of_range, Result};
 use crate::mturk_error;
 
-/// The members of one request.
+/// The members of one request, and the operation they are for.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
+    operation: &'static str,
     members: Map<String, Value>,
 }
 
@@ -26,7 +27,28 @@ impl Input {
     /// Wraps a decoded JSON object.
     #[must_use]
     pub fn new(members: Map<String, Value>) -> Self {
-        Self { members }
+        Self { operation: "", members }
+    }
+
+    /// Wraps the decoded JSON object of a request for `operation`.
+    #[must_use]
+    pub fn for_operation(operation: &'static str, members: Map<String, Value>) -> Self {
+        Self { operation, members }
+    }
+
+    /// What a listing's `NextToken` is tied to: the operation and every
+    /// member but the paging ones, so a token of one listing, or of the same
+    /// listing with another filter, is refused rather than misread.
+    #[must_use]
+    pub fn listing_scope(&self) -> String {
+        let filter: Map<String, Value> = self
+            .members
+            .iter()
+            .filter(|(k, v)| k.as_str() != "NextToken" && k.as_str() != "MaxResults" && !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        // serde_json keeps object keys sorted, so the text is canonical.
+        format!("{}/{}", self.operation, Value::Object(filter))
     }
 
     fn present(&self, name: &str) -> Option<&Value> {
@@ -189,7 +211,7 @@ impl Input {
     pub fn money(&self, name: &str) -> Result<i64> {
         // No minimum length, but the pattern needs a digit: "" is an invalid value.
         let raw = self.required_text(name)?;
-        crate::ops::account::parse_cents(&raw).ok_or_else(|| invalid_value(name, &raw))
+        crate::domain::money::parse_cents(&raw).ok_or_else(|| invalid_value(name, &raw))
     }
 
     /// An optional timestamp in epoch seconds (integer or fractional), within

@@ -9,6 +9,8 @@
 //! JSON error renderer: HTTP 400 `RequestError` / 500 `ServiceFault` with
 //! `__type`, `Message` and `TurkErrorCode`; `x-amzn-RequestId` on every answer.
 
+pub mod answer;
+pub mod decode;
 pub mod dispatch;
 pub mod dto;
 pub mod handlers;
@@ -180,7 +182,7 @@ impl ApiHandler for JsonApi {
         if let Some(name) = crate::protocol::first_non_xml_member(&members) {
             return Err(crate::protocol::non_xml_error(&name));
         }
-        Ok((op, input::Input::new(members)))
+        Ok((op, input::Input::for_operation(op.name, members)))
     }
 
     fn handler(op: Self::Operation) -> Option<Handler<Self>> {

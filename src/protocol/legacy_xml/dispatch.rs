@@ -4,8 +4,19 @@
 //! handler are known but not built yet and answer
 //! `AWS.MechanicalTurk.NotImplemented`.
 
-use super::handlers::{self as h, Handler};
+use crate::domain::qualification::{GrantMode, QualificationStatus};
+use crate::error::Result;
+use crate::ops::{account, qualifications as quals, requests, workers, Ctx};
+use crate::protocol::BoxFuture;
+
+use super::answer;
+use super::dto::CounterOrder;
 use super::hit_handlers as hh;
+use super::params::Params;
+
+/// A legacy operation handler: the request's parameters in, the result's
+/// children after `<Request>` out.
+pub type Handler = crate::protocol::pipeline::Handler<super::LegacyApi>;
 
 /// Where an operation's result goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,60 +56,226 @@ impl Operation {
 
 use ResultElement::{Data, Named, Wrapped};
 
-macro_rules! ops {
-    ($( $name:ident => $result:expr, $echo:expr, $handler:expr; )*) => {
-        /// Every operation of the 2014-08-15 API.
-        pub static OPERATIONS: &[Operation] = &[
-            $( Operation { name: stringify!($name), result: $result, echo: $echo, handler: $handler }, )*
-        ];
+/// Calls an `ops` function with its input decoded from the parameters: no
+/// input, one value, or a struct whose fields each name a decoder.
+macro_rules! call {
+    ($ctx:ident, $p:ident, $op:path, ) => {
+        $op($ctx).await?
+    };
+    ($ctx:ident, $p:ident, $op:path, $dec:ident ( $($arg:expr),* )) => {
+        $op($ctx, $crate::protocol::legacy_xml::decode::$dec($p $(, $arg)*)?).await?
+    };
+    ($ctx:ident, $p:ident, $op:path,
+     $($seg:ident)::+ { $( $field:ident : $dec:ident ( $($arg:expr),* ) ),* $(,)? }) => {
+        $op($ctx, $($seg)::+ { $( $field: $crate::protocol::legacy_xml::decode::$dec($p $(, $arg)*)? ),* }).await?
     };
 }
 
-ops! {
-    ApproveAssignment => Wrapped, None, Some(hh::approve_assignment);
-    ApproveRejectedAssignment => Wrapped, None, Some(hh::approve_rejected_assignment);
-    AssignQualification => Wrapped, Some(&["QualificationTypeId", "WorkerId", "IntegerValue", "SendNotification"]), Some(h::assign_qualification);
-    BlockWorker => Wrapped, Some(&["WorkerId", "Reason"]), Some(h::block_worker);
-    ChangeHITTypeOfHIT => Wrapped, None, Some(hh::change_hit_type_of_hit);
-    CreateHIT => Data("HIT"), None, Some(hh::create_hit);
-    CreateQualificationType => Data("QualificationType"), Some(&["Name", "Keywords", "Description", "QualificationTypeStatus", "RetryDelayInSeconds", "Test", "AnswerKey", "TestDurationInSeconds", "AutoGranted", "AutoGrantedValue"]), Some(h::create_qualification_type);
-    DisableHIT => Wrapped, None, Some(hh::disable_hit);
-    DisposeHIT => Wrapped, None, Some(hh::dispose_hit);
-    DisposeQualificationType => Wrapped, Some(&["QualificationTypeId"]), Some(h::dispose_qualification_type);
-    ExtendHIT => Wrapped, None, Some(hh::extend_hit);
-    ForceExpireHIT => Wrapped, None, Some(hh::force_expire_hit);
-    GetAccountBalance => Wrapped, None, Some(h::get_account_balance);
-    GetAssignment => Wrapped, None, Some(hh::get_assignment);
-    GetAssignmentsForHIT => Wrapped, None, Some(hh::get_assignments_for_hit);
-    GetBlockedWorkers => Wrapped, Some(&["PageNumber", "PageSize"]), Some(h::get_blocked_workers);
-    GetBonusPayments => Wrapped, None, Some(hh::get_bonus_payments);
-    GetFileUploadURL => Wrapped, None, None;
-    GetHIT => Data("HIT"), None, Some(hh::get_hit);
-    GetHITsForQualificationType => Wrapped, Some(&["QualificationTypeId", "PageSize", "PageNumber"]), Some(hh::get_hits_for_qualification_type);
-    GetQualificationRequests => Wrapped, Some(&["QualificationTypeId", "SortProperty", "SortDirection", "PageSize", "PageNumber"]), Some(h::get_qualification_requests);
-    GetQualificationScore => Data("Qualification"), None, Some(h::get_qualification_score);
-    GetQualificationType => Data("QualificationType"), Some(&["QualificationTypeId"]), Some(h::get_qualification_type);
-    GetQualificationsForQualificationType => Wrapped, Some(&["QualificationTypeId", "Status", "PageSize", "PageNumber"]), Some(h::get_qualifications_for_qualification_type);
-    GetRequesterStatistic => Named("GetStatisticResult"), None, None;
-    GetRequesterWorkerStatistic => Wrapped, None, None;
-    GetReviewResultsForHIT => Wrapped, None, None;
-    GetReviewableHITs => Wrapped, None, Some(hh::get_reviewable_hits);
-    GrantBonus => Wrapped, None, Some(hh::grant_bonus);
-    GrantQualification => Wrapped, Some(&["QualificationRequestId", "IntegerValue"]), Some(h::grant_qualification);
-    Help => Data("Information"), None, None;
-    NotifyWorkers => Wrapped, None, Some(h::notify_workers);
-    RegisterHITType => Wrapped, None, Some(hh::register_hit_type);
-    RejectAssignment => Wrapped, None, Some(hh::reject_assignment);
-    RejectQualificationRequest => Wrapped, Some(&["QualificationRequestId", "Reason"]), Some(h::reject_qualification_request);
-    RevokeQualification => Wrapped, Some(&["SubjectId", "QualificationTypeId", "Reason"]), Some(h::revoke_qualification);
-    SearchHITs => Wrapped, None, Some(hh::search_hits);
-    SearchQualificationTypes => Wrapped, Some(&["Query", "SortProperty", "SortDirection", "PageSize", "PageNumber", "MustBeRequestable", "MustBeOwnedByCaller"]), Some(h::search_qualification_types);
-    SendTestEventNotification => Wrapped, None, None;
-    SetHITAsReviewing => Wrapped, None, Some(hh::set_hit_as_reviewing);
-    SetHITTypeNotification => Wrapped, None, None;
-    UnblockWorker => Wrapped, Some(&["WorkerId", "Reason"]), Some(h::unblock_worker);
-    UpdateQualificationScore => Wrapped, None, Some(h::update_qualification_score);
-    UpdateQualificationType => Data("QualificationType"), Some(&["QualificationTypeId", "Description", "QualificationTypeStatus", "Test", "AnswerKey", "TestDurationInSeconds", "RetryDelayInSeconds", "AutoGranted", "AutoGrantedValue"]), Some(h::update_qualification_type);
+macro_rules! operations {
+    (
+        built { $( $name:ident ($result:expr, $echo:expr) => $op:path [ $($args:tt)* ] => $answer:expr; )* }
+        by_hand { $( $hname:ident ($hresult:expr, $hecho:expr) => $handler:path; )* }
+        not_built { $( $uname:ident ($uresult:expr) ),* $(,)? }
+    ) => {
+        /// One generated handler per built operation, named after it.
+        #[allow(non_snake_case, reason = "each handler is named after its operation")]
+        mod generated {
+            use super::*;
+            $(
+                pub(super) fn $name<'a>(ctx: &'a Ctx, p: &'a Params) -> BoxFuture<'a, Result<String>> {
+                    Box::pin(async move {
+                        let out = call!(ctx, p, $op, $($args)*);
+                        Ok(($answer)(ctx, p, &out))
+                    })
+                }
+            )*
+        }
+
+        /// Every operation of the 2014-08-15 API, sorted by name.
+        pub static OPERATIONS: &[Operation] = &sorted_operations([
+            $( Operation { name: stringify!($name), result: $result, echo: $echo, handler: Some(generated::$name) }, )*
+            $( Operation { name: stringify!($hname), result: $hresult, echo: $hecho, handler: Some($handler) }, )*
+            $( Operation { name: stringify!($uname), result: $uresult, echo: None, handler: None }, )*
+        ]);
+    };
+}
+
+/// Sorts the table by name at compile time (the three groups of the
+/// `operations!` table each list their operations alphabetically).
+const fn sorted_operations<const N: usize>(mut ops: [Operation; N]) -> [Operation; N] {
+    let mut i = 1;
+    while i < N {
+        let mut j = i;
+        while j > 0 && name_lt(ops[j].name.as_bytes(), ops[j - 1].name.as_bytes()) {
+            let tmp = ops[j];
+            ops[j] = ops[j - 1];
+            ops[j - 1] = tmp;
+            j -= 1;
+        }
+        i += 1;
+    }
+    ops
+}
+
+const fn name_lt(a: &[u8], b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+        i += 1;
+    }
+    a.len() < b.len()
+}
+
+operations! {
+    built {
+        AssignQualification (Wrapped, Some(&["QualificationTypeId", "WorkerId", "IntegerValue", "SendNotification"]))
+            => quals::assign[quals::AssignInput {
+                type_id: req("QualificationTypeId"),
+                worker_id: req("WorkerId"),
+                // IntegerValue default 1, SendNotification default true (spec §4.6).
+                integer_value: or("IntegerValue", 1),
+                send_notification: or("SendNotification", true),
+                mode: constant(GrantMode::IfNotGranted),
+            }] => answer::empty;
+        // Reason required; an empty one is a value, as in the JSON CreateWorkerBlock.
+        BlockWorker (Wrapped, Some(&["WorkerId", "Reason"]))
+            => workers::block[workers::Block { worker_id: req("WorkerId"), reason: text("Reason") }] => answer::empty;
+        // Shape B without IsRequestable (spec §4.1).
+        CreateQualificationType (Data("QualificationType"), Some(&["Name", "Keywords", "Description",
+            "QualificationTypeStatus", "RetryDelayInSeconds", "Test", "AnswerKey", "TestDurationInSeconds",
+            "AutoGranted", "AutoGrantedValue"]))
+            => quals::create_type[quals::NewQualificationType {
+                name: req("Name"),
+                description: req("Description"),
+                keywords: opt("Keywords"),
+                status: req("QualificationTypeStatus"),
+                retry_delay_secs: opt("RetryDelayInSeconds"),
+                test: opt("Test"),
+                answer_key: opt("AnswerKey"),
+                test_duration_secs: opt("TestDurationInSeconds"),
+                auto_granted: or("AutoGranted", false),
+                auto_granted_value: opt("AutoGrantedValue"),
+            }] => answer::created_type;
+        DisposeQualificationType (Wrapped, Some(&["QualificationTypeId"]))
+            => quals::dispose_type[req("QualificationTypeId")] => answer::empty;
+        GetAccountBalance (Wrapped, None) => account::balance[] => answer::balance;
+        // PageSize up to 65535, XSD counter order (spec §4.14).
+        GetBlockedWorkers (Wrapped, Some(&["PageNumber", "PageSize"]))
+            => workers::blocks[page(65_535)] => answer::listing(CounterOrder::Xsd, 65_535, answer::block_item);
+        // SubmitTime ascending by default (spec §4.7).
+        GetQualificationRequests (Wrapped, Some(&["QualificationTypeId", "SortProperty", "SortDirection",
+            "PageSize", "PageNumber"]))
+            => requests::list[requests::RequestListing {
+                type_id: opt("QualificationTypeId"),
+                sort: request_order(),
+                page: page(100),
+            }] => answer::listing(CounterOrder::Captured, 100, answer::request_item);
+        // Shape B (spec §4.10).
+        GetQualificationScore (Data("Qualification"), None) => quals::score[quals::QualificationOf {
+            type_id: req("QualificationTypeId"),
+            worker_id: req("SubjectId"),
+        }] => answer::qualification;
+        // Any type, system types included (spec §4.2).
+        GetQualificationType (Data("QualificationType"), Some(&["QualificationTypeId"]))
+            => quals::get_type[req("QualificationTypeId")] => answer::qualification_type;
+        // Captured counter order (spec §4.12).
+        GetQualificationsForQualificationType (Wrapped, Some(&["QualificationTypeId", "Status", "PageSize",
+            "PageNumber"]))
+            => quals::list_for_type[quals::TypeQualifications {
+                type_id: req("QualificationTypeId"),
+                status: or("Status", QualificationStatus::Granted),
+                page: page(100),
+            }] => answer::listing(CounterOrder::Captured, 100, answer::qualification_item);
+        GrantQualification (Wrapped, Some(&["QualificationRequestId", "IntegerValue"]))
+            => requests::grant[requests::RequestGrant {
+                id: req("QualificationRequestId"),
+                integer_value: opt("IntegerValue"),
+            }] => answer::empty;
+        // Subject, MessageText and WorkerId.N (1-100).
+        NotifyWorkers (Wrapped, None) => workers::notify[workers::Message {
+            subject: req("Subject"),
+            text: req("MessageText"),
+            workers: req("WorkerId"),
+        }] => answer::notify_failures;
+        RejectQualificationRequest (Wrapped, Some(&["QualificationRequestId", "Reason"]))
+            => requests::reject[requests::RequestRejection {
+                id: req("QualificationRequestId"),
+                reason: opt("Reason"),
+            }] => answer::empty;
+        // The seed of this project (spec §4.13). An empty Reason is kept: only a non-empty one notifies.
+        RevokeQualification (Wrapped, Some(&["SubjectId", "QualificationTypeId", "Reason"]))
+            => quals::revoke[quals::Revocation {
+                worker_id: req("SubjectId"),
+                type_id: req("QualificationTypeId"),
+                reason: value("Reason"),
+            }] => answer::empty;
+        // MustBeRequestable is required (spec §4.3).
+        SearchQualificationTypes (Wrapped, Some(&["Query", "SortProperty", "SortDirection", "PageSize",
+            "PageNumber", "MustBeRequestable", "MustBeOwnedByCaller"]))
+            => quals::search_types[quals::SearchTypes {
+                must_be_requestable: req("MustBeRequestable"),
+                descending: name_order(),
+                page: page(100),
+                query: opt("Query"),
+                must_be_owned_by_caller: or("MustBeOwnedByCaller", false),
+            }] => answer::listing(CounterOrder::Captured, 100, answer::type_item);
+        // Succeeds when not blocked (spec §4.14).
+        UnblockWorker (Wrapped, Some(&["WorkerId", "Reason"])) => workers::unblock[req("WorkerId")] => answer::empty;
+        // IntegerValue required (spec §4.11).
+        UpdateQualificationScore (Wrapped, None) => quals::update_score[quals::ScoreUpdate {
+            type_id: req("QualificationTypeId"),
+            worker_id: req("SubjectId"),
+            integer_value: req("IntegerValue"),
+        }] => answer::empty;
+        // Spec §4.4.
+        UpdateQualificationType (Data("QualificationType"), Some(&["QualificationTypeId", "Description",
+            "QualificationTypeStatus", "Test", "AnswerKey", "TestDurationInSeconds", "RetryDelayInSeconds",
+            "AutoGranted", "AutoGrantedValue"]))
+            => quals::update_type[quals::QualificationTypeUpdate {
+                id: req("QualificationTypeId"),
+                description: opt("Description"),
+                status: opt("QualificationTypeStatus"),
+                test: opt("Test"),
+                answer_key: opt("AnswerKey"),
+                test_duration_secs: opt("TestDurationInSeconds"),
+                retry_delay_secs: opt("RetryDelayInSeconds"),
+                auto_granted: opt("AutoGranted"),
+                auto_granted_value: opt("AutoGrantedValue"),
+            }] => answer::own_type;
+    }
+    by_hand {
+        ApproveAssignment (Wrapped, None) => hh::approve_assignment;
+        ApproveRejectedAssignment (Wrapped, None) => hh::approve_rejected_assignment;
+        ChangeHITTypeOfHIT (Wrapped, None) => hh::change_hit_type_of_hit;
+        CreateHIT (Data("HIT"), None) => hh::create_hit;
+        DisableHIT (Wrapped, None) => hh::disable_hit;
+        DisposeHIT (Wrapped, None) => hh::dispose_hit;
+        ExtendHIT (Wrapped, None) => hh::extend_hit;
+        ForceExpireHIT (Wrapped, None) => hh::force_expire_hit;
+        GetAssignment (Wrapped, None) => hh::get_assignment;
+        GetAssignmentsForHIT (Wrapped, None) => hh::get_assignments_for_hit;
+        GetBonusPayments (Wrapped, None) => hh::get_bonus_payments;
+        GetHIT (Data("HIT"), None) => hh::get_hit;
+        GetHITsForQualificationType (Wrapped, Some(&["QualificationTypeId", "PageSize", "PageNumber"]))
+            => hh::get_hits_for_qualification_type;
+        GetReviewableHITs (Wrapped, None) => hh::get_reviewable_hits;
+        GrantBonus (Wrapped, None) => hh::grant_bonus;
+        RegisterHITType (Wrapped, None) => hh::register_hit_type;
+        RejectAssignment (Wrapped, None) => hh::reject_assignment;
+        SearchHITs (Wrapped, None) => hh::search_hits;
+        SetHITAsReviewing (Wrapped, None) => hh::set_hit_as_reviewing;
+    }
+    not_built {
+        GetFileUploadURL (Wrapped),
+        GetRequesterStatistic (Named("GetStatisticResult")),
+        GetRequesterWorkerStatistic (Wrapped),
+        GetReviewResultsForHIT (Wrapped),
+        Help (Data("Information")),
+        SendTestEventNotification (Wrapped),
+        SetHITTypeNotification (Wrapped),
+    }
 }
 
 /// Finds an operation by its exact (case-sensitive) wire name.

@@ -124,7 +124,7 @@ pub fn counters(xml: &mut Xml, order: CounterOrder, num: usize, total: i64, page
 
 /// A `Price` (`Amount`, `CurrencyCode`, `FormattedPrice`).
 pub fn price(xml: &mut Xml, element: &str, cents: i64) {
-    let amount = crate::ops::account::format_cents(cents);
+    let amount = crate::domain::money::format_cents(cents);
     xml.open(element)
         .leaf("Amount", &amount)
         .leaf("CurrencyCode", "USD")

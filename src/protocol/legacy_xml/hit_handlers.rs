@@ -24,7 +24,7 @@ fn money(p: &Params, name: &str) -> Result<i64> {
             return Err(invalid_value_because("CurrencyCode", currency, "Only USD is supported."));
         }
     }
-    crate::ops::account::parse_cents(amount).ok_or_else(|| invalid_value(&format!("{name}.Amount"), amount))
+    crate::domain::money::parse_cents(amount).ok_or_else(|| invalid_value(&format!("{name}.Amount"), amount))
 }
 
 fn requirements(p: &Params) -> Result<Vec<QualificationRequirement>> {

@@ -6,10 +6,11 @@
 //! values are XML-safe → run the handler → wrap the result or error in the
 //! envelope. Every answer is HTTP 200 `text/xml`, as on the real service.
 
+pub mod answer;
+pub mod decode;
 pub mod dispatch;
 pub mod dto;
 pub mod envelope;
-pub mod handlers;
 pub mod hit_handlers;
 pub mod params;
 

@@ -1,0 +1,112 @@
+//! Encoding an operation's output as the JSON answer: each function takes
+//! the context, the request's members and the output, and builds the answer
+//! object the model defines for that operation. The dispatch table names one
+//! per operation.
+
+use serde_json::{json, Value};
+
+use crate::domain::money::Money;
+use crate::domain::paging::Paged;
+use crate::domain::qualification::{Qualification, QualificationType};
+use crate::ops::workers::NotifyFailure;
+use crate::ops::Ctx;
+
+use super::dto;
+use super::input::{encode_token, Input};
+
+/// `{}`: the answer of every operation that returns nothing.
+#[must_use]
+pub fn empty<T>(_ctx: &Ctx, _input: &Input, _out: &T) -> Value {
+    json!({})
+}
+
+/// `{"QualificationType": …}` for the caller's own type (AnswerKey shown).
+#[must_use]
+pub fn own_qualification_type(ctx: &Ctx, _input: &Input, t: &QualificationType) -> Value {
+    json!({ "QualificationType": dto::qualification_type(t, ctx.now, true) })
+}
+
+/// `{"QualificationType": …}` for any type (AnswerKey shown to its owner only).
+#[must_use]
+pub fn qualification_type(ctx: &Ctx, _input: &Input, t: &QualificationType) -> Value {
+    json!({ "QualificationType": dto::qualification_type(t, ctx.now, t.is_owned_by(&ctx.caller)) })
+}
+
+/// `{"Qualification": …}`.
+#[must_use]
+pub fn qualification(_ctx: &Ctx, _input: &Input, q: &Qualification) -> Value {
+    json!({ "Qualification": dto::qualification(q) })
+}
+
+/// GetAccountBalance: money as strings; nothing is ever on hold here.
+#[must_use]
+pub fn balance(_ctx: &Ctx, _input: &Input, available: &Money) -> Value {
+    json!({ "AvailableBalance": available.to_string(), "OnHoldBalance": "0.00" })
+}
+
+/// NotifyWorkers: one status per worker not reached; `[]` when all were.
+#[must_use]
+#[allow(clippy::ptr_arg, reason = "an answer takes a reference to the operation's output, here a Vec")]
+pub fn notify_failures(_ctx: &Ctx, _input: &Input, failures: &Vec<NotifyFailure>) -> Value {
+    let statuses: Vec<Value> = failures
+        .iter()
+        .map(|f| {
+            json!({
+                "NotifyWorkersFailureCode": f.code.as_str(),
+                "NotifyWorkersFailureMessage": f.message,
+                "WorkerId": f.worker_id.as_str(),
+            })
+        })
+        .collect();
+    json!({ "NotifyWorkersFailureStatuses": statuses })
+}
+
+/// A list answer: `NumResults`, the items under `key`, and a `NextToken` on
+/// every page that has items, the last one included.
+///
+/// The real service does this (modern-api.md §4, corrected): a captured 2021
+/// `ListAssignmentsForHIT(MaxResults=100)` answer has `NumResults: 1` and a
+/// `NextToken`, and oTree's `get_all_assignments` reads `NextToken` after each
+/// non-empty page and stops only at an empty one, so it raises `KeyError` on
+/// a last page without it. The call with that token answers `NumResults: 0`
+/// and no `NextToken`, which ends every SDK paginator one call later. Offsets
+/// only grow, so no token is ever handed out twice in one walk.
+pub fn listing<T>(key: &'static str, item: fn(&Ctx, &T) -> Value) -> impl Fn(&Ctx, &Input, &Paged<T>) -> Value {
+    move |ctx, input, found| {
+        let items: Vec<Value> = found.items.iter().map(|t| item(ctx, t)).collect();
+        let mut out = json!({ "NumResults": items.len() });
+        if !items.is_empty() {
+            // The page decoded once already; it cannot fail the second time.
+            let scope = input.listing_scope();
+            let offset = input.page(&scope).map_or(0, |p| p.offset);
+            let next = offset.saturating_add(i64::try_from(items.len()).unwrap_or(i64::MAX));
+            out["NextToken"] = json!(encode_token(next, &scope));
+        }
+        out[key] = Value::Array(items);
+        out
+    }
+}
+
+/// A type in a listing (AnswerKey shown to its owner only).
+#[must_use]
+pub fn type_item(ctx: &Ctx, t: &QualificationType) -> Value {
+    dto::qualification_type(t, ctx.now, t.is_owned_by(&ctx.caller))
+}
+
+/// A qualification in a listing.
+#[must_use]
+pub fn qualification_item(_ctx: &Ctx, q: &Qualification) -> Value {
+    dto::qualification(q)
+}
+
+/// A qualification request in a listing.
+#[must_use]
+pub fn request_item(_ctx: &Ctx, r: &crate::domain::qualification::QualificationRequest) -> Value {
+    dto::qualification_request(r)
+}
+
+/// A worker block in a listing.
+#[must_use]
+pub fn block_item(_ctx: &Ctx, b: &crate::domain::worker::WorkerBlock) -> Value {
+    dto::worker_block(b)
+}

@@ -1,0 +1,119 @@
+//! Writing an operation's output as the legacy result: each function takes
+//! the context, the request's parameters and the output, and writes the
+//! result's children after `<Request>`, in the element order of the captures
+//! and the 2014-08-15 XSD. The dispatch table names one per operation.
+
+use crate::domain::money::Money;
+use crate::domain::paging::Paged;
+use crate::domain::qualification::{Qualification, QualificationRequest, QualificationType};
+use crate::domain::worker::WorkerBlock;
+use crate::ops::workers::NotifyFailure;
+use crate::ops::Ctx;
+
+use super::dto::{self, CounterOrder, TypeView};
+use super::envelope::Xml;
+use super::params::Params;
+
+/// Nothing after `<Request>`.
+#[must_use]
+pub fn empty<T>(_ctx: &Ctx, _p: &Params, _out: &T) -> String {
+    String::new()
+}
+
+/// A type just created (shape B, without IsRequestable).
+#[must_use]
+pub fn created_type(ctx: &Ctx, _p: &Params, t: &QualificationType) -> String {
+    let mut xml = Xml::new();
+    dto::qualification_type_fields(&mut xml, t, ctx.now, TypeView::Created);
+    xml.finish()
+}
+
+/// Any type (the AnswerKey shown to its owner only).
+#[must_use]
+pub fn qualification_type(ctx: &Ctx, _p: &Params, t: &QualificationType) -> String {
+    let mut xml = Xml::new();
+    dto::qualification_type_fields(&mut xml, t, ctx.now, TypeView::Full { owner: t.is_owned_by(&ctx.caller) });
+    xml.finish()
+}
+
+/// The caller's own type.
+#[must_use]
+pub fn own_type(ctx: &Ctx, _p: &Params, t: &QualificationType) -> String {
+    let mut xml = Xml::new();
+    dto::qualification_type_fields(&mut xml, t, ctx.now, TypeView::Full { owner: true });
+    xml.finish()
+}
+
+/// A qualification's fields (shape B).
+#[must_use]
+pub fn qualification(_ctx: &Ctx, _p: &Params, q: &Qualification) -> String {
+    let mut xml = Xml::new();
+    dto::qualification_fields(&mut xml, q);
+    xml.finish()
+}
+
+/// GetAccountBalance: the available balance as a `Price`.
+#[must_use]
+pub fn balance(_ctx: &Ctx, _p: &Params, available: &Money) -> String {
+    let mut xml = Xml::new();
+    dto::price(&mut xml, "AvailableBalance", available.cents());
+    xml.finish()
+}
+
+/// NotifyWorkers: one NotifyWorkersFailureStatus per worker not reached
+/// (2013-11-15 and 2014-08-15 XSDs). The children come in the order the live
+/// service sent them in a 2013 capture (cloudyr/MTurkR issue 29): WorkerId,
+/// message, code; the XSD's sequence says code, message, WorkerId. Real use
+/// wins.
+#[must_use]
+#[allow(clippy::ptr_arg, reason = "an answer takes a reference to the operation's output, here a Vec")]
+pub fn notify_failures(_ctx: &Ctx, _p: &Params, failures: &Vec<NotifyFailure>) -> String {
+    let mut xml = Xml::new();
+    for f in failures {
+        xml.open("NotifyWorkersFailureStatus")
+            .leaf("WorkerId", f.worker_id.as_str())
+            .leaf("NotifyWorkersFailureMessage", &f.message)
+            .leaf("NotifyWorkersFailureCode", f.code.as_str())
+            .close("NotifyWorkersFailureStatus");
+    }
+    xml.finish()
+}
+
+/// A page of a listing: the counters in `order` (with the `PageNumber` of a
+/// `PageSize` up to `max`), then one element per item.
+pub fn listing<T>(
+    order: CounterOrder,
+    max: i64,
+    item: fn(&mut Xml, &Ctx, &T),
+) -> impl Fn(&Ctx, &Params, &Paged<T>) -> String {
+    move |ctx, p, found| {
+        // The paging decoded once already; it cannot fail the second time.
+        let number = p.paging(max).map_or(1, |(_, _, number)| number);
+        let mut xml = Xml::new();
+        dto::counters(&mut xml, order, found.items.len(), found.total, number);
+        for t in &found.items {
+            item(&mut xml, ctx, t);
+        }
+        xml.finish()
+    }
+}
+
+/// A type in a listing.
+pub fn type_item(xml: &mut Xml, ctx: &Ctx, t: &QualificationType) {
+    dto::qualification_type(xml, t, ctx.now, TypeView::Full { owner: t.is_owned_by(&ctx.caller) });
+}
+
+/// A qualification in a listing.
+pub fn qualification_item(xml: &mut Xml, _ctx: &Ctx, q: &Qualification) {
+    dto::qualification(xml, q);
+}
+
+/// A qualification request in a listing.
+pub fn request_item(xml: &mut Xml, _ctx: &Ctx, r: &QualificationRequest) {
+    dto::qualification_request(xml, r);
+}
+
+/// A worker block in a listing.
+pub fn block_item(xml: &mut Xml, _ctx: &Ctx, b: &WorkerBlock) {
+    dto::worker_block(xml, b);
+}
