@@ -433,6 +433,25 @@ pub fn score(key: &AnswerKey, answers: &Answers) -> i64 {
     }
 }
 
+/// The QuestionFormAnswers of a form posted by an ExternalQuestion page:
+/// each field a FreeText answer whose QuestionIdentifier is its name.
+/// Callers refuse text XML cannot carry first (see [`is_xml_char`]).
+#[must_use]
+pub fn free_text_answers<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut answers = String::from(
+        "<QuestionFormAnswers xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd\">",
+    );
+    for (name, value) in fields {
+        answers.push_str("<Answer><QuestionIdentifier>");
+        answers.push_str(&quick_xml::escape::escape(name));
+        answers.push_str("</QuestionIdentifier><FreeText>");
+        answers.push_str(&quick_xml::escape::escape(value));
+        answers.push_str("</FreeText></Answer>");
+    }
+    answers.push_str("</QuestionFormAnswers>");
+    answers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

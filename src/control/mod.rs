@@ -26,8 +26,8 @@ use crate::domain::time::Timestamp;
 use crate::domain::worker::WorkerProfile;
 use crate::error::{invalid_value, ErrorCode, MturkError};
 use crate::mturk_error;
-use crate::ops::hits;
 use crate::ops::requests::{self, RequestOutcome};
+use crate::ops::{hits, local};
 use crate::state::{AppState, ControlAccess};
 
 /// The control-plane routes (nested under `/_local`).
@@ -58,31 +58,20 @@ pub fn external_submit_router(state: AppState) -> Router<AppState> {
 }
 
 async fn external_submit(State(state): State<AppState>, uri: axum::http::Uri, body: Bytes) -> Response {
-    let params = match crate::protocol::legacy_xml::params::Params::decode(
-        uri.query(),
-        (!body.is_empty()).then_some(body.as_ref()),
-    ) {
-        Ok(p) => p,
+    let mut fields = match crate::protocol::form::decode(uri.query(), (!body.is_empty()).then_some(body.as_ref())) {
+        Ok(fields) => fields,
         Err(e) => return ControlError(mturk_error!(InvalidParameterValue, "{e}")).into_response(),
     };
     // A form field XML cannot carry is refused, not stored as a changed answer.
-    if let Err(e) = params.check_xml_safe() {
-        return ControlError(e).into_response();
+    if let Some((name, _)) = fields.iter().find(|(k, v)| !k.chars().chain(v.chars()).all(crate::documents::is_xml_char))
+    {
+        let name: String = name.chars().filter(|c| crate::documents::is_xml_char(*c)).collect();
+        return ControlError(crate::protocol::non_xml_error(&name)).into_response();
     }
-    let Some(assignment_id) = params.plain("assignmentId").map(str::to_owned) else {
+    let Some(assignment_id) = fields.remove("assignmentId").filter(|id| !id.is_empty()) else {
         return ControlError(crate::error::missing_parameter("assignmentId")).into_response();
     };
-    let mut answers = String::from(
-        "<QuestionFormAnswers xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd\">",
-    );
-    for (name, value) in params.iter().filter(|(k, _)| *k != "assignmentId") {
-        answers.push_str("<Answer><QuestionIdentifier>");
-        crate::protocol::legacy_xml::envelope::escape_into(&mut answers, name);
-        answers.push_str("</QuestionIdentifier><FreeText>");
-        crate::protocol::legacy_xml::envelope::escape_into(&mut answers, value);
-        answers.push_str("</FreeText></Answer>");
-    }
-    answers.push_str("</QuestionFormAnswers>");
+    let answers = crate::documents::free_text_answers(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     match hits::submit(&state.worker_ctx(), &assignment_id, None, &answers, false).await {
         Ok(hit_id) => (
             StatusCode::OK,
@@ -235,7 +224,7 @@ async fn answer_test(
 /// `GET /_local/workers/{WorkerId}/qualifications`.
 async fn worker_qualifications(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
     let worker = worker(&worker_id)?;
-    let quals = state.store.worker_qualifications(&worker).await.map_err(MturkError::internal)?;
+    let quals = local::worker_qualifications(&state.worker_ctx(), &worker).await?;
     let items: Vec<Value> = quals
         .iter()
         .map(|q| {
@@ -260,7 +249,7 @@ async fn worker_qualifications(State(state): State<AppState>, Path(worker_id): P
 /// `GET /_local/workers/{WorkerId}/notifications`: oldest first.
 async fn worker_notifications(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
     let worker = worker(&worker_id)?;
-    let notes = state.store.notifications(&worker).await.map_err(MturkError::internal)?;
+    let notes = local::worker_notifications(&state.worker_ctx(), &worker).await?;
     let items: Vec<Value> = notes
         .iter()
         .map(|n| {
@@ -338,7 +327,7 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult
             return Err(mturk_error!(InvalidParameterValue, "Send exactly one of AdvanceSeconds and Set.").into());
         }
     };
-    state.store.set_clock_offset(offset).await.map_err(MturkError::internal)?;
+    local::set_clock_offset(&state.worker_ctx(), offset).await?;
     state.clock.set_offset_ms(offset);
     Ok(Json(clock_json(&state)))
 }
@@ -346,7 +335,7 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult
 /// `POST /_local/reset`: empties every table but the configured requesters'
 /// accounts (restored to their starting balances) and rewinds the clock.
 async fn reset(State(state): State<AppState>) -> ControlResult {
-    state.store.reset(&state.accounts, state.wall.now()).await.map_err(MturkError::internal)?;
+    local::reset(&state.worker_ctx(), &state.accounts, state.wall.now()).await?;
     state.clock.set_offset_ms(0);
     // Accounts made on first use (open auth mode) are gone; they come back on their next call.
     let mut known = state.known_accounts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -389,25 +378,15 @@ async fn set_profile(State(state): State<AppState>, Path(worker_id): Path<String
     let worker = worker(&worker_id)?;
     let input: ProfileBody = parse_body(&body)?;
     let locale = input.locale.map(|l| Locale { country: l.country, subdivision: l.subdivision });
-    let two = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphanumeric());
-    if let Some(l) = &locale {
-        if !two(&l.country) || l.subdivision.as_deref().is_some_and(|s| !two(s)) {
-            return Err(mturk_error!(
-                InvalidParameterValue,
-                "Country and Subdivision must be two-character ISO 3166 codes."
-            )
-            .into());
-        }
-    }
     let profile = WorkerProfile { locale, adult: input.adult, masters: input.masters };
-    state.store.set_worker_profile(&worker, &profile).await.map_err(MturkError::internal)?;
+    let profile = local::set_worker_profile(&state.worker_ctx(), &worker, profile).await?;
     Ok(Json(profile_json(&worker, &profile)))
 }
 
 /// `GET /_local/workers/{WorkerId}`.
 async fn get_profile(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
     let worker = worker(&worker_id)?;
-    let profile = state.store.worker_profile(&worker).await.map_err(MturkError::internal)?;
+    let profile = local::worker_profile(&state.worker_ctx(), &worker).await?;
     Ok(Json(profile_json(&worker, &profile)))
 }
 
@@ -479,10 +458,9 @@ async fn accept_hit(
     let worker = worker(&worker_id)?;
     let input: AcceptBody = parse_body(&body)?;
     let w = state.worker_ctx();
-    let a = hits::accept(&w, &worker, &input.hit_id).await?;
+    let (a, hit) = local::accept(&w, &worker, &input.hit_id).await?;
     let mut out = assignment_json(&a, w.now);
-    let hit = state.store.hit(&a.hit_id, w.now).await.map_err(MturkError::internal)?;
-    if let Some(url) = hit.as_ref().and_then(|h| crate::documents::external_url(&h.question)) {
+    if let Some(url) = crate::documents::external_url(&hit.question) {
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1:8099");
         let submit_to = format!("http://{host}");
         let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
@@ -495,8 +473,8 @@ async fn accept_hit(
             enc(&submit_to)
         ));
         out["TurkSubmitTo"] = json!(submit_to);
-    } else if let Some(h) = hit {
-        out["Question"] = json!(h.question);
+    } else {
+        out["Question"] = json!(hit.question);
     }
     Ok(Json(out))
 }
@@ -504,9 +482,9 @@ async fn accept_hit(
 /// `GET /_local/workers/{WorkerId}/assignments`: newest first.
 async fn worker_assignments(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
     let worker = worker(&worker_id)?;
-    let now = state.clock.now();
-    let list = state.store.worker_assignments(&worker).await.map_err(MturkError::internal)?;
-    let items: Vec<Value> = list.iter().map(|a| assignment_json(a, now)).collect();
+    let w = state.worker_ctx();
+    let list = local::worker_assignments(&w, &worker).await?;
+    let items: Vec<Value> = list.iter().map(|a| assignment_json(a, w.now)).collect();
     Ok(Json(json!({ "WorkerId": worker.as_str(), "Assignments": items })))
 }
 

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod hits;
+pub mod local;
 pub mod qualifications;
 pub mod requests;
 pub mod workers;

@@ -3,6 +3,7 @@
 //! classified in `startup::router`: an `X-Amz-Target` header means the JSON
 //! API; everything else on `/` and `/onca/xml` is the legacy API.
 
+pub mod form;
 pub mod json;
 pub mod legacy_xml;
 pub mod pipeline;

@@ -453,3 +453,15 @@ both_backends!(durations_and_instants_are_range_checked_before_year_10000, |app:
     let legacy = app.call("GetHIT", &[("HITId", &hit)]).await.ok();
     assert!(xml_text(&legacy.body, "Expiration").unwrap().starts_with("9999-"), "{}", legacy.body);
 });
+
+both_backends!(a_workers_own_list_shows_an_overdue_auto_approval_as_approved, |app: TestApp| async move {
+    // The HIT auto-approves a week after submission (oTree's AutoApprovalDelayInSeconds).
+    let hit = otree_hit(&app, 1, "auto-approval").await;
+    let assignment = work(&app, "A1AUTOAPPROVED", &hit).await;
+    app.advance(604_800 + 1);
+    // Nothing else was asked of the server since the deadline passed: the worker's own list
+    // must settle the clock itself, as every requester read does.
+    let mine = app.control("GET", "/workers/A1AUTOAPPROVED/assignments", None).await.json();
+    assert_eq!(mine["Assignments"][0]["AssignmentId"], json!(assignment));
+    assert_eq!(mine["Assignments"][0]["Status"], "Approved", "{mine}");
+});

@@ -1,0 +1,99 @@
+//! What the `/_local` control plane does besides the marketplace: a simulated
+//! worker's reads (qualifications, notices, profile, assignments), the
+//! virtual clock's persisted offset, and reset. The control plane is a front
+//! end like the API codecs: it reaches the store only through these.
+
+use crate::domain::hit::{Assignment, Hit};
+use crate::domain::ids::{RequesterId, WorkerId};
+use crate::domain::qualification::Qualification;
+use crate::domain::time::Timestamp;
+use crate::domain::worker::{WorkerNotification, WorkerProfile};
+use crate::error::Result;
+use crate::mturk_error;
+
+use super::internal;
+use super::requests::WorkerCtx;
+
+/// Every qualification the worker holds or held, by type id.
+///
+/// # Errors
+/// Store failures only.
+pub async fn worker_qualifications(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<Qualification>> {
+    w.store.worker_qualifications(worker).await.map_err(internal)
+}
+
+/// The worker's notices, oldest first.
+///
+/// # Errors
+/// Store failures only.
+pub async fn worker_notifications(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<WorkerNotification>> {
+    w.store.notifications(worker).await.map_err(internal)
+}
+
+/// The worker's assignments, newest first, as they stand now: automatic
+/// approvals that are due are settled first, so an assignment past its
+/// auto-approval time shows as Approved here as everywhere else.
+///
+/// # Errors
+/// Store failures only.
+pub async fn worker_assignments(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<Assignment>> {
+    super::hits::settle(w.store.as_ref(), w.now).await?;
+    w.store.worker_assignments(worker).await.map_err(internal)
+}
+
+/// The worker accepts a HIT: the new assignment and the HIT it belongs to
+/// (whose question the worker's page shows).
+///
+/// # Errors
+/// As [`super::hits::accept`].
+pub async fn accept(w: &WorkerCtx, worker: &WorkerId, hit_id: &str) -> Result<(Assignment, Hit)> {
+    let a = super::hits::accept(w, worker, hit_id).await?;
+    let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.ok_or_else(|| {
+        crate::error::MturkError::internal(anyhow::anyhow!("HIT {} of a new assignment is gone", a.hit_id))
+    })?;
+    Ok((a, hit))
+}
+
+/// The profile behind the Locale, Adult and Masters system qualifications.
+///
+/// # Errors
+/// Store failures only.
+pub async fn worker_profile(w: &WorkerCtx, worker: &WorkerId) -> Result<WorkerProfile> {
+    w.store.worker_profile(worker).await.map_err(internal)
+}
+
+/// Replaces the worker's profile.
+///
+/// # Errors
+/// `InvalidParameterValue` for a country or subdivision that is not a
+/// two-character ISO 3166 code.
+pub async fn set_worker_profile(w: &WorkerCtx, worker: &WorkerId, profile: WorkerProfile) -> Result<WorkerProfile> {
+    let two = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    if let Some(l) = &profile.locale {
+        if !two(&l.country) || l.subdivision.as_deref().is_some_and(|s| !two(s)) {
+            return Err(mturk_error!(
+                InvalidParameterValue,
+                "Country and Subdivision must be two-character ISO 3166 codes."
+            ));
+        }
+    }
+    w.store.set_worker_profile(worker, &profile).await.map_err(internal)?;
+    Ok(profile)
+}
+
+/// Persists the virtual clock's offset, for every instance on the store.
+///
+/// # Errors
+/// Store failures only.
+pub async fn set_clock_offset(w: &WorkerCtx, offset_ms: i64) -> Result<()> {
+    w.store.set_clock_offset(offset_ms).await.map_err(internal)
+}
+
+/// Empties every table and recreates the configured requesters' accounts
+/// with their starting balances (the clock's offset goes back to 0).
+///
+/// # Errors
+/// Store failures only.
+pub async fn reset(w: &WorkerCtx, accounts: &[(RequesterId, i64)], wall_now: Timestamp) -> Result<()> {
+    w.store.reset(accounts, wall_now).await.map_err(internal)
+}
