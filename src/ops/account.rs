@@ -13,6 +13,15 @@ use super::{internal, Ctx};
 pub async fn balance_cents(ctx: &Ctx) -> Result<i64> {
     // Automatic approvals that are due pay out before anyone reads the balance.
     super::hits::settle(ctx.store.as_ref(), ctx.now).await?;
+    ensure_account(ctx).await
+}
+
+/// Makes sure the caller has an account row and returns its balance in
+/// cents, without settling automatic approvals (for use cases that settled
+/// at their start). Every payment needs the payer's row: the store takes
+/// money only from a row that covers it, and a missing row would read as
+/// insufficient funds.
+pub(crate) async fn ensure_account(ctx: &Ctx) -> Result<i64> {
     if let Some(cents) = ctx.store.balance_cents(&ctx.caller).await.map_err(internal)? {
         return Ok(cents);
     }

@@ -9,9 +9,12 @@ use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, Hi
 use crate::domain::ids::{QualificationTypeId, WorkerId};
 use crate::domain::qualification::{QualificationStatus, TypeStatus};
 use crate::domain::requirement::{GuardedActions, Held, QualificationRequirement, LOCALE_TYPE_ID, MAX_REQUIREMENTS};
-use crate::error::{out_of_range, permission_denied, MturkError, Result};
+use crate::error::{missing_parameter, out_of_range, permission_denied, MturkError, Result};
 use crate::mturk_error;
-use crate::store::hits::{AcceptOutcome, Bonus, HitFilter, PaidOutcome, Review, ReviewOutcome, WorkerProfile};
+use crate::store::hits::{
+    AcceptOutcome, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, PaidOutcome, Review,
+    ReviewMark, ReviewOutcome, WorkerProfile,
+};
 use crate::store::{Page, Paged, StoreError};
 
 use super::qualifications::check_len;
@@ -217,6 +220,8 @@ fn insufficient_funds(cost: i64, balance: i64) -> MturkError {
 
 /// Approves what is due for automatic approval (on every read of HITs,
 /// assignments or money, so it happens exactly when the clock passes).
+/// Each use case settles once, at its start; the helpers it calls after
+/// that (`load_*`, [`super::account::ensure_account`]) do not settle again.
 pub(crate) async fn settle(store: &dyn crate::store::Store, now: crate::domain::time::Timestamp) -> Result<()> {
     store.settle_auto_approvals(now).await.map_err(internal).map(|_| ())
 }
@@ -231,6 +236,11 @@ fn hit_does_not_exist(id: &str) -> MturkError {
 /// `HITDoesNotExist`, `PermissionDenied`.
 pub async fn owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
     settle(ctx.store.as_ref(), ctx.now).await?;
+    load_owned_hit(ctx, id).await
+}
+
+/// [`owned_hit`] for a use case that has settled already.
+async fn load_owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
     let hit = ctx.store.hit(id, ctx.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(id))?;
     if hit.hit_type.owner != ctx.caller {
         return Err(permission_denied());
@@ -266,7 +276,16 @@ pub async fn update_expiration(ctx: &Ctx, id: &str, expire_at: crate::domain::ti
     }
     // A time at or before now expires the HIT now; a later one (re)opens it.
     let at = if expire_at <= ctx.now { ctx.now } else { expire_at };
-    ctx.store.set_expiration(id, at).await.map_err(internal)
+    // Disposed since we looked: the same answer as if it had been before.
+    if ctx.store.set_expiration(id, at).await.map_err(internal)? {
+        Ok(())
+    } else {
+        Err(hit_deleted(id))
+    }
+}
+
+fn hit_deleted(id: &str) -> MturkError {
+    mturk_error!(InvalidHitState, "Hit {id} has been deleted.")
 }
 
 /// DisableHIT: removes the HIT from the marketplace at once, approves (and
@@ -279,25 +298,17 @@ pub async fn update_expiration(ctx: &Ctx, id: &str, expire_at: crate::domain::ti
 pub async fn disable_hit(ctx: &Ctx, id: &str) -> Result<()> {
     let hit = owned_hit(ctx, id).await?;
     if hit.disposed {
-        return Err(mturk_error!(InvalidHitState, "Hit {id} has been deleted."));
+        return Err(hit_deleted(id));
     }
-    let submitted = ctx
-        .store
-        .assignments_for_hit(id, &[AssignmentStatus::Submitted], Page { offset: 0, limit: i64::MAX })
-        .await
-        .map_err(internal)?;
-    let reward = hit.hit_type.reward_cents;
-    let each = reward + reward_fee_cents(reward, hit.max_assignments);
-    let cost = each.saturating_mul(i64::try_from(submitted.items.len()).unwrap_or(i64::MAX));
-    let balance = super::account::balance_cents(ctx).await?;
-    if balance < cost {
-        return Err(insufficient_funds(cost, balance));
+    // The payment needs the payer's row (another instance's reset may have removed it).
+    super::account::ensure_account(ctx).await?;
+    match ctx.store.disable_hit(id, &ctx.caller, ctx.now).await.map_err(internal)? {
+        DisableOutcome::Done => Ok(()),
+        DisableOutcome::Disposed => Err(hit_deleted(id)),
+        DisableOutcome::InsufficientFunds { cost_cents, balance_cents } => {
+            Err(insufficient_funds(cost_cents, balance_cents))
+        }
     }
-    ctx.store.set_expiration(id, ctx.now).await.map_err(internal)?;
-    for a in &submitted.items {
-        approve(ctx, &a.id, None, false).await?;
-    }
-    ctx.store.dispose_hit(id).await.map_err(internal)
 }
 
 /// DeleteHIT / DisposeHIT: only when Reviewable (or Reviewing) with nothing
@@ -316,7 +327,18 @@ pub async fn delete_hit(ctx: &Ctx, id: &str) -> Result<()> {
             status.as_str()
         ));
     }
-    ctx.store.dispose_hit(id).await.map_err(internal)
+    if ctx.store.dispose_hit(id, ctx.now).await.map_err(internal)? {
+        Ok(())
+    } else {
+        // Something changed since we looked (new work, more assignments or time):
+        // the answer the state check gives for a HIT that is not Reviewable.
+        Err(mturk_error!(
+            InvalidHitState,
+            "This HIT is currently in the state '{}'. This operation can be called with a status of: Reviewable, \
+             Reviewing, with every assignment approved or rejected.",
+            status.as_str()
+        ))
+    }
 }
 
 /// ListAssignmentsForHIT / GetAssignmentsForHIT. Accepted-but-unsubmitted
@@ -349,8 +371,13 @@ fn assignment_does_not_exist(id: &str) -> MturkError {
 /// `AssignmentDoesNotExist`, `PermissionDenied`.
 pub async fn get_assignment(ctx: &Ctx, id: &str) -> Result<(Assignment, Hit)> {
     settle(ctx.store.as_ref(), ctx.now).await?;
+    load_assignment(ctx, id).await
+}
+
+/// [`get_assignment`] for a use case that has settled already.
+async fn load_assignment(ctx: &Ctx, id: &str) -> Result<(Assignment, Hit)> {
     let a = ctx.store.assignment(id).await.map_err(internal)?.ok_or_else(|| assignment_does_not_exist(id))?;
-    let hit = owned_hit(ctx, &a.hit_id).await?;
+    let hit = load_owned_hit(ctx, &a.hit_id).await?;
     if matches!(
         a.status_at(ctx.now),
         AssignmentStatus::Accepted | AssignmentStatus::Returned | AssignmentStatus::Abandoned
@@ -379,7 +406,8 @@ fn assignment_state_error(a: &Assignment, now: crate::domain::time::Timestamp, e
 /// # Errors
 /// State errors, `InsufficientFunds`.
 pub async fn approve(ctx: &Ctx, id: &str, feedback: Option<String>, override_rejection: bool) -> Result<()> {
-    let (a, hit) = get_assignment(ctx, id).await?;
+    settle(ctx.store.as_ref(), ctx.now).await?;
+    let (a, hit) = load_assignment(ctx, id).await?;
     let feedback = feedback_text(feedback)?;
     let from = match a.status {
         AssignmentStatus::Submitted => AssignmentStatus::Submitted,
@@ -402,8 +430,8 @@ pub async fn approve(ctx: &Ctx, id: &str, feedback: Option<String>, override_rej
         }
     };
     let reward = hit.hit_type.reward_cents;
-    // Makes sure the payer has an account row (see `account::balance_cents`).
-    super::account::balance_cents(ctx).await?;
+    // The payment needs the payer's row (another instance's reset may have removed it).
+    super::account::ensure_account(ctx).await?;
     let review = Review {
         id: a.id.clone(),
         from,
@@ -417,7 +445,7 @@ pub async fn approve(ctx: &Ctx, id: &str, feedback: Option<String>, override_rej
         ReviewOutcome::Done => Ok(()),
         ReviewOutcome::WrongState => Err(assignment_state_error(&a, ctx.now, "Submitted")),
         ReviewOutcome::InsufficientFunds => {
-            let balance = super::account::balance_cents(ctx).await?;
+            let balance = super::account::ensure_account(ctx).await?;
             Err(insufficient_funds(review.cost_cents, balance))
         }
     }
@@ -744,7 +772,11 @@ pub async fn list_reviewable(ctx: &Ctx, hit_type_id: Option<&str>, reviewing: bo
 /// `InvalidHITState` from any other state.
 pub async fn update_review_status(ctx: &Ctx, id: &str, revert: bool) -> Result<()> {
     let hit = owned_hit(ctx, id).await?;
-    let (from, to) = if revert { (HitStatus::Reviewing, false) } else { (HitStatus::Reviewable, true) };
+    let (from, to) = if revert {
+        (HitStatus::Reviewing, ReviewMark::Unmarked)
+    } else {
+        (HitStatus::Reviewable, ReviewMark::Reviewing)
+    };
     if hit.status(ctx.now) != from || !ctx.store.set_reviewing(id, to).await.map_err(internal)? {
         return Err(mturk_error!(
             InvalidHitState,
@@ -764,10 +796,14 @@ pub async fn update_review_status(ctx: &Ctx, id: &str, revert: bool) -> Result<(
 pub async fn change_hit_type(ctx: &Ctx, id: &str, hit_type_id: &str) -> Result<()> {
     let hit = owned_hit(ctx, id).await?;
     if hit.disposed {
-        return Err(mturk_error!(InvalidHitState, "Hit {id} has been deleted."));
+        return Err(hit_deleted(id));
     }
     owned_hit_type(ctx, hit_type_id).await?;
-    ctx.store.change_hit_type(id, hit_type_id).await.map_err(internal)
+    if ctx.store.change_hit_type(id, hit_type_id).await.map_err(internal)? {
+        Ok(())
+    } else {
+        Err(hit_deleted(id))
+    }
 }
 
 /// CreateAdditionalAssignmentsForHIT / ExtendHIT's assignments: going from
@@ -777,29 +813,79 @@ pub async fn change_hit_type(ctx: &Ctx, id: &str, hit_type_id: &str) -> Result<(
 /// `InvalidMaximumAssignmentsIncrease`-style `InvalidParameterValue`, a reused
 /// token, `InsufficientFunds`.
 pub async fn add_assignments(ctx: &Ctx, id: &str, more: i64, token: Option<&str>) -> Result<()> {
-    check_range("NumberOfAdditionalAssignments", more, 1, 1_000_000)?;
-    check_token(token)?;
+    extend_hit(ctx, id, Some(more), None, token).await
+}
+
+/// ExtendHIT: more assignments (as [`add_assignments`]) and/or more time
+/// (`expiration_increment_secs`, 60 s to 365 days, counted from the later of
+/// the expiration and now). Everything is checked first, and both changes
+/// are committed together or not at all.
+///
+/// # Errors
+/// Neither given, out-of-range values, a reused token (checked only with
+/// assignments, as CreateAdditionalAssignmentsForHIT checks it), ownership
+/// errors, a disposed HIT, the 10 rule, `InsufficientFunds`.
+pub async fn extend_hit(
+    ctx: &Ctx,
+    id: &str,
+    more_assignments: Option<i64>,
+    expiration_increment_secs: Option<i64>,
+    token: Option<&str>,
+) -> Result<()> {
+    if more_assignments.is_none() && expiration_increment_secs.is_none() {
+        return Err(missing_parameter("MaxAssignmentsIncrement or ExpirationIncrementInSeconds"));
+    }
+    if let Some(s) = expiration_increment_secs {
+        check_range("ExpirationIncrementInSeconds", s, 60, 31_536_000)?;
+    }
+    if let Some(more) = more_assignments {
+        check_range("NumberOfAdditionalAssignments", more, 1, 1_000_000)?;
+        check_token(token)?;
+    }
     let hit = owned_hit(ctx, id).await?;
     if hit.disposed {
-        return Err(mturk_error!(InvalidHitState, "Hit {id} has been deleted."));
+        return Err(hit_deleted(id));
     }
-    let new_max = hit.max_assignments + more;
-    if hit.max_assignments < 10 && new_max >= 10 {
-        return Err(mturk_error!(
-            InvalidMaximumAssignmentsIncrease,
-            "A HIT created with fewer than 10 assignments cannot be extended to 10 or more."
-        ));
+    let expiration = match expiration_increment_secs {
+        Some(s) => Some(super::later(hit.expiration.max(ctx.now), s, "HIT's new expiration")?),
+        None => None,
+    };
+    if let Some(more) = more_assignments {
+        let new_max = hit.max_assignments + more;
+        if hit.max_assignments < 10 && new_max >= 10 {
+            return Err(ten_rule());
+        }
+        let reward = hit.hit_type.reward_cents;
+        let cost = more.saturating_mul(reward + reward_fee_cents(reward, new_max));
+        let balance = super::account::ensure_account(ctx).await?;
+        if balance < cost {
+            return Err(insufficient_funds(cost, balance));
+        }
     }
-    let reward = hit.hit_type.reward_cents;
-    let cost = more.saturating_mul(reward + reward_fee_cents(reward, new_max));
-    let balance = super::account::balance_cents(ctx).await?;
-    if balance < cost {
-        return Err(insufficient_funds(cost, balance));
+    let extension = Extension {
+        hit_id: id,
+        owner: &ctx.caller,
+        expiration,
+        more_assignments,
+        token: more_assignments.and(token),
+        now: ctx.now,
+    };
+    match ctx.store.extend_hit(&extension).await.map_err(internal)? {
+        ExtendOutcome::Done => Ok(()),
+        ExtendOutcome::DuplicateToken => Err(duplicate_token()),
+        // Lost a race: answer as the checks above would have, had they seen it.
+        ExtendOutcome::Changed => match load_owned_hit(ctx, id).await? {
+            now if now.disposed => Err(hit_deleted(id)),
+            _ => Err(ten_rule()),
+        },
     }
-    match ctx.store.add_assignments(id, &ctx.caller, more, token, ctx.now).await.map_err(internal)? {
-        PaidOutcome::Done | PaidOutcome::InsufficientFunds => Ok(()),
-        PaidOutcome::DuplicateToken => Err(duplicate_token()),
-    }
+}
+
+fn ten_rule() -> MturkError {
+    mturk_error!(
+        InvalidMaximumAssignmentsIncrease,
+        "A HIT created with fewer than 10 assignments cannot be extended to 10 or more."
+    )
 }
 
 fn duplicate_token() -> MturkError {
@@ -839,12 +925,13 @@ pub async fn send_bonus(
         grant_time: ctx.now,
     };
     let cost = amount_cents + crate::domain::hit::bonus_fee_cents(amount_cents);
-    super::account::balance_cents(ctx).await?;
+    // The payment needs the payer's row (another instance's reset may have removed it).
+    super::account::ensure_account(ctx).await?;
     match ctx.store.grant_bonus(&bonus, cost, token).await.map_err(internal)? {
         PaidOutcome::Done => Ok(()),
         PaidOutcome::DuplicateToken => Err(duplicate_token()),
         PaidOutcome::InsufficientFunds => {
-            let balance = super::account::balance_cents(ctx).await?;
+            let balance = super::account::ensure_account(ctx).await?;
             Err(insufficient_funds(cost, balance))
         }
     }
@@ -863,11 +950,11 @@ pub async fn list_bonuses(
     match (hit_id, assignment_id) {
         (Some(h), None) => {
             owned_hit(ctx, h).await?;
-            ctx.store.bonuses(h, true, page).await.map_err(internal)
+            ctx.store.bonuses(BonusesOf::Hit(h), page).await.map_err(internal)
         }
         (None, Some(a)) => {
             get_assignment(ctx, a).await?;
-            ctx.store.bonuses(a, false, page).await.map_err(internal)
+            ctx.store.bonuses(BonusesOf::Assignment(a), page).await.map_err(internal)
         }
         _ => Err(mturk_error!(InvalidParameterValue, "Give exactly one of HITId and AssignmentId.")),
     }

@@ -10,7 +10,7 @@
 //! rows come back through [`FromRow`], by position (the row structs of
 //! [`stored_row!`] check the column names in debug builds).
 
-use async_trait::async_trait;
+use std::future::Future;
 
 use super::{StoreError, StoreResult};
 
@@ -187,41 +187,53 @@ macro_rules! stored_row {
 }
 pub(crate) use stored_row;
 
+// These traits are only ever used generically (`SqlStore<B: Backend>`), never
+// as `dyn`, so their methods return `impl Future + Send` instead of the boxed
+// futures of `async_trait`: no allocation per statement. The `Send` bound is
+// what lets the `Store` methods built on them run on a multi-threaded runtime.
+
 /// Runs statements: a reader, or a writer's open transaction.
-#[async_trait]
 pub trait Exec: Send {
     /// Runs a statement; returns the number of rows it changed.
-    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64>;
+    fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// Like [`Exec::execute`], but a unique-key violation becomes
     /// `StoreError::Conflict { existing: None }`: a concurrent writer won
     /// the race for the same unique value.
-    async fn insert_unique(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64>;
+    fn insert_unique(&mut self, sql: &str, args: &[Arg<'_>]) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// Every row of a query.
-    async fn fetch_all<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Vec<R>>;
+    fn fetch_all<R: FromRow>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> impl Future<Output = StoreResult<Vec<R>>> + Send;
 
     /// The first row of a query, if any.
-    async fn fetch_optional<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Option<R>>;
+    fn fetch_optional<R: FromRow>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> impl Future<Output = StoreResult<Option<R>>> + Send;
 
     /// The first row of a query that always returns one (`COUNT(*)`).
-    async fn fetch_one<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<R> {
-        self.fetch_optional(sql, args)
-            .await?
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("no row returned by: {sql}")))
+    fn fetch_one<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> impl Future<Output = StoreResult<R>> + Send {
+        async move {
+            self.fetch_optional(sql, args)
+                .await?
+                .ok_or_else(|| StoreError::Other(anyhow::anyhow!("no row returned by: {sql}")))
+        }
     }
 }
 
 /// A transaction that may write. Dropping it without [`Writer::commit`]
 /// rolls it back.
-#[async_trait]
 pub trait Writer: Exec + Sized {
     /// Commits the transaction.
-    async fn commit(self) -> StoreResult<()>;
+    fn commit(self) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// A database the store runs on.
-#[async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Name reported by `Store::backend`.
     const NAME: &'static str;
@@ -236,11 +248,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     type Writer: Writer;
 
     /// A reader.
-    async fn reader(&self) -> StoreResult<Self::Reader>;
+    fn reader(&self) -> impl Future<Output = StoreResult<Self::Reader>> + Send;
     /// Begins a write transaction.
-    async fn writer(&self) -> StoreResult<Self::Writer>;
+    fn writer(&self) -> impl Future<Output = StoreResult<Self::Writer>> + Send;
     /// Closes every connection.
-    async fn close(&self);
+    fn close(&self) -> impl Future<Output = ()> + Send;
 
     /// A number that changes whenever any store on this database (in this
     /// process or another) has changed the rows that every request reads and

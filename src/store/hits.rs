@@ -81,6 +81,72 @@ pub enum PaidOutcome {
     DuplicateToken,
 }
 
+/// ExtendHIT / CreateAdditionalAssignmentsForHIT: more time and/or more
+/// assignments, committed together or not at all.
+#[derive(Debug, Clone)]
+pub struct Extension<'a> {
+    /// The HIT.
+    pub hit_id: &'a str,
+    /// Its owner (the idempotency token is the owner's).
+    pub owner: &'a RequesterId,
+    /// The new expiration, if it changes.
+    pub expiration: Option<Timestamp>,
+    /// Assignments to add, if any. A HIT with fewer than 10 assignments is
+    /// never taken to 10 or more (the fee changes at 10): the store checks
+    /// it again in the update, against the count of that moment.
+    pub more_assignments: Option<i64>,
+    /// CreateAdditionalAssignmentsForHIT's UniqueRequestToken.
+    pub token: Option<&'a str>,
+    /// When (for the token's record).
+    pub now: Timestamp,
+}
+
+/// What an extension did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtendOutcome {
+    /// Done.
+    Done,
+    /// The UniqueRequestToken was used before; nothing changed.
+    DuplicateToken,
+    /// The HIT was disposed, or other assignments took it past the 10
+    /// rule, since the caller looked; nothing changed.
+    Changed,
+}
+
+/// What DisableHIT did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisableOutcome {
+    /// Expired, every submitted assignment approved and paid, disposed.
+    Done,
+    /// The HIT was disposed already; nothing changed.
+    Disposed,
+    /// The payer cannot pay every submitted assignment; nothing changed.
+    InsufficientFunds {
+        /// What approving them all costs, fees included.
+        cost_cents: i64,
+        /// The payer's balance.
+        balance_cents: i64,
+    },
+}
+
+/// The review mark of a HIT (UpdateHITReviewStatus).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewMark {
+    /// Marked Reviewing.
+    Reviewing,
+    /// Not marked (Reviewable, or whatever its counts make it).
+    Unmarked,
+}
+
+/// Whose bonuses to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BonusesOf<'a> {
+    /// Every bonus paid for assignments of this HIT.
+    Hit(&'a str),
+    /// The bonuses of one assignment.
+    Assignment(&'a str),
+}
+
 /// HIT listings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HitFilter {
@@ -141,14 +207,21 @@ pub trait HitStore: Send + Sync {
     /// paying each HIT owner; returns how many.
     async fn settle_auto_approvals(&self, now: Timestamp) -> StoreResult<u64>;
 
-    /// Marks or unmarks a HIT as Reviewing; false if it was not in the other state.
-    async fn set_reviewing(&self, hit_id: &str, reviewing: bool) -> StoreResult<bool>;
+    /// Moves a live HIT's review mark to `to`; false if it was not in the
+    /// other mark (or is disposed).
+    async fn set_reviewing(&self, hit_id: &str, to: ReviewMark) -> StoreResult<bool>;
 
-    /// Changes a HIT's expiration.
-    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<()>;
+    /// Changes a HIT's expiration; false if the HIT is disposed.
+    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<bool>;
 
-    /// Marks a HIT disposed.
-    async fn dispose_hit(&self, hit_id: &str) -> StoreResult<()>;
+    /// Disposes a HIT that has nothing left in progress or to review at
+    /// `now` and is Reviewable or Reviewing (DeleteHIT); false otherwise.
+    async fn dispose_hit(&self, hit_id: &str, now: Timestamp) -> StoreResult<bool>;
+
+    /// DisableHIT in one transaction: expires the HIT at `now`, approves every
+    /// submitted assignment and takes reward plus fee for each from `payer`
+    /// (all or nothing), and disposes the HIT.
+    async fn disable_hit(&self, hit_id: &str, payer: &RequesterId, now: Timestamp) -> StoreResult<DisableOutcome>;
 
     /// A worker's profile (default when never set).
     async fn worker_profile(&self, worker: &WorkerId) -> StoreResult<WorkerProfile>;
@@ -160,21 +233,15 @@ pub trait HitStore: Send + Sync {
     /// token was used before for SendBonus.
     async fn grant_bonus(&self, bonus: &Bonus, cost_cents: i64, token: Option<&str>) -> StoreResult<PaidOutcome>;
 
-    /// Bonuses of an assignment (`by_hit` false) or of a HIT, oldest first.
-    async fn bonuses(&self, id: &str, by_hit: bool, page: Page) -> StoreResult<Paged<Bonus>>;
+    /// Bonuses of a HIT or of an assignment, oldest first.
+    async fn bonuses(&self, of: BonusesOf<'_>, page: Page) -> StoreResult<Paged<Bonus>>;
 
-    /// Adds assignments to a HIT, unless the token was used before.
-    async fn add_assignments(
-        &self,
-        hit_id: &str,
-        owner: &RequesterId,
-        more: i64,
-        token: Option<&str>,
-        now: Timestamp,
-    ) -> StoreResult<PaidOutcome>;
+    /// Extends a live HIT (more time, more assignments, or both) in one
+    /// transaction, unless the token was used before.
+    async fn extend_hit(&self, extension: &Extension<'_>) -> StoreResult<ExtendOutcome>;
 
-    /// Moves a HIT to another HIT type.
-    async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<()>;
+    /// Moves a live HIT to another HIT type; false if the HIT is disposed.
+    async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<bool>;
 
     /// Counts of the worker's assignments at `now`.
     async fn worker_history(&self, worker: &WorkerId, now: Timestamp) -> StoreResult<WorkerHistory>;

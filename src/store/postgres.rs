@@ -6,7 +6,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use async_trait::async_trait;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres, Row as _};
@@ -88,7 +87,6 @@ fn decode_all<R: FromRow>(rows: &[PgRow]) -> StoreResult<Vec<R>> {
 /// Implements [`Exec`] for a type whose `executor()` is a sqlx executor.
 macro_rules! exec_on_executor {
     ($ty:ty) => {
-        #[async_trait]
         impl Exec for $ty {
             async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
                 let done = bind(sql, args).execute(self.executor()).await.map_err(pg_error)?;
@@ -142,14 +140,12 @@ impl PgWriter {
 
 exec_on_executor!(PgWriter);
 
-#[async_trait]
 impl Writer for PgWriter {
     async fn commit(self) -> StoreResult<()> {
         self.0.commit().await.map_err(pg_error)
     }
 }
 
-#[async_trait]
 impl Backend for PgDb {
     const NAME: &'static str = "postgres";
     const LOCK_ROW: &'static str = " FOR UPDATE";

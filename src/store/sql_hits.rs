@@ -16,7 +16,8 @@ use crate::store::hit_rows::{
     encode_requirements, AssignmentRow, HitRow, HitTypeRow, ASSIGNMENT_COLUMNS, HIT_SELECT, HIT_TYPE_COLUMNS,
 };
 use crate::store::hits::{
-    AcceptOutcome, Bonus, HitFilter, HitStore, PaidOutcome, Review, ReviewOutcome, WorkerHistory, WorkerProfile,
+    AcceptOutcome, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, HitStore, PaidOutcome,
+    Review, ReviewMark, ReviewOutcome, WorkerHistory, WorkerProfile,
 };
 use crate::store::rows::convert_all;
 use crate::store::{Page, Paged, StoreError, StoreResult};
@@ -320,30 +321,105 @@ impl<B: Backend> HitStore for SqlStore<B> {
         Ok(settled)
     }
 
-    async fn set_reviewing(&self, hit_id: &str, reviewing: bool) -> StoreResult<bool> {
+    async fn set_reviewing(&self, hit_id: &str, to: ReviewMark) -> StoreResult<bool> {
+        let (to, from) = match to {
+            ReviewMark::Reviewing => (1_i64, 0_i64),
+            ReviewMark::Unmarked => (0, 1),
+        };
         let mut tx = self.db.writer().await?;
         let done = tx
             .execute(
                 "UPDATE hits SET reviewing = $2 WHERE id = $1 AND reviewing = $3 AND disposed = 0",
-                args![hit_id, i64::from(reviewing), i64::from(!reviewing)],
+                args![hit_id, to, from],
             )
             .await?;
         tx.commit().await?;
         Ok(done == 1)
     }
 
-    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<()> {
+    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<bool> {
         let mut tx = self.db.writer().await?;
-        tx.execute("UPDATE hits SET expiration = $2 WHERE id = $1", args![hit_id, expiration.millis()]).await?;
+        let done = tx
+            .execute(
+                "UPDATE hits SET expiration = $2 WHERE id = $1 AND disposed = 0",
+                args![hit_id, expiration.millis()],
+            )
+            .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(done == 1)
     }
 
-    async fn dispose_hit(&self, hit_id: &str) -> StoreResult<()> {
+    async fn dispose_hit(&self, hit_id: &str, now: Timestamp) -> StoreResult<bool> {
+        // The state `ops::hits::delete_hit` checked, again in the update: nothing
+        // submitted or in progress, and Reviewing or no longer assignable
+        // (expired, or every slot reviewed).
         let mut tx = self.db.writer().await?;
-        tx.execute("UPDATE hits SET disposed = 1 WHERE id = $1", args![hit_id]).await?;
+        let done = tx
+            .execute(
+                "UPDATE hits SET disposed = 1 WHERE id = $1 AND disposed = 0 \
+                 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = hits.id \
+                     AND (a.status = 'Submitted' OR (a.status = 'Accepted' AND a.deadline >= $2))) \
+                 AND (reviewing = 1 OR expiration <= $2 OR max_assignments <= (SELECT COUNT(*) FROM assignments a \
+                     WHERE a.hit_id = hits.id AND a.status IN ('Approved', 'Rejected')))",
+                args![hit_id, now.millis()],
+            )
+            .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(done == 1)
+    }
+
+    async fn disable_hit(&self, hit_id: &str, payer: &RequesterId, now: Timestamp) -> StoreResult<DisableOutcome> {
+        let mut tx = self.db.writer().await?;
+        // Expire and dispose first: on PostgreSQL this locks the HIT's row, so
+        // a second DisableHIT waits here and then finds it disposed.
+        let live = tx
+            .execute(
+                "UPDATE hits SET expiration = $2, disposed = 1 WHERE id = $1 AND disposed = 0",
+                args![hit_id, now.millis()],
+            )
+            .await?;
+        if live == 0 {
+            return Ok(DisableOutcome::Disposed);
+        }
+        let reward = tx
+            .fetch_one::<i64>(
+                "SELECT t.reward_cents FROM hits h JOIN hit_types t ON t.id = h.hit_type_id WHERE h.id = $1",
+                args![hit_id],
+            )
+            .await?;
+        let max = tx.fetch_one::<i64>("SELECT max_assignments FROM hits WHERE id = $1", args![hit_id]).await?;
+        // The feedback stays as it was, as ApproveAssignment without one leaves it.
+        let approved = tx
+            .execute(
+                "UPDATE assignments SET status = 'Approved', approval_time = $2, rejection_time = NULL \
+                 WHERE hit_id = $1 AND status = 'Submitted'",
+                args![hit_id, now.millis()],
+            )
+            .await?;
+        let each = reward + reward_fee_cents(reward, max);
+        let cost = each.saturating_mul(i64::try_from(approved).unwrap_or(i64::MAX));
+        // Run even when nothing is due, as the balance check it replaces did: a
+        // balance that automatic approvals took below zero cannot disable.
+        let paid = tx
+            .execute(
+                "UPDATE requesters SET balance_cents = balance_cents - $2 \
+                 WHERE access_key_id = $1 AND balance_cents >= $2",
+                args![payer.as_str(), cost],
+            )
+            .await?;
+        if paid == 0 {
+            let balance = tx
+                .fetch_optional::<i64>(
+                    "SELECT balance_cents FROM requesters WHERE access_key_id = $1",
+                    args![payer.as_str()],
+                )
+                .await?
+                .unwrap_or(0);
+            // Dropping the transaction undoes the expiration, approvals and disposal.
+            return Ok(DisableOutcome::InsufficientFunds { cost_cents: cost, balance_cents: balance });
+        }
+        tx.commit().await?;
+        Ok(DisableOutcome::Done)
     }
 
     async fn worker_profile(&self, worker: &WorkerId) -> StoreResult<WorkerProfile> {
@@ -429,8 +505,11 @@ impl<B: Backend> HitStore for SqlStore<B> {
         Ok(PaidOutcome::Done)
     }
 
-    async fn bonuses(&self, id: &str, by_hit: bool, page: Page) -> StoreResult<Paged<Bonus>> {
-        let column = if by_hit { "hit_id" } else { "assignment_id" };
+    async fn bonuses(&self, of: BonusesOf<'_>, page: Page) -> StoreResult<Paged<Bonus>> {
+        let (column, id) = match of {
+            BonusesOf::Hit(id) => ("hit_id", id),
+            BonusesOf::Assignment(id) => ("assignment_id", id),
+        };
         let rows: Vec<(String, String, String, String, String, i64, String, i64)> = self
             .db
             .reader()
@@ -460,37 +539,44 @@ impl<B: Backend> HitStore for SqlStore<B> {
         Ok(Paged { items, total })
     }
 
-    async fn add_assignments(
-        &self,
-        hit_id: &str,
-        owner: &RequesterId,
-        more: i64,
-        token: Option<&str>,
-        now: Timestamp,
-    ) -> StoreResult<PaidOutcome> {
+    async fn extend_hit(&self, e: &Extension<'_>) -> StoreResult<ExtendOutcome> {
         let mut tx = self.db.writer().await?;
-        if let Some(token) = token {
+        if let (Some(token), Some(_)) = (e.token, e.more_assignments) {
             let fresh = tx
                 .execute(
                     "INSERT INTO idempotency_tokens (requester, operation, token, created_at) \
                              VALUES ($1, 'CreateAdditionalAssignmentsForHIT', $2, $3) ON CONFLICT DO NOTHING",
-                    args![owner.as_str(), token, now.millis()],
+                    args![e.owner.as_str(), token, e.now.millis()],
                 )
                 .await?;
             if fresh == 0 {
-                return Ok(PaidOutcome::DuplicateToken);
+                return Ok(ExtendOutcome::DuplicateToken);
             }
         }
-        tx.execute("UPDATE hits SET max_assignments = max_assignments + $2 WHERE id = $1", args![hit_id, more]).await?;
+        // The 10 rule of `ops::hits::extend_hit` again, against the count of
+        // this moment, so that two additions racing past it cannot both pass.
+        let done = tx
+            .execute(
+                "UPDATE hits SET expiration = COALESCE($2, expiration), max_assignments = max_assignments + $3 \
+                 WHERE id = $1 AND disposed = 0 AND (max_assignments >= 10 OR max_assignments + $3 < 10)",
+                args![e.hit_id, e.expiration.map(Timestamp::millis), e.more_assignments.unwrap_or(0)],
+            )
+            .await?;
+        if done == 0 {
+            // Dropping the transaction forgets the token too.
+            return Ok(ExtendOutcome::Changed);
+        }
         tx.commit().await?;
-        Ok(PaidOutcome::Done)
+        Ok(ExtendOutcome::Done)
     }
 
-    async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<()> {
+    async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<bool> {
         let mut tx = self.db.writer().await?;
-        tx.execute("UPDATE hits SET hit_type_id = $2 WHERE id = $1", args![hit_id, hit_type_id]).await?;
+        let done = tx
+            .execute("UPDATE hits SET hit_type_id = $2 WHERE id = $1 AND disposed = 0", args![hit_id, hit_type_id])
+            .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(done == 1)
     }
 
     async fn worker_assignments(&self, worker: &WorkerId) -> StoreResult<Vec<Assignment>> {
@@ -498,5 +584,179 @@ impl<B: Backend> HitStore for SqlStore<B> {
             format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE worker_id = $1 ORDER BY accept_time DESC, id");
         let rows = self.db.reader().await?.fetch_all::<AssignmentRow>(&sql, args![worker.as_str()]).await?;
         convert_all(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The compare-and-set guards of the HIT transitions: a change that lost
+    //! the race to another (the HIT was disposed, the 10 rule was reached,
+    //! new work came in after the caller looked) changes nothing.
+
+    use super::*;
+    use crate::store::{SqliteStore, Store as _};
+
+    const OWNER: &str = "AKIAOWNER00000000000";
+
+    async fn store_with_hit(max_assignments: i64) -> (SqliteStore, Hit) {
+        let store = SqliteStore::in_memory().unwrap();
+        let owner = RequesterId::from_stored(OWNER.to_owned());
+        store.ensure_requesters(&[(owner.clone(), 10_000)], Timestamp::from_millis(0)).await.unwrap();
+        let hit_type = HitType {
+            id: "3TYPE".into(),
+            owner,
+            title: "t".into(),
+            description: "d".into(),
+            keywords: None,
+            reward_cents: 100,
+            assignment_duration_secs: 600,
+            auto_approval_delay_secs: 3600,
+            requirements: vec![],
+            creation_time: Timestamp::from_millis(0),
+        };
+        store.insert_hit_type(&hit_type, "fp").await.unwrap();
+        let hit = Hit {
+            id: "3HIT".into(),
+            hit_type,
+            question: "q".into(),
+            max_assignments,
+            expiration: Timestamp::from_millis(1_000_000),
+            requester_annotation: None,
+            creation_time: Timestamp::from_millis(0),
+            reviewing: false,
+            disposed: false,
+            pending: 0,
+            submitted: 0,
+            completed: 0,
+        };
+        store.insert_hit(&hit, None).await.unwrap();
+        (store, hit)
+    }
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_millis(millis)
+    }
+
+    #[tokio::test]
+    async fn changes_to_a_hit_disposed_meanwhile_change_nothing() {
+        let (store, hit) = store_with_hit(2).await;
+        let owner = hit.hit_type.owner.clone();
+        assert_eq!(store.disable_hit("3HIT", &owner, at(10)).await.unwrap(), DisableOutcome::Done);
+        let disposed = store.hit("3HIT", at(10)).await.unwrap().unwrap();
+        assert!(!store.set_expiration("3HIT", at(500_000)).await.unwrap());
+        assert!(!store.change_hit_type("3HIT", "3TYPE").await.unwrap());
+        assert!(!store.dispose_hit("3HIT", at(10)).await.unwrap());
+        assert!(!store.set_reviewing("3HIT", ReviewMark::Reviewing).await.unwrap());
+        let extension = Extension {
+            hit_id: "3HIT",
+            owner: &owner,
+            expiration: Some(at(2_000_000)),
+            more_assignments: Some(1),
+            token: Some("token"),
+            now: at(10),
+        };
+        assert_eq!(store.extend_hit(&extension).await.unwrap(), ExtendOutcome::Changed);
+        assert_eq!(store.disable_hit("3HIT", &owner, at(20)).await.unwrap(), DisableOutcome::Disposed);
+        let after = store.hit("3HIT", at(10)).await.unwrap().unwrap();
+        assert_eq!(format!("{after:?}"), format!("{disposed:?}"));
+        // The token of the extension that did not happen is free again.
+        let mut tx = store.db.reader().await.unwrap();
+        let tokens = tx.fetch_one::<i64>("SELECT COUNT(*) FROM idempotency_tokens", args![]).await.unwrap();
+        assert_eq!(tokens, 0);
+    }
+
+    #[tokio::test]
+    async fn two_additions_cannot_race_past_the_ten_rule() {
+        let (store, hit) = store_with_hit(5).await;
+        let owner = hit.hit_type.owner.clone();
+        // Both callers saw 5 assignments and asked for 4 more: only one may have them.
+        let more = |expiration| Extension {
+            hit_id: "3HIT",
+            owner: &owner,
+            expiration,
+            more_assignments: Some(4),
+            token: None,
+            now: at(10),
+        };
+        assert_eq!(store.extend_hit(&more(None)).await.unwrap(), ExtendOutcome::Done);
+        assert_eq!(store.extend_hit(&more(Some(at(3_000_000)))).await.unwrap(), ExtendOutcome::Changed);
+        let after = store.hit("3HIT", at(10)).await.unwrap().unwrap();
+        assert_eq!((after.max_assignments, after.expiration), (9, hit.expiration));
+    }
+
+    #[tokio::test]
+    async fn a_hit_that_got_new_work_is_not_deleted() {
+        let (store, hit) = store_with_hit(1).await;
+        // The caller saw it expired and empty; meanwhile it was extended and accepted.
+        assert!(store.set_expiration("3HIT", at(2_000_000)).await.unwrap());
+        let assignment = Assignment {
+            id: "3ASG".into(),
+            hit_id: hit.id.clone(),
+            worker_id: WorkerId::from_stored("A1WORKER".into()),
+            status: AssignmentStatus::Accepted,
+            accept_time: at(10),
+            deadline: at(600_010),
+            submit_time: None,
+            auto_approval_time: None,
+            approval_time: None,
+            rejection_time: None,
+            answer: None,
+            requester_feedback: None,
+        };
+        assert_eq!(store.accept(&assignment, 1, at(10)).await.unwrap(), AcceptOutcome::Accepted);
+        assert!(!store.dispose_hit("3HIT", at(20)).await.unwrap());
+        assert!(!store.hit("3HIT", at(20)).await.unwrap().unwrap().disposed);
+        // Once the work is reviewed, the HIT may go.
+        assert!(store.submit("3ASG", "a", at(30), at(40)).await.unwrap());
+        assert!(!store.dispose_hit("3HIT", at(35)).await.unwrap());
+        let review = Review {
+            id: "3ASG".into(),
+            from: AssignmentStatus::Submitted,
+            to: AssignmentStatus::Rejected,
+            now: at(36),
+            feedback: None,
+            cost_cents: 0,
+            payer: hit.hit_type.owner.clone(),
+        };
+        assert_eq!(store.review(&review).await.unwrap(), ReviewOutcome::Done);
+        assert!(store.dispose_hit("3HIT", at(37)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn disable_hit_that_cannot_pay_changes_nothing() {
+        let (store, hit) = store_with_hit(2).await;
+        let owner = hit.hit_type.owner.clone();
+        for (id, worker) in [("3ASG1", "A1ONE"), ("3ASG2", "A1TWO")] {
+            let a = Assignment {
+                id: id.into(),
+                hit_id: hit.id.clone(),
+                worker_id: WorkerId::from_stored(worker.into()),
+                status: AssignmentStatus::Accepted,
+                accept_time: at(10),
+                deadline: at(600_010),
+                submit_time: None,
+                auto_approval_time: None,
+                approval_time: None,
+                rejection_time: None,
+                answer: None,
+                requester_feedback: None,
+            };
+            assert_eq!(store.accept(&a, 2, at(10)).await.unwrap(), AcceptOutcome::Accepted);
+            assert!(store.submit(id, "a", at(20), at(900_000)).await.unwrap());
+        }
+        // 2 × (1.00 + 0.20) is due; leave 2.39.
+        let mut tx = store.db.writer().await.unwrap();
+        tx.execute("UPDATE requesters SET balance_cents = 239", args![]).await.unwrap();
+        tx.commit().await.unwrap();
+        let before = format!("{:?}", store.hit("3HIT", at(30)).await.unwrap());
+        assert_eq!(
+            store.disable_hit("3HIT", &owner, at(30)).await.unwrap(),
+            DisableOutcome::InsufficientFunds { cost_cents: 240, balance_cents: 239 }
+        );
+        assert_eq!(format!("{:?}", store.hit("3HIT", at(30)).await.unwrap()), before);
+        assert_eq!(store.balance_cents(&owner).await.unwrap(), Some(239));
+        let statuses: Vec<String> =
+            store.db.reader().await.unwrap().fetch_all("SELECT status FROM assignments", args![]).await.unwrap();
+        assert_eq!(statuses, ["Submitted", "Submitted"]);
     }
 }

@@ -13,9 +13,10 @@
 //!   is not fair (`futures_util`'s, not tokio's): a fair one hands the
 //!   connection to the next waiter, whose task may sit in a run queue for a
 //!   while, and the connection idles until it runs; here whichever writer
-//!   runs first takes it. A busy timeout covers a second process on the
-//!   same file (its wait does block a runtime thread, for as long as the
-//!   other process holds the write lock: microseconds).
+//!   runs first takes it. A second process on the same file may hold the
+//!   write lock for as long as its transaction lasts; the writer waits for
+//!   it with async sleeps between `BEGIN IMMEDIATE` attempts (see
+//!   [`begin_immediate`]), never in SQLite's blocking busy handler.
 //! - **Group commit.** Each store call that writes runs in its own
 //!   `SAVEPOINT` inside a `BEGIN IMMEDIATE` transaction that several calls
 //!   may share: when a call finishes while other writers are queued, it
@@ -52,7 +53,6 @@ use std::sync::{Arc, Mutex as SyncMutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use async_trait::async_trait;
 use futures_util::lock::{Mutex, OwnedMutexGuard};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::watch;
@@ -66,6 +66,11 @@ pub type SqliteStore = SqlStore<SqliteDb>;
 
 /// How long any connection waits for another process's lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// First pause between two `BEGIN IMMEDIATE` attempts while another process
+/// holds the write lock; it doubles up to [`MAX_BUSY_PAUSE`].
+const FIRST_BUSY_PAUSE: Duration = Duration::from_micros(500);
+/// Longest pause between two attempts.
+const MAX_BUSY_PAUSE: Duration = Duration::from_millis(50);
 /// Idle read connections kept open.
 const MAX_IDLE_READERS: usize = 8;
 /// Prepared statements kept per connection (the store has about 90).
@@ -145,6 +150,10 @@ impl SqlStore<SqliteDb> {
             .and_then(|()| writer.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT))
             .with_context(|| format!("cannot switch {} to WAL mode", path.display()))?;
         migrate(&mut writer).context("cannot migrate the SQLite database")?;
+        // From here on the writer runs on the async runtime: it must never sit
+        // in SQLite's busy handler, which sleeps the thread (see `begin_immediate`).
+        // Migrations above may block: start-up is not yet serving requests.
+        writer.busy_timeout(Duration::ZERO).context("cannot configure the SQLite writer")?;
         let checkpointer =
             Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .and_then(|c| configure(&c).map(|()| c))
@@ -360,7 +369,6 @@ impl RowRead for SqliteRow<'_, '_> {
 /// Implements [`Exec`] for a type with `fn conn(&self) -> StoreResult<&Connection>`.
 macro_rules! exec_on_connection {
     ($ty:ty) => {
-        #[async_trait]
         impl Exec for $ty {
             async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
                 execute(self.conn()?, sql, args)
@@ -520,7 +528,6 @@ impl Drop for Waiting<'_> {
 
 exec_on_connection!(SqliteWriter);
 
-#[async_trait]
 impl Writer for SqliteWriter {
     async fn commit(mut self) -> StoreResult<()> {
         let Some(mut state) = self.state.take() else {
@@ -605,6 +612,46 @@ impl Drop for SqliteReader {
     }
 }
 
+/// `BEGIN IMMEDIATE` on the writer connection, waiting while another
+/// process holds the write lock.
+///
+/// The writer connection has no busy timeout: SQLite's busy handler waits by
+/// sleeping the calling thread, which here is a runtime worker thread, so a
+/// second process holding the lock for a long transaction would stall every
+/// task on that thread (with 2 workers, half the server). Instead a busy
+/// answer comes back at once and the task sleeps asynchronously (0.5 ms,
+/// doubling up to 50 ms) before trying again, for [`BUSY_TIMEOUT`] in all.
+/// `block_in_place` would keep the blocking handler but needs a
+/// multi-threaded runtime and still takes a worker thread out of service for
+/// the whole wait. Only `BEGIN IMMEDIATE` can meet another process's lock:
+/// once it succeeds this connection holds the write lock until `COMMIT`, and
+/// in WAL mode reads never wait for writers.
+async fn begin_immediate(state: &mut WriterState) -> StoreResult<()> {
+    let started = std::time::Instant::now();
+    let mut pause = FIRST_BUSY_PAUSE;
+    loop {
+        let begun = state.conn().and_then(|conn| {
+            let attempt = conn.prepare_cached("BEGIN IMMEDIATE").and_then(|mut stmt| stmt.raw_execute());
+            match attempt {
+                Ok(_) => Ok(true),
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => Ok(false),
+                Err(e) => Err(sqlite_error(e)),
+            }
+        })?;
+        if begun {
+            return Ok(());
+        }
+        if started.elapsed() >= BUSY_TIMEOUT {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "another process held the SQLite write lock for more than {} s",
+                BUSY_TIMEOUT.as_secs()
+            )));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_BUSY_PAUSE);
+    }
+}
+
 impl Shared {
     fn open_reader(path: &std::path::Path) -> rusqlite::Result<Connection> {
         let conn =
@@ -614,7 +661,6 @@ impl Shared {
     }
 }
 
-#[async_trait]
 impl Backend for SqliteDb {
     const NAME: &'static str = "sqlite";
     const LOCK_ROW: &'static str = "";
@@ -639,9 +685,8 @@ impl Backend for SqliteDb {
             let _queued = Queued::new(&self.shared.queued);
             self.shared.writer.clone().lock_owned().await
         };
-        let conn = state.conn()?;
         if state.batch.is_none() {
-            execute(conn, "BEGIN IMMEDIATE", &[])?;
+            begin_immediate(&mut state).await?;
             state.batch = Some(Batch { members: 0, outcome: watch::channel(None).0 });
         }
         if let Err(e) = state.conn().and_then(|conn| execute(conn, "SAVEPOINT request", &[])) {
@@ -823,6 +868,33 @@ mod tests {
         let mut reader = store.db.reader().await.unwrap();
         let keys: Vec<String> = reader.fetch_all("SELECT access_key_id FROM requesters", &[]).await.unwrap();
         assert_eq!(keys, vec!["AKIAFIRSTWRITER00000".to_owned()]);
+    }
+
+    /// Another process holds the write lock: the writer waits for it without
+    /// blocking its runtime thread, so other tasks on that thread (here the
+    /// one that ends the other process's transaction) keep running.
+    #[tokio::test(flavor = "current_thread")]
+    async fn waiting_for_another_process_lock_does_not_block_the_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let store = SqliteStore::open_file(path.to_str().unwrap()).unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            other.execute_batch("COMMIT").unwrap();
+        };
+        let write = async {
+            let mut tx = store.db.writer().await.unwrap();
+            tx.execute("UPDATE clock SET offset_ms = 7", &[]).await.unwrap();
+            tx.commit().await.unwrap();
+        };
+        let started = std::time::Instant::now();
+        // A blocking wait would hold the only thread for the 10 s busy timeout.
+        tokio::join!(release, write);
+        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        let mut reader = store.db.reader().await.unwrap();
+        assert_eq!(reader.fetch_one::<i64>("SELECT offset_ms FROM clock", &[]).await.unwrap(), 7);
     }
 
     #[tokio::test]

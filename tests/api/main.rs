@@ -14,6 +14,7 @@ mod hostile;
 mod json_api;
 mod legacy_protocol;
 mod lifecycle;
+mod one_transaction;
 mod persistence;
 mod real_clients;
 mod revoke;

@@ -200,20 +200,7 @@ crate::protocol::define_handlers! {
         let id = hit_id(p)?;
         let more = p.long("MaxAssignmentsIncrement")?;
         let seconds = p.long("ExpirationIncrementInSeconds")?;
-        if more.is_none() && seconds.is_none() {
-            return Err(missing_parameter("MaxAssignmentsIncrement or ExpirationIncrementInSeconds"));
-        }
-        if let Some(s) = seconds {
-            if !(60..=31_536_000).contains(&s) {
-                return Err(crate::error::out_of_range("ExpirationIncrementInSeconds", s, 60, 31_536_000));
-            }
-            let hit = hits::owned_hit(ctx, &id).await?;
-            let at = crate::ops::later(hit.expiration.max(ctx.now), s, "HIT's new expiration")?;
-            hits::update_expiration(ctx, &id, at).await?;
-        }
-        if let Some(n) = more {
-            hits::add_assignments(ctx, &id, n, p.optional("UniqueRequestToken")?).await?;
-        }
+        hits::extend_hit(ctx, &id, more, seconds, p.optional("UniqueRequestToken")?).await?;
         Ok(String::new())
     }
 
