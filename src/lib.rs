@@ -1,9 +1,11 @@
 //! mturk-local: a local emulator of Amazon Mechanical Turk's requester API.
 //!
 //! ```text
-//!  HTTP ──► protocol::legacy_xml (query/form + HMAC-SHA1) ──┐
-//!  /_local/* control plane (workers, clock, reset) ─────────┴─► ops::<area>::<action>(&Ctx, input) ─► Store
-//!                                                                 (domain types only)              (SQLite | Postgres)
+//!  HTTP ─► server (accept loop, timeouts) ─► startup::router
+//!    ├─ X-Amz-Target ──► protocol::json (SigV4) ───────────┐ protocol::pipeline: decode → authenticate →
+//!    ├─ / and /onca/xml ► protocol::legacy_xml (HMAC-SHA1) ┘ admit → handler → render, the same for both
+//!    │                        each operation: one dispatch line ─► ops::<area>::<action>(&Ctx, Input) ─► Store
+//!    └─ /_local/*, /mturk/externalSubmit ► control ──────────────► ops (WorkerCtx)     (domain types)   (SQLite | Postgres)
 //! ```
 //!
 //! `main.rs` only parses the command line; everything else lives here so

@@ -1,6 +1,7 @@
-//! Authentication: who is calling, proven by a signature. The legacy scheme
-//! (HMAC-SHA1, spec §2) lives in [`legacy`]; credentials and constant-time
-//! comparison in [`credentials`]. A handler only ever sees the
+//! Authentication: who is calling, proven by a signature. The legacy schemes
+//! (HMAC-SHA1, spec §2) live in [`legacy`], AWS Signature Version 4 for the
+//! JSON API in [`sigv4`], credentials and constant-time comparison in
+//! [`credentials`]. A handler only ever sees the
 //! [`RequesterId`](crate::domain::ids::RequesterId) that verification returned.
 
 pub mod credentials;

@@ -362,7 +362,7 @@ impl TestApp {
         answer.text("QualificationTypeId").expect("type id")
     }
 
-    /// Moves both test clocks forward.
+    /// Moves the virtual clock's base forward (the wall clock that dates signatures stays).
     pub fn advance(&self, seconds: i64) {
         self.clock.set(mturk_local::domain::clock::Clock::now(&*self.clock).plus_seconds(seconds));
     }
