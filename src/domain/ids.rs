@@ -72,6 +72,23 @@ id_type!(
     |s| (1..=255).contains(&s.len()) && !s.chars().any(char::is_control)
 );
 id_type!(
+    /// A HIT id. Requests may name any non-empty text: one that is not a HIT
+    /// is answered `HITDoesNotExist`, as on MTurk, not refused by its shape.
+    HitId,
+    |s| !s.is_empty()
+);
+id_type!(
+    /// A HIT type id (a HIT's `HITTypeId` and `HITGroupId`); any non-empty text
+    /// may be named, as for [`HitId`].
+    HitTypeId,
+    |s| !s.is_empty()
+);
+id_type!(
+    /// An assignment id; any non-empty text may be named, as for [`HitId`].
+    AssignmentId,
+    |s| !s.is_empty()
+);
+id_type!(
     /// A requester, identified by the access key id its credentials carry.
     RequesterId,
     |s| (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')

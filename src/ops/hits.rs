@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 
 use crate::documents;
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitStatus, HitType};
-use crate::domain::ids::{QualificationTypeId, WorkerId};
+use crate::domain::ids::{AssignmentId, HitId, HitTypeId, QualificationTypeId, WorkerId};
+use crate::domain::money::Money;
 use crate::domain::qualification::{QualificationStatus, TypeStatus};
 use crate::domain::requirement::{GuardedActions, Held, QualificationRequirement, LOCALE_TYPE_ID, MAX_REQUIREMENTS};
 use crate::error::{missing_parameter, out_of_range, permission_denied, MturkError, Result};
@@ -30,8 +31,8 @@ pub struct NewHitType {
     pub description: String,
     /// ≤ 1000 characters.
     pub keywords: Option<String>,
-    /// Reward in cents.
-    pub reward_cents: i64,
+    /// Reward.
+    pub reward: Money,
     /// 30 s to 365 days.
     pub assignment_duration_secs: i64,
     /// 0 to 30 days; default 30 days.
@@ -89,7 +90,13 @@ async fn check_requirements(ctx: &Ctx, reqs: &[QualificationRequirement]) -> Res
 fn fingerprint(t: &NewHitType, auto: i64) -> String {
     let canonical = format!(
         "{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
-        t.title, t.description, t.keywords, t.reward_cents, t.assignment_duration_secs, auto, t.requirements
+        t.title,
+        t.description,
+        t.keywords,
+        t.reward.cents(),
+        t.assignment_duration_secs,
+        auto,
+        t.requirements
     );
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
@@ -99,7 +106,7 @@ fn fingerprint(t: &NewHitType, auto: i64) -> String {
 ///
 /// # Errors
 /// Validation errors.
-pub async fn create_hit_type(ctx: &Ctx, t: NewHitType) -> Result<String> {
+pub async fn create_hit_type(ctx: &Ctx, t: NewHitType) -> Result<HitTypeId> {
     check_len("Title", &t.title, 128)?;
     check_len("Description", &t.description, 2000)?;
     if let Some(k) = &t.keywords {
@@ -116,13 +123,13 @@ pub async fn create_hit_type(ctx: &Ctx, t: NewHitType) -> Result<String> {
         title: t.title,
         description: t.description,
         keywords: t.keywords,
-        reward_cents: t.reward_cents,
+        reward_cents: t.reward.cents(),
         assignment_duration_secs: t.assignment_duration_secs,
         auto_approval_delay_secs: auto,
         requirements: t.requirements,
         creation_time: ctx.now,
     };
-    ctx.store.insert_hit_type(&hit_type, &fp).await.map_err(internal)
+    ctx.store.insert_hit_type(&hit_type, &fp).await.map(HitTypeId::from_stored).map_err(internal)
 }
 
 /// A HIT's properties besides its type.
@@ -154,12 +161,38 @@ pub async fn owned_hit_type(ctx: &Ctx, id: &str) -> Result<HitType> {
     Ok(t)
 }
 
-/// CreateHITWithHITType (and CreateHIT after its implicit CreateHITType).
+/// Which type a new HIT has.
+#[derive(Debug, Clone)]
+pub enum HitTypeChoice {
+    /// One of the caller's types (CreateHITWithHITType, legacy CreateHIT with `HITTypeId`).
+    Existing(HitTypeId),
+    /// The caller's type with these properties, made first if it does not
+    /// exist yet (CreateHIT, legacy CreateHIT without `HITTypeId`).
+    New(NewHitType),
+}
+
+/// Input of CreateHIT and CreateHITWithHITType.
+#[derive(Debug, Clone)]
+pub struct HitOrder {
+    /// The HIT's type.
+    pub hit_type: HitTypeChoice,
+    /// The HIT's own properties.
+    pub hit: NewHit,
+}
+
+/// CreateHITWithHITType, and CreateHIT with its implicit CreateHITType.
 ///
 /// # Errors
 /// Validation, `InsufficientFunds`, `HitAlreadyExists` for a reused token.
-pub async fn create_hit(ctx: &Ctx, hit_type_id: &str, input: NewHit) -> Result<Hit> {
-    let hit_type = owned_hit_type(ctx, hit_type_id).await?;
+pub async fn create_hit(ctx: &Ctx, order: HitOrder) -> Result<Hit> {
+    let HitOrder { hit_type, hit: input } = order;
+    let hit_type = match hit_type {
+        HitTypeChoice::Existing(id) => owned_hit_type(ctx, id.as_str()).await?,
+        HitTypeChoice::New(properties) => {
+            let id = create_hit_type(ctx, properties).await?;
+            owned_hit_type(ctx, id.as_str()).await?
+        }
+    };
     let max = input.max_assignments.unwrap_or(1);
     check_range("MaxAssignments", max, 1, 1_000_000)?;
     check_range("LifetimeInSeconds", input.lifetime_secs, 30, 31_536_000)?;
@@ -230,11 +263,15 @@ fn hit_does_not_exist(id: &str) -> MturkError {
     mturk_error!(HitDoesNotExist, "Hit {id} does not exist.").with_data("HITId", id)
 }
 
-/// Loads one of the caller's HITs (disposed ones included).
+/// GetHIT: one of the caller's HITs (disposed ones included).
 ///
 /// # Errors
 /// `HITDoesNotExist`, `PermissionDenied`.
-pub async fn owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
+pub async fn get_hit(ctx: &Ctx, id: HitId) -> Result<Hit> {
+    owned_hit(ctx, id.as_str()).await
+}
+
+async fn owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
     settle(ctx.store.as_ref(), ctx.now).await?;
     load_owned_hit(ctx, id).await
 }
@@ -248,13 +285,23 @@ async fn load_owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
     Ok(hit)
 }
 
+/// Input of ListHITs / SearchHITs and ListHITsForQualificationType.
+#[derive(Debug, Clone)]
+pub struct HitListing {
+    /// Only HITs that require this type.
+    pub qualification: Option<QualificationTypeId>,
+    /// Which page.
+    pub page: Page,
+}
+
 /// ListHITs / SearchHITs, and ListHITsForQualificationType.
 ///
 /// # Errors
 /// Ownership errors for the qualification type.
-pub async fn list_hits(ctx: &Ctx, qualification: Option<&QualificationTypeId>, page: Page) -> Result<Paged<Hit>> {
+pub async fn list_hits(ctx: &Ctx, listing: HitListing) -> Result<Paged<Hit>> {
+    let HitListing { qualification, page } = listing;
     settle(ctx.store.as_ref(), ctx.now).await?;
-    let filter = match qualification {
+    let filter = match &qualification {
         None => HitFilter::Owner(ctx.caller.clone()),
         Some(q) => {
             super::qualifications::existing_type(ctx, q).await?;
@@ -264,12 +311,31 @@ pub async fn list_hits(ctx: &Ctx, qualification: Option<&QualificationTypeId>, p
     ctx.store.hits(&filter, ctx.now, page).await.map_err(internal)
 }
 
+/// Input of UpdateExpirationForHIT.
+#[derive(Debug, Clone)]
+pub struct ExpirationChange {
+    /// The HIT.
+    pub hit_id: HitId,
+    /// The new expiration; at or before now expires the HIT at once.
+    pub expire_at: crate::domain::time::Timestamp,
+}
+
+/// ForceExpireHIT: expires the HIT now.
+///
+/// # Errors
+/// As [`update_expiration`].
+pub async fn force_expire(ctx: &Ctx, hit_id: HitId) -> Result<()> {
+    update_expiration(ctx, ExpirationChange { hit_id, expire_at: ctx.now }).await
+}
+
 /// UpdateExpirationForHIT / ForceExpireHIT: a time at or before now expires
 /// the HIT at once.
 ///
 /// # Errors
 /// Ownership errors; a disposed HIT.
-pub async fn update_expiration(ctx: &Ctx, id: &str, expire_at: crate::domain::time::Timestamp) -> Result<()> {
+pub async fn update_expiration(ctx: &Ctx, change: ExpirationChange) -> Result<()> {
+    let ExpirationChange { hit_id, expire_at } = change;
+    let id = hit_id.as_str();
     let hit = owned_hit(ctx, id).await?;
     if hit.disposed {
         return Err(mturk_error!(InvalidHitState, "Hit {id} has been deleted."));
@@ -295,7 +361,8 @@ fn hit_deleted(id: &str) -> MturkError {
 /// # Errors
 /// Ownership errors, a disposed HIT, `InsufficientFunds` (checked first, so
 /// nothing changes when the balance cannot pay).
-pub async fn disable_hit(ctx: &Ctx, id: &str) -> Result<()> {
+pub async fn disable_hit(ctx: &Ctx, hit_id: HitId) -> Result<()> {
+    let id = hit_id.as_str();
     let hit = owned_hit(ctx, id).await?;
     if hit.disposed {
         return Err(hit_deleted(id));
@@ -316,7 +383,8 @@ pub async fn disable_hit(ctx: &Ctx, id: &str) -> Result<()> {
 ///
 /// # Errors
 /// `InvalidHITState` otherwise.
-pub async fn delete_hit(ctx: &Ctx, id: &str) -> Result<()> {
+pub async fn delete_hit(ctx: &Ctx, hit_id: HitId) -> Result<()> {
+    let id = hit_id.as_str();
     let hit = owned_hit(ctx, id).await?;
     let status = hit.status(ctx.now);
     if !matches!(status, HitStatus::Reviewable | HitStatus::Reviewing) || hit.submitted > 0 || hit.pending > 0 {
@@ -341,22 +409,30 @@ pub async fn delete_hit(ctx: &Ctx, id: &str) -> Result<()> {
     }
 }
 
+/// Input of ListAssignmentsForHIT / GetAssignmentsForHIT.
+#[derive(Debug, Clone)]
+pub struct AssignmentListing {
+    /// The HIT.
+    pub hit_id: HitId,
+    /// Only these statuses; none means Submitted, Approved and Rejected.
+    pub statuses: Vec<AssignmentStatus>,
+    /// Which page.
+    pub page: Page,
+}
+
 /// ListAssignmentsForHIT / GetAssignmentsForHIT. Accepted-but-unsubmitted
 /// work never appears.
 ///
 /// # Errors
 /// Ownership errors.
-pub async fn list_assignments(
-    ctx: &Ctx,
-    hit_id: &str,
-    statuses: &[AssignmentStatus],
-    page: Page,
-) -> Result<Paged<Assignment>> {
+pub async fn list_assignments(ctx: &Ctx, listing: AssignmentListing) -> Result<Paged<Assignment>> {
+    let AssignmentListing { hit_id, statuses, page } = listing;
+    let hit_id = hit_id.as_str();
     owned_hit(ctx, hit_id).await?;
     let wanted: Vec<AssignmentStatus> = if statuses.is_empty() {
         vec![AssignmentStatus::Submitted, AssignmentStatus::Approved, AssignmentStatus::Rejected]
     } else {
-        statuses.to_vec()
+        statuses
     };
     ctx.store.assignments_for_hit(hit_id, &wanted, page).await.map_err(internal)
 }
@@ -369,7 +445,11 @@ fn assignment_does_not_exist(id: &str) -> MturkError {
 ///
 /// # Errors
 /// `AssignmentDoesNotExist`, `PermissionDenied`.
-pub async fn get_assignment(ctx: &Ctx, id: &str) -> Result<(Assignment, Hit)> {
+pub async fn get_assignment(ctx: &Ctx, id: AssignmentId) -> Result<(Assignment, Hit)> {
+    settled_assignment(ctx, id.as_str()).await
+}
+
+async fn settled_assignment(ctx: &Ctx, id: &str) -> Result<(Assignment, Hit)> {
     settle(ctx.store.as_ref(), ctx.now).await?;
     load_assignment(ctx, id).await
 }
@@ -399,13 +479,26 @@ fn assignment_state_error(a: &Assignment, now: crate::domain::time::Timestamp, e
     .with_data("CurrentState", a.status_at(now).as_str())
 }
 
+/// Input of ApproveAssignment and ApproveRejectedAssignment.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    /// The assignment.
+    pub assignment_id: AssignmentId,
+    /// Shown to the worker; empty is none.
+    pub feedback: Option<String>,
+    /// Whether a rejected assignment may be approved.
+    pub override_rejection: bool,
+}
+
 /// ApproveAssignment (and ApproveRejectedAssignment / `OverrideRejection`):
 /// Submitted → Approved, or Rejected → Approved within 30 days of submission;
 /// pays the reward plus MTurk's fee.
 ///
 /// # Errors
 /// State errors, `InsufficientFunds`.
-pub async fn approve(ctx: &Ctx, id: &str, feedback: Option<String>, override_rejection: bool) -> Result<()> {
+pub async fn approve(ctx: &Ctx, approval: Approval) -> Result<()> {
+    let Approval { assignment_id, feedback, override_rejection } = approval;
+    let id = assignment_id.as_str();
     settle(ctx.store.as_ref(), ctx.now).await?;
     let (a, hit) = load_assignment(ctx, id).await?;
     let feedback = feedback_text(feedback)?;
@@ -467,12 +560,23 @@ fn feedback_text(feedback: Option<String>) -> Result<Option<String>> {
     }
 }
 
+/// Input of RejectAssignment.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// The assignment.
+    pub assignment_id: AssignmentId,
+    /// Shown to the worker; empty is none.
+    pub feedback: Option<String>,
+}
+
 /// RejectAssignment: Submitted → Rejected, with feedback for the worker.
 ///
 /// # Errors
 /// State errors.
-pub async fn reject(ctx: &Ctx, id: &str, feedback: Option<String>) -> Result<()> {
-    let (a, _) = get_assignment(ctx, id).await?;
+pub async fn reject(ctx: &Ctx, rejection: Rejection) -> Result<()> {
+    let Rejection { assignment_id, feedback } = rejection;
+    let id = assignment_id.as_str();
+    let (a, _) = settled_assignment(ctx, id).await?;
     let feedback = feedback_text(feedback)?;
     if a.status != AssignmentStatus::Submitted {
         return Err(assignment_state_error(&a, ctx.now, "Submitted"));
@@ -737,12 +841,25 @@ pub async fn return_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId
 // ---------------------------------------------------------------------------
 // Review, more assignments, type changes and bonuses.
 
+/// Input of ListReviewableHITs / GetReviewableHITs.
+#[derive(Debug, Clone)]
+pub struct ReviewableListing {
+    /// Only HITs of this type.
+    pub hit_type_id: Option<HitTypeId>,
+    /// `Reviewing` instead of `Reviewable`.
+    pub reviewing: bool,
+    /// Which page.
+    pub page: Page,
+}
+
 /// ListReviewableHITs / GetReviewableHITs: the caller's HITs in `Reviewable`
 /// (default) or `Reviewing`, optionally of one HIT type.
 ///
 /// # Errors
 /// Store failures.
-pub async fn list_reviewable(ctx: &Ctx, hit_type_id: Option<&str>, reviewing: bool, page: Page) -> Result<Paged<Hit>> {
+pub async fn list_reviewable(ctx: &Ctx, listing: ReviewableListing) -> Result<Paged<Hit>> {
+    let ReviewableListing { hit_type_id, reviewing, page } = listing;
+    let hit_type_id = hit_type_id.as_ref().map(HitTypeId::as_str);
     settle(ctx.store.as_ref(), ctx.now).await?;
     // Reviewability depends on the clock, so filter the caller's HITs here.
     let all = ctx
@@ -765,12 +882,23 @@ pub async fn list_reviewable(ctx: &Ctx, hit_type_id: Option<&str>, reviewing: bo
     Ok(Paged { items, total })
 }
 
+/// Input of UpdateHITReviewStatus / SetHITAsReviewing.
+#[derive(Debug, Clone)]
+pub struct ReviewStatusChange {
+    /// The HIT.
+    pub hit_id: HitId,
+    /// Back from Reviewing to Reviewable.
+    pub revert: bool,
+}
+
 /// UpdateHITReviewStatus / SetHITAsReviewing: Reviewable → Reviewing, or
 /// back with `revert`.
 ///
 /// # Errors
 /// `InvalidHITState` from any other state.
-pub async fn update_review_status(ctx: &Ctx, id: &str, revert: bool) -> Result<()> {
+pub async fn update_review_status(ctx: &Ctx, change: ReviewStatusChange) -> Result<()> {
+    let ReviewStatusChange { hit_id, revert } = change;
+    let id = hit_id.as_str();
     let hit = owned_hit(ctx, id).await?;
     let (from, to) = if revert {
         (HitStatus::Reviewing, ReviewMark::Unmarked)
@@ -788,12 +916,23 @@ pub async fn update_review_status(ctx: &Ctx, id: &str, revert: bool) -> Result<(
     Ok(())
 }
 
+/// Input of UpdateHITTypeOfHIT / ChangeHITTypeOfHIT: two ids that cannot be swapped.
+#[derive(Debug, Clone)]
+pub struct HitTypeChange {
+    /// The HIT.
+    pub hit_id: HitId,
+    /// Its new type.
+    pub hit_type_id: HitTypeId,
+}
+
 /// UpdateHITTypeOfHIT / ChangeHITTypeOfHIT: the HIT takes every property of
 /// the new type.
 ///
 /// # Errors
 /// Ownership errors; a disposed HIT.
-pub async fn change_hit_type(ctx: &Ctx, id: &str, hit_type_id: &str) -> Result<()> {
+pub async fn change_hit_type(ctx: &Ctx, change: HitTypeChange) -> Result<()> {
+    let id = change.hit_id.as_str();
+    let hit_type_id = change.hit_type_id.as_str();
     let hit = owned_hit(ctx, id).await?;
     if hit.disposed {
         return Err(hit_deleted(id));
@@ -812,8 +951,38 @@ pub async fn change_hit_type(ctx: &Ctx, id: &str, hit_type_id: &str) -> Result<(
 /// # Errors
 /// `InvalidMaximumAssignmentsIncrease`-style `InvalidParameterValue`, a reused
 /// token, `InsufficientFunds`.
-pub async fn add_assignments(ctx: &Ctx, id: &str, more: i64, token: Option<&str>) -> Result<()> {
-    extend_hit(ctx, id, Some(more), None, token).await
+pub async fn add_assignments(ctx: &Ctx, more: MoreAssignments) -> Result<()> {
+    let extension = HitExtension {
+        hit_id: more.hit_id,
+        more_assignments: Some(more.more),
+        expiration_increment_secs: None,
+        token: more.token,
+    };
+    extend_hit(ctx, extension).await
+}
+
+/// Input of CreateAdditionalAssignmentsForHIT.
+#[derive(Debug, Clone)]
+pub struct MoreAssignments {
+    /// The HIT.
+    pub hit_id: HitId,
+    /// How many more (1 to 1,000,000).
+    pub more: i64,
+    /// Idempotency token.
+    pub token: Option<String>,
+}
+
+/// Input of ExtendHIT.
+#[derive(Debug, Clone)]
+pub struct HitExtension {
+    /// The HIT.
+    pub hit_id: HitId,
+    /// More assignments.
+    pub more_assignments: Option<i64>,
+    /// More time, in seconds.
+    pub expiration_increment_secs: Option<i64>,
+    /// Idempotency token (checked with assignments only).
+    pub token: Option<String>,
 }
 
 /// ExtendHIT: more assignments (as [`add_assignments`]) and/or more time
@@ -825,13 +994,10 @@ pub async fn add_assignments(ctx: &Ctx, id: &str, more: i64, token: Option<&str>
 /// Neither given, out-of-range values, a reused token (checked only with
 /// assignments, as CreateAdditionalAssignmentsForHIT checks it), ownership
 /// errors, a disposed HIT, the 10 rule, `InsufficientFunds`.
-pub async fn extend_hit(
-    ctx: &Ctx,
-    id: &str,
-    more_assignments: Option<i64>,
-    expiration_increment_secs: Option<i64>,
-    token: Option<&str>,
-) -> Result<()> {
+pub async fn extend_hit(ctx: &Ctx, extension: HitExtension) -> Result<()> {
+    let HitExtension { hit_id, more_assignments, expiration_increment_secs, token } = extension;
+    let id = hit_id.as_str();
+    let token = token.as_deref();
     if more_assignments.is_none() && expiration_increment_secs.is_none() {
         return Err(missing_parameter("MaxAssignmentsIncrement or ExpirationIncrementInSeconds"));
     }
@@ -892,25 +1058,36 @@ fn duplicate_token() -> MturkError {
     mturk_error!(InvalidParameterValue, "The UniqueRequestToken has already been used for this operation.")
 }
 
+/// Input of SendBonus / GrantBonus.
+#[derive(Debug, Clone)]
+pub struct BonusGrant {
+    /// Who gets it.
+    pub worker_id: WorkerId,
+    /// How much (the fee comes on top).
+    pub amount: Money,
+    /// For which of the worker's assignments.
+    pub assignment_id: AssignmentId,
+    /// Why, shown to the worker; may be empty.
+    pub reason: String,
+    /// Idempotency token.
+    pub token: Option<String>,
+}
+
 /// SendBonus / GrantBonus: pays `amount` plus MTurk's 20% fee to the worker
 /// of one of the caller's assignments.
 ///
 /// # Errors
 /// Unknown or foreign assignment, wrong worker, `InsufficientFunds`, reused token.
-pub async fn send_bonus(
-    ctx: &Ctx,
-    worker: &WorkerId,
-    assignment_id: &str,
-    amount_cents: i64,
-    reason: String,
-    token: Option<&str>,
-) -> Result<()> {
+pub async fn send_bonus(ctx: &Ctx, grant: BonusGrant) -> Result<()> {
+    let BonusGrant { worker_id, amount, assignment_id, reason, token } = grant;
+    let (worker, assignment_id, amount_cents, token) =
+        (&worker_id, assignment_id.as_str(), amount.cents(), token.as_deref());
     check_len("Reason", &reason, 4096)?;
     check_token(token)?;
     if amount_cents <= 0 {
         return Err(mturk_error!(InvalidParameterValue, "The bonus amount must be greater than zero."));
     }
-    let (a, hit) = get_assignment(ctx, assignment_id).await?;
+    let (a, hit) = settled_assignment(ctx, assignment_id).await?;
     if &a.worker_id != worker {
         return Err(mturk_error!(InvalidParameterValue, "Assignment {assignment_id} was not done by worker {worker}."));
     }
@@ -937,23 +1114,30 @@ pub async fn send_bonus(
     }
 }
 
+/// Input of ListBonusPayments / GetBonusPayments.
+#[derive(Debug, Clone)]
+pub struct BonusListing {
+    /// The HIT's bonuses.
+    pub hit_id: Option<HitId>,
+    /// The assignment's bonuses.
+    pub assignment_id: Option<AssignmentId>,
+    /// Which page.
+    pub page: Page,
+}
+
 /// ListBonusPayments / GetBonusPayments: by HIT or by assignment (exactly one).
 ///
 /// # Errors
 /// Neither or both given; ownership errors.
-pub async fn list_bonuses(
-    ctx: &Ctx,
-    hit_id: Option<&str>,
-    assignment_id: Option<&str>,
-    page: Page,
-) -> Result<Paged<Bonus>> {
-    match (hit_id, assignment_id) {
+pub async fn list_bonuses(ctx: &Ctx, listing: BonusListing) -> Result<Paged<Bonus>> {
+    let BonusListing { hit_id, assignment_id, page } = listing;
+    match (hit_id.as_ref().map(HitId::as_str), assignment_id.as_ref().map(AssignmentId::as_str)) {
         (Some(h), None) => {
             owned_hit(ctx, h).await?;
             ctx.store.bonuses(BonusesOf::Hit(h), page).await.map_err(internal)
         }
         (None, Some(a)) => {
-            get_assignment(ctx, a).await?;
+            settled_assignment(ctx, a).await?;
             ctx.store.bonuses(BonusesOf::Assignment(a), page).await.map_err(internal)
         }
         _ => Err(mturk_error!(InvalidParameterValue, "Give exactly one of HITId and AssignmentId.")),

@@ -16,25 +16,6 @@ use tracing::field;
 /// A boxed, sendable future: what operation handlers return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Defines operation handlers of one protocol:
-/// `define_handlers!(Input => Output; /// doc  async fn name(ctx, input) { ... } ...)`.
-/// Each becomes `fn name<'a>(&'a Ctx, &'a Input) -> BoxFuture<'a, Result<Output>>`,
-/// so a dispatch table can hold plain function pointers.
-macro_rules! define_handlers {
-    ($input:ty => $output:ty; $( $(#[$doc:meta])* async fn $name:ident($ctx:ident, $arg:ident) $body:block )*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name<'a>(
-                $ctx: &'a $crate::ops::Ctx,
-                $arg: &'a $input,
-            ) -> $crate::protocol::BoxFuture<'a, $crate::error::Result<$output>> {
-                Box::pin(async move $body)
-            }
-        )*
-    };
-}
-pub(crate) use define_handlers;
-
 /// The one span every API request runs in. It is at DEBUG: at INFO,
 /// formatting its fields for every request cost about 6 % of the CPU of a
 /// read (BENCHMARKS.md). The error lines of a failed request carry the

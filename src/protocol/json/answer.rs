@@ -5,6 +5,8 @@
 
 use serde_json::{json, Value};
 
+use crate::domain::hit::{Assignment, Bonus, Hit};
+use crate::domain::ids::HitTypeId;
 use crate::domain::money::Money;
 use crate::domain::paging::Paged;
 use crate::domain::qualification::{Qualification, QualificationType};
@@ -109,4 +111,40 @@ pub fn request_item(_ctx: &Ctx, r: &crate::domain::qualification::QualificationR
 #[must_use]
 pub fn block_item(_ctx: &Ctx, b: &crate::domain::worker::WorkerBlock) -> Value {
     dto::worker_block(b)
+}
+
+/// CreateHITType: `{"HITTypeId": …}` (an existing type's when identical).
+#[must_use]
+pub fn hit_type_id(_ctx: &Ctx, _input: &Input, id: &HitTypeId) -> Value {
+    json!({ "HITTypeId": id.as_str() })
+}
+
+/// `{"HIT": …}`.
+#[must_use]
+pub fn hit(ctx: &Ctx, _input: &Input, hit: &Hit) -> Value {
+    json!({ "HIT": dto::hit(hit, ctx.now) })
+}
+
+/// GetAssignment: the assignment and its HIT.
+#[must_use]
+pub fn assignment_and_hit(ctx: &Ctx, _input: &Input, (a, hit): &(Assignment, Hit)) -> Value {
+    json!({ "Assignment": dto::assignment(a), "HIT": dto::hit(hit, ctx.now) })
+}
+
+/// A HIT in a listing.
+#[must_use]
+pub fn hit_item(ctx: &Ctx, h: &Hit) -> Value {
+    dto::hit(h, ctx.now)
+}
+
+/// An assignment in a listing.
+#[must_use]
+pub fn assignment_item(_ctx: &Ctx, a: &Assignment) -> Value {
+    dto::assignment(a)
+}
+
+/// A bonus in a listing.
+#[must_use]
+pub fn bonus_item(_ctx: &Ctx, b: &Bonus) -> Value {
+    dto::bonus(b)
 }

@@ -4,13 +4,16 @@
 //! field's type picks the [`FromMember`] rules. Every shape's checks (ids,
 //! enums, money, the empty string) live here once.
 
-use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::hit::AssignmentStatus;
+use crate::domain::ids::{AssignmentId, HitId, HitTypeId, QualificationRequestId, QualificationTypeId, WorkerId};
 use crate::domain::money::Money;
 use crate::domain::paging::Page;
 use crate::domain::qualification::{QualificationStatus, SettableTypeStatus};
 use crate::domain::requirement::QualificationRequirement;
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, invalid_value_because, missing_parameter, Result};
+use crate::mturk_error;
+use crate::ops::hits::{HitTypeChoice, NewHit, NewHitType};
 
 use super::input::Input;
 
@@ -80,6 +83,81 @@ pub fn constant<T>(_input: &Input, value: T) -> Result<T> {
 /// Type errors and bad enums.
 pub fn requirements(input: &Input, name: &str) -> Result<Vec<QualificationRequirement>> {
     input.requirements(name)
+}
+
+/// A required member for an optional field (JSON `RejectAssignment`'s
+/// `RequesterFeedback`, `ListHITsForQualificationType`'s type).
+///
+/// # Errors
+/// As [`req`].
+pub fn some<T: FromMember>(input: &Input, name: &str) -> Result<Option<T>> {
+    req(input, name).map(Some)
+}
+
+/// A HIT type's properties (CreateHITType, CreateHIT).
+///
+/// # Errors
+/// Missing and malformed properties.
+pub fn hit_type(input: &Input) -> Result<NewHitType> {
+    Ok(NewHitType {
+        title: nonempty(input, "Title")?,
+        description: nonempty(input, "Description")?,
+        keywords: opt(input, "Keywords")?,
+        reward: req(input, "Reward")?,
+        assignment_duration_secs: req(input, "AssignmentDurationInSeconds")?,
+        auto_approval_delay_secs: opt(input, "AutoApprovalDelayInSeconds")?,
+        requirements: requirements(input, "QualificationRequirements")?,
+    })
+}
+
+/// CreateHIT's type: the caller's type with these properties.
+///
+/// # Errors
+/// As [`hit_type`].
+pub fn new_type(input: &Input) -> Result<HitTypeChoice> {
+    hit_type(input).map(HitTypeChoice::New)
+}
+
+/// CreateHITWithHITType's type: the one named.
+///
+/// # Errors
+/// A missing or empty `name`.
+pub fn existing_type(input: &Input, name: &str) -> Result<HitTypeChoice> {
+    req(input, name).map(HitTypeChoice::Existing)
+}
+
+/// A HIT's own properties. HIT layouts live on the requester website, so a
+/// `HITLayoutId` is refused before anything else.
+///
+/// # Errors
+/// `NotImplemented` for a layout; missing and malformed properties.
+pub fn new_hit(input: &Input) -> Result<NewHit> {
+    if input.string("HITLayoutId")?.is_some() {
+        return Err(mturk_error!(
+            NotImplemented,
+            "HIT layouts are not supported by mturk-local; send the Question instead."
+        ));
+    }
+    Ok(NewHit {
+        question: nonempty(input, "Question")?,
+        max_assignments: opt(input, "MaxAssignments")?,
+        lifetime_secs: req(input, "LifetimeInSeconds")?,
+        requester_annotation: opt(input, "RequesterAnnotation")?,
+        unique_request_token: opt(input, "UniqueRequestToken")?,
+    })
+}
+
+/// `Status` of ListReviewableHITs: `Reviewable` (default) or `Reviewing`, as
+/// whether the HITs asked for are being reviewed.
+///
+/// # Errors
+/// Other values.
+pub fn reviewing(input: &Input, name: &str) -> Result<bool> {
+    match input.string(name)?.as_deref() {
+        None | Some("Reviewable") => Ok(false),
+        Some("Reviewing") => Ok(true),
+        Some(other) => Err(invalid_value_because(name, other, "Expected values are Reviewable and Reviewing.")),
+    }
 }
 
 impl FromMember for String {
@@ -180,5 +258,38 @@ impl FromMember for QualificationStatus {
                     .ok_or_else(|| invalid_value_because(name, &s, "Expected values are Granted and Revoked."))
             })
             .transpose()
+    }
+}
+
+impl FromMember for HitId {
+    fn from_member(input: &Input, name: &str, required: bool) -> Result<Option<Self>> {
+        id(input, name, required, Self::parse)
+    }
+}
+
+impl FromMember for HitTypeId {
+    fn from_member(input: &Input, name: &str, required: bool) -> Result<Option<Self>> {
+        id(input, name, required, Self::parse)
+    }
+}
+
+impl FromMember for AssignmentId {
+    fn from_member(input: &Input, name: &str, required: bool) -> Result<Option<Self>> {
+        id(input, name, required, Self::parse)
+    }
+}
+
+impl FromMember for Vec<AssignmentStatus> {
+    fn from_member(input: &Input, name: &str, _required: bool) -> Result<Option<Self>> {
+        let Some(raw) = input.strings(name)? else { return Ok(None) };
+        raw.iter()
+            .map(|s| match s.as_str() {
+                "Submitted" => Ok(AssignmentStatus::Submitted),
+                "Approved" => Ok(AssignmentStatus::Approved),
+                "Rejected" => Ok(AssignmentStatus::Rejected),
+                other => Err(invalid_value_because(name, other, "Expected Submitted, Approved or Rejected.")),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 }

@@ -9,11 +9,10 @@ use serde_json::Value;
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, hits, qualifications as quals, requests, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
-use super::handlers as h;
 use super::input::Input;
 
 /// The `X-Amz-Target` prefix (modern-api.md §1.1).
@@ -49,7 +48,6 @@ macro_rules! call {
 macro_rules! operations {
     (
         built { $( $name:ident => $op:path [ $($args:tt)* ] => $answer:expr; )* }
-        by_hand { $( $hname:ident => $handler:path; )* }
         not_built { $( $uname:ident ),* $(,)? }
     ) => {
         /// One generated handler per built operation, named after it.
@@ -69,7 +67,6 @@ macro_rules! operations {
         /// Every operation of the model.
         pub static OPERATIONS: &[Operation] = &[
             $( Operation { name: stringify!($name), handler: Some(generated::$name) }, )*
-            $( Operation { name: stringify!($hname), handler: Some($handler) }, )*
             $( Operation { name: stringify!($uname), handler: None }, )*
         ];
     };
@@ -162,26 +159,81 @@ operations! {
             auto_granted: opt("AutoGranted"),
             auto_granted_value: opt("AutoGrantedValue"),
         }] => answer::own_qualification_type;
-    }
-    by_hand {
-        ApproveAssignment => h::approve_assignment;
-        CreateAdditionalAssignmentsForHIT => h::create_additional_assignments_for_hit;
-        CreateHIT => h::create_hit;
-        CreateHITType => h::create_hit_type;
-        CreateHITWithHITType => h::create_hit_with_hit_type;
-        DeleteHIT => h::delete_hit;
-        GetAssignment => h::get_assignment;
-        GetHIT => h::get_hit;
-        ListAssignmentsForHIT => h::list_assignments_for_hit;
-        ListBonusPayments => h::list_bonus_payments;
-        ListHITs => h::list_hits;
-        ListHITsForQualificationType => h::list_hits_for_qualification_type;
-        ListReviewableHITs => h::list_reviewable_hits;
-        RejectAssignment => h::reject_assignment;
-        SendBonus => h::send_bonus;
-        UpdateExpirationForHIT => h::update_expiration_for_hit;
-        UpdateHITReviewStatus => h::update_hit_review_status;
-        UpdateHITTypeOfHIT => h::update_hit_type_of_hit;
+        ApproveAssignment => hits::approve[hits::Approval {
+            assignment_id: req("AssignmentId"),
+            // OverrideRejection approves a rejected assignment within 30 days.
+            override_rejection: or("OverrideRejection", false),
+            feedback: opt("RequesterFeedback"),
+        }] => answer::empty;
+        CreateAdditionalAssignmentsForHIT => hits::add_assignments[hits::MoreAssignments {
+            hit_id: req("HITId"),
+            more: req("NumberOfAdditionalAssignments"),
+            token: opt("UniqueRequestToken"),
+        }] => answer::empty;
+        // An implicit CreateHITType, then CreateHITWithHITType.
+        CreateHIT => hits::create_hit[hits::HitOrder { hit: new_hit(), hit_type: new_type() }] => answer::hit;
+        // Reuses the caller's type with the same properties.
+        CreateHITType => hits::create_hit_type[hit_type()] => answer::hit_type_id;
+        CreateHITWithHITType => hits::create_hit[hits::HitOrder {
+            hit: new_hit(),
+            hit_type: existing_type("HITTypeId"),
+        }] => answer::hit;
+        DeleteHIT => hits::delete_hit[req("HITId")] => answer::empty;
+        GetAssignment => hits::get_assignment[req("AssignmentId")] => answer::assignment_and_hit;
+        // The caller's HIT, deleted ones included.
+        GetHIT => hits::get_hit[req("HITId")] => answer::hit;
+        // All three statuses unless filtered.
+        ListAssignmentsForHIT => hits::list_assignments[hits::AssignmentListing {
+            hit_id: req("HITId"),
+            statuses: or("AssignmentStatuses", Vec::new()),
+            page: page(),
+        }] => answer::listing("Assignments", answer::assignment_item);
+        // Exactly one of HITId and AssignmentId.
+        ListBonusPayments => hits::list_bonuses[hits::BonusListing {
+            hit_id: opt("HITId"),
+            assignment_id: opt("AssignmentId"),
+            page: page(),
+        }] => answer::listing("BonusPayments", answer::bonus_item);
+        // The caller's HITs that are not deleted, oldest first.
+        ListHITs => hits::list_hits[hits::HitListing { qualification: constant(None), page: page() }]
+            => answer::listing("HITs", answer::hit_item);
+        ListHITsForQualificationType => hits::list_hits[hits::HitListing {
+            qualification: some("QualificationTypeId"),
+            page: page(),
+        }] => answer::listing("HITs", answer::hit_item);
+        // Reviewable (default) or Reviewing, optionally of one HIT type.
+        ListReviewableHITs => hits::list_reviewable[hits::ReviewableListing {
+            hit_type_id: opt("HITTypeId"),
+            reviewing: reviewing("Status"),
+            page: page(),
+        }] => answer::listing("HITs", answer::hit_item);
+        // RequesterFeedback is required in this API, and may be "".
+        RejectAssignment => hits::reject[hits::Rejection {
+            assignment_id: req("AssignmentId"),
+            feedback: some("RequesterFeedback"),
+        }] => answer::empty;
+        // All four members required; Reason may be "" (no minimum in the model).
+        SendBonus => hits::send_bonus[hits::BonusGrant {
+            worker_id: req("WorkerId"),
+            amount: req("BonusAmount"),
+            assignment_id: req("AssignmentId"),
+            reason: req("Reason"),
+            token: opt("UniqueRequestToken"),
+        }] => answer::empty;
+        // A time at or before now expires the HIT.
+        UpdateExpirationForHIT => hits::update_expiration[hits::ExpirationChange {
+            hit_id: req("HITId"),
+            expire_at: req("ExpireAt"),
+        }] => answer::empty;
+        // Reviewable → Reviewing, or back with Revert.
+        UpdateHITReviewStatus => hits::update_review_status[hits::ReviewStatusChange {
+            hit_id: req("HITId"),
+            revert: or("Revert", false),
+        }] => answer::empty;
+        UpdateHITTypeOfHIT => hits::change_hit_type[hits::HitTypeChange {
+            hit_id: req("HITId"),
+            hit_type_id: req("HITTypeId"),
+        }] => answer::empty;
     }
     not_built {
         GetFileUploadURL,

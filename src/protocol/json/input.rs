@@ -6,7 +6,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
 use crate::domain::paging::Page;
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, missing_parameter, out_of_range, Result};
@@ -163,55 +162,6 @@ impl Input {
                 .map(Some),
             Some(_) => Err(wrong_type(name, "a list of strings")),
         }
-    }
-
-    /// A required `EntityId` naming a qualification type.
-    ///
-    /// # Errors
-    /// Missing or not matching `^[A-Z0-9]+$`, 1-64 long.
-    pub fn type_id(&self, name: &str) -> Result<QualificationTypeId> {
-        let raw = self.required_string(name)?;
-        QualificationTypeId::parse(&raw).ok_or_else(|| invalid_value(name, &raw))
-    }
-
-    /// An optional `EntityId` naming a qualification type.
-    ///
-    /// # Errors
-    /// As [`Input::type_id`].
-    pub fn optional_type_id(&self, name: &str) -> Result<Option<QualificationTypeId>> {
-        match self.string(name)? {
-            None => Ok(None),
-            Some(raw) => QualificationTypeId::parse(&raw).map(Some).ok_or_else(|| invalid_value(name, &raw)),
-        }
-    }
-
-    /// A required `CustomerId` (worker id).
-    ///
-    /// # Errors
-    /// Missing or not matching `^A[A-Z0-9]+$`, 1-64 long.
-    pub fn worker_id(&self, name: &str) -> Result<WorkerId> {
-        let raw = self.required_string(name)?;
-        WorkerId::parse(&raw).ok_or_else(|| invalid_value(name, &raw))
-    }
-
-    /// A required qualification request id.
-    ///
-    /// # Errors
-    /// Missing or unusable.
-    pub fn request_id(&self, name: &str) -> Result<QualificationRequestId> {
-        // A plain `String` in the model: "" is a value, and not an id.
-        let raw = self.required_text(name)?;
-        QualificationRequestId::parse(&raw).ok_or_else(|| invalid_value(name, &raw))
-    }
-
-    /// A required money amount (`CurrencyAmount`: `^[0-9]+(\.)?[0-9]{0,2}$`), in cents.
-    ///
-    /// # Errors
-    /// Missing or malformed.
-    pub fn money(&self, name: &str) -> Result<i64> {
-        // No minimum length, but the pattern needs a digit: "" is an invalid value.
-        let raw = self.required_text(name)?;
-        crate::domain::money::parse_cents(&raw).ok_or_else(|| invalid_value(name, &raw))
     }
 
     /// An optional timestamp in epoch seconds (integer or fractional), within

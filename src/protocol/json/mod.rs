@@ -13,7 +13,6 @@ pub mod answer;
 pub mod decode;
 pub mod dispatch;
 pub mod dto;
-pub mod handlers;
 pub mod input;
 
 use axum::body::{Body, Bytes};

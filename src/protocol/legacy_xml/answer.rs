@@ -3,6 +3,8 @@
 //! result's children after `<Request>`, in the element order of the captures
 //! and the 2014-08-15 XSD. The dispatch table names one per operation.
 
+use crate::domain::hit::{Assignment, Bonus, Hit};
+use crate::domain::ids::HitTypeId;
 use crate::domain::money::Money;
 use crate::domain::paging::Paged;
 use crate::domain::qualification::{Qualification, QualificationRequest, QualificationType};
@@ -10,7 +12,7 @@ use crate::domain::worker::WorkerBlock;
 use crate::ops::workers::NotifyFailure;
 use crate::ops::Ctx;
 
-use super::dto::{self, CounterOrder, TypeView};
+use super::dto::{self, CounterOrder, HitGroups, TypeView};
 use super::envelope::Xml;
 use super::params::Params;
 
@@ -116,4 +118,65 @@ pub fn request_item(xml: &mut Xml, _ctx: &Ctx, r: &QualificationRequest) {
 /// A worker block in a listing.
 pub fn block_item(xml: &mut Xml, _ctx: &Ctx, b: &WorkerBlock) {
     dto::worker_block(xml, b);
+}
+
+/// RegisterHITType: the type's id (an existing one when identical).
+#[must_use]
+pub fn hit_type_id(_ctx: &Ctx, _p: &Params, id: &HitTypeId) -> String {
+    let mut xml = Xml::new();
+    xml.leaf("HITTypeId", id.as_str());
+    xml.finish()
+}
+
+/// CreateHIT (shape B, `<HIT>`): every field.
+#[must_use]
+pub fn created_hit(ctx: &Ctx, _p: &Params, hit: &Hit) -> String {
+    let mut xml = Xml::new();
+    dto::hit_fields(&mut xml, hit, ctx.now, HitGroups::ALL);
+    xml.finish()
+}
+
+/// GetHIT (shape B) with the response groups asked for: HITDetail,
+/// HITQuestion and HITAssignmentSummary, all when none (or only Minimal's
+/// companions) are named.
+#[must_use]
+pub fn hit(ctx: &Ctx, p: &Params, hit: &Hit) -> String {
+    let groups = p.response_groups();
+    let asked = |g: &str| groups.contains(&g);
+    let groups = if groups.iter().any(|g| ["Minimal", "HITDetail", "HITQuestion", "HITAssignmentSummary"].contains(g)) {
+        HitGroups {
+            detail: asked("HITDetail"),
+            question: asked("HITQuestion"),
+            assignment_summary: asked("HITAssignmentSummary"),
+        }
+    } else {
+        HitGroups::ALL
+    };
+    let mut xml = Xml::new();
+    dto::hit_fields(&mut xml, hit, ctx.now, groups);
+    xml.finish()
+}
+
+/// GetAssignment: the assignment and its HIT.
+#[must_use]
+pub fn assignment_and_hit(ctx: &Ctx, _p: &Params, (a, hit): &(Assignment, Hit)) -> String {
+    let mut xml = Xml::new();
+    dto::assignment(&mut xml, a);
+    dto::hit(&mut xml, hit, ctx.now);
+    xml.finish()
+}
+
+/// A HIT in a listing.
+pub fn hit_item(xml: &mut Xml, ctx: &Ctx, h: &Hit) {
+    dto::hit(xml, h, ctx.now);
+}
+
+/// An assignment in a listing.
+pub fn assignment_item(xml: &mut Xml, _ctx: &Ctx, a: &Assignment) {
+    dto::assignment(xml, a);
+}
+
+/// A bonus in a listing.
+pub fn bonus_item(xml: &mut Xml, _ctx: &Ctx, b: &Bonus) {
+    dto::bonus(xml, b);
 }

@@ -4,10 +4,15 @@
 //! type picks the [`FromParam`] rules. A single-valued parameter may come as
 //! `Name` or `Name.1` ([`Params::value`]); an empty value counts as absent.
 
-use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::hit::AssignmentStatus;
+use crate::domain::ids::{AssignmentId, HitId, HitTypeId, QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::money::Money;
 use crate::domain::paging::Page;
 use crate::domain::qualification::{QualificationStatus, SettableTypeStatus};
+use crate::domain::requirement::{Comparator, Locale, QualificationRequirement};
 use crate::error::{invalid_value, invalid_value_because, missing_parameter, Result};
+use crate::mturk_error;
+use crate::ops::hits::{HitTypeChoice, NewHit, NewHitType};
 use crate::ops::requests::RequestSort;
 
 use super::params::Params;
@@ -200,5 +205,178 @@ impl FromParam for Vec<WorkerId> {
             .map(|w| WorkerId::parse(w).ok_or_else(|| invalid_value(name, w)))
             .collect::<Result<Vec<_>>>()
             .map(Some)
+    }
+}
+
+/// A money structure: `Name.1.Amount` or `Name.Amount`, in USD.
+///
+/// # Errors
+/// A missing amount, another currency, an amount that does not parse.
+pub fn money(p: &Params, name: &str) -> Result<Money> {
+    let parts = p.structures(name);
+    let Some(price) = parts.first() else { return Err(missing_parameter(&format!("{name}.1.Amount"))) };
+    let amount = price.required("Amount")?;
+    if let Some(currency) = price.optional("CurrencyCode")? {
+        if currency != "USD" {
+            return Err(invalid_value_because("CurrencyCode", currency, "Only USD is supported."));
+        }
+    }
+    Money::parse(amount).ok_or_else(|| invalid_value(&format!("{name}.Amount"), amount))
+}
+
+/// `QualificationRequirement.N.*`: each with its comparator, integer and
+/// locale values.
+fn requirements(p: &Params) -> Result<Vec<QualificationRequirement>> {
+    p.structures("QualificationRequirement")
+        .iter()
+        .map(|r| {
+            let comparator_text = r.required("Comparator")?;
+            let integer_values = r
+                .list("IntegerValue")
+                .into_iter()
+                .map(|v| v.trim().parse::<i32>().map_err(|_| invalid_value("IntegerValue", v)))
+                .collect::<Result<Vec<_>>>()?;
+            let locale_values = r
+                .structures("LocaleValue")
+                .iter()
+                .map(|l| {
+                    Ok(Locale {
+                        country: l.required("Country")?.to_owned(),
+                        subdivision: l.optional("Subdivision")?.map(str::to_owned),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(QualificationRequirement {
+                type_id: r.required("QualificationTypeId")?.to_owned(),
+                comparator: Comparator::parse(comparator_text)
+                    .ok_or_else(|| invalid_value("Comparator", comparator_text))?,
+                integer_values,
+                locale_values,
+                required_to_preview: r.boolean("RequiredToPreview")?.unwrap_or(false),
+                actions_guarded: None,
+            })
+        })
+        .collect()
+}
+
+/// A HIT type's properties (RegisterHITType, CreateHIT without `HITTypeId`).
+///
+/// # Errors
+/// Missing and malformed properties.
+pub fn hit_type(p: &Params) -> Result<NewHitType> {
+    Ok(NewHitType {
+        title: req(p, "Title")?,
+        description: req(p, "Description")?,
+        keywords: opt(p, "Keywords")?,
+        reward: money(p, "Reward")?,
+        assignment_duration_secs: req(p, "AssignmentDurationInSeconds")?,
+        auto_approval_delay_secs: opt(p, "AutoApprovalDelayInSeconds")?,
+        requirements: requirements(p)?,
+    })
+}
+
+/// CreateHIT's type: the `HITTypeId` given, or one with the properties given.
+///
+/// # Errors
+/// As [`hit_type`].
+pub fn hit_type_or_properties(p: &Params) -> Result<HitTypeChoice> {
+    match opt::<HitTypeId>(p, "HITTypeId")? {
+        Some(id) => Ok(HitTypeChoice::Existing(id)),
+        None => hit_type(p).map(HitTypeChoice::New),
+    }
+}
+
+/// A HIT's own properties. HIT layouts live on the requester website, so a
+/// `HITLayoutId` is refused before anything else.
+///
+/// # Errors
+/// `NotImplemented` for a layout; missing and malformed properties.
+pub fn new_hit(p: &Params) -> Result<NewHit> {
+    if p.optional("HITLayoutId")?.is_some() {
+        return Err(mturk_error!(
+            NotImplemented,
+            "HIT layouts are not supported by mturk-local; send the Question instead."
+        ));
+    }
+    Ok(NewHit {
+        question: req(p, "Question")?,
+        max_assignments: opt(p, "MaxAssignments")?,
+        lifetime_secs: req(p, "LifetimeInSeconds")?,
+        requester_annotation: opt(p, "RequesterAnnotation")?,
+        unique_request_token: opt(p, "UniqueRequestToken")?,
+    })
+}
+
+/// A required parameter for an optional field.
+///
+/// # Errors
+/// As [`req`].
+pub fn some<T: FromParam>(p: &Params, name: &str) -> Result<Option<T>> {
+    req(p, name).map(Some)
+}
+
+/// `Status` of GetReviewableHITs: `Reviewable` (default) or `Reviewing`, as
+/// whether the HITs asked for are being reviewed.
+///
+/// # Errors
+/// Other values.
+pub fn reviewing(p: &Params, name: &str) -> Result<bool> {
+    match p.optional(name)? {
+        None | Some("Reviewable") => Ok(false),
+        Some("Reviewing") => Ok(true),
+        Some(other) => Err(invalid_value_because(name, other, "Expected values are Reviewable and Reviewing.")),
+    }
+}
+
+/// `AssignmentStatus` of GetAssignmentsForHIT, repeatable and comma-separated.
+///
+/// # Errors
+/// Values other than Submitted, Approved and Rejected.
+pub fn assignment_statuses(p: &Params, name: &str) -> Result<Vec<AssignmentStatus>> {
+    p.list(name)
+        .into_iter()
+        .flat_map(|s| s.split(','))
+        .map(|s| match s.trim() {
+            "Submitted" => Ok(AssignmentStatus::Submitted),
+            "Approved" => Ok(AssignmentStatus::Approved),
+            "Rejected" => Ok(AssignmentStatus::Rejected),
+            other => Err(invalid_value_because(name, other, "Expected Submitted, Approved or Rejected.")),
+        })
+        .collect()
+}
+
+/// SearchHITs' page: `SortProperty` must be one the API documents (the
+/// caller's HITs are listed by creation time whatever it says).
+///
+/// # Errors
+/// Other sort properties; paging errors.
+pub fn search_hits_page(p: &Params) -> Result<Page> {
+    if let Some(prop) = p.optional("SortProperty")? {
+        if !["Title", "Reward", "Expiration", "CreationTime", "Enumeration"].contains(&prop) {
+            return Err(invalid_value_because(
+                "SortProperty",
+                prop,
+                "Expected Title, Reward, Expiration, CreationTime or Enumeration.",
+            ));
+        }
+    }
+    page(p, 100)
+}
+
+impl FromParam for HitId {
+    fn from_param(p: &Params, name: &str) -> Result<Option<Self>> {
+        parsed(p, name, Self::parse)
+    }
+}
+
+impl FromParam for HitTypeId {
+    fn from_param(p: &Params, name: &str) -> Result<Option<Self>> {
+        parsed(p, name, Self::parse)
+    }
+}
+
+impl FromParam for AssignmentId {
+    fn from_param(p: &Params, name: &str) -> Result<Option<Self>> {
+        parsed(p, name, Self::parse)
     }
 }

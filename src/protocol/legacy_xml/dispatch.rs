@@ -6,12 +6,11 @@
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, hits, qualifications as quals, requests, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
 use super::dto::CounterOrder;
-use super::hit_handlers as hh;
 use super::params::Params;
 
 /// A legacy operation handler: the request's parameters in, the result's
@@ -74,7 +73,6 @@ macro_rules! call {
 macro_rules! operations {
     (
         built { $( $name:ident ($result:expr, $echo:expr) => $op:path [ $($args:tt)* ] => $answer:expr; )* }
-        by_hand { $( $hname:ident ($hresult:expr, $hecho:expr) => $handler:path; )* }
         not_built { $( $uname:ident ($uresult:expr) ),* $(,)? }
     ) => {
         /// One generated handler per built operation, named after it.
@@ -94,7 +92,6 @@ macro_rules! operations {
         /// Every operation of the 2014-08-15 API, sorted by name.
         pub static OPERATIONS: &[Operation] = &sorted_operations([
             $( Operation { name: stringify!($name), result: $result, echo: $echo, handler: Some(generated::$name) }, )*
-            $( Operation { name: stringify!($hname), result: $hresult, echo: $hecho, handler: Some($handler) }, )*
             $( Operation { name: stringify!($uname), result: $uresult, echo: None, handler: None }, )*
         ]);
     };
@@ -244,28 +241,87 @@ operations! {
                 auto_granted: opt("AutoGranted"),
                 auto_granted_value: opt("AutoGrantedValue"),
             }] => answer::own_type;
-    }
-    by_hand {
-        ApproveAssignment (Wrapped, None) => hh::approve_assignment;
-        ApproveRejectedAssignment (Wrapped, None) => hh::approve_rejected_assignment;
-        ChangeHITTypeOfHIT (Wrapped, None) => hh::change_hit_type_of_hit;
-        CreateHIT (Data("HIT"), None) => hh::create_hit;
-        DisableHIT (Wrapped, None) => hh::disable_hit;
-        DisposeHIT (Wrapped, None) => hh::dispose_hit;
-        ExtendHIT (Wrapped, None) => hh::extend_hit;
-        ForceExpireHIT (Wrapped, None) => hh::force_expire_hit;
-        GetAssignment (Wrapped, None) => hh::get_assignment;
-        GetAssignmentsForHIT (Wrapped, None) => hh::get_assignments_for_hit;
-        GetBonusPayments (Wrapped, None) => hh::get_bonus_payments;
-        GetHIT (Data("HIT"), None) => hh::get_hit;
+        ApproveAssignment (Wrapped, None) => hits::approve[hits::Approval {
+            assignment_id: req("AssignmentId"),
+            feedback: opt("RequesterFeedback"),
+            override_rejection: constant(false),
+        }] => answer::empty;
+        // Within 30 days of submission.
+        ApproveRejectedAssignment (Wrapped, None) => hits::approve[hits::Approval {
+            assignment_id: req("AssignmentId"),
+            feedback: opt("RequesterFeedback"),
+            override_rejection: constant(true),
+        }] => answer::empty;
+        ChangeHITTypeOfHIT (Wrapped, None) => hits::change_hit_type[hits::HitTypeChange {
+            hit_id: req("HITId"),
+            hit_type_id: req("HITTypeId"),
+        }] => answer::empty;
+        // From a HITTypeId or from the type's properties (shape B, `<HIT>`).
+        CreateHIT (Data("HIT"), None) => hits::create_hit[hits::HitOrder {
+            hit: new_hit(),
+            hit_type: hit_type_or_properties(),
+        }] => answer::created_hit;
+        // Expire it, approve (and pay) what was submitted, dispose it.
+        DisableHIT (Wrapped, None) => hits::disable_hit[req("HITId")] => answer::empty;
+        DisposeHIT (Wrapped, None) => hits::delete_hit[req("HITId")] => answer::empty;
+        // More assignments and/or more time, together or not at all.
+        ExtendHIT (Wrapped, None) => hits::extend_hit[hits::HitExtension {
+            hit_id: req("HITId"),
+            more_assignments: opt("MaxAssignmentsIncrement"),
+            expiration_increment_secs: opt("ExpirationIncrementInSeconds"),
+            token: opt("UniqueRequestToken"),
+        }] => answer::empty;
+        ForceExpireHIT (Wrapped, None) => hits::force_expire[req("HITId")] => answer::empty;
+        // The assignment and its HIT.
+        GetAssignment (Wrapped, None) => hits::get_assignment[req("AssignmentId")] => answer::assignment_and_hit;
+        // AssignmentStatus is repeatable.
+        GetAssignmentsForHIT (Wrapped, None) => hits::list_assignments[hits::AssignmentListing {
+            statuses: assignment_statuses("AssignmentStatus"),
+            page: page(100),
+            hit_id: req("HITId"),
+        }] => answer::listing(CounterOrder::Captured, 100, answer::assignment_item);
+        // By HITId or AssignmentId.
+        GetBonusPayments (Wrapped, None) => hits::list_bonuses[hits::BonusListing {
+            page: page(100),
+            hit_id: opt("HITId"),
+            assignment_id: opt("AssignmentId"),
+        }] => answer::listing(CounterOrder::Captured, 100, answer::bonus_item);
+        // Shape B, with the HITDetail, HITQuestion and HITAssignmentSummary groups.
+        GetHIT (Data("HIT"), None) => hits::get_hit[req("HITId")] => answer::hit;
         GetHITsForQualificationType (Wrapped, Some(&["QualificationTypeId", "PageSize", "PageNumber"]))
-            => hh::get_hits_for_qualification_type;
-        GetReviewableHITs (Wrapped, None) => hh::get_reviewable_hits;
-        GrantBonus (Wrapped, None) => hh::grant_bonus;
-        RegisterHITType (Wrapped, None) => hh::register_hit_type;
-        RejectAssignment (Wrapped, None) => hh::reject_assignment;
-        SearchHITs (Wrapped, None) => hh::search_hits;
-        SetHITAsReviewing (Wrapped, None) => hh::set_hit_as_reviewing;
+            => hits::list_hits[hits::HitListing { qualification: some("QualificationTypeId"), page: page(100) }]
+            => answer::listing(CounterOrder::Captured, 100, answer::hit_item);
+        // Status Reviewable (default) or Reviewing.
+        GetReviewableHITs (Wrapped, None) => hits::list_reviewable[hits::ReviewableListing {
+            reviewing: reviewing("Status"),
+            page: page(100),
+            hit_type_id: opt("HITTypeId"),
+        }] => answer::listing(CounterOrder::Captured, 100, answer::hit_item);
+        // An empty Reason is a value, as in the JSON SendBonus (no minimum length in the model).
+        GrantBonus (Wrapped, None) => hits::send_bonus[hits::BonusGrant {
+            worker_id: req("WorkerId"),
+            amount: money("BonusAmount"),
+            reason: text("Reason"),
+            assignment_id: req("AssignmentId"),
+            token: opt("UniqueRequestToken"),
+        }] => answer::empty;
+        // Returns the HITTypeId (an existing one when identical).
+        RegisterHITType (Wrapped, None) => hits::create_hit_type[hit_type()] => answer::hit_type_id;
+        // Feedback optional in this API.
+        RejectAssignment (Wrapped, None) => hits::reject[hits::Rejection {
+            assignment_id: req("AssignmentId"),
+            feedback: opt("RequesterFeedback"),
+        }] => answer::empty;
+        // The caller's HITs that are not disposed, by creation time.
+        SearchHITs (Wrapped, None) => hits::list_hits[hits::HitListing {
+            qualification: constant(None),
+            page: search_hits_page(),
+        }] => answer::listing(CounterOrder::Captured, 100, answer::hit_item);
+        // Revert to go back.
+        SetHITAsReviewing (Wrapped, None) => hits::update_review_status[hits::ReviewStatusChange {
+            hit_id: req("HITId"),
+            revert: or("Revert", false),
+        }] => answer::empty;
     }
     not_built {
         GetFileUploadURL (Wrapped),

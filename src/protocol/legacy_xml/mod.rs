@@ -11,7 +11,6 @@ pub mod decode;
 pub mod dispatch;
 pub mod dto;
 pub mod envelope;
-pub mod hit_handlers;
 pub mod params;
 
 use axum::body::Body;
