@@ -271,3 +271,48 @@ pub enum GrantMode {
     /// GrantQualification of a new request).
     Overwrite,
 }
+/// The qualification types MTurk keeps for every worker, computed from the
+/// worker's profile and history rather than granted (legacy spec §5.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SystemType {
+    /// `Worker_Locale`: where the worker is.
+    Locale,
+    /// `Worker_Adult`: agreed to see adult content.
+    Adult,
+    /// Masters, under its sandbox id and its production id.
+    Masters,
+    /// `Worker_PercentAssignmentsApproved`.
+    PercentAssignmentsApproved,
+    /// `Worker_NumberHITsApproved`.
+    NumberHitsApproved,
+    /// `Worker_PercentAssignmentsSubmitted`.
+    PercentAssignmentsSubmitted,
+    /// `Worker_PercentAssignmentsAbandoned`.
+    PercentAssignmentsAbandoned,
+    /// `Worker_PercentAssignmentsReturned`.
+    PercentAssignmentsReturned,
+    /// `Worker_PercentAssignmentsRejected`.
+    PercentAssignmentsRejected,
+}
+
+impl SystemType {
+    /// Every system type with its ids (Masters has two).
+    pub const IDS: [(&'static str, Self); 10] = [
+        (crate::domain::requirement::LOCALE_TYPE_ID, Self::Locale),
+        ("00000000000000000060", Self::Adult),
+        ("2ARFPLSP75KLA8M8DH1HTEQVJT3SY6", Self::Masters),
+        ("2F1QJWKUDD8XADTFD2Q0G6UTO95ALH", Self::Masters),
+        ("000000000000000000L0", Self::PercentAssignmentsApproved),
+        ("00000000000000000040", Self::NumberHitsApproved),
+        ("00000000000000000000", Self::PercentAssignmentsSubmitted),
+        ("00000000000000000070", Self::PercentAssignmentsAbandoned),
+        ("000000000000000000E0", Self::PercentAssignmentsReturned),
+        ("000000000000000000S0", Self::PercentAssignmentsRejected),
+    ];
+
+    /// The system type with this id, if it is one.
+    #[must_use]
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::IDS.iter().find(|(known, _)| *known == id).map(|(_, t)| *t)
+    }
+}

@@ -8,8 +8,8 @@ use crate::documents;
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitStatus, HitType};
 use crate::domain::ids::{AssignmentId, HitId, HitTypeId, QualificationTypeId, WorkerId};
 use crate::domain::money::Money;
-use crate::domain::qualification::{QualificationStatus, TypeStatus};
-use crate::domain::requirement::{GuardedActions, Held, QualificationRequirement, LOCALE_TYPE_ID, MAX_REQUIREMENTS};
+use crate::domain::qualification::{QualificationStatus, SystemType, TypeStatus};
+use crate::domain::requirement::{GuardedActions, Held, QualificationRequirement, MAX_REQUIREMENTS};
 use crate::error::{missing_parameter, out_of_range, permission_denied, MturkError, Result};
 use crate::mturk_error;
 use crate::store::hits::{
@@ -626,17 +626,24 @@ fn percent(part: i64, whole: i64, when_empty: i32) -> Held {
 /// profile and the assignment history; a revoked qualification is absent.
 async fn held(w: &WorkerCtx, worker: &WorkerId, type_id: &str, profile: &WorkerProfile) -> Result<Held> {
     let history = || async { w.store.worker_history(worker, w.now).await.map_err(internal) };
-    Ok(match type_id {
-        LOCALE_TYPE_ID => profile.locale.clone().map_or(Held::Nothing, Held::Locale),
-        "00000000000000000060" => Held::Integer(i32::from(profile.adult)),
-        "2ARFPLSP75KLA8M8DH1HTEQVJT3SY6" | "2F1QJWKUDD8XADTFD2Q0G6UTO95ALH" => {
+    let Some(system) = SystemType::from_id(type_id) else {
+        let Some(id) = QualificationTypeId::parse(type_id) else { return Ok(Held::Nothing) };
+        return Ok(match w.store.qualification(&id, worker).await.map_err(internal)? {
+            Some(q) if q.status == QualificationStatus::Granted => Held::Integer(q.integer_value),
+            _ => Held::Nothing,
+        });
+    };
+    Ok(match system {
+        SystemType::Locale => profile.locale.clone().map_or(Held::Nothing, Held::Locale),
+        SystemType::Adult => Held::Integer(i32::from(profile.adult)),
+        SystemType::Masters => {
             if profile.masters {
                 Held::Integer(1)
             } else {
                 Held::Nothing
             }
         }
-        "000000000000000000L0" => {
+        SystemType::PercentAssignmentsApproved => {
             let h = history().await?;
             // 100 until the worker has 100 submissions (the 2014 documentation).
             if h.submitted < 100 {
@@ -645,29 +652,22 @@ async fn held(w: &WorkerCtx, worker: &WorkerId, type_id: &str, profile: &WorkerP
                 percent(h.approved, h.approved + h.rejected, 100)
             }
         }
-        "00000000000000000040" => Held::Integer(i32::try_from(history().await?.approved).unwrap_or(i32::MAX)),
-        "00000000000000000000" => {
+        SystemType::NumberHitsApproved => Held::Integer(i32::try_from(history().await?.approved).unwrap_or(i32::MAX)),
+        SystemType::PercentAssignmentsSubmitted => {
             let h = history().await?;
             percent(h.submitted, h.accepted, 100)
         }
-        "00000000000000000070" => {
+        SystemType::PercentAssignmentsAbandoned => {
             let h = history().await?;
             percent(h.abandoned, h.accepted, 0)
         }
-        "000000000000000000E0" => {
+        SystemType::PercentAssignmentsReturned => {
             let h = history().await?;
             percent(h.returned, h.accepted, 0)
         }
-        "000000000000000000S0" => {
+        SystemType::PercentAssignmentsRejected => {
             let h = history().await?;
             percent(h.rejected, h.submitted, 0)
-        }
-        other => {
-            let Some(id) = QualificationTypeId::parse(other) else { return Ok(Held::Nothing) };
-            match w.store.qualification(&id, worker).await.map_err(internal)? {
-                Some(q) if q.status == QualificationStatus::Granted => Held::Integer(q.integer_value),
-                _ => Held::Nothing,
-            }
         }
     })
 }
