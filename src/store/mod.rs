@@ -111,6 +111,24 @@ pub struct RequestDecision {
     pub notification: Option<WorkerNotification>,
 }
 
+/// A sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Smallest first.
+    Ascending,
+    /// Largest first.
+    Descending,
+}
+
+/// The order of a qualification request listing; ties go by request id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestOrder {
+    /// By submit time.
+    SubmitTime(Direction),
+    /// By type id, then submit time.
+    Type(Direction),
+}
+
 /// Filter for type searches.
 #[derive(Debug, Clone, Default)]
 pub struct TypeSearch {
@@ -246,8 +264,7 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
         &self,
         owner: &RequesterId,
         type_id: Option<&QualificationTypeId>,
-        by_type: bool,
-        descending: bool,
+        order: RequestOrder,
         page: Page,
     ) -> StoreResult<Paged<QualificationRequest>>;
 

@@ -185,9 +185,11 @@ stored_row! {
     }
 }
 
-impl From<BlockRow> for WorkerBlock {
-    fn from(row: BlockRow) -> Self {
-        Self { worker_id: WorkerId::from_stored(row.worker_id), reason: row.reason }
+impl TryFrom<BlockRow> for WorkerBlock {
+    type Error = StoreError;
+
+    fn try_from(row: BlockRow) -> Result<Self, StoreError> {
+        Ok(Self { worker_id: WorkerId::from_stored(row.worker_id), reason: row.reason })
     }
 }
 

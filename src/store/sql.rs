@@ -53,8 +53,8 @@ use crate::store::rows::{
     convert_all, BlockRow, HeldRow, NotificationRow, QualificationRow, RequestRow, TypeRow, SYSTEM_OWNER,
 };
 use crate::store::{
-    Grant, GrantMode, GrantOutcome, Page, Paged, RequestDecision, RevokeOutcome, Store, StoreError, StoreResult,
-    TypeSearch,
+    Direction, Grant, GrantMode, GrantOutcome, Page, Paged, RequestDecision, RequestOrder, RevokeOutcome, Store,
+    StoreError, StoreResult, TypeSearch,
 };
 
 /// The store: the SQL of every method, on backend `B`.
@@ -64,6 +64,23 @@ pub struct SqlStore<B> {
     /// The rows every request reads and that rarely change, kept while the
     /// backend's generation holds still (see [`Backend::shared_generation`]).
     cache: Mutex<SharedCache>,
+}
+
+/// A listing for [`SqlStore::paged`]: the rows are `{select} {from} ORDER BY
+/// {order}` plus the page's `LIMIT` and `OFFSET`, the total is
+/// `SELECT COUNT(*) {from}`.
+pub(super) struct PagedQuery<'a> {
+    /// `SELECT` and the column list; its placeholders are numbered after the
+    /// filter's and bound to `select_args`.
+    pub select: &'a str,
+    /// `FROM … WHERE …`, with placeholders `$1`… bound to `filter_args`.
+    pub from: &'a str,
+    /// The `ORDER BY` list; it must make the order total, for stable pages.
+    pub order: &'a str,
+    /// Arguments of `from`.
+    pub filter_args: &'a [Arg<'a>],
+    /// Arguments of `select` (the HIT counts' "now").
+    pub select_args: &'a [Arg<'a>],
 }
 
 /// What [`SqlStore`] keeps in memory.
@@ -189,6 +206,25 @@ impl<B: Backend> SqlStore<B> {
     {
         let row = self.db.reader().await?.fetch_optional::<R>(sql, args).await?;
         row.map(T::try_from).transpose()
+    }
+
+    /// One page of a listing and the number of rows it is a page of, both read
+    /// from one snapshot, so the total always counts the rows the page shows.
+    pub(super) async fn paged<R, T>(&self, q: &PagedQuery<'_>, page: Page) -> StoreResult<Paged<T>>
+    where
+        R: FromRow,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let n = q.filter_args.len() + q.select_args.len();
+        let rows_sql = format!("{} {} ORDER BY {} LIMIT ${} OFFSET ${}", q.select, q.from, q.order, n + 1, n + 2);
+        let mut args = Vec::with_capacity(n + 2);
+        args.extend_from_slice(q.filter_args);
+        args.extend_from_slice(q.select_args);
+        args.extend([Arg::from(page.limit), Arg::from(page.offset)]);
+        let mut snapshot = self.db.snapshot().await?;
+        let rows = snapshot.fetch_all::<R>(&rows_sql, &args).await?;
+        let total = snapshot.fetch_one::<i64>(&format!("SELECT COUNT(*) {}", q.from), q.filter_args).await?;
+        Ok(Paged { items: convert_all(rows)?, total })
     }
 
     pub(super) async fn count(&self, sql: &str, binds: &[&str]) -> StoreResult<i64> {
@@ -438,33 +474,10 @@ impl<B: Backend> Store for SqlStore<B> {
                           OR LOWER(COALESCE(keywords, '')) LIKE $4 ESCAPE '\\')";
         let order = if s.descending { "name DESC, id DESC" } else { "name ASC, id ASC" };
         let pattern = pattern.unwrap_or_default();
-        let sql = format!("SELECT {TYPE_COLUMNS} {filter} ORDER BY {order} LIMIT $5 OFFSET $6");
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<TypeRow>(
-                &sql,
-                args![
-                    caller,
-                    i64::from(s.owned_by_caller),
-                    i64::from(s.requestable_only),
-                    pattern.as_str(),
-                    page.limit,
-                    page.offset
-                ],
-            )
-            .await?;
-        let total = self
-            .db
-            .reader()
-            .await?
-            .fetch_one::<i64>(
-                &format!("SELECT COUNT(*) {filter}"),
-                args![caller, i64::from(s.owned_by_caller), i64::from(s.requestable_only), pattern.as_str()],
-            )
-            .await?;
-        Ok(Paged { items: convert_all(rows)?, total })
+        let select = format!("SELECT {TYPE_COLUMNS}");
+        let filter_args = args![caller, i64::from(s.owned_by_caller), i64::from(s.requestable_only), pattern.as_str()];
+        let q = PagedQuery { select: &select, from: filter, order, filter_args, select_args: &[] };
+        self.paged::<TypeRow, _>(&q, page).await
     }
 
     async fn type_with_qualification(
@@ -575,23 +588,15 @@ impl<B: Backend> Store for SqlStore<B> {
         status: QualificationStatus,
         page: Page,
     ) -> StoreResult<Paged<Qualification>> {
-        let sql = format!(
-            "SELECT {QUALIFICATION_COLUMNS} FROM qualifications WHERE type_id = $1 AND status = $2 \
-                     ORDER BY grant_time, worker_id LIMIT $3 OFFSET $4"
-        );
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<QualificationRow>(&sql, args![type_id.as_str(), status.as_str(), page.limit, page.offset])
-            .await?;
-        let total = self
-            .count(
-                "SELECT COUNT(*) FROM qualifications WHERE type_id = $1 AND status = $2",
-                &[type_id.as_str(), status.as_str()],
-            )
-            .await?;
-        Ok(Paged { items: convert_all(rows)?, total })
+        let select = format!("SELECT {QUALIFICATION_COLUMNS}");
+        let q = PagedQuery {
+            select: &select,
+            from: "FROM qualifications WHERE type_id = $1 AND status = $2",
+            order: "grant_time, worker_id",
+            filter_args: args![type_id.as_str(), status.as_str()],
+            select_args: &[],
+        };
+        self.paged::<QualificationRow, _>(&q, page).await
     }
 
     async fn worker_qualifications(&self, worker: &WorkerId) -> StoreResult<Vec<Qualification>> {
@@ -679,28 +684,24 @@ impl<B: Backend> Store for SqlStore<B> {
         &self,
         owner: &RequesterId,
         type_id: Option<&QualificationTypeId>,
-        by_type: bool,
-        descending: bool,
+        order: RequestOrder,
         page: Page,
     ) -> StoreResult<Paged<QualificationRequest>> {
-        let filter = "FROM qualification_requests WHERE owner = $1 AND status = 'Submitted' \
-                              AND ($2 = '' OR type_id = $2)";
-        let dir = if descending { "DESC" } else { "ASC" };
-        let order = if by_type {
-            format!("type_id {dir}, submit_time {dir}, id {dir}")
-        } else {
-            format!("submit_time {dir}, id {dir}")
+        let order = match order {
+            RequestOrder::SubmitTime(Direction::Ascending) => "submit_time ASC, id ASC",
+            RequestOrder::SubmitTime(Direction::Descending) => "submit_time DESC, id DESC",
+            RequestOrder::Type(Direction::Ascending) => "type_id ASC, submit_time ASC, id ASC",
+            RequestOrder::Type(Direction::Descending) => "type_id DESC, submit_time DESC, id DESC",
         };
-        let type_filter = type_id.map_or("", QualificationTypeId::as_str);
-        let sql = format!("SELECT {REQUEST_COLUMNS} {filter} ORDER BY {order} LIMIT $3 OFFSET $4");
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<RequestRow>(&sql, args![owner.as_str(), type_filter, page.limit, page.offset])
-            .await?;
-        let total = self.count(&format!("SELECT COUNT(*) {filter}"), &[owner.as_str(), type_filter]).await?;
-        Ok(Paged { items: convert_all(rows)?, total })
+        let select = format!("SELECT {REQUEST_COLUMNS}");
+        let q = PagedQuery {
+            select: &select,
+            from: "FROM qualification_requests WHERE owner = $1 AND status = 'Submitted' AND ($2 = '' OR type_id = $2)",
+            order,
+            filter_args: args![owner.as_str(), type_id.map_or("", QualificationTypeId::as_str)],
+            select_args: &[],
+        };
+        self.paged::<RequestRow, _>(&q, page).await
     }
 
     async fn block_worker(&self, requester: &RequesterId, b: &WorkerBlock, now: Timestamp) -> StoreResult<()> {
@@ -728,19 +729,14 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn blocks(&self, requester: &RequesterId, page: Page) -> StoreResult<Paged<WorkerBlock>> {
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<BlockRow>(
-                "SELECT worker_id, reason FROM worker_blocks WHERE requester = $1 \
-                     ORDER BY created_at, worker_id LIMIT $2 OFFSET $3",
-                args![requester.as_str(), page.limit, page.offset],
-            )
-            .await?;
-        let total =
-            self.count("SELECT COUNT(*) FROM worker_blocks WHERE requester = $1", &[requester.as_str()]).await?;
-        Ok(Paged { items: rows.into_iter().map(WorkerBlock::from).collect(), total })
+        let q = PagedQuery {
+            select: "SELECT worker_id, reason",
+            from: "FROM worker_blocks WHERE requester = $1",
+            order: "created_at, worker_id",
+            filter_args: args![requester.as_str()],
+            select_args: &[],
+        };
+        self.paged::<BlockRow, _>(&q, page).await
     }
 
     async fn is_blocked(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool> {

@@ -582,8 +582,9 @@ pub struct SqliteReader(ReadConn);
 
 #[derive(Debug)]
 enum ReadConn {
-    /// A read-only connection of the pool, taken back by `Drop`.
-    Pooled { conn: Option<Connection>, shared: Arc<Shared> },
+    /// A read-only connection of the pool, taken back by `Drop`; in a read
+    /// transaction (one snapshot for every statement) when `snapshot`.
+    Pooled { conn: Option<Connection>, shared: Arc<Shared>, snapshot: bool },
     /// The one connection of an in-memory database.
     Writer(OwnedMutexGuard<WriterState>),
 }
@@ -601,8 +602,12 @@ exec_on_connection!(SqliteReader);
 
 impl Drop for SqliteReader {
     fn drop(&mut self) {
-        if let ReadConn::Pooled { conn, shared } = &mut self.0 {
+        if let ReadConn::Pooled { conn, shared, snapshot } = &mut self.0 {
             if let Some(conn) = conn.take() {
+                // A read transaction only ends; a connection that cannot end it is not reused.
+                if *snapshot && execute(&conn, "COMMIT", &[]).is_err() {
+                    return;
+                }
                 let mut idle = shared.readers.lock().unwrap_or_else(PoisonError::into_inner);
                 if idle.len() < MAX_IDLE_READERS {
                     idle.push(conn);
@@ -666,6 +671,7 @@ impl Backend for SqliteDb {
     const LOCK_ROW: &'static str = "";
 
     type Reader = SqliteReader;
+    type Snapshot = SqliteReader;
     type Writer = SqliteWriter;
 
     async fn reader(&self) -> StoreResult<SqliteReader> {
@@ -677,7 +683,19 @@ impl Backend for SqliteDb {
             Some(conn) => conn,
             None => Shared::open_reader(path).map_err(sqlite_error)?,
         };
-        Ok(SqliteReader(ReadConn::Pooled { conn: Some(conn), shared: Arc::clone(&self.shared) }))
+        Ok(SqliteReader(ReadConn::Pooled { conn: Some(conn), shared: Arc::clone(&self.shared), snapshot: false }))
+    }
+
+    async fn snapshot(&self) -> StoreResult<SqliteReader> {
+        let mut reader = self.reader().await?;
+        // In memory the reader holds the one connection, so no write can come
+        // between its statements; a pooled connection opens a read transaction,
+        // whose snapshot its first statement takes.
+        if let ReadConn::Pooled { conn: Some(conn), snapshot, .. } = &mut reader.0 {
+            execute(conn, "BEGIN", &[])?;
+            *snapshot = true;
+        }
+        Ok(reader)
     }
 
     async fn writer(&self) -> StoreResult<SqliteWriter> {
@@ -895,6 +913,27 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
         let mut reader = store.db.reader().await.unwrap();
         assert_eq!(reader.fetch_one::<i64>("SELECT offset_ms FROM clock", &[]).await.unwrap(), 7);
+    }
+
+    /// The reads of a snapshot (a page and its total) see one state, whatever
+    /// is committed between them.
+    #[tokio::test]
+    async fn a_snapshot_does_not_see_writes_committed_after_its_first_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+        let count = "SELECT COUNT(*) FROM requesters";
+        let mut snapshot = store.db.snapshot().await.unwrap();
+        assert_eq!(snapshot.fetch_one::<i64>(count, &[]).await.unwrap(), 0);
+        let mut tx = store.db.writer().await.unwrap();
+        tx.execute("INSERT INTO requesters (access_key_id, balance_cents, created_at) VALUES ('A', 1, 0)", &[])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(snapshot.fetch_one::<i64>(count, &[]).await.unwrap(), 0);
+        drop(snapshot);
+        // The connection went back to the pool with its transaction ended.
+        let mut later = store.db.snapshot().await.unwrap();
+        assert_eq!(later.fetch_one::<i64>(count, &[]).await.unwrap(), 1);
     }
 
     #[tokio::test]

@@ -16,4 +16,5 @@ mod lifecycle;
 mod one_transaction;
 mod persistence;
 mod real_clients;
+mod reset_every_table;
 mod revoke;
