@@ -26,6 +26,8 @@ pub use sqlite::SqliteStore;
 pub use crate::domain::paging::{Page, Paged};
 pub use crate::domain::qualification::GrantMode;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
@@ -174,7 +176,9 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
     async fn insert_qualification_type(&self, qtype: &QualificationType, now: Timestamp) -> StoreResult<()>;
 
     /// A stored type by id, whatever its state.
-    async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<QualificationType>>;
+    /// Shared, not copied: on SQLite it usually comes from the cache, and a
+    /// type carries its whole Test and AnswerKey.
+    async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<Arc<QualificationType>>>;
 
     /// Replaces the mutable fields of a type if it is still in `expected`
     /// state. Returns false if the state changed under us.
@@ -205,7 +209,7 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
         &self,
         type_id: &QualificationTypeId,
         worker: &WorkerId,
-    ) -> StoreResult<Option<(QualificationType, Option<Qualification>)>>;
+    ) -> StoreResult<Option<(Arc<QualificationType>, Option<Qualification>)>>;
 
     /// A worker's qualification of a type, granted or revoked.
     async fn qualification(

@@ -38,7 +38,7 @@ pub(super) fn like_pattern(needle: &str) -> String {
 }
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
@@ -91,7 +91,7 @@ struct SharedCache {
     /// The virtual clock's offset.
     clock: Option<i64>,
     /// Qualification types by id (existing ones only).
-    types: HashMap<String, QualificationType>,
+    types: HashMap<String, Arc<QualificationType>>,
 }
 
 /// Types kept in memory at most; past it the cache starts again empty.
@@ -131,12 +131,12 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Keeps a type read at `generation` (see [`Self::remember`]).
-    fn remember_type(&self, generation: Option<u64>, t: &QualificationType) {
+    fn remember_type(&self, generation: Option<u64>, t: &Arc<QualificationType>) {
         self.remember(generation, |cache| {
             if cache.types.len() >= MAX_CACHED_TYPES {
                 cache.types.clear();
             }
-            cache.types.insert(t.id.as_str().to_owned(), t.clone());
+            cache.types.insert(t.id.as_str().to_owned(), Arc::clone(t));
         });
     }
 
@@ -380,7 +380,7 @@ impl<B: Backend> Store for SqlStore<B> {
         Ok(())
     }
 
-    async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<QualificationType>> {
+    async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<Arc<QualificationType>>> {
         // Assign, Revoke and most other calls start here; on SQLite the type
         // comes from the cache while no type has changed (BENCHMARKS.md).
         let generation = match self.current_cache() {
@@ -390,7 +390,7 @@ impl<B: Backend> Store for SqlStore<B> {
             other => other.map(|(generation, _)| generation),
         };
         let sql = format!("SELECT {TYPE_COLUMNS} FROM qualification_types WHERE id = $1");
-        let found = self.read_one::<TypeRow, QualificationType>(&sql, args![id.as_str()]).await?;
+        let found = self.read_one::<TypeRow, QualificationType>(&sql, args![id.as_str()]).await?.map(Arc::new);
         if let Some(t) = &found {
             self.remember_type(generation, t);
         }
@@ -484,7 +484,7 @@ impl<B: Backend> Store for SqlStore<B> {
         &self,
         type_id: &QualificationTypeId,
         worker: &WorkerId,
-    ) -> StoreResult<Option<(QualificationType, Option<Qualification>)>> {
+    ) -> StoreResult<Option<(Arc<QualificationType>, Option<Qualification>)>> {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             let type_columns: Vec<String> = TYPE_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect();
             format!(
@@ -512,7 +512,8 @@ impl<B: Backend> Store for SqlStore<B> {
             .await?;
         let found = row
             .map(|(t, held)| -> StoreResult<_> {
-                Ok((QualificationType::try_from(t)?, held.into_qualification(type_id.as_str(), worker.as_str())?))
+                let t = Arc::new(QualificationType::try_from(t)?);
+                Ok((t, held.into_qualification(type_id.as_str(), worker.as_str())?))
             })
             .transpose()?;
         if let Some((t, _)) = &found {
