@@ -25,6 +25,12 @@ use crate::store::hits::{
 use crate::store::rows::convert_all;
 use crate::store::{Page, Paged, StoreError, StoreResult};
 
+/// The HITs a worker could accept at `$1` (now): what `Hit::status` calls
+/// Assignable, so that the marketplace's pages hold only HITs it lists.
+const MARKETPLACE: &str = "h.disposed = 0 AND h.reviewing = 0 AND h.expiration > $1 \
+     AND h.max_assignments > (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id \
+         AND (a.status IN ('Submitted', 'Approved', 'Rejected') OR (a.status = 'Accepted' AND a.deadline >= $1)))";
+
 #[async_trait]
 impl<B: Backend> HitStore for SqlStore<B> {
     async fn insert_hit_type(&self, t: &HitType, fingerprint: &str) -> StoreResult<String> {
@@ -119,20 +125,30 @@ impl<B: Backend> HitStore for SqlStore<B> {
         let now = now.millis();
         // The filter's placeholders come first; "now" of the counts follows them
         // unless the filter binds it already (the marketplace's expiration).
-        let (condition, filter_args, select): (&str, &[Arg<'_>], String) = match filter {
-            HitFilter::Owner(owner) => ("h.owner = $1 AND h.disposed = 0", args![owner.as_str()], hit_select("$2")),
+        let after_millis;
+        let (condition, filter_args, select): (String, &[Arg<'_>], String) = match filter {
+            HitFilter::Owner(owner) => {
+                ("h.owner = $1 AND h.disposed = 0".into(), args![owner.as_str()], hit_select("$2"))
+            }
             HitFilter::Qualification(owner, qt) => (
                 "h.owner = $1 AND h.disposed = 0 AND EXISTS (SELECT 1 FROM hit_type_qualifications q \
-                 WHERE q.hit_type_id = h.hit_type_id AND q.qualification_type_id = $2)",
+                 WHERE q.hit_type_id = h.hit_type_id AND q.qualification_type_id = $2)"
+                    .into(),
                 args![owner.as_str(), qt.as_str()],
                 hit_select("$3"),
             ),
-            HitFilter::Marketplace => {
-                ("h.disposed = 0 AND h.reviewing = 0 AND h.expiration > $1", args![now], hit_select("$1"))
+            HitFilter::Marketplace { after: None } => (MARKETPLACE.into(), args![now], hit_select("$1")),
+            HitFilter::Marketplace { after: Some((time, id)) } => {
+                after_millis = time.millis();
+                (
+                    format!("{MARKETPLACE} AND (h.creation_time > $2 OR (h.creation_time = $2 AND h.id > $3))"),
+                    args![now, after_millis, id.as_str()],
+                    hit_select("$1"),
+                )
             }
         };
         let now_arg = args![now];
-        let select_args: &[Arg<'_>] = if matches!(filter, HitFilter::Marketplace) { &[] } else { now_arg };
+        let select_args: &[Arg<'_>] = if matches!(filter, HitFilter::Marketplace { .. }) { &[] } else { now_arg };
         let from = format!("{HIT_FROM} WHERE {condition}");
         let q = PagedQuery { select: &select, from: &from, order: "h.creation_time, h.id", filter_args, select_args };
         self.paged::<HitRow, _>(&q, page).await

@@ -13,6 +13,7 @@ mod hostile;
 mod json_api;
 mod legacy_protocol;
 mod lifecycle;
+mod marketplace;
 mod one_transaction;
 mod persistence;
 mod real_clients;
