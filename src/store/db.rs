@@ -1,5 +1,5 @@
-//! The small database interface the SQL of [`super::sql`] and
-//! [`super::sql_hits`] is written against, so that every statement exists
+//! The small database interface the SQL of [`super::qualification_sql`] and
+//! [`super::hit_sql`] is written against, so that every statement exists
 //! once and runs on both backends.
 //!
 //! A backend ([`Backend`]) hands out readers, snapshots and writers

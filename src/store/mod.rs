@@ -6,18 +6,20 @@
 //! racing on one (type, worker) pair can never leave two rows or lose an
 //! update. Business rules live in `ops`; the store only guards the transitions.
 //!
-//! The SQL is written once ([`sql`], [`sql_hits`]) against a small statement
-//! interface ([`db`]) that both backends implement: SQLite (embedded, WAL,
+//! The SQL is written once (`qualification_sql`, `hit_sql`, sharing
+//! `sql_store`) against a small statement interface (`db`) that both
+//! backends implement: SQLite (embedded, WAL,
 //! called on the request's own task through rusqlite, one writer connection
 //! with group commit) and PostgreSQL (through sqlx).
 
 mod db;
 mod hit_rows;
+mod hit_sql;
 pub mod hits;
 mod postgres;
-mod rows;
-mod sql;
-mod sql_hits;
+mod qualification_rows;
+mod qualification_sql;
+mod sql_store;
 mod sqlite;
 
 pub use postgres::PgStore;

@@ -11,7 +11,7 @@ use sqlx::query::Query;
 use sqlx::{PgPool, Postgres, Row as _};
 
 use super::db::{Arg, Backend, Exec, FromRow, RowRead, Writer};
-use super::sql::SqlStore;
+use super::sql_store::SqlStore;
 use super::{StoreError, StoreResult};
 
 /// The PostgreSQL store.

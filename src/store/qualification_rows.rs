@@ -1,5 +1,6 @@
-//! Row structs as both backends return them, and their conversion into
-//! domain types. Every column is TEXT or BIGINT so one row type fits both.
+//! Row structs of the qualification, request, block and notice tables as
+//! both backends return them, and their conversion into domain types. Every
+//! column is TEXT or BIGINT so one row type fits both.
 
 use anyhow::anyhow;
 

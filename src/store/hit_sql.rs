@@ -1,5 +1,5 @@
-//! The SQL of the [`HitStore`](super::hits::HitStore) methods, written once
-//! like [`super::sql`]. `accept` locks the HIT's row with the backend's
+//! The SQL of the [`super::hits::HitStore`] methods, written once
+//! like [`super::qualification_sql`]. `accept` locks the HIT's row with the backend's
 //! `LOCK_ROW` (`" FOR UPDATE"` on PostgreSQL; nothing on SQLite, whose single
 //! writer already serializes), so two accepts of the last slot of a HIT
 //! cannot both succeed.
@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 
 use super::db::{args, Arg, Backend, Exec as _, Writer as _};
-use super::sql::{PagedQuery, SqlStore};
+use super::sql_store::{PagedQuery, SqlStore};
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::{RequesterId, WorkerId};
 use crate::domain::requirement::Locale;
@@ -22,7 +22,7 @@ use crate::store::hits::{
     AcceptOutcome, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, HitStore, PaidOutcome,
     Review, ReviewMark, ReviewOutcome, WorkerHistory, WorkerProfile,
 };
-use crate::store::rows::convert_all;
+use crate::store::qualification_rows::convert_all;
 use crate::store::{Page, Paged, StoreError, StoreResult};
 
 /// The HITs a worker could accept at `$1` (now): what `Hit::status` calls
