@@ -2,11 +2,13 @@
 //! reads and reviews; simulated workers find, accept, submit and return.
 //! Rules from modern-api.md §2 ("HITs", "Assignments") and legacy-api.md §5.4.
 
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
 
 use crate::documents;
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitStatus, HitType};
-use crate::domain::ids::{AssignmentId, HitId, HitTypeId, QualificationTypeId, WorkerId};
+use crate::domain::ids::{AssignmentId, HitId, HitTypeId, QualificationTypeId, RequesterId, WorkerId};
 use crate::domain::money::Money;
 use crate::domain::qualification::{QualificationStatus, SystemType, TypeStatus};
 use crate::domain::requirement::{GuardedActions, Held, QualificationRequirement, MAX_REQUIREMENTS};
@@ -14,7 +16,7 @@ use crate::error::{missing_parameter, out_of_range, permission_denied, MturkErro
 use crate::mturk_error;
 use crate::store::hits::{
     AcceptOutcome, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, PaidOutcome, Review,
-    ReviewMark, ReviewOutcome, WorkerProfile,
+    ReviewMark, ReviewOutcome, WorkerHistory, WorkerProfile,
 };
 use crate::store::{Page, Paged, StoreError};
 
@@ -622,54 +624,137 @@ fn percent(part: i64, whole: i64, when_empty: i32) -> Held {
     Held::Integer(i32::try_from(part.saturating_mul(100) / whole).unwrap_or(100))
 }
 
-/// What the worker holds of `type_id`: system types are computed from the
-/// profile and the assignment history; a revoked qualification is absent.
-async fn held(w: &WorkerCtx, worker: &WorkerId, type_id: &str, profile: &WorkerProfile) -> Result<Held> {
-    let history = || async { w.store.worker_history(worker, w.now).await.map_err(internal) };
-    let Some(system) = SystemType::from_id(type_id) else {
-        let Some(id) = QualificationTypeId::parse(type_id) else { return Ok(Held::Nothing) };
-        return Ok(match w.store.qualification(&id, worker).await.map_err(internal)? {
-            Some(q) if q.status == QualificationStatus::Granted => Held::Integer(q.integer_value),
-            _ => Held::Nothing,
-        });
-    };
-    Ok(match system {
-        SystemType::Locale => profile.locale.clone().map_or(Held::Nothing, Held::Locale),
-        SystemType::Adult => Held::Integer(i32::from(profile.adult)),
-        SystemType::Masters => {
-            if profile.masters {
-                Held::Integer(1)
-            } else {
-                Held::Nothing
+/// What one worker brings to the requirements of HITs, read once per
+/// request and only as far as the HITs at hand need it: the marketplace
+/// listing asks the same questions of every HIT, and used to ask the
+/// database each time (2 + R queries per HIT).
+struct WorkerFacts<'a> {
+    w: &'a WorkerCtx,
+    worker: &'a WorkerId,
+    profile: WorkerProfile,
+    /// Granted qualification values by type id, once a requirement asks.
+    granted: Option<HashMap<String, i32>>,
+    /// Assignment counts, once a computed system qualification asks.
+    history: Option<WorkerHistory>,
+    /// Whether each HIT owner asked about so far blocks the worker.
+    blocked_by: HashMap<RequesterId, bool>,
+}
+
+impl<'a> WorkerFacts<'a> {
+    async fn load(w: &'a WorkerCtx, worker: &'a WorkerId) -> Result<Self> {
+        let profile = w.store.worker_profile(worker).await.map_err(internal)?;
+        Ok(Self { w, worker, profile, granted: None, history: None, blocked_by: HashMap::new() })
+    }
+
+    async fn blocked_by(&mut self, owner: &RequesterId) -> Result<bool> {
+        if let Some(&blocked) = self.blocked_by.get(owner) {
+            return Ok(blocked);
+        }
+        let blocked = self.w.store.is_blocked(owner, self.worker).await.map_err(internal)?;
+        self.blocked_by.insert(owner.clone(), blocked);
+        Ok(blocked)
+    }
+
+    async fn history(&mut self) -> Result<WorkerHistory> {
+        if let Some(h) = self.history {
+            return Ok(h);
+        }
+        let h = self.w.store.worker_history(self.worker, self.w.now).await.map_err(internal)?;
+        self.history = Some(h);
+        Ok(h)
+    }
+
+    async fn granted(&mut self, type_id: &str) -> Result<Option<i32>> {
+        if self.granted.is_none() {
+            let all = self.w.store.worker_qualifications(self.worker).await.map_err(internal)?;
+            let granted = all
+                .into_iter()
+                .filter(|q| q.status == QualificationStatus::Granted)
+                .map(|q| (q.type_id.as_str().to_owned(), q.integer_value))
+                .collect();
+            self.granted = Some(granted);
+        }
+        Ok(self.granted.as_ref().and_then(|g| g.get(type_id).copied()))
+    }
+
+    /// What the worker holds of `type_id`: system types are computed from the
+    /// profile and the assignment history; a revoked qualification is absent.
+    async fn held(&mut self, type_id: &str) -> Result<Held> {
+        let Some(system) = SystemType::from_id(type_id) else {
+            if QualificationTypeId::parse(type_id).is_none() {
+                return Ok(Held::Nothing);
+            }
+            return Ok(self.granted(type_id).await?.map_or(Held::Nothing, Held::Integer));
+        };
+        let profile = &self.profile;
+        Ok(match system {
+            SystemType::Locale => profile.locale.clone().map_or(Held::Nothing, Held::Locale),
+            SystemType::Adult => Held::Integer(i32::from(profile.adult)),
+            SystemType::Masters => {
+                if profile.masters {
+                    Held::Integer(1)
+                } else {
+                    Held::Nothing
+                }
+            }
+            SystemType::PercentAssignmentsApproved => {
+                let h = self.history().await?;
+                // 100 until the worker has 100 submissions (the 2014 documentation).
+                if h.submitted < 100 {
+                    Held::Integer(100)
+                } else {
+                    percent(h.approved, h.approved + h.rejected, 100)
+                }
+            }
+            SystemType::NumberHitsApproved => {
+                Held::Integer(i32::try_from(self.history().await?.approved).unwrap_or(i32::MAX))
+            }
+            SystemType::PercentAssignmentsSubmitted => {
+                let h = self.history().await?;
+                percent(h.submitted, h.accepted, 100)
+            }
+            SystemType::PercentAssignmentsAbandoned => {
+                let h = self.history().await?;
+                percent(h.abandoned, h.accepted, 0)
+            }
+            SystemType::PercentAssignmentsReturned => {
+                let h = self.history().await?;
+                percent(h.returned, h.accepted, 0)
+            }
+            SystemType::PercentAssignmentsRejected => {
+                let h = self.history().await?;
+                percent(h.rejected, h.submitted, 0)
+            }
+        })
+    }
+
+    /// Evaluates every requirement of `hit` and the requester's block.
+    async fn eligibility(&mut self, hit: &Hit) -> Result<Eligibility> {
+        let blocked = self.blocked_by(&hit.hit_type.owner).await?;
+        let mut e = Eligibility {
+            can_discover: true,
+            can_preview: true,
+            can_accept: !blocked,
+            blocked,
+            failed_requirements: vec![],
+        };
+        for r in &hit.hit_type.requirements {
+            if r.is_met_by(&self.held(&r.type_id).await?) {
+                continue;
+            }
+            e.failed_requirements.push(r.type_id.clone());
+            e.can_accept = false;
+            match r.guards() {
+                GuardedActions::Accept => {}
+                GuardedActions::PreviewAndAccept => e.can_preview = false,
+                GuardedActions::DiscoverPreviewAndAccept => {
+                    e.can_preview = false;
+                    e.can_discover = false;
+                }
             }
         }
-        SystemType::PercentAssignmentsApproved => {
-            let h = history().await?;
-            // 100 until the worker has 100 submissions (the 2014 documentation).
-            if h.submitted < 100 {
-                Held::Integer(100)
-            } else {
-                percent(h.approved, h.approved + h.rejected, 100)
-            }
-        }
-        SystemType::NumberHitsApproved => Held::Integer(i32::try_from(history().await?.approved).unwrap_or(i32::MAX)),
-        SystemType::PercentAssignmentsSubmitted => {
-            let h = history().await?;
-            percent(h.submitted, h.accepted, 100)
-        }
-        SystemType::PercentAssignmentsAbandoned => {
-            let h = history().await?;
-            percent(h.abandoned, h.accepted, 0)
-        }
-        SystemType::PercentAssignmentsReturned => {
-            let h = history().await?;
-            percent(h.returned, h.accepted, 0)
-        }
-        SystemType::PercentAssignmentsRejected => {
-            let h = history().await?;
-            percent(h.rejected, h.submitted, 0)
-        }
-    })
+        Ok(e)
+    }
 }
 
 /// Evaluates every requirement of `hit` and the requester's block.
@@ -677,32 +762,11 @@ async fn held(w: &WorkerCtx, worker: &WorkerId, type_id: &str, profile: &WorkerP
 /// # Errors
 /// Store failures.
 pub async fn eligibility(w: &WorkerCtx, worker: &WorkerId, hit: &Hit) -> Result<Eligibility> {
-    let profile = w.store.worker_profile(worker).await.map_err(internal)?;
-    let blocked = w.store.is_blocked(&hit.hit_type.owner, worker).await.map_err(internal)?;
-    let mut e = Eligibility {
-        can_discover: true,
-        can_preview: true,
-        can_accept: !blocked,
-        blocked,
-        failed_requirements: vec![],
-    };
-    for r in &hit.hit_type.requirements {
-        if r.is_met_by(&held(w, worker, &r.type_id, &profile).await?) {
-            continue;
-        }
-        e.failed_requirements.push(r.type_id.clone());
-        e.can_accept = false;
-        match r.guards() {
-            GuardedActions::Accept => {}
-            GuardedActions::PreviewAndAccept => e.can_preview = false,
-            GuardedActions::DiscoverPreviewAndAccept => {
-                e.can_preview = false;
-                e.can_discover = false;
-            }
-        }
-    }
-    Ok(e)
+    WorkerFacts::load(w, worker).await?.eligibility(hit).await
 }
+
+/// HITs read per page of the marketplace listing.
+const MARKETPLACE_PAGE: i64 = 200;
 
 /// The HITs a worker can find, each with what the worker may do.
 ///
@@ -710,19 +774,29 @@ pub async fn eligibility(w: &WorkerCtx, worker: &WorkerId, hit: &Hit) -> Result<
 /// Store failures.
 pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eligibility)>> {
     settle(w.store.as_ref(), w.now).await?;
-    let all =
-        w.store.hits(&HitFilter::Marketplace, w.now, Page { offset: 0, limit: i64::MAX }).await.map_err(internal)?;
+    let mut facts = WorkerFacts::load(w, worker).await?;
     let mut out = Vec::new();
-    for hit in all.items {
-        if hit.status(w.now) != HitStatus::Assignable {
-            continue;
+    let mut after = None;
+    // Page by the listing's order (creation time, id), each page after the last
+    // HIT of the one before, so that HITs filling up meanwhile shift nothing.
+    loop {
+        let page = Page { offset: 0, limit: MARKETPLACE_PAGE };
+        let found = w.store.hits(&HitFilter::Marketplace { after }, w.now, page).await.map_err(internal)?;
+        let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= MARKETPLACE_PAGE;
+        after = found.items.last().map(|h| (h.creation_time, h.id.clone()));
+        for hit in found.items {
+            if hit.status(w.now) != HitStatus::Assignable {
+                continue;
+            }
+            let e = facts.eligibility(&hit).await?;
+            if e.can_discover {
+                out.push((hit, e));
+            }
         }
-        let e = eligibility(w, worker, &hit).await?;
-        if e.can_discover {
-            out.push((hit, e));
+        if !full {
+            return Ok(out);
         }
     }
-    Ok(out)
 }
 
 /// A worker accepts a HIT.

@@ -1,6 +1,8 @@
 //! Qualification types and qualifications: create, read, update, dispose,
 //! assign (grant directly), score, revoke, list. Rules from spec §4 and §6.
 
+use std::sync::Arc;
+
 use crate::domain::ids::{QualificationTypeId, WorkerId};
 use crate::domain::qualification::{
     Qualification, QualificationStatus, QualificationTest, QualificationType, SettableTypeStatus, TypeStatus,
@@ -80,13 +82,17 @@ fn check_duration(name: &str, value: Option<i64>) -> Result<()> {
 }
 
 /// Loads a type that exists (is not disposed) at `ctx.now`.
-pub async fn existing_type(ctx: &Ctx, id: &QualificationTypeId) -> Result<QualificationType> {
+pub async fn existing_type(ctx: &Ctx, id: &QualificationTypeId) -> Result<Arc<QualificationType>> {
     let found = ctx.store.qualification_type(id).await.map_err(internal)?;
     live_type(ctx, id, found)
 }
 
 /// A type as loaded, if it exists (is not disposed) at `ctx.now`.
-fn live_type(ctx: &Ctx, id: &QualificationTypeId, found: Option<QualificationType>) -> Result<QualificationType> {
+fn live_type(
+    ctx: &Ctx,
+    id: &QualificationTypeId,
+    found: Option<Arc<QualificationType>>,
+) -> Result<Arc<QualificationType>> {
     match found {
         Some(t) if t.status_at(ctx.now) != TypeStatus::Disposed => Ok(t),
         _ => Err(type_does_not_exist(id)),
@@ -102,13 +108,13 @@ pub fn type_does_not_exist(id: &QualificationTypeId) -> MturkError {
 
 /// Loads a type the caller owns. System types and other requesters' types
 /// give `PermissionDenied`.
-pub async fn owned_type(ctx: &Ctx, id: &QualificationTypeId) -> Result<QualificationType> {
+pub async fn owned_type(ctx: &Ctx, id: &QualificationTypeId) -> Result<Arc<QualificationType>> {
     let found = ctx.store.qualification_type(id).await.map_err(internal)?;
     owned(ctx, id, found)
 }
 
 /// A type as loaded, if it exists and the caller owns it.
-fn owned(ctx: &Ctx, id: &QualificationTypeId, found: Option<QualificationType>) -> Result<QualificationType> {
+fn owned(ctx: &Ctx, id: &QualificationTypeId, found: Option<Arc<QualificationType>>) -> Result<Arc<QualificationType>> {
     let t = live_type(ctx, id, found)?;
     if !t.is_owned_by(&ctx.caller) {
         return Err(permission_denied());
@@ -238,7 +244,7 @@ pub async fn create_type(ctx: &Ctx, input: NewQualificationType) -> Result<Quali
 /// # Errors
 /// `QualificationTypeDoesNotExist`.
 pub async fn get_type(ctx: &Ctx, id: QualificationTypeId) -> Result<QualificationType> {
-    existing_type(ctx, &id).await
+    existing_type(ctx, &id).await.map(Arc::unwrap_or_clone)
 }
 
 /// Input of UpdateQualificationType: `None` leaves a field unchanged.
@@ -272,7 +278,7 @@ pub async fn update_type(ctx: &Ctx, update: QualificationTypeUpdate) -> Result<Q
     let id = &update.id;
     let current = owned_type(ctx, id).await?;
     require_live(&current, ctx)?;
-    let mut next = current.clone();
+    let mut next = QualificationType::clone(&current);
     if let Some(d) = update.description {
         check_len("Description", &d, MAX_DESCRIPTION_CHARS)?;
         next.description = d;

@@ -15,7 +15,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::worker::{NotificationKind, WorkerNotification};
 use crate::error::{permission_denied, MturkError, Result};
 use crate::mturk_error;
-use crate::store::{Grant, GrantMode, Page, Paged, RequestDecision, Store};
+use crate::store::{Direction, Grant, GrantMode, Page, Paged, RequestDecision, RequestOrder, Store};
 
 use super::qualifications::{check_len, existing_type, owned_type, MAX_REASON_CHARS};
 use super::{internal, Ctx};
@@ -427,5 +427,7 @@ pub async fn list(ctx: &Ctx, listing: RequestListing) -> Result<Paged<Qualificat
     if let Some(id) = type_id {
         owned_type(ctx, id).await?;
     }
-    ctx.store.submitted_requests(&ctx.caller, type_id, sort.by_type, sort.descending, page).await.map_err(internal)
+    let direction = if sort.descending { Direction::Descending } else { Direction::Ascending };
+    let order = if sort.by_type { RequestOrder::Type(direction) } else { RequestOrder::SubmitTime(direction) };
+    ctx.store.submitted_requests(&ctx.caller, type_id, order, page).await.map_err(internal)
 }

@@ -1,9 +1,10 @@
-//! The small database interface the SQL of [`super::sql`] and
-//! [`super::sql_hits`] is written against, so that every statement exists
+//! The small database interface the SQL of [`super::qualification_sql`] and
+//! [`super::hit_sql`] is written against, so that every statement exists
 //! once and runs on both backends.
 //!
-//! A backend ([`Backend`]) hands out readers and writers ([`Exec`]): a reader
-//! runs plain reads, a writer is one transaction ([`Writer::commit`]; dropped
+//! A backend ([`Backend`]) hands out readers, snapshots and writers
+//! ([`Exec`]): a reader runs plain reads, a snapshot runs reads that see one
+//! state of the database, a writer is one transaction ([`Writer::commit`]; dropped
 //! without it, it rolls back). Statements use `$N` placeholders, which
 //! PostgreSQL binds by number and the SQLite backend rewrites to SQLite's
 //! numbered `?N`. Arguments are [`Arg`]s (every column is TEXT or BIGINT);
@@ -242,13 +243,18 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// serializes writes (SQLite), `" FOR UPDATE"` on PostgreSQL.
     const LOCK_ROW: &'static str;
 
-    /// Runs plain reads.
+    /// Runs plain reads, each statement on its own.
     type Reader: Exec;
+    /// Runs reads that all see one snapshot of the database (a page of rows
+    /// and the count it is a page of).
+    type Snapshot: Exec;
     /// One write transaction.
     type Writer: Writer;
 
     /// A reader.
     fn reader(&self) -> impl Future<Output = StoreResult<Self::Reader>> + Send;
+    /// A read transaction.
+    fn snapshot(&self) -> impl Future<Output = StoreResult<Self::Snapshot>> + Send;
     /// Begins a write transaction.
     fn writer(&self) -> impl Future<Output = StoreResult<Self::Writer>> + Send;
     /// Closes every connection.

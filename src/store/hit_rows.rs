@@ -4,7 +4,7 @@
 use anyhow::anyhow;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitType};
+use crate::domain::hit::{Assignment, AssignmentStatus, Bonus, Hit, HitType};
 use crate::domain::ids::{RequesterId, WorkerId};
 use crate::domain::requirement::{Comparator, GuardedActions, Locale, QualificationRequirement};
 use crate::domain::time::Timestamp;
@@ -193,20 +193,60 @@ impl TryFrom<AssignmentRow> for Assignment {
     }
 }
 
+stored_row! {
+    pub(super) struct BonusRow {
+        id: String,
+        requester: String,
+        worker_id: String,
+        assignment_id: String,
+        hit_id: String,
+        amount_cents: i64,
+        reason: String,
+        grant_time: i64,
+    }
+}
+
+impl TryFrom<BonusRow> for Bonus {
+    type Error = StoreError;
+
+    fn try_from(r: BonusRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id,
+            requester: RequesterId::from_stored(r.requester),
+            worker_id: WorkerId::from_stored(r.worker_id),
+            assignment_id: r.assignment_id,
+            hit_id: r.hit_id,
+            amount_cents: r.amount_cents,
+            reason: r.reason,
+            grant_time: Timestamp::from_millis(r.grant_time),
+        })
+    }
+}
+
 /// Columns of `hit_types` in `HitTypeRow` order, table alias `t`.
 pub(super) const HIT_TYPE_COLUMNS: &str = "t.id, t.owner, t.title, t.description, t.keywords, t.reward_cents, \
      t.assignment_duration_secs, t.auto_approval_delay_secs, t.requirements, t.creation_time";
 
-/// A HIT joined with its type and its counts at `$1` (now); alias `h`.
-/// The type's id and creation time are aliased away from the HIT's own.
-pub(super) const HIT_SELECT: &str = "SELECT h.id, h.question, h.max_assignments, h.expiration, h.requester_annotation, \
-     h.creation_time, h.reviewing, h.disposed, \
-     (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status = 'Accepted' AND a.deadline >= $1) AS pending, \
-     (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status = 'Submitted') AS submitted, \
-     (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status IN ('Approved', 'Rejected')) AS completed, \
-     t.id AS type_id, t.owner, t.title, t.description, t.keywords, t.reward_cents, t.assignment_duration_secs, \
-     t.auto_approval_delay_secs, t.requirements, t.creation_time AS type_creation_time \
-     FROM hits h JOIN hit_types t ON t.id = h.hit_type_id";
+/// The select list of a HIT joined with its type ([`HIT_FROM`]) and its
+/// counts at `now`, the placeholder that binds the current time; in
+/// `HitRow` order. The type's id and creation time are aliased away from
+/// the HIT's own.
+pub(super) fn hit_select(now: &str) -> String {
+    format!(
+        "SELECT h.id, h.question, h.max_assignments, h.expiration, h.requester_annotation, \
+         h.creation_time, h.reviewing, h.disposed, \
+         (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status = 'Accepted' AND a.deadline >= {now}) \
+         AS pending, \
+         (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status = 'Submitted') AS submitted, \
+         (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status IN ('Approved', 'Rejected')) \
+         AS completed, \
+         t.id AS type_id, t.owner, t.title, t.description, t.keywords, t.reward_cents, t.assignment_duration_secs, \
+         t.auto_approval_delay_secs, t.requirements, t.creation_time AS type_creation_time"
+    )
+}
+
+/// The tables of [`hit_select`]: HITs `h` and their types `t`.
+pub(super) const HIT_FROM: &str = "FROM hits h JOIN hit_types t ON t.id = h.hit_type_id";
 
 /// Columns of `assignments` in `AssignmentRow` order.
 pub(super) const ASSIGNMENT_COLUMNS: &str = "id, hit_id, worker_id, status, accept_time, deadline, submit_time, \

@@ -154,8 +154,13 @@ pub enum HitFilter {
     Owner(RequesterId),
     /// The owner's HITs that require a qualification type.
     Qualification(RequesterId, String),
-    /// Every live, unexpired HIT of every requester (what workers can find).
-    Marketplace,
+    /// Every HIT of every requester that a worker could accept now (live,
+    /// unexpired, with a free slot), after the HIT at `after` (creation time
+    /// and id) in the listing's order when given.
+    Marketplace {
+        /// Where the previous page ended.
+        after: Option<(Timestamp, String)>,
+    },
 }
 
 /// Persistence of HITs and assignments.

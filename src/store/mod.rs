@@ -6,18 +6,20 @@
 //! racing on one (type, worker) pair can never leave two rows or lose an
 //! update. Business rules live in `ops`; the store only guards the transitions.
 //!
-//! The SQL is written once ([`sql`], [`sql_hits`]) against a small statement
-//! interface ([`db`]) that both backends implement: SQLite (embedded, WAL,
+//! The SQL is written once (`qualification_sql`, `hit_sql`, sharing
+//! `sql_store`) against a small statement interface (`db`) that both
+//! backends implement: SQLite (embedded, WAL,
 //! called on the request's own task through rusqlite, one writer connection
 //! with group commit) and PostgreSQL (through sqlx).
 
 mod db;
 mod hit_rows;
+mod hit_sql;
 pub mod hits;
 mod postgres;
-mod rows;
-mod sql;
-mod sql_hits;
+mod qualification_rows;
+mod qualification_sql;
+mod sql_store;
 mod sqlite;
 
 pub use postgres::PgStore;
@@ -25,6 +27,8 @@ pub use sqlite::SqliteStore;
 
 pub use crate::domain::paging::{Page, Paged};
 pub use crate::domain::qualification::GrantMode;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -111,6 +115,24 @@ pub struct RequestDecision {
     pub notification: Option<WorkerNotification>,
 }
 
+/// A sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Smallest first.
+    Ascending,
+    /// Largest first.
+    Descending,
+}
+
+/// The order of a qualification request listing; ties go by request id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestOrder {
+    /// By submit time.
+    SubmitTime(Direction),
+    /// By type id, then submit time.
+    Type(Direction),
+}
+
 /// Filter for type searches.
 #[derive(Debug, Clone, Default)]
 pub struct TypeSearch {
@@ -156,7 +178,9 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
     async fn insert_qualification_type(&self, qtype: &QualificationType, now: Timestamp) -> StoreResult<()>;
 
     /// A stored type by id, whatever its state.
-    async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<QualificationType>>;
+    /// Shared, not copied: on SQLite it usually comes from the cache, and a
+    /// type carries its whole Test and AnswerKey.
+    async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<Arc<QualificationType>>>;
 
     /// Replaces the mutable fields of a type if it is still in `expected`
     /// state. Returns false if the state changed under us.
@@ -187,7 +211,7 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
         &self,
         type_id: &QualificationTypeId,
         worker: &WorkerId,
-    ) -> StoreResult<Option<(QualificationType, Option<Qualification>)>>;
+    ) -> StoreResult<Option<(Arc<QualificationType>, Option<Qualification>)>>;
 
     /// A worker's qualification of a type, granted or revoked.
     async fn qualification(
@@ -246,8 +270,7 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
         &self,
         owner: &RequesterId,
         type_id: Option<&QualificationTypeId>,
-        by_type: bool,
-        descending: bool,
+        order: RequestOrder,
         page: Page,
     ) -> StoreResult<Paged<QualificationRequest>>;
 

@@ -11,7 +11,7 @@ use sqlx::query::Query;
 use sqlx::{PgPool, Postgres, Row as _};
 
 use super::db::{Arg, Backend, Exec, FromRow, RowRead, Writer};
-use super::sql::SqlStore;
+use super::sql_store::SqlStore;
 use super::{StoreError, StoreResult};
 
 /// The PostgreSQL store.
@@ -128,6 +128,19 @@ impl PgReader {
 
 exec_on_executor!(PgReader);
 
+/// A read-only transaction at REPEATABLE READ: every statement sees one
+/// snapshot. Dropped, sqlx rolls it back (nothing to undo).
+#[derive(Debug)]
+pub struct PgSnapshot(sqlx::Transaction<'static, Postgres>);
+
+impl PgSnapshot {
+    fn executor(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.0
+    }
+}
+
+exec_on_executor!(PgSnapshot);
+
 /// A transaction on one pooled connection.
 #[derive(Debug)]
 pub struct PgWriter(sqlx::Transaction<'static, Postgres>);
@@ -151,10 +164,16 @@ impl Backend for PgDb {
     const LOCK_ROW: &'static str = " FOR UPDATE";
 
     type Reader = PgReader;
+    type Snapshot = PgSnapshot;
     type Writer = PgWriter;
 
     async fn reader(&self) -> StoreResult<PgReader> {
         Ok(PgReader(self.pool.clone()))
+    }
+
+    async fn snapshot(&self) -> StoreResult<PgSnapshot> {
+        let tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(pg_error)?;
+        Ok(PgSnapshot(tx))
     }
 
     async fn writer(&self) -> StoreResult<PgWriter> {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test module uses a different part of the helpers")]
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -415,4 +416,45 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// Every row of every table of the store at `database` (migration bookkeeping
+/// included), rendered as text, by table name.
+pub async fn table_rows(database: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    if database.starts_with("sqlite:") {
+        let path = database.trim_start_matches("sqlite:").trim_start_matches("//");
+        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let strings = |sql: &str| -> Vec<String> {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+            rows.collect::<Result<_, _>>().unwrap()
+        };
+        let tables =
+            strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+        for table in tables {
+            let columns = strings(&format!("SELECT name FROM pragma_table_info('{table}')"));
+            let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(" || '|' || ");
+            let rows = strings(&format!("SELECT {row} FROM \"{table}\" ORDER BY 1"));
+            out.insert(table, rows);
+        }
+    } else {
+        let mut conn = sqlx::PgConnection::connect(database).await.unwrap();
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        for table in tables {
+            let rows: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT CAST(t AS TEXT) FROM \"{table}\" t ORDER BY 1"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+            out.insert(table, rows);
+        }
+    }
+    out
 }

@@ -13,11 +13,10 @@ use std::time::Duration;
 
 use mturk_local::domain::clock::Clock as _;
 use serde_json::{json, Value};
-use sqlx::Connection as _;
 
 use crate::both_backends;
 use crate::durability::{amz_date, sigv4_headers, Endpoint};
-use crate::helpers::{serde_urlencoded, xml_text, TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
+use crate::helpers::{serde_urlencoded, table_rows, xml_text, TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
 
 /// Longest any single hostile request may take to be answered.
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
@@ -40,46 +39,6 @@ const UNKNOWN_TYPE: &str = "3NOSUCHTYPE0000000000000000000";
 
 // ---------------------------------------------------------------------------
 // The store, table by table.
-
-/// Every row of every table, rendered as text, by table name.
-async fn snapshot(database: &str) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    if database.starts_with("sqlite:") {
-        let path = database.trim_start_matches("sqlite:").trim_start_matches("//");
-        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        let strings = |sql: &str| -> Vec<String> {
-            let mut stmt = conn.prepare(sql).unwrap();
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-            rows.collect::<Result<_, _>>().unwrap()
-        };
-        let tables =
-            strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
-        for table in tables {
-            let columns = strings(&format!("SELECT name FROM pragma_table_info('{table}')"));
-            let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(" || '|' || ");
-            let rows = strings(&format!("SELECT {row} FROM \"{table}\" ORDER BY 1"));
-            out.insert(table, rows);
-        }
-    } else {
-        let mut conn = sqlx::PgConnection::connect(database).await.unwrap();
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT table_name::text FROM information_schema.tables \
-             WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
-        )
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-        for table in tables {
-            let rows: Vec<String> =
-                sqlx::query_scalar(&format!("SELECT CAST(t AS TEXT) FROM \"{table}\" t ORDER BY 1"))
-                    .fetch_all(&mut conn)
-                    .await
-                    .unwrap();
-            out.insert(table, rows);
-        }
-    }
-    out
-}
 
 /// Describes how two snapshots differ.
 fn diff(before: &BTreeMap<String, Vec<String>>, after: &BTreeMap<String, Vec<String>>) -> Vec<String> {
@@ -1395,7 +1354,7 @@ fn cases(app: &TestApp, f: &Fixture) -> Vec<Case> {
 
 async fn run_table(app: TestApp) {
     let f = fixture(&app).await;
-    let before = snapshot(&app.database).await;
+    let before = table_rows(&app.database).await;
     let table = cases(&app, &f);
     assert!(table.len() >= 100, "only {} hostile requests", table.len());
     let mut failures = Vec::new();
@@ -1412,7 +1371,7 @@ async fn run_table(app: TestApp) {
     }
     // The server is still up and answers normally.
     app.call("GetAccountBalance", &[]).await.ok();
-    let after = snapshot(&app.database).await;
+    let after = table_rows(&app.database).await;
     eprintln!("hostile: {} requests, {} failures", table.len(), failures.len());
     assert!(
         failures.is_empty(),
@@ -1432,7 +1391,7 @@ both_backends!(every_hostile_request_gets_a_clear_error_and_leaves_the_store_unc
 both_backends!(injection_in_a_reason_is_stored_as_plain_text, |app: TestApp| async move {
     let f = fixture(&app).await;
     let reason = "x'); DELETE FROM qualifications; -- </Reason><IsValid>True</IsValid> ]]> &amp; \"quoted\"";
-    let before = snapshot(&app.database).await;
+    let before = table_rows(&app.database).await;
     app.call(
         "RevokeQualification",
         &[
@@ -1444,7 +1403,7 @@ both_backends!(injection_in_a_reason_is_stored_as_plain_text, |app: TestApp| asy
     )
     .await
     .ok();
-    let after = snapshot(&app.database).await;
+    let after = table_rows(&app.database).await;
     let changes = diff(&before, &after);
     // Exactly the revoked row changed and one notice was added; nothing else.
     assert_eq!(changes.len(), 3, "{changes:#?}");
@@ -1533,7 +1492,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
     let ep = Endpoint::for_app(&app);
     let (hit, hit_type, assignment) = hit_fixture(&app, &ep, &f).await;
     let (hit, hit_type, assignment) = (hit.as_str(), hit_type.as_str(), assignment.as_str());
-    let before = snapshot(&app.database).await;
+    let before = table_rows(&app.database).await;
     let t = f.tested.as_str();
     let p = f.plain.as_str();
     let legacy: Vec<LegacyRow> = vec![
@@ -1757,7 +1716,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
 
     // Nothing the other requester did touched our data: their blocks and
     // unblocks were their own, and their notice to our worker was not delivered.
-    let mut changes = diff(&before, &snapshot(&app.database).await);
+    let mut changes = diff(&before, &table_rows(&app.database).await);
     changes.retain(|c| !(c.starts_with("worker_blocks:") && c.contains(OTHER_KEY)));
     assert!(changes.is_empty(), "another requester changed our data:\n{}", changes.join("\n"));
     let blocks = app.call("GetBlockedWorkers", &[]).await.ok();

@@ -1,5 +1,6 @@
-//! Row structs as both backends return them, and their conversion into
-//! domain types. Every column is TEXT or BIGINT so one row type fits both.
+//! Row structs of the qualification, request, block and notice tables as
+//! both backends return them, and their conversion into domain types. Every
+//! column is TEXT or BIGINT so one row type fits both.
 
 use anyhow::anyhow;
 
@@ -185,9 +186,11 @@ stored_row! {
     }
 }
 
-impl From<BlockRow> for WorkerBlock {
-    fn from(row: BlockRow) -> Self {
-        Self { worker_id: WorkerId::from_stored(row.worker_id), reason: row.reason }
+impl TryFrom<BlockRow> for WorkerBlock {
+    type Error = StoreError;
+
+    fn try_from(row: BlockRow) -> Result<Self, StoreError> {
+        Ok(Self { worker_id: WorkerId::from_stored(row.worker_id), reason: row.reason })
     }
 }
 

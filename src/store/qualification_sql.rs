@@ -1,11 +1,7 @@
-//! The SQL of every store method, written once against the statement
-//! interface of [`super::db`] and run on either backend. Placeholders are
-//! `$N`; every column is TEXT or BIGINT.
-//!
-//! Reads go to `self.db.reader()`; every change runs in one
-//! `self.db.writer()` transaction (`BEGIN IMMEDIATE` on the single SQLite
-//! writer connection, a plain `BEGIN` on PostgreSQL) and is committed
-//! explicitly: returning early drops the writer, which rolls back.
+//! The SQL of the [`Store`] methods: qualification types, qualifications,
+//! qualification requests, worker blocks and notices, requester accounts,
+//! the virtual clock and reset. Written once against [`super::db`], run on
+//! either backend (see [`super::sql_store`]).
 
 /// Columns of `qualification_types` in `TypeRow` order.
 pub(super) const TYPE_COLUMNS: &str = "id, owner, name, description, keywords, status, retry_delay_secs, test, \
@@ -37,99 +33,25 @@ pub(super) fn like_pattern(needle: &str) -> String {
     out
 }
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 
-use super::db::{args, Arg, Backend, Exec as _, FromRow, Writer as _};
+use super::db::{args, Backend, Exec as _, Writer as _};
+use super::sql_store::{PagedQuery, SqlStore};
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
 use crate::domain::qualification::{
     Qualification, QualificationRequest, QualificationStatus, QualificationType, TypeStatus,
 };
 use crate::domain::time::Timestamp;
 use crate::domain::worker::{WorkerBlock, WorkerNotification};
-use crate::store::rows::{
+use crate::store::qualification_rows::{
     convert_all, BlockRow, HeldRow, NotificationRow, QualificationRow, RequestRow, TypeRow, SYSTEM_OWNER,
 };
 use crate::store::{
-    Grant, GrantMode, GrantOutcome, Page, Paged, RequestDecision, RevokeOutcome, Store, StoreError, StoreResult,
-    TypeSearch,
+    Direction, Grant, GrantMode, GrantOutcome, Page, Paged, RequestDecision, RequestOrder, RevokeOutcome, Store,
+    StoreError, StoreResult, TypeSearch,
 };
-
-/// The store: the SQL of every method, on backend `B`.
-#[derive(Debug)]
-pub struct SqlStore<B> {
-    pub(super) db: B,
-    /// The rows every request reads and that rarely change, kept while the
-    /// backend's generation holds still (see [`Backend::shared_generation`]).
-    cache: Mutex<SharedCache>,
-}
-
-/// What [`SqlStore`] keeps in memory.
-#[derive(Debug, Default)]
-struct SharedCache {
-    /// The generation the entries were read at.
-    generation: Option<u64>,
-    /// The virtual clock's offset.
-    clock: Option<i64>,
-    /// Qualification types by id (existing ones only).
-    types: HashMap<String, QualificationType>,
-}
-
-/// Types kept in memory at most; past it the cache starts again empty.
-const MAX_CACHED_TYPES: usize = 4_096;
-
-impl<B> SqlStore<B> {
-    pub(super) fn new(db: B) -> Self {
-        Self { db, cache: Mutex::new(SharedCache::default()) }
-    }
-
-    fn cache(&self) -> MutexGuard<'_, SharedCache> {
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl<B: Backend> SqlStore<B> {
-    /// The cache at the current generation (emptied if the rows changed since
-    /// it was filled), with that generation; `None` when the backend has no
-    /// generation and the rows must be read.
-    fn current_cache(&self) -> Option<(u64, MutexGuard<'_, SharedCache>)> {
-        let generation = self.db.shared_generation()?;
-        let mut cache = self.cache();
-        if cache.generation != Some(generation) {
-            *cache = SharedCache { generation: Some(generation), ..SharedCache::default() };
-        }
-        Some((generation, cache))
-    }
-
-    /// Stores what was read at `generation` (taken before the read), unless
-    /// the rows changed meanwhile: a change racing with the read is then read
-    /// again next time.
-    fn remember(&self, generation: Option<u64>, keep: impl FnOnce(&mut SharedCache)) {
-        let mut cache = self.cache();
-        if generation.is_some() && cache.generation == generation {
-            keep(&mut cache);
-        }
-    }
-
-    /// Keeps a type read at `generation` (see [`Self::remember`]).
-    fn remember_type(&self, generation: Option<u64>, t: &QualificationType) {
-        self.remember(generation, |cache| {
-            if cache.types.len() >= MAX_CACHED_TYPES {
-                cache.types.clear();
-            }
-            cache.types.insert(t.id.as_str().to_owned(), t.clone());
-        });
-    }
-
-    /// After a committed change of the clock or of a type: forget the cache
-    /// and tell the other stores on this database.
-    fn shared_changed(&self) {
-        *self.cache() = SharedCache::default();
-        self.db.shared_changed();
-    }
-}
 
 impl<B: Backend> SqlStore<B> {
     async fn insert_notification(tx: &mut B::Writer, n: &WorkerNotification) -> StoreResult<()> {
@@ -179,21 +101,6 @@ impl<B: Backend> SqlStore<B> {
             Self::insert_notification(tx, n).await?;
         }
         Ok(GrantOutcome::Granted)
-    }
-
-    /// One row, read and turned into its domain type.
-    pub(super) async fn read_one<R, T>(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Option<T>>
-    where
-        R: FromRow,
-        T: TryFrom<R, Error = StoreError>,
-    {
-        let row = self.db.reader().await?.fetch_optional::<R>(sql, args).await?;
-        row.map(T::try_from).transpose()
-    }
-
-    pub(super) async fn count(&self, sql: &str, binds: &[&str]) -> StoreResult<i64> {
-        let args: Vec<Arg<'_>> = binds.iter().map(|b| Arg::from(*b)).collect();
-        self.db.reader().await?.fetch_one::<i64>(sql, &args).await
     }
 }
 
@@ -344,7 +251,7 @@ impl<B: Backend> Store for SqlStore<B> {
         Ok(())
     }
 
-    async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<QualificationType>> {
+    async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<Arc<QualificationType>>> {
         // Assign, Revoke and most other calls start here; on SQLite the type
         // comes from the cache while no type has changed (BENCHMARKS.md).
         let generation = match self.current_cache() {
@@ -354,7 +261,7 @@ impl<B: Backend> Store for SqlStore<B> {
             other => other.map(|(generation, _)| generation),
         };
         let sql = format!("SELECT {TYPE_COLUMNS} FROM qualification_types WHERE id = $1");
-        let found = self.read_one::<TypeRow, QualificationType>(&sql, args![id.as_str()]).await?;
+        let found = self.read_one::<TypeRow, QualificationType>(&sql, args![id.as_str()]).await?.map(Arc::new);
         if let Some(t) = &found {
             self.remember_type(generation, t);
         }
@@ -438,40 +345,17 @@ impl<B: Backend> Store for SqlStore<B> {
                           OR LOWER(COALESCE(keywords, '')) LIKE $4 ESCAPE '\\')";
         let order = if s.descending { "name DESC, id DESC" } else { "name ASC, id ASC" };
         let pattern = pattern.unwrap_or_default();
-        let sql = format!("SELECT {TYPE_COLUMNS} {filter} ORDER BY {order} LIMIT $5 OFFSET $6");
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<TypeRow>(
-                &sql,
-                args![
-                    caller,
-                    i64::from(s.owned_by_caller),
-                    i64::from(s.requestable_only),
-                    pattern.as_str(),
-                    page.limit,
-                    page.offset
-                ],
-            )
-            .await?;
-        let total = self
-            .db
-            .reader()
-            .await?
-            .fetch_one::<i64>(
-                &format!("SELECT COUNT(*) {filter}"),
-                args![caller, i64::from(s.owned_by_caller), i64::from(s.requestable_only), pattern.as_str()],
-            )
-            .await?;
-        Ok(Paged { items: convert_all(rows)?, total })
+        let select = format!("SELECT {TYPE_COLUMNS}");
+        let filter_args = args![caller, i64::from(s.owned_by_caller), i64::from(s.requestable_only), pattern.as_str()];
+        let q = PagedQuery { select: &select, from: filter, order, filter_args, select_args: &[] };
+        self.paged::<TypeRow, _>(&q, page).await
     }
 
     async fn type_with_qualification(
         &self,
         type_id: &QualificationTypeId,
         worker: &WorkerId,
-    ) -> StoreResult<Option<(QualificationType, Option<Qualification>)>> {
+    ) -> StoreResult<Option<(Arc<QualificationType>, Option<Qualification>)>> {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             let type_columns: Vec<String> = TYPE_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect();
             format!(
@@ -499,7 +383,8 @@ impl<B: Backend> Store for SqlStore<B> {
             .await?;
         let found = row
             .map(|(t, held)| -> StoreResult<_> {
-                Ok((QualificationType::try_from(t)?, held.into_qualification(type_id.as_str(), worker.as_str())?))
+                let t = Arc::new(QualificationType::try_from(t)?);
+                Ok((t, held.into_qualification(type_id.as_str(), worker.as_str())?))
             })
             .transpose()?;
         if let Some((t, _)) = &found {
@@ -575,23 +460,15 @@ impl<B: Backend> Store for SqlStore<B> {
         status: QualificationStatus,
         page: Page,
     ) -> StoreResult<Paged<Qualification>> {
-        let sql = format!(
-            "SELECT {QUALIFICATION_COLUMNS} FROM qualifications WHERE type_id = $1 AND status = $2 \
-                     ORDER BY grant_time, worker_id LIMIT $3 OFFSET $4"
-        );
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<QualificationRow>(&sql, args![type_id.as_str(), status.as_str(), page.limit, page.offset])
-            .await?;
-        let total = self
-            .count(
-                "SELECT COUNT(*) FROM qualifications WHERE type_id = $1 AND status = $2",
-                &[type_id.as_str(), status.as_str()],
-            )
-            .await?;
-        Ok(Paged { items: convert_all(rows)?, total })
+        let select = format!("SELECT {QUALIFICATION_COLUMNS}");
+        let q = PagedQuery {
+            select: &select,
+            from: "FROM qualifications WHERE type_id = $1 AND status = $2",
+            order: "grant_time, worker_id",
+            filter_args: args![type_id.as_str(), status.as_str()],
+            select_args: &[],
+        };
+        self.paged::<QualificationRow, _>(&q, page).await
     }
 
     async fn worker_qualifications(&self, worker: &WorkerId) -> StoreResult<Vec<Qualification>> {
@@ -679,28 +556,24 @@ impl<B: Backend> Store for SqlStore<B> {
         &self,
         owner: &RequesterId,
         type_id: Option<&QualificationTypeId>,
-        by_type: bool,
-        descending: bool,
+        order: RequestOrder,
         page: Page,
     ) -> StoreResult<Paged<QualificationRequest>> {
-        let filter = "FROM qualification_requests WHERE owner = $1 AND status = 'Submitted' \
-                              AND ($2 = '' OR type_id = $2)";
-        let dir = if descending { "DESC" } else { "ASC" };
-        let order = if by_type {
-            format!("type_id {dir}, submit_time {dir}, id {dir}")
-        } else {
-            format!("submit_time {dir}, id {dir}")
+        let order = match order {
+            RequestOrder::SubmitTime(Direction::Ascending) => "submit_time ASC, id ASC",
+            RequestOrder::SubmitTime(Direction::Descending) => "submit_time DESC, id DESC",
+            RequestOrder::Type(Direction::Ascending) => "type_id ASC, submit_time ASC, id ASC",
+            RequestOrder::Type(Direction::Descending) => "type_id DESC, submit_time DESC, id DESC",
         };
-        let type_filter = type_id.map_or("", QualificationTypeId::as_str);
-        let sql = format!("SELECT {REQUEST_COLUMNS} {filter} ORDER BY {order} LIMIT $3 OFFSET $4");
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<RequestRow>(&sql, args![owner.as_str(), type_filter, page.limit, page.offset])
-            .await?;
-        let total = self.count(&format!("SELECT COUNT(*) {filter}"), &[owner.as_str(), type_filter]).await?;
-        Ok(Paged { items: convert_all(rows)?, total })
+        let select = format!("SELECT {REQUEST_COLUMNS}");
+        let q = PagedQuery {
+            select: &select,
+            from: "FROM qualification_requests WHERE owner = $1 AND status = 'Submitted' AND ($2 = '' OR type_id = $2)",
+            order,
+            filter_args: args![owner.as_str(), type_id.map_or("", QualificationTypeId::as_str)],
+            select_args: &[],
+        };
+        self.paged::<RequestRow, _>(&q, page).await
     }
 
     async fn block_worker(&self, requester: &RequesterId, b: &WorkerBlock, now: Timestamp) -> StoreResult<()> {
@@ -728,19 +601,14 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn blocks(&self, requester: &RequesterId, page: Page) -> StoreResult<Paged<WorkerBlock>> {
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<BlockRow>(
-                "SELECT worker_id, reason FROM worker_blocks WHERE requester = $1 \
-                     ORDER BY created_at, worker_id LIMIT $2 OFFSET $3",
-                args![requester.as_str(), page.limit, page.offset],
-            )
-            .await?;
-        let total =
-            self.count("SELECT COUNT(*) FROM worker_blocks WHERE requester = $1", &[requester.as_str()]).await?;
-        Ok(Paged { items: rows.into_iter().map(WorkerBlock::from).collect(), total })
+        let q = PagedQuery {
+            select: "SELECT worker_id, reason",
+            from: "FROM worker_blocks WHERE requester = $1",
+            order: "created_at, worker_id",
+            filter_args: args![requester.as_str()],
+            select_args: &[],
+        };
+        self.paged::<BlockRow, _>(&q, page).await
     }
 
     async fn is_blocked(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool> {

@@ -1,26 +1,35 @@
-//! The SQL of the [`HitStore`](super::hits::HitStore) methods, written once
-//! like [`super::sql`]. `accept` locks the HIT's row with the backend's
+//! The SQL of the [`super::hits::HitStore`] methods, written once
+//! like [`super::qualification_sql`]. `accept` locks the HIT's row with the backend's
 //! `LOCK_ROW` (`" FOR UPDATE"` on PostgreSQL; nothing on SQLite, whose single
 //! writer already serializes), so two accepts of the last slot of a HIT
 //! cannot both succeed.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 
-use super::db::{args, Backend, Exec as _, Writer as _};
-use super::sql::SqlStore;
+use super::db::{args, Arg, Backend, Exec as _, Writer as _};
+use super::sql_store::{PagedQuery, SqlStore};
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::{RequesterId, WorkerId};
 use crate::domain::requirement::Locale;
 use crate::domain::time::Timestamp;
 use crate::store::hit_rows::{
-    encode_requirements, AssignmentRow, HitRow, HitTypeRow, ASSIGNMENT_COLUMNS, HIT_SELECT, HIT_TYPE_COLUMNS,
+    encode_requirements, hit_select, AssignmentRow, BonusRow, HitRow, HitTypeRow, ASSIGNMENT_COLUMNS, HIT_FROM,
+    HIT_TYPE_COLUMNS,
 };
 use crate::store::hits::{
     AcceptOutcome, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, HitStore, PaidOutcome,
     Review, ReviewMark, ReviewOutcome, WorkerHistory, WorkerProfile,
 };
-use crate::store::rows::convert_all;
+use crate::store::qualification_rows::convert_all;
 use crate::store::{Page, Paged, StoreError, StoreResult};
+
+/// The HITs a worker could accept at `$1` (now): what `Hit::status` calls
+/// Assignable, so that the marketplace's pages hold only HITs it lists.
+const MARKETPLACE: &str = "h.disposed = 0 AND h.reviewing = 0 AND h.expiration > $1 \
+     AND h.max_assignments > (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id \
+         AND (a.status IN ('Submitted', 'Approved', 'Rejected') OR (a.status = 'Accepted' AND a.deadline >= $1)))";
 
 #[async_trait]
 impl<B: Backend> HitStore for SqlStore<B> {
@@ -108,38 +117,41 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn hit(&self, id: &str, now: Timestamp) -> StoreResult<Option<Hit>> {
-        let sql = format!("{HIT_SELECT} WHERE h.id = $2");
-        self.read_one::<HitRow, Hit>(&sql, args![now.millis(), id]).await
+        static SQL: LazyLock<String> = LazyLock::new(|| format!("{} {HIT_FROM} WHERE h.id = $1", hit_select("$2")));
+        self.read_one::<HitRow, Hit>(&SQL, args![id, now.millis()]).await
     }
 
     async fn hits(&self, filter: &HitFilter, now: Timestamp, page: Page) -> StoreResult<Paged<Hit>> {
-        let (condition, a, b) = match filter {
-            HitFilter::Owner(owner) => ("h.owner = $2 AND h.disposed = 0 AND $3 = $3", owner.as_str(), ""),
+        let now = now.millis();
+        // The filter's placeholders come first; "now" of the counts follows them
+        // unless the filter binds it already (the marketplace's expiration).
+        let after_millis;
+        let (condition, filter_args, select): (String, &[Arg<'_>], String) = match filter {
+            HitFilter::Owner(owner) => {
+                ("h.owner = $1 AND h.disposed = 0".into(), args![owner.as_str()], hit_select("$2"))
+            }
             HitFilter::Qualification(owner, qt) => (
-                "h.owner = $2 AND h.disposed = 0 AND EXISTS (SELECT 1 FROM hit_type_qualifications q \
-                             WHERE q.hit_type_id = h.hit_type_id AND q.qualification_type_id = $3)",
-                owner.as_str(),
-                qt.as_str(),
+                "h.owner = $1 AND h.disposed = 0 AND EXISTS (SELECT 1 FROM hit_type_qualifications q \
+                 WHERE q.hit_type_id = h.hit_type_id AND q.qualification_type_id = $2)"
+                    .into(),
+                args![owner.as_str(), qt.as_str()],
+                hit_select("$3"),
             ),
-            HitFilter::Marketplace => ("h.disposed = 0 AND h.reviewing = 0 AND h.expiration > $1 AND $2 = $3", "", ""),
+            HitFilter::Marketplace { after: None } => (MARKETPLACE.into(), args![now], hit_select("$1")),
+            HitFilter::Marketplace { after: Some((time, id)) } => {
+                after_millis = time.millis();
+                (
+                    format!("{MARKETPLACE} AND (h.creation_time > $2 OR (h.creation_time = $2 AND h.id > $3))"),
+                    args![now, after_millis, id.as_str()],
+                    hit_select("$1"),
+                )
+            }
         };
-        let sql = format!("{HIT_SELECT} WHERE {condition} ORDER BY h.creation_time, h.id LIMIT $4 OFFSET $5");
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<HitRow>(&sql, args![now.millis(), a, b, page.limit, page.offset])
-            .await?;
-        let total = self
-            .db
-            .reader()
-            .await?
-            .fetch_one::<i64>(
-                &format!("SELECT COUNT(*) FROM hits h WHERE $1 = $1 AND {condition}"),
-                args![now.millis(), a, b],
-            )
-            .await?;
-        Ok(Paged { items: convert_all(rows)?, total })
+        let now_arg = args![now];
+        let select_args: &[Arg<'_>] = if matches!(filter, HitFilter::Marketplace { .. }) { &[] } else { now_arg };
+        let from = format!("{HIT_FROM} WHERE {condition}");
+        let q = PagedQuery { select: &select, from: &from, order: "h.creation_time, h.id", filter_args, select_args };
+        self.paged::<HitRow, _>(&q, page).await
     }
 
     async fn accept(&self, asg: &Assignment, max_assignments: i64, now: Timestamp) -> StoreResult<AcceptOutcome> {
@@ -162,8 +174,8 @@ impl<B: Backend> HitStore for SqlStore<B> {
         }
         let taken = tx
             .fetch_one::<i64>(
-                &format!("SELECT COUNT(*) FROM assignments WHERE hit_id = $1 AND {live} AND $3 = $3"),
-                args![asg.hit_id.as_str(), now.millis(), ""],
+                &format!("SELECT COUNT(*) FROM assignments WHERE hit_id = $1 AND {live}"),
+                args![asg.hit_id.as_str(), now.millis()],
             )
             .await?;
         if taken >= max_assignments {
@@ -203,16 +215,15 @@ impl<B: Backend> HitStore for SqlStore<B> {
             out.push(',');
             out
         });
-        let filter = "FROM assignments WHERE hit_id = $1 AND $2 LIKE '%,' || status || ',%'";
-        let sql = format!("SELECT {ASSIGNMENT_COLUMNS} {filter} ORDER BY accept_time, id LIMIT $3 OFFSET $4");
-        let rows = self
-            .db
-            .reader()
-            .await?
-            .fetch_all::<AssignmentRow>(&sql, args![hit_id, wanted.as_str(), page.limit, page.offset])
-            .await?;
-        let total = self.count(&format!("SELECT COUNT(*) {filter}"), &[hit_id, wanted.as_str()]).await?;
-        Ok(Paged { items: convert_all(rows)?, total })
+        let select = format!("SELECT {ASSIGNMENT_COLUMNS}");
+        let q = PagedQuery {
+            select: &select,
+            from: "FROM assignments WHERE hit_id = $1 AND $2 LIKE '%,' || status || ',%'",
+            order: "accept_time, id",
+            filter_args: args![hit_id, wanted.as_str()],
+            select_args: &[],
+        };
+        self.paged::<AssignmentRow, _>(&q, page).await
     }
 
     async fn submit(&self, id: &str, answer: &str, now: Timestamp, auto: Timestamp) -> StoreResult<bool> {
@@ -506,37 +517,18 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn bonuses(&self, of: BonusesOf<'_>, page: Page) -> StoreResult<Paged<Bonus>> {
-        let (column, id) = match of {
-            BonusesOf::Hit(id) => ("hit_id", id),
-            BonusesOf::Assignment(id) => ("assignment_id", id),
+        let (from, id) = match of {
+            BonusesOf::Hit(id) => ("FROM bonus_payments WHERE hit_id = $1", id),
+            BonusesOf::Assignment(id) => ("FROM bonus_payments WHERE assignment_id = $1", id),
         };
-        let rows: Vec<(String, String, String, String, String, i64, String, i64)> = self
-            .db
-            .reader()
-            .await?
-            .fetch_all(
-                &format!(
-                    "SELECT id, requester, worker_id, assignment_id, hit_id, amount_cents, reason, grant_time \
-                         FROM bonus_payments WHERE {column} = $1 ORDER BY grant_time, id LIMIT $2 OFFSET $3"
-                ),
-                args![id, page.limit, page.offset],
-            )
-            .await?;
-        let total = self.count(&format!("SELECT COUNT(*) FROM bonus_payments WHERE {column} = $1"), &[id]).await?;
-        let items = rows
-            .into_iter()
-            .map(|(id, requester, worker, assignment_id, hit_id, amount_cents, reason, at)| Bonus {
-                id,
-                requester: RequesterId::from_stored(requester),
-                worker_id: WorkerId::from_stored(worker),
-                assignment_id,
-                hit_id,
-                amount_cents,
-                reason,
-                grant_time: Timestamp::from_millis(at),
-            })
-            .collect();
-        Ok(Paged { items, total })
+        let q = PagedQuery {
+            select: "SELECT id, requester, worker_id, assignment_id, hit_id, amount_cents, reason, grant_time",
+            from,
+            order: "grant_time, id",
+            filter_args: args![id],
+            select_args: &[],
+        };
+        self.paged::<BonusRow, _>(&q, page).await
     }
 
     async fn extend_hit(&self, e: &Extension<'_>) -> StoreResult<ExtendOutcome> {

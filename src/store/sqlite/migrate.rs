@@ -1,0 +1,98 @@
+//! The SQLite migration runner: the files of `migrations/sqlite/`, embedded,
+//! applied once each.
+
+use anyhow::Context as _;
+use rusqlite::Connection;
+
+/// The migrations, in order. `tests::every_migration_file_is_listed` keeps
+/// this list in step with `migrations/sqlite/`.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../../migrations/sqlite/0001_initial.sql")),
+    (2, "hits", include_str!("../../../migrations/sqlite/0002_hits.sql")),
+    (3, "bonuses", include_str!("../../../migrations/sqlite/0003_bonuses.sql")),
+    (4, "qualifications_clustered", include_str!("../../../migrations/sqlite/0004_qualifications_clustered.sql")),
+];
+
+/// Applies the migrations this database has not seen, each in its own
+/// `BEGIN IMMEDIATE` transaction, so two processes starting on one new file
+/// migrate it once. A database made by earlier versions (which migrated
+/// through sqlx) keeps its history: the versions recorded in
+/// `_sqlx_migrations` count as applied.
+pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (\
+         version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )?;
+    let legacy: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        [],
+        |r| r.get(0),
+    )?;
+    if legacy {
+        conn.execute(
+            "INSERT OR IGNORE INTO schema_migrations (version, description, applied_at) \
+             SELECT version, description, 0 FROM _sqlx_migrations WHERE success",
+            [],
+        )?;
+    }
+    for (version, description, sql) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let applied: bool =
+            tx.query_row("SELECT COUNT(*) > 0 FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))?;
+        if !applied {
+            tx.execute_batch(sql).with_context(|| format!("migration {version} ({description})"))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, description, applied_at) \
+                 VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000)",
+                rusqlite::params![version, description],
+            )?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_listed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), MIGRATIONS.len(), "{files:?}");
+        for (file, (version, description, _)) in files.iter().zip(MIGRATIONS) {
+            assert_eq!(file, &format!("{version:04}_{description}.sql"));
+        }
+    }
+
+    #[tokio::test]
+    async fn migrating_twice_changes_nothing_and_adopts_sqlx_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let mut conn = Connection::open(&path).unwrap();
+        // A database an earlier version migrated through sqlx, up to version 1.
+        conn.execute_batch(MIGRATIONS[0].2).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE _sqlx_migrations (version BIGINT, description TEXT, success BOOLEAN); \
+             INSERT INTO _sqlx_migrations VALUES (1, 'initial', 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let versions: Vec<i64> = conn
+            .prepare("SELECT version FROM schema_migrations ORDER BY version")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(versions, vec![1, 2, 3, 4]);
+    }
+}
