@@ -9,8 +9,7 @@ use crate::config::{AuthMode, Settings};
 use crate::domain::clock::{Clock, VirtualClock};
 use crate::domain::ids::{IdSource, RequesterId};
 use crate::error::{MturkError, Result};
-use crate::ops::requests::WorkerCtx;
-use crate::ops::{Ctx, Policy};
+use crate::ops::{Ctx, Policy, WorkerCtx};
 use crate::store::Store;
 
 /// Who may use the `/_local` control plane.

@@ -27,7 +27,7 @@ use crate::domain::worker::WorkerProfile;
 use crate::error::{invalid_value, ErrorCode, MturkError};
 use crate::mturk_error;
 use crate::ops::requests::{self, RequestOutcome};
-use crate::ops::{hits, local};
+use crate::ops::{local, marketplace};
 use crate::state::{AppState, ControlAccess};
 
 /// The control-plane routes (nested under `/_local`).
@@ -72,7 +72,7 @@ async fn external_submit(State(state): State<AppState>, uri: axum::http::Uri, bo
         return ControlError(crate::error::missing_parameter("assignmentId")).into_response();
     };
     let answers = crate::documents::free_text_answers(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    match hits::submit(&state.worker_ctx(), &assignment_id, None, &answers, false).await {
+    match marketplace::submit(&state.worker_ctx(), &assignment_id, None, &answers, false).await {
         Ok(hit_id) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -394,7 +394,7 @@ async fn get_profile(State(state): State<AppState>, Path(worker_id): Path<String
 async fn worker_hits(State(state): State<AppState>, Path(worker_id): Path<String>) -> ControlResult {
     let worker = worker(&worker_id)?;
     let w = state.worker_ctx();
-    let found = hits::find_hits(&w, &worker).await?;
+    let found = marketplace::find_hits(&w, &worker).await?;
     let items: Vec<Value> = found
         .iter()
         .map(|(h, e)| {
@@ -502,13 +502,13 @@ async fn submit_assignment(
 ) -> ControlResult {
     let input: SubmitBody = parse_body(&body)?;
     let w = state.worker_ctx();
-    hits::submit(&w, &assignment_id, None, &input.answer, true).await?;
+    marketplace::submit(&w, &assignment_id, None, &input.answer, true).await?;
     Ok(Json(json!({ "AssignmentId": assignment_id, "Status": "Submitted" })))
 }
 
 /// `POST /_local/assignments/{AssignmentId}/return`.
 async fn return_assignment(State(state): State<AppState>, Path(assignment_id): Path<String>) -> ControlResult {
     let w = state.worker_ctx();
-    hits::return_assignment(&w, &assignment_id, None).await?;
+    marketplace::return_assignment(&w, &assignment_id, None).await?;
     Ok(Json(json!({ "AssignmentId": assignment_id, "Status": "Returned" })))
 }

@@ -2,6 +2,7 @@
 
 use crate::domain::money::Money;
 use crate::error::{MturkError, Result};
+use crate::mturk_error;
 
 use super::{internal, Ctx};
 
@@ -12,7 +13,7 @@ use super::{internal, Ctx};
 /// authenticated requester: accounts are created at start-up).
 pub async fn balance_cents(ctx: &Ctx) -> Result<i64> {
     // Automatic approvals that are due pay out before anyone reads the balance.
-    super::hits::settle(ctx.store.as_ref(), ctx.now).await?;
+    super::settle(ctx.store.as_ref(), ctx.now).await?;
     ensure_account(ctx).await
 }
 
@@ -42,4 +43,15 @@ pub(crate) async fn ensure_account(ctx: &Ctx) -> Result<i64> {
 /// As [`balance_cents`].
 pub async fn balance(ctx: &Ctx) -> Result<Money> {
     balance_cents(ctx).await.map(Money::from_cents)
+}
+
+/// The error for a payment the balance cannot cover.
+pub(super) fn insufficient_funds(cost: i64, balance: i64) -> MturkError {
+    mturk_error!(
+        InsufficientFunds,
+        "This Requester has insufficient funds in their account to complete this transaction: it costs {} and the \
+         available balance is {}.",
+        crate::domain::money::format_cents(cost),
+        crate::domain::money::format_cents(balance)
+    )
 }

@@ -1,28 +1,23 @@
-//! HIT types, HITs and assignments, from both sides: the requester creates,
-//! reads and reviews; simulated workers find, accept, submit and return.
-//! Rules from modern-api.md §2 ("HITs", "Assignments") and legacy-api.md §5.4.
-
-use std::collections::HashMap;
+//! The requester's HIT types and HITs: create, read, list, expire, review
+//! status, type changes, more assignments and time, disable and delete
+//! (modern-api.md §2 "HITs", legacy-api.md §5.4).
 
 use sha2::{Digest, Sha256};
 
 use crate::documents;
-use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitStatus, HitType};
-use crate::domain::ids::{AssignmentId, HitId, HitTypeId, QualificationTypeId, RequesterId, WorkerId};
+use crate::domain::hit::{reward_fee_cents, Hit, HitStatus, HitType};
+use crate::domain::ids::{HitId, HitTypeId, QualificationTypeId};
 use crate::domain::money::Money;
-use crate::domain::qualification::{QualificationStatus, SystemType, TypeStatus};
-use crate::domain::requirement::{GuardedActions, Held, QualificationRequirement, MAX_REQUIREMENTS};
+use crate::domain::qualification::TypeStatus;
+use crate::domain::requirement::{QualificationRequirement, MAX_REQUIREMENTS};
 use crate::error::{missing_parameter, out_of_range, permission_denied, MturkError, Result};
 use crate::mturk_error;
-use crate::store::hits::{
-    AcceptOutcome, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, PaidOutcome, Review,
-    ReviewMark, ReviewOutcome, WorkerHistory, WorkerProfile,
-};
+use crate::store::hits::{DisableOutcome, ExtendOutcome, Extension, HitFilter, ReviewMark};
 use crate::store::{Page, Paged, StoreError};
 
+use super::account::insufficient_funds;
 use super::qualifications::check_len;
-use super::requests::WorkerCtx;
-use super::{internal, Ctx};
+use super::{internal, settle, Ctx};
 
 /// The properties that make a HIT type.
 #[derive(Debug, Clone)]
@@ -46,7 +41,7 @@ pub struct NewHitType {
 /// Default AutoApprovalDelayInSeconds: 30 days.
 pub const DEFAULT_AUTO_APPROVAL_SECS: i64 = 2_592_000;
 
-fn check_range(name: &str, value: i64, min: i64, max: i64) -> Result<()> {
+pub(super) fn check_range(name: &str, value: i64, min: i64, max: i64) -> Result<()> {
     if (min..=max).contains(&value) {
         Ok(())
     } else {
@@ -55,7 +50,7 @@ fn check_range(name: &str, value: i64, min: i64, max: i64) -> Result<()> {
 }
 
 /// `UniqueRequestToken` (the model's `IdempotencyToken`): 1 to 64 characters.
-fn check_token(token: Option<&str>) -> Result<()> {
+pub(super) fn check_token(token: Option<&str>) -> Result<()> {
     match token {
         Some(t) if t.is_empty() || t.len() > 64 => {
             Err(mturk_error!(InvalidParameterValue, "UniqueRequestToken must be 1 to 64 characters long."))
@@ -243,25 +238,7 @@ pub async fn create_hit(ctx: &Ctx, order: HitOrder) -> Result<Hit> {
     }
 }
 
-fn insufficient_funds(cost: i64, balance: i64) -> MturkError {
-    mturk_error!(
-        InsufficientFunds,
-        "This Requester has insufficient funds in their account to complete this transaction: it costs {} and the \
-         available balance is {}.",
-        crate::domain::money::format_cents(cost),
-        crate::domain::money::format_cents(balance)
-    )
-}
-
-/// Approves what is due for automatic approval (on every read of HITs,
-/// assignments or money, so it happens exactly when the clock passes).
-/// Each use case settles once, at its start; the helpers it calls after
-/// that (`load_*`, [`super::account::ensure_account`]) do not settle again.
-pub(crate) async fn settle(store: &dyn crate::store::Store, now: crate::domain::time::Timestamp) -> Result<()> {
-    store.settle_auto_approvals(now).await.map_err(internal).map(|_| ())
-}
-
-fn hit_does_not_exist(id: &str) -> MturkError {
+pub(super) fn hit_does_not_exist(id: &str) -> MturkError {
     mturk_error!(HitDoesNotExist, "Hit {id} does not exist.").with_data("HITId", id)
 }
 
@@ -273,13 +250,13 @@ pub async fn get_hit(ctx: &Ctx, id: HitId) -> Result<Hit> {
     owned_hit(ctx, id.as_str()).await
 }
 
-async fn owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
+pub(super) async fn owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
     settle(ctx.store.as_ref(), ctx.now).await?;
     load_owned_hit(ctx, id).await
 }
 
 /// [`owned_hit`] for a use case that has settled already.
-async fn load_owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
+pub(super) async fn load_owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
     let hit = ctx.store.hit(id, ctx.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(id))?;
     if hit.hit_type.owner != ctx.caller {
         return Err(permission_denied());
@@ -410,510 +387,6 @@ pub async fn delete_hit(ctx: &Ctx, hit_id: HitId) -> Result<()> {
         ))
     }
 }
-
-/// Input of ListAssignmentsForHIT / GetAssignmentsForHIT.
-#[derive(Debug, Clone)]
-pub struct AssignmentListing {
-    /// The HIT.
-    pub hit_id: HitId,
-    /// Only these statuses; none means Submitted, Approved and Rejected.
-    pub statuses: Vec<AssignmentStatus>,
-    /// Which page.
-    pub page: Page,
-}
-
-/// ListAssignmentsForHIT / GetAssignmentsForHIT. Accepted-but-unsubmitted
-/// work never appears.
-///
-/// # Errors
-/// Ownership errors.
-pub async fn list_assignments(ctx: &Ctx, listing: AssignmentListing) -> Result<Paged<Assignment>> {
-    let AssignmentListing { hit_id, statuses, page } = listing;
-    let hit_id = hit_id.as_str();
-    owned_hit(ctx, hit_id).await?;
-    let wanted: Vec<AssignmentStatus> = if statuses.is_empty() {
-        vec![AssignmentStatus::Submitted, AssignmentStatus::Approved, AssignmentStatus::Rejected]
-    } else {
-        statuses
-    };
-    ctx.store.assignments_for_hit(hit_id, &wanted, page).await.map_err(internal)
-}
-
-fn assignment_does_not_exist(id: &str) -> MturkError {
-    mturk_error!(AssignmentDoesNotExist, "Assignment {id} does not exist.").with_data("AssignmentId", id)
-}
-
-/// GetAssignment: a submitted (or reviewed) assignment of one of the caller's HITs, with its HIT.
-///
-/// # Errors
-/// `AssignmentDoesNotExist`, `PermissionDenied`.
-pub async fn get_assignment(ctx: &Ctx, id: AssignmentId) -> Result<(Assignment, Hit)> {
-    settled_assignment(ctx, id.as_str()).await
-}
-
-async fn settled_assignment(ctx: &Ctx, id: &str) -> Result<(Assignment, Hit)> {
-    settle(ctx.store.as_ref(), ctx.now).await?;
-    load_assignment(ctx, id).await
-}
-
-/// [`get_assignment`] for a use case that has settled already.
-async fn load_assignment(ctx: &Ctx, id: &str) -> Result<(Assignment, Hit)> {
-    let a = ctx.store.assignment(id).await.map_err(internal)?.ok_or_else(|| assignment_does_not_exist(id))?;
-    let hit = load_owned_hit(ctx, &a.hit_id).await?;
-    if matches!(
-        a.status_at(ctx.now),
-        AssignmentStatus::Accepted | AssignmentStatus::Returned | AssignmentStatus::Abandoned
-    ) {
-        // Work in progress or given up is not the requester's to see.
-        return Err(assignment_does_not_exist(id));
-    }
-    Ok((a, hit))
-}
-
-fn assignment_state_error(a: &Assignment, now: crate::domain::time::Timestamp, expected: &str) -> MturkError {
-    mturk_error!(
-        InvalidAssignmentState,
-        "This operation can be called with a status of: {expected} (assignment {} is {}).",
-        a.id,
-        a.status_at(now).as_str()
-    )
-    .with_data("AssignmentId", a.id.as_str())
-    .with_data("CurrentState", a.status_at(now).as_str())
-}
-
-/// Input of ApproveAssignment and ApproveRejectedAssignment.
-#[derive(Debug, Clone)]
-pub struct Approval {
-    /// The assignment.
-    pub assignment_id: AssignmentId,
-    /// Shown to the worker; empty is none.
-    pub feedback: Option<String>,
-    /// Whether a rejected assignment may be approved.
-    pub override_rejection: bool,
-}
-
-/// ApproveAssignment (and ApproveRejectedAssignment / `OverrideRejection`):
-/// Submitted → Approved, or Rejected → Approved within 30 days of submission;
-/// pays the reward plus MTurk's fee.
-///
-/// # Errors
-/// State errors, `InsufficientFunds`.
-pub async fn approve(ctx: &Ctx, approval: Approval) -> Result<()> {
-    let Approval { assignment_id, feedback, override_rejection } = approval;
-    let id = assignment_id.as_str();
-    settle(ctx.store.as_ref(), ctx.now).await?;
-    let (a, hit) = load_assignment(ctx, id).await?;
-    let feedback = feedback_text(feedback)?;
-    let from = match a.status {
-        AssignmentStatus::Submitted => AssignmentStatus::Submitted,
-        AssignmentStatus::Rejected if override_rejection => {
-            let within = a.submit_time.is_some_and(|s| ctx.now <= s.plus_seconds(30 * 86_400));
-            if !within || hit.disposed {
-                return Err(mturk_error!(
-                    InvalidAssignmentState,
-                    "A rejection can be overridden only within 30 days of submission and while the HIT exists."
-                ));
-            }
-            AssignmentStatus::Rejected
-        }
-        _ => {
-            return Err(assignment_state_error(
-                &a,
-                ctx.now,
-                if override_rejection { "Submitted,Rejected" } else { "Submitted" },
-            ))
-        }
-    };
-    let reward = hit.hit_type.reward_cents;
-    // The payment needs the payer's row (another instance's reset may have removed it).
-    super::account::ensure_account(ctx).await?;
-    let review = Review {
-        id: a.id.clone(),
-        from,
-        to: AssignmentStatus::Approved,
-        now: ctx.now,
-        feedback,
-        cost_cents: reward + reward_fee_cents(reward, hit.max_assignments),
-        payer: ctx.caller.clone(),
-    };
-    match ctx.store.review(&review).await.map_err(internal)? {
-        ReviewOutcome::Done => Ok(()),
-        ReviewOutcome::WrongState => Err(assignment_state_error(&a, ctx.now, "Submitted")),
-        ReviewOutcome::InsufficientFunds => {
-            let balance = super::account::ensure_account(ctx).await?;
-            Err(insufficient_funds(review.cost_cents, balance))
-        }
-    }
-}
-
-/// `RequesterFeedback` as stored: at most 1,024 characters, and an empty
-/// text is no feedback. The model gives the member no minimum length, and
-/// oTree and psiTurk reject with `RequesterFeedback: ""` (the JSON API requires
-/// the member on RejectAssignment); the legacy API reads an empty parameter as
-/// absent, so both faces store the same nothing.
-fn feedback_text(feedback: Option<String>) -> Result<Option<String>> {
-    match feedback {
-        Some(f) if f.is_empty() => Ok(None),
-        Some(f) => {
-            check_len("RequesterFeedback", &f, 1024)?;
-            Ok(Some(f))
-        }
-        None => Ok(None),
-    }
-}
-
-/// Input of RejectAssignment.
-#[derive(Debug, Clone)]
-pub struct Rejection {
-    /// The assignment.
-    pub assignment_id: AssignmentId,
-    /// Shown to the worker; empty is none.
-    pub feedback: Option<String>,
-}
-
-/// RejectAssignment: Submitted → Rejected, with feedback for the worker.
-///
-/// # Errors
-/// State errors.
-pub async fn reject(ctx: &Ctx, rejection: Rejection) -> Result<()> {
-    let Rejection { assignment_id, feedback } = rejection;
-    let id = assignment_id.as_str();
-    let (a, _) = settled_assignment(ctx, id).await?;
-    let feedback = feedback_text(feedback)?;
-    if a.status != AssignmentStatus::Submitted {
-        return Err(assignment_state_error(&a, ctx.now, "Submitted"));
-    }
-    let review = Review {
-        id: a.id.clone(),
-        from: AssignmentStatus::Submitted,
-        to: AssignmentStatus::Rejected,
-        now: ctx.now,
-        feedback,
-        cost_cents: 0,
-        payer: ctx.caller.clone(),
-    };
-    match ctx.store.review(&review).await.map_err(internal)? {
-        ReviewOutcome::Done => Ok(()),
-        _ => Err(assignment_state_error(&a, ctx.now, "Submitted")),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The worker side.
-
-/// What a worker may do with a HIT.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::struct_excessive_bools, reason = "independent facts the control plane reports as they are")]
-pub struct Eligibility {
-    /// The HIT shows up in the worker's search.
-    pub can_discover: bool,
-    /// The worker may see the question.
-    pub can_preview: bool,
-    /// The worker may accept.
-    pub can_accept: bool,
-    /// The requester blocked the worker.
-    pub blocked: bool,
-    /// Qualification types of the requirements the worker fails.
-    pub failed_requirements: Vec<String>,
-}
-
-fn percent(part: i64, whole: i64, when_empty: i32) -> Held {
-    if whole == 0 {
-        return Held::Integer(when_empty);
-    }
-    Held::Integer(i32::try_from(part.saturating_mul(100) / whole).unwrap_or(100))
-}
-
-/// What one worker brings to the requirements of HITs, read once per
-/// request and only as far as the HITs at hand need it: the marketplace
-/// listing asks the same questions of every HIT, and used to ask the
-/// database each time (2 + R queries per HIT).
-struct WorkerFacts<'a> {
-    w: &'a WorkerCtx,
-    worker: &'a WorkerId,
-    profile: WorkerProfile,
-    /// Granted qualification values by type id, once a requirement asks.
-    granted: Option<HashMap<String, i32>>,
-    /// Assignment counts, once a computed system qualification asks.
-    history: Option<WorkerHistory>,
-    /// Whether each HIT owner asked about so far blocks the worker.
-    blocked_by: HashMap<RequesterId, bool>,
-}
-
-impl<'a> WorkerFacts<'a> {
-    async fn load(w: &'a WorkerCtx, worker: &'a WorkerId) -> Result<Self> {
-        let profile = w.store.worker_profile(worker).await.map_err(internal)?;
-        Ok(Self { w, worker, profile, granted: None, history: None, blocked_by: HashMap::new() })
-    }
-
-    async fn blocked_by(&mut self, owner: &RequesterId) -> Result<bool> {
-        if let Some(&blocked) = self.blocked_by.get(owner) {
-            return Ok(blocked);
-        }
-        let blocked = self.w.store.is_blocked(owner, self.worker).await.map_err(internal)?;
-        self.blocked_by.insert(owner.clone(), blocked);
-        Ok(blocked)
-    }
-
-    async fn history(&mut self) -> Result<WorkerHistory> {
-        if let Some(h) = self.history {
-            return Ok(h);
-        }
-        let h = self.w.store.worker_history(self.worker, self.w.now).await.map_err(internal)?;
-        self.history = Some(h);
-        Ok(h)
-    }
-
-    async fn granted(&mut self, type_id: &str) -> Result<Option<i32>> {
-        if self.granted.is_none() {
-            let all = self.w.store.worker_qualifications(self.worker).await.map_err(internal)?;
-            let granted = all
-                .into_iter()
-                .filter(|q| q.status == QualificationStatus::Granted)
-                .map(|q| (q.type_id.as_str().to_owned(), q.integer_value))
-                .collect();
-            self.granted = Some(granted);
-        }
-        Ok(self.granted.as_ref().and_then(|g| g.get(type_id).copied()))
-    }
-
-    /// What the worker holds of `type_id`: system types are computed from the
-    /// profile and the assignment history; a revoked qualification is absent.
-    async fn held(&mut self, type_id: &str) -> Result<Held> {
-        let Some(system) = SystemType::from_id(type_id) else {
-            if QualificationTypeId::parse(type_id).is_none() {
-                return Ok(Held::Nothing);
-            }
-            return Ok(self.granted(type_id).await?.map_or(Held::Nothing, Held::Integer));
-        };
-        let profile = &self.profile;
-        Ok(match system {
-            SystemType::Locale => profile.locale.clone().map_or(Held::Nothing, Held::Locale),
-            SystemType::Adult => Held::Integer(i32::from(profile.adult)),
-            SystemType::Masters => {
-                if profile.masters {
-                    Held::Integer(1)
-                } else {
-                    Held::Nothing
-                }
-            }
-            SystemType::PercentAssignmentsApproved => {
-                let h = self.history().await?;
-                // 100 until the worker has 100 submissions (the 2014 documentation).
-                if h.submitted < 100 {
-                    Held::Integer(100)
-                } else {
-                    percent(h.approved, h.approved + h.rejected, 100)
-                }
-            }
-            SystemType::NumberHitsApproved => {
-                Held::Integer(i32::try_from(self.history().await?.approved).unwrap_or(i32::MAX))
-            }
-            SystemType::PercentAssignmentsSubmitted => {
-                let h = self.history().await?;
-                percent(h.submitted, h.accepted, 100)
-            }
-            SystemType::PercentAssignmentsAbandoned => {
-                let h = self.history().await?;
-                percent(h.abandoned, h.accepted, 0)
-            }
-            SystemType::PercentAssignmentsReturned => {
-                let h = self.history().await?;
-                percent(h.returned, h.accepted, 0)
-            }
-            SystemType::PercentAssignmentsRejected => {
-                let h = self.history().await?;
-                percent(h.rejected, h.submitted, 0)
-            }
-        })
-    }
-
-    /// Evaluates every requirement of `hit` and the requester's block.
-    async fn eligibility(&mut self, hit: &Hit) -> Result<Eligibility> {
-        let blocked = self.blocked_by(&hit.hit_type.owner).await?;
-        let mut e = Eligibility {
-            can_discover: true,
-            can_preview: true,
-            can_accept: !blocked,
-            blocked,
-            failed_requirements: vec![],
-        };
-        for r in &hit.hit_type.requirements {
-            if r.is_met_by(&self.held(&r.type_id).await?) {
-                continue;
-            }
-            e.failed_requirements.push(r.type_id.clone());
-            e.can_accept = false;
-            match r.guards() {
-                GuardedActions::Accept => {}
-                GuardedActions::PreviewAndAccept => e.can_preview = false,
-                GuardedActions::DiscoverPreviewAndAccept => {
-                    e.can_preview = false;
-                    e.can_discover = false;
-                }
-            }
-        }
-        Ok(e)
-    }
-}
-
-/// Evaluates every requirement of `hit` and the requester's block.
-///
-/// # Errors
-/// Store failures.
-pub async fn eligibility(w: &WorkerCtx, worker: &WorkerId, hit: &Hit) -> Result<Eligibility> {
-    WorkerFacts::load(w, worker).await?.eligibility(hit).await
-}
-
-/// HITs read per page of the marketplace listing.
-const MARKETPLACE_PAGE: i64 = 200;
-
-/// The HITs a worker can find, each with what the worker may do.
-///
-/// # Errors
-/// Store failures.
-pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eligibility)>> {
-    settle(w.store.as_ref(), w.now).await?;
-    let mut facts = WorkerFacts::load(w, worker).await?;
-    let mut out = Vec::new();
-    let mut after = None;
-    // Page by the listing's order (creation time, id), each page after the last
-    // HIT of the one before, so that HITs filling up meanwhile shift nothing.
-    loop {
-        let page = Page { offset: 0, limit: MARKETPLACE_PAGE };
-        let found = w.store.hits(&HitFilter::Marketplace { after }, w.now, page).await.map_err(internal)?;
-        let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= MARKETPLACE_PAGE;
-        after = found.items.last().map(|h| (h.creation_time, h.id.clone()));
-        for hit in found.items {
-            if hit.status(w.now) != HitStatus::Assignable {
-                continue;
-            }
-            let e = facts.eligibility(&hit).await?;
-            if e.can_discover {
-                out.push((hit, e));
-            }
-        }
-        if !full {
-            return Ok(out);
-        }
-    }
-}
-
-/// A worker accepts a HIT.
-///
-/// # Errors
-/// `HITDoesNotExist`, `InvalidHITState` (no slot, expired), `WorkerBlocked`,
-/// `DoesNotMeetRequirements`, `AssignmentAlreadyExists`.
-pub async fn accept(w: &WorkerCtx, worker: &WorkerId, hit_id: &str) -> Result<Assignment> {
-    settle(w.store.as_ref(), w.now).await?;
-    let hit = w.store.hit(hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(hit_id))?;
-    let e = eligibility(w, worker, &hit).await?;
-    if e.blocked {
-        return Err(mturk_error!(WorkerBlocked, "The requester of HIT {hit_id} has blocked you from their HITs."));
-    }
-    if !e.failed_requirements.is_empty() {
-        return Err(mturk_error!(
-            DoesNotMeetRequirements,
-            "You do not meet the Qualification requirements of HIT {hit_id}: {}.",
-            e.failed_requirements.join(", ")
-        )
-        .with_data("QualificationTypeId", e.failed_requirements.join(",")));
-    }
-    // Expired, deleted or under review: closed whatever the slots say. A full
-    // HIT is left to the store, which tells "no slot" from "already yours".
-    if hit.disposed || hit.reviewing || w.now >= hit.expiration {
-        return Err(mturk_error!(
-            InvalidHitState,
-            "HIT {hit_id} is {} and cannot be accepted.",
-            hit.status(w.now).as_str()
-        ));
-    }
-    let a = Assignment {
-        id: format!("3{}", w.ids.alphanumeric(29)),
-        hit_id: hit.id.clone(),
-        worker_id: worker.clone(),
-        status: AssignmentStatus::Accepted,
-        accept_time: w.now,
-        deadline: super::later(
-            w.now,
-            hit.hit_type.assignment_duration_secs,
-            "assignment's deadline (now plus AssignmentDurationInSeconds)",
-        )?,
-        submit_time: None,
-        auto_approval_time: None,
-        approval_time: None,
-        rejection_time: None,
-        answer: None,
-        requester_feedback: None,
-    };
-    match w.store.accept(&a, hit.max_assignments, w.now).await.map_err(internal)? {
-        AcceptOutcome::Accepted => Ok(a),
-        AcceptOutcome::AlreadyAccepted => {
-            Err(mturk_error!(AssignmentAlreadyExists, "You already have an assignment for HIT {hit_id}."))
-        }
-        AcceptOutcome::NoSlot => Err(mturk_error!(InvalidHitState, "HIT {hit_id} has no assignment left.")),
-    }
-}
-
-async fn workers_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>) -> Result<Assignment> {
-    let a = w.store.assignment(id).await.map_err(internal)?.ok_or_else(|| assignment_does_not_exist(id))?;
-    if worker.is_some_and(|wk| wk != &a.worker_id) {
-        return Err(assignment_does_not_exist(id));
-    }
-    Ok(a)
-}
-
-/// A worker submits an assignment's answers (the control plane, or
-/// `/mturk/externalSubmit`). Returns the assignment's HIT id.
-///
-/// # Errors
-/// `AssignmentDoesNotExist`, `InvalidAssignmentState` (not in progress, or
-/// past its deadline), `XMLParseError` when `answer_is_xml` and it is bad.
-pub async fn submit(
-    w: &WorkerCtx,
-    id: &str,
-    worker: Option<&WorkerId>,
-    answer: &str,
-    answer_is_xml: bool,
-) -> Result<String> {
-    let a = workers_assignment(w, id, worker).await?;
-    if answer_is_xml {
-        documents::parse_answers(answer)?;
-    }
-    check_len("Answer", answer, 65_535)?;
-    let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(&a.hit_id))?;
-    // Work submitted after DisableHIT is approved at once, as the legacy reference says.
-    let auto = if hit.disposed {
-        w.now
-    } else {
-        super::later(
-            w.now,
-            hit.hit_type.auto_approval_delay_secs,
-            "automatic approval (now plus AutoApprovalDelayInSeconds)",
-        )?
-    };
-    if w.store.submit(id, answer, w.now, auto).await.map_err(internal)? {
-        Ok(a.hit_id)
-    } else {
-        Err(assignment_state_error(&a, w.now, "Accepted"))
-    }
-}
-
-/// A worker returns an assignment: the slot opens again.
-///
-/// # Errors
-/// As [`submit`].
-pub async fn return_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>) -> Result<()> {
-    let a = workers_assignment(w, id, worker).await?;
-    if w.store.return_assignment(id, w.now).await.map_err(internal)? {
-        Ok(())
-    } else {
-        Err(assignment_state_error(&a, w.now, "Accepted"))
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Review, more assignments, type changes and bonuses.
 
 /// Input of ListReviewableHITs / GetReviewableHITs.
 #[derive(Debug, Clone)]
@@ -1128,92 +601,6 @@ fn ten_rule() -> MturkError {
     )
 }
 
-fn duplicate_token() -> MturkError {
+pub(super) fn duplicate_token() -> MturkError {
     mturk_error!(InvalidParameterValue, "The UniqueRequestToken has already been used for this operation.")
-}
-
-/// Input of SendBonus / GrantBonus.
-#[derive(Debug, Clone)]
-pub struct BonusGrant {
-    /// Who gets it.
-    pub worker_id: WorkerId,
-    /// How much (the fee comes on top).
-    pub amount: Money,
-    /// For which of the worker's assignments.
-    pub assignment_id: AssignmentId,
-    /// Why, shown to the worker; may be empty.
-    pub reason: String,
-    /// Idempotency token.
-    pub token: Option<String>,
-}
-
-/// SendBonus / GrantBonus: pays `amount` plus MTurk's 20% fee to the worker
-/// of one of the caller's assignments.
-///
-/// # Errors
-/// Unknown or foreign assignment, wrong worker, `InsufficientFunds`, reused token.
-pub async fn send_bonus(ctx: &Ctx, grant: BonusGrant) -> Result<()> {
-    let BonusGrant { worker_id, amount, assignment_id, reason, token } = grant;
-    let (worker, assignment_id, amount_cents, token) =
-        (&worker_id, assignment_id.as_str(), amount.cents(), token.as_deref());
-    check_len("Reason", &reason, 4096)?;
-    check_token(token)?;
-    if amount_cents <= 0 {
-        return Err(mturk_error!(InvalidParameterValue, "The bonus amount must be greater than zero."));
-    }
-    let (a, hit) = settled_assignment(ctx, assignment_id).await?;
-    if &a.worker_id != worker {
-        return Err(mturk_error!(InvalidParameterValue, "Assignment {assignment_id} was not done by worker {worker}."));
-    }
-    let bonus = Bonus {
-        id: format!("3{}", ctx.ids.alphanumeric(29)),
-        requester: ctx.caller.clone(),
-        worker_id: worker.clone(),
-        assignment_id: a.id.clone(),
-        hit_id: hit.id.clone(),
-        amount_cents,
-        reason,
-        grant_time: ctx.now,
-    };
-    let cost = amount_cents + crate::domain::hit::bonus_fee_cents(amount_cents);
-    // The payment needs the payer's row (another instance's reset may have removed it).
-    super::account::ensure_account(ctx).await?;
-    match ctx.store.grant_bonus(&bonus, cost, token).await.map_err(internal)? {
-        PaidOutcome::Done => Ok(()),
-        PaidOutcome::DuplicateToken => Err(duplicate_token()),
-        PaidOutcome::InsufficientFunds => {
-            let balance = super::account::ensure_account(ctx).await?;
-            Err(insufficient_funds(cost, balance))
-        }
-    }
-}
-
-/// Input of ListBonusPayments / GetBonusPayments.
-#[derive(Debug, Clone)]
-pub struct BonusListing {
-    /// The HIT's bonuses.
-    pub hit_id: Option<HitId>,
-    /// The assignment's bonuses.
-    pub assignment_id: Option<AssignmentId>,
-    /// Which page.
-    pub page: Page,
-}
-
-/// ListBonusPayments / GetBonusPayments: by HIT or by assignment (exactly one).
-///
-/// # Errors
-/// Neither or both given; ownership errors.
-pub async fn list_bonuses(ctx: &Ctx, listing: BonusListing) -> Result<Paged<Bonus>> {
-    let BonusListing { hit_id, assignment_id, page } = listing;
-    match (hit_id.as_ref().map(HitId::as_str), assignment_id.as_ref().map(AssignmentId::as_str)) {
-        (Some(h), None) => {
-            owned_hit(ctx, h).await?;
-            ctx.store.bonuses(BonusesOf::Hit(h), page).await.map_err(internal)
-        }
-        (None, Some(a)) => {
-            settled_assignment(ctx, a).await?;
-            ctx.store.bonuses(BonusesOf::Assignment(a), page).await.map_err(internal)
-        }
-        _ => Err(mturk_error!(InvalidParameterValue, "Give exactly one of HITId and AssignmentId.")),
-    }
 }

@@ -11,8 +11,7 @@ use crate::domain::worker::{WorkerNotification, WorkerProfile};
 use crate::error::Result;
 use crate::mturk_error;
 
-use super::internal;
-use super::requests::WorkerCtx;
+use super::{internal, WorkerCtx};
 
 /// Every qualification the worker holds or held, by type id.
 ///
@@ -37,7 +36,7 @@ pub async fn worker_notifications(w: &WorkerCtx, worker: &WorkerId) -> Result<Ve
 /// # Errors
 /// Store failures only.
 pub async fn worker_assignments(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<Assignment>> {
-    super::hits::settle(w.store.as_ref(), w.now).await?;
+    super::settle(w.store.as_ref(), w.now).await?;
     w.store.worker_assignments(worker).await.map_err(internal)
 }
 
@@ -45,9 +44,9 @@ pub async fn worker_assignments(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<
 /// (whose question the worker's page shows).
 ///
 /// # Errors
-/// As [`super::hits::accept`].
+/// As [`super::marketplace::accept`].
 pub async fn accept(w: &WorkerCtx, worker: &WorkerId, hit_id: &str) -> Result<(Assignment, Hit)> {
-    let a = super::hits::accept(w, worker, hit_id).await?;
+    let a = super::marketplace::accept(w, worker, hit_id).await?;
     let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.ok_or_else(|| {
         crate::error::MturkError::internal(anyhow::anyhow!("HIT {} of a new assignment is gone", a.hit_id))
     })?;

@@ -5,8 +5,10 @@
 //! domain inputs, and return domain outputs or an [`MturkError`].
 
 pub mod account;
+pub mod assignments;
 pub mod hits;
 pub mod local;
+pub mod marketplace;
 pub mod qualifications;
 pub mod requests;
 pub mod workers;
@@ -64,7 +66,26 @@ pub(crate) fn later(now: Timestamp, seconds: i64, what: &str) -> crate::error::R
     })
 }
 
+/// What a worker-side operation needs: no requester is calling.
+#[derive(Debug, Clone)]
+pub struct WorkerCtx {
+    /// Where state lives.
+    pub store: Arc<dyn Store>,
+    /// The virtual clock's reading.
+    pub now: Timestamp,
+    /// Where new ids come from.
+    pub ids: Arc<dyn IdSource>,
+}
+
 /// Maps unexpected store failures to an internal error (logged at the edge).
 pub(crate) fn internal(err: StoreError) -> MturkError {
     MturkError::internal(err)
+}
+
+/// Approves what is due for automatic approval (on every read of HITs,
+/// assignments or money, so it happens exactly when the clock passes).
+/// Each use case settles once, at its start; the helpers it calls after
+/// that (`load_*`, [`account::ensure_account`]) do not settle again.
+pub(crate) async fn settle(store: &dyn Store, now: Timestamp) -> crate::error::Result<()> {
+    store.settle_auto_approvals(now).await.map_err(internal).map(|_| ())
 }

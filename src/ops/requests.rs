@@ -6,30 +6,17 @@
 //! AcceptQualificationRequest, RejectQualificationRequest and
 //! GetQualificationRequests / ListQualificationRequests.
 
-use std::sync::Arc;
-
 use crate::documents;
-use crate::domain::ids::{IdSource, QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
 use crate::domain::qualification::{QualificationRequest, QualificationType, RequestStatus, TypeStatus};
 use crate::domain::time::Timestamp;
 use crate::domain::worker::{NotificationKind, WorkerNotification};
 use crate::error::{permission_denied, MturkError, Result};
 use crate::mturk_error;
-use crate::store::{Direction, Grant, GrantMode, Page, Paged, RequestDecision, RequestOrder, Store};
+use crate::store::{Direction, Grant, GrantMode, Page, Paged, RequestDecision, RequestOrder};
 
 use super::qualifications::{check_len, existing_type, owned_type, MAX_REASON_CHARS};
-use super::{internal, Ctx};
-
-/// What a worker-side operation needs: no requester is calling.
-#[derive(Debug, Clone)]
-pub struct WorkerCtx {
-    /// Where state lives.
-    pub store: Arc<dyn Store>,
-    /// The virtual clock's reading.
-    pub now: Timestamp,
-    /// Where new ids come from.
-    pub ids: Arc<dyn IdSource>,
-}
+use super::{internal, Ctx, WorkerCtx};
 
 /// What happened to a worker's request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, hits, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, assignments, hits, qualifications as quals, requests, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -159,7 +159,7 @@ operations! {
             auto_granted: opt("AutoGranted"),
             auto_granted_value: opt("AutoGrantedValue"),
         }] => answer::own_qualification_type;
-        ApproveAssignment => hits::approve[hits::Approval {
+        ApproveAssignment => assignments::approve[assignments::Approval {
             assignment_id: req("AssignmentId"),
             // OverrideRejection approves a rejected assignment within 30 days.
             override_rejection: or("OverrideRejection", false),
@@ -179,17 +179,17 @@ operations! {
             hit_type: existing_type("HITTypeId"),
         }] => answer::hit;
         DeleteHIT => hits::delete_hit[req("HITId")] => answer::empty;
-        GetAssignment => hits::get_assignment[req("AssignmentId")] => answer::assignment_and_hit;
+        GetAssignment => assignments::get_assignment[req("AssignmentId")] => answer::assignment_and_hit;
         // The caller's HIT, deleted ones included.
         GetHIT => hits::get_hit[req("HITId")] => answer::hit;
         // All three statuses unless filtered.
-        ListAssignmentsForHIT => hits::list_assignments[hits::AssignmentListing {
+        ListAssignmentsForHIT => assignments::list_assignments[assignments::AssignmentListing {
             hit_id: req("HITId"),
             statuses: or("AssignmentStatuses", Vec::new()),
             page: page(),
         }] => answer::listing("Assignments", answer::assignment_item);
         // Exactly one of HITId and AssignmentId.
-        ListBonusPayments => hits::list_bonuses[hits::BonusListing {
+        ListBonusPayments => assignments::list_bonuses[assignments::BonusListing {
             hit_id: opt("HITId"),
             assignment_id: opt("AssignmentId"),
             page: page(),
@@ -208,12 +208,12 @@ operations! {
             page: page(),
         }] => answer::listing("HITs", answer::hit_item);
         // RequesterFeedback is required in this API, and may be "".
-        RejectAssignment => hits::reject[hits::Rejection {
+        RejectAssignment => assignments::reject[assignments::Rejection {
             assignment_id: req("AssignmentId"),
             feedback: some("RequesterFeedback"),
         }] => answer::empty;
         // All four members required; Reason may be "" (no minimum in the model).
-        SendBonus => hits::send_bonus[hits::BonusGrant {
+        SendBonus => assignments::send_bonus[assignments::BonusGrant {
             worker_id: req("WorkerId"),
             amount: req("BonusAmount"),
             assignment_id: req("AssignmentId"),

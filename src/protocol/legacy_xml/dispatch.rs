@@ -6,7 +6,7 @@
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, hits, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, assignments, hits, qualifications as quals, requests, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -241,13 +241,13 @@ operations! {
                 auto_granted: opt("AutoGranted"),
                 auto_granted_value: opt("AutoGrantedValue"),
             }] => answer::own_type;
-        ApproveAssignment (Wrapped, None) => hits::approve[hits::Approval {
+        ApproveAssignment (Wrapped, None) => assignments::approve[assignments::Approval {
             assignment_id: req("AssignmentId"),
             feedback: opt("RequesterFeedback"),
             override_rejection: constant(false),
         }] => answer::empty;
         // Within 30 days of submission.
-        ApproveRejectedAssignment (Wrapped, None) => hits::approve[hits::Approval {
+        ApproveRejectedAssignment (Wrapped, None) => assignments::approve[assignments::Approval {
             assignment_id: req("AssignmentId"),
             feedback: opt("RequesterFeedback"),
             override_rejection: constant(true),
@@ -273,15 +273,15 @@ operations! {
         }] => answer::empty;
         ForceExpireHIT (Wrapped, None) => hits::force_expire[req("HITId")] => answer::empty;
         // The assignment and its HIT.
-        GetAssignment (Wrapped, None) => hits::get_assignment[req("AssignmentId")] => answer::assignment_and_hit;
+        GetAssignment (Wrapped, None) => assignments::get_assignment[req("AssignmentId")] => answer::assignment_and_hit;
         // AssignmentStatus is repeatable.
-        GetAssignmentsForHIT (Wrapped, None) => hits::list_assignments[hits::AssignmentListing {
+        GetAssignmentsForHIT (Wrapped, None) => assignments::list_assignments[assignments::AssignmentListing {
             statuses: assignment_statuses("AssignmentStatus"),
             page: page(100),
             hit_id: req("HITId"),
         }] => answer::listing(CounterOrder::Captured, 100, answer::assignment_item);
         // By HITId or AssignmentId.
-        GetBonusPayments (Wrapped, None) => hits::list_bonuses[hits::BonusListing {
+        GetBonusPayments (Wrapped, None) => assignments::list_bonuses[assignments::BonusListing {
             page: page(100),
             hit_id: opt("HITId"),
             assignment_id: opt("AssignmentId"),
@@ -298,7 +298,7 @@ operations! {
             hit_type_id: opt("HITTypeId"),
         }] => answer::listing(CounterOrder::Captured, 100, answer::hit_item);
         // An empty Reason is a value, as in the JSON SendBonus (no minimum length in the model).
-        GrantBonus (Wrapped, None) => hits::send_bonus[hits::BonusGrant {
+        GrantBonus (Wrapped, None) => assignments::send_bonus[assignments::BonusGrant {
             worker_id: req("WorkerId"),
             amount: money("BonusAmount"),
             reason: text("Reason"),
@@ -308,7 +308,7 @@ operations! {
         // Returns the HITTypeId (an existing one when identical).
         RegisterHITType (Wrapped, None) => hits::create_hit_type[hit_type()] => answer::hit_type_id;
         // Feedback optional in this API.
-        RejectAssignment (Wrapped, None) => hits::reject[hits::Rejection {
+        RejectAssignment (Wrapped, None) => assignments::reject[assignments::Rejection {
             assignment_id: req("AssignmentId"),
             feedback: opt("RequesterFeedback"),
         }] => answer::empty;

@@ -1,0 +1,332 @@
+//! The worker marketplace, as simulated workers use it: which HITs a worker
+//! may discover, preview and accept (requirements, blocks, the system
+//! qualifications computed from profile and history), accepting, submitting
+//! and returning.
+
+use std::collections::HashMap;
+
+use crate::documents;
+use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitStatus};
+use crate::domain::ids::{QualificationTypeId, RequesterId, WorkerId};
+use crate::domain::qualification::{QualificationStatus, SystemType};
+use crate::domain::requirement::{GuardedActions, Held};
+use crate::error::Result;
+use crate::mturk_error;
+use crate::store::hits::{AcceptOutcome, HitFilter, WorkerHistory, WorkerProfile};
+use crate::store::Page;
+
+use super::assignments::{assignment_does_not_exist, assignment_state_error};
+use super::hits::hit_does_not_exist;
+use super::qualifications::check_len;
+use super::{internal, settle, WorkerCtx};
+
+/// What a worker may do with a HIT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools, reason = "independent facts the control plane reports as they are")]
+pub struct Eligibility {
+    /// The HIT shows up in the worker's search.
+    pub can_discover: bool,
+    /// The worker may see the question.
+    pub can_preview: bool,
+    /// The worker may accept.
+    pub can_accept: bool,
+    /// The requester blocked the worker.
+    pub blocked: bool,
+    /// Qualification types of the requirements the worker fails.
+    pub failed_requirements: Vec<String>,
+}
+
+fn percent(part: i64, whole: i64, when_empty: i32) -> Held {
+    if whole == 0 {
+        return Held::Integer(when_empty);
+    }
+    Held::Integer(i32::try_from(part.saturating_mul(100) / whole).unwrap_or(100))
+}
+
+/// What one worker brings to the requirements of HITs, read once per
+/// request and only as far as the HITs at hand need it: the marketplace
+/// listing asks the same questions of every HIT, and used to ask the
+/// database each time (2 + R queries per HIT).
+struct WorkerFacts<'a> {
+    w: &'a WorkerCtx,
+    worker: &'a WorkerId,
+    profile: WorkerProfile,
+    /// Granted qualification values by type id, once a requirement asks.
+    granted: Option<HashMap<String, i32>>,
+    /// Assignment counts, once a computed system qualification asks.
+    history: Option<WorkerHistory>,
+    /// Whether each HIT owner asked about so far blocks the worker.
+    blocked_by: HashMap<RequesterId, bool>,
+}
+
+impl<'a> WorkerFacts<'a> {
+    async fn load(w: &'a WorkerCtx, worker: &'a WorkerId) -> Result<Self> {
+        let profile = w.store.worker_profile(worker).await.map_err(internal)?;
+        Ok(Self { w, worker, profile, granted: None, history: None, blocked_by: HashMap::new() })
+    }
+
+    async fn blocked_by(&mut self, owner: &RequesterId) -> Result<bool> {
+        if let Some(&blocked) = self.blocked_by.get(owner) {
+            return Ok(blocked);
+        }
+        let blocked = self.w.store.is_blocked(owner, self.worker).await.map_err(internal)?;
+        self.blocked_by.insert(owner.clone(), blocked);
+        Ok(blocked)
+    }
+
+    async fn history(&mut self) -> Result<WorkerHistory> {
+        if let Some(h) = self.history {
+            return Ok(h);
+        }
+        let h = self.w.store.worker_history(self.worker, self.w.now).await.map_err(internal)?;
+        self.history = Some(h);
+        Ok(h)
+    }
+
+    async fn granted(&mut self, type_id: &str) -> Result<Option<i32>> {
+        if self.granted.is_none() {
+            let all = self.w.store.worker_qualifications(self.worker).await.map_err(internal)?;
+            let granted = all
+                .into_iter()
+                .filter(|q| q.status == QualificationStatus::Granted)
+                .map(|q| (q.type_id.as_str().to_owned(), q.integer_value))
+                .collect();
+            self.granted = Some(granted);
+        }
+        Ok(self.granted.as_ref().and_then(|g| g.get(type_id).copied()))
+    }
+
+    /// What the worker holds of `type_id`: system types are computed from the
+    /// profile and the assignment history; a revoked qualification is absent.
+    async fn held(&mut self, type_id: &str) -> Result<Held> {
+        let Some(system) = SystemType::from_id(type_id) else {
+            if QualificationTypeId::parse(type_id).is_none() {
+                return Ok(Held::Nothing);
+            }
+            return Ok(self.granted(type_id).await?.map_or(Held::Nothing, Held::Integer));
+        };
+        let profile = &self.profile;
+        Ok(match system {
+            SystemType::Locale => profile.locale.clone().map_or(Held::Nothing, Held::Locale),
+            SystemType::Adult => Held::Integer(i32::from(profile.adult)),
+            SystemType::Masters => {
+                if profile.masters {
+                    Held::Integer(1)
+                } else {
+                    Held::Nothing
+                }
+            }
+            SystemType::PercentAssignmentsApproved => {
+                let h = self.history().await?;
+                // 100 until the worker has 100 submissions (the 2014 documentation).
+                if h.submitted < 100 {
+                    Held::Integer(100)
+                } else {
+                    percent(h.approved, h.approved + h.rejected, 100)
+                }
+            }
+            SystemType::NumberHitsApproved => {
+                Held::Integer(i32::try_from(self.history().await?.approved).unwrap_or(i32::MAX))
+            }
+            SystemType::PercentAssignmentsSubmitted => {
+                let h = self.history().await?;
+                percent(h.submitted, h.accepted, 100)
+            }
+            SystemType::PercentAssignmentsAbandoned => {
+                let h = self.history().await?;
+                percent(h.abandoned, h.accepted, 0)
+            }
+            SystemType::PercentAssignmentsReturned => {
+                let h = self.history().await?;
+                percent(h.returned, h.accepted, 0)
+            }
+            SystemType::PercentAssignmentsRejected => {
+                let h = self.history().await?;
+                percent(h.rejected, h.submitted, 0)
+            }
+        })
+    }
+
+    /// Evaluates every requirement of `hit` and the requester's block.
+    async fn eligibility(&mut self, hit: &Hit) -> Result<Eligibility> {
+        let blocked = self.blocked_by(&hit.hit_type.owner).await?;
+        let mut e = Eligibility {
+            can_discover: true,
+            can_preview: true,
+            can_accept: !blocked,
+            blocked,
+            failed_requirements: vec![],
+        };
+        for r in &hit.hit_type.requirements {
+            if r.is_met_by(&self.held(&r.type_id).await?) {
+                continue;
+            }
+            e.failed_requirements.push(r.type_id.clone());
+            e.can_accept = false;
+            match r.guards() {
+                GuardedActions::Accept => {}
+                GuardedActions::PreviewAndAccept => e.can_preview = false,
+                GuardedActions::DiscoverPreviewAndAccept => {
+                    e.can_preview = false;
+                    e.can_discover = false;
+                }
+            }
+        }
+        Ok(e)
+    }
+}
+
+/// Evaluates every requirement of `hit` and the requester's block.
+///
+/// # Errors
+/// Store failures.
+pub async fn eligibility(w: &WorkerCtx, worker: &WorkerId, hit: &Hit) -> Result<Eligibility> {
+    WorkerFacts::load(w, worker).await?.eligibility(hit).await
+}
+
+/// HITs read per page of the marketplace listing.
+const MARKETPLACE_PAGE: i64 = 200;
+
+/// The HITs a worker can find, each with what the worker may do.
+///
+/// # Errors
+/// Store failures.
+pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eligibility)>> {
+    settle(w.store.as_ref(), w.now).await?;
+    let mut facts = WorkerFacts::load(w, worker).await?;
+    let mut out = Vec::new();
+    let mut after = None;
+    // Page by the listing's order (creation time, id), each page after the last
+    // HIT of the one before, so that HITs filling up meanwhile shift nothing.
+    loop {
+        let page = Page { offset: 0, limit: MARKETPLACE_PAGE };
+        let found = w.store.hits(&HitFilter::Marketplace { after }, w.now, page).await.map_err(internal)?;
+        let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= MARKETPLACE_PAGE;
+        after = found.items.last().map(|h| (h.creation_time, h.id.clone()));
+        for hit in found.items {
+            if hit.status(w.now) != HitStatus::Assignable {
+                continue;
+            }
+            let e = facts.eligibility(&hit).await?;
+            if e.can_discover {
+                out.push((hit, e));
+            }
+        }
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
+/// A worker accepts a HIT.
+///
+/// # Errors
+/// `HITDoesNotExist`, `InvalidHITState` (no slot, expired), `WorkerBlocked`,
+/// `DoesNotMeetRequirements`, `AssignmentAlreadyExists`.
+pub async fn accept(w: &WorkerCtx, worker: &WorkerId, hit_id: &str) -> Result<Assignment> {
+    settle(w.store.as_ref(), w.now).await?;
+    let hit = w.store.hit(hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(hit_id))?;
+    let e = eligibility(w, worker, &hit).await?;
+    if e.blocked {
+        return Err(mturk_error!(WorkerBlocked, "The requester of HIT {hit_id} has blocked you from their HITs."));
+    }
+    if !e.failed_requirements.is_empty() {
+        return Err(mturk_error!(
+            DoesNotMeetRequirements,
+            "You do not meet the Qualification requirements of HIT {hit_id}: {}.",
+            e.failed_requirements.join(", ")
+        )
+        .with_data("QualificationTypeId", e.failed_requirements.join(",")));
+    }
+    // Expired, deleted or under review: closed whatever the slots say. A full
+    // HIT is left to the store, which tells "no slot" from "already yours".
+    if hit.disposed || hit.reviewing || w.now >= hit.expiration {
+        return Err(mturk_error!(
+            InvalidHitState,
+            "HIT {hit_id} is {} and cannot be accepted.",
+            hit.status(w.now).as_str()
+        ));
+    }
+    let a = Assignment {
+        id: format!("3{}", w.ids.alphanumeric(29)),
+        hit_id: hit.id.clone(),
+        worker_id: worker.clone(),
+        status: AssignmentStatus::Accepted,
+        accept_time: w.now,
+        deadline: super::later(
+            w.now,
+            hit.hit_type.assignment_duration_secs,
+            "assignment's deadline (now plus AssignmentDurationInSeconds)",
+        )?,
+        submit_time: None,
+        auto_approval_time: None,
+        approval_time: None,
+        rejection_time: None,
+        answer: None,
+        requester_feedback: None,
+    };
+    match w.store.accept(&a, hit.max_assignments, w.now).await.map_err(internal)? {
+        AcceptOutcome::Accepted => Ok(a),
+        AcceptOutcome::AlreadyAccepted => {
+            Err(mturk_error!(AssignmentAlreadyExists, "You already have an assignment for HIT {hit_id}."))
+        }
+        AcceptOutcome::NoSlot => Err(mturk_error!(InvalidHitState, "HIT {hit_id} has no assignment left.")),
+    }
+}
+
+async fn workers_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>) -> Result<Assignment> {
+    let a = w.store.assignment(id).await.map_err(internal)?.ok_or_else(|| assignment_does_not_exist(id))?;
+    if worker.is_some_and(|wk| wk != &a.worker_id) {
+        return Err(assignment_does_not_exist(id));
+    }
+    Ok(a)
+}
+
+/// A worker submits an assignment's answers (the control plane, or
+/// `/mturk/externalSubmit`). Returns the assignment's HIT id.
+///
+/// # Errors
+/// `AssignmentDoesNotExist`, `InvalidAssignmentState` (not in progress, or
+/// past its deadline), `XMLParseError` when `answer_is_xml` and it is bad.
+pub async fn submit(
+    w: &WorkerCtx,
+    id: &str,
+    worker: Option<&WorkerId>,
+    answer: &str,
+    answer_is_xml: bool,
+) -> Result<String> {
+    let a = workers_assignment(w, id, worker).await?;
+    if answer_is_xml {
+        documents::parse_answers(answer)?;
+    }
+    check_len("Answer", answer, 65_535)?;
+    let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(&a.hit_id))?;
+    // Work submitted after DisableHIT is approved at once, as the legacy reference says.
+    let auto = if hit.disposed {
+        w.now
+    } else {
+        super::later(
+            w.now,
+            hit.hit_type.auto_approval_delay_secs,
+            "automatic approval (now plus AutoApprovalDelayInSeconds)",
+        )?
+    };
+    if w.store.submit(id, answer, w.now, auto).await.map_err(internal)? {
+        Ok(a.hit_id)
+    } else {
+        Err(assignment_state_error(&a, w.now, "Accepted"))
+    }
+}
+
+/// A worker returns an assignment: the slot opens again.
+///
+/// # Errors
+/// As [`submit`].
+pub async fn return_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>) -> Result<()> {
+    let a = workers_assignment(w, id, worker).await?;
+    if w.store.return_assignment(id, w.now).await.map_err(internal)? {
+        Ok(())
+    } else {
+        Err(assignment_state_error(&a, w.now, "Accepted"))
+    }
+}
