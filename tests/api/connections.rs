@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use mturk_local::config::Settings;
 use mturk_local::startup::{Application, Hooks};
 
-use crate::helpers::{serde_urlencoded, test_settings, xml_text, TestApp};
+use crate::common::{serde_urlencoded, test_settings, xml_text, TestApp};
 
 /// Longer than any timeout configured here: a test that waits this long for
 /// the server to act has found it not acting.
@@ -223,8 +223,8 @@ async fn a_json_body_that_does_not_arrive_in_time_gets_a_400_error_and_the_conne
 async fn a_body_sent_in_pieces_within_the_body_timeout_is_read_whole() {
     let app = TestApp::spawn_with(timeouts(30, 30, 2)).await;
     let form = serde_urlencoded(&app.signed(
-        crate::helpers::DEV_KEY,
-        crate::helpers::DEV_SECRET,
+        crate::common::DEV_KEY,
+        crate::common::DEV_SECRET,
         "GetAccountBalance",
         &[("Padding", &"p".repeat(20_000))],
     ));

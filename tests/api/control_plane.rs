@@ -4,12 +4,12 @@
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::TestApp;
-use crate::lifecycle::{answer, ANSWER_KEY, QUESTION_FORM};
+use crate::common::documents::{answer, ANSWER_KEY, QUESTION_FORM};
+use crate::common::TestApp;
 
 const WORKER: &str = "A1RO9UJNWXMU65";
 
-async fn request(app: &TestApp, qt: &str, answer: Option<String>) -> crate::helpers::Answer {
+async fn request(app: &TestApp, qt: &str, answer: Option<String>) -> crate::common::Answer {
     let mut body = json!({ "QualificationTypeId": qt });
     if let Some(a) = answer {
         body["Answer"] = json!(a);
@@ -220,8 +220,7 @@ both_backends!(reset_empties_everything_but_the_requesters, |app: TestApp| async
     app.call("GetQualificationType", &[("QualificationTypeId", "00000000000000000071")]).await.ok();
     app.create_type("temporary", &[]).await;
     // Balances are back to their starting values.
-    let other =
-        app.call_as(crate::helpers::OTHER_KEY, crate::helpers::OTHER_SECRET, "GetAccountBalance", &[]).await.ok();
+    let other = app.call_as(crate::common::OTHER_KEY, crate::common::OTHER_SECRET, "GetAccountBalance", &[]).await.ok();
     assert_eq!(other.text("Amount").as_deref(), Some("25.00"));
 });
 

@@ -6,8 +6,8 @@ use aws_sdk_mturk::Client;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
-use crate::json_api::{new_type, sdk, turk_code};
+use crate::common::sdk::{new_type, sdk, turk_code};
+use crate::common::{TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
 
 const WORKER: &str = "A3WORKERWITHQUAL";
 const QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;
@@ -43,11 +43,11 @@ async fn new_hit(c: &Client, title: &str, reward: &str, max: i32, reqs: Vec<Qual
         .to_owned()
 }
 
-async fn accept(app: &TestApp, worker: &str, hit: &str) -> crate::helpers::Answer {
+async fn accept(app: &TestApp, worker: &str, hit: &str) -> crate::common::Answer {
     app.control("POST", &format!("/workers/{worker}/assignments"), Some(json!({ "HITId": hit }))).await
 }
 
-async fn submit(app: &TestApp, assignment: &str, text: &str) -> crate::helpers::Answer {
+async fn submit(app: &TestApp, assignment: &str, text: &str) -> crate::common::Answer {
     app.control("POST", &format!("/assignments/{assignment}/submit"), Some(json!({ "Answer": answer(text) }))).await
 }
 

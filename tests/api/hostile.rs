@@ -15,8 +15,9 @@ use mturk_local::domain::clock::Clock as _;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::durability::{amz_date, sigv4_headers, Endpoint};
-use crate::helpers::{serde_urlencoded, table_rows, xml_text, TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
+use crate::common::endpoint::Endpoint;
+use crate::common::sigv4::{amz_date, sigv4_headers};
+use crate::common::{serde_urlencoded, table_rows, xml_text, TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
 
 /// Longest any single hostile request may take to be answered.
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
@@ -1727,7 +1728,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
 /// limit", which sends a client looking for the wrong problem.
 #[tokio::test]
 async fn a_body_cut_short_is_not_reported_as_too_large() {
-    let app = TestApp::spawn(&crate::helpers::Backend::Sqlite).await;
+    let app = TestApp::spawn(&crate::common::Backend::Sqlite).await;
     let host = app.base.trim_start_matches("http://").to_owned();
     let body = form(&app.signed(DEV_KEY, DEV_SECRET, "GetAccountBalance", &[]));
     let head = format!(

@@ -1,62 +1,15 @@
 //! The 2017-01-17 JSON API through `aws-sdk-mturk` (a real client nobody here
 //! wrote) and raw requests for what SDKs never send.
 
-use aws_sdk_mturk::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_mturk::error::ProvideErrorMetadata;
 use aws_sdk_mturk::types::QualificationStatus;
-use aws_sdk_mturk::Client;
 use mturk_local::domain::clock::{Clock, SystemClock};
 
 use crate::both_backends;
-use crate::helpers::{TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
+use crate::common::sdk::{new_type, sdk, turk_code};
+use crate::common::{TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
 
 const WORKER: &str = "A2YUCJ28XANFOX";
-
-/// An SDK client for `key`. The SDK signs with real time, so the test
-/// server's wall clock is moved to real time first.
-pub fn sdk(app: &TestApp, key: &str, secret: &str) -> Client {
-    app.wall.set(SystemClock.now());
-    let conf = aws_sdk_mturk::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&app.base)
-        .credentials_provider(Credentials::new(key, secret, None, None, "test"))
-        .retry_config(aws_sdk_mturk::config::retry::RetryConfig::disabled())
-        .build();
-    Client::from_conf(conf)
-}
-
-/// Creates an Active type named `name` and returns its id.
-pub async fn new_type(c: &Client, name: &str) -> String {
-    c.create_qualification_type()
-        .name(name)
-        .description("d")
-        .qualification_type_status(aws_sdk_mturk::types::QualificationTypeStatus::Active)
-        .send()
-        .await
-        .unwrap()
-        .qualification_type()
-        .unwrap()
-        .qualification_type_id()
-        .unwrap()
-        .to_owned()
-}
-
-/// The `TurkErrorCode` of a failed SDK call.
-pub fn turk_code<E, R>(
-    result: Result<R, aws_sdk_mturk::error::SdkError<E, aws_sdk_mturk::config::http::HttpResponse>>,
-) -> String
-where
-    E: ProvideErrorMetadata + std::fmt::Debug,
-    aws_sdk_mturk::Error: From<aws_sdk_mturk::error::SdkError<E, aws_sdk_mturk::config::http::HttpResponse>>,
-    R: std::fmt::Debug,
-{
-    let err = aws_sdk_mturk::Error::from(result.expect_err("the call should fail"));
-    match err {
-        aws_sdk_mturk::Error::RequestError(e) => e.turk_error_code().unwrap_or_default().to_owned(),
-        other => panic!("expected a RequestError, got {other:?}"),
-    }
-}
 
 both_backends!(the_sdk_drives_the_whole_qualification_lifecycle, |app: TestApp| async move {
     let c = sdk(&app, DEV_KEY, DEV_SECRET);
@@ -312,7 +265,7 @@ async fn raw_json(app: &TestApp, target: &str, content_type: &str, body: &str) -
 
 #[tokio::test]
 async fn every_one_of_the_39_operations_is_routed() {
-    let app = TestApp::spawn(&crate::helpers::Backend::Sqlite).await;
+    let app = TestApp::spawn(&crate::common::Backend::Sqlite).await;
     for op in mturk_local::protocol::json::dispatch::OPERATIONS {
         let res =
             raw_json(&app, &format!("MTurkRequesterServiceV20170117.{}", op.name), "application/x-amz-json-1.1", "{}")

@@ -3,7 +3,7 @@
 
 use mturk_local::auth::legacy::{default_string_to_sign, sign};
 
-use crate::helpers::{serde_urlencoded, Backend, TestApp, DEV_KEY, DEV_SECRET};
+use crate::common::{serde_urlencoded, Backend, TestApp, DEV_KEY, DEV_SECRET};
 
 async fn app() -> TestApp {
     TestApp::spawn(&Backend::Sqlite).await
@@ -109,14 +109,14 @@ async fn auth_errors_go_inside_operation_request_with_the_captured_texts() {
 async fn timestamps_outside_fifteen_minutes_of_real_time_are_refused() {
     let app = app().await;
     let signed = app.signed(DEV_KEY, DEV_SECRET, "GetAccountBalance", &[]);
-    app.wall.set(crate::helpers::START.plus_seconds(15 * 60));
+    app.wall.set(crate::common::START.plus_seconds(15 * 60));
     app.post_form("/", &signed).await.ok();
-    app.wall.set(crate::helpers::START.plus_seconds(15 * 60 + 1));
+    app.wall.set(crate::common::START.plus_seconds(15 * 60 + 1));
     app.post_form("/", &signed).await.err("AWS.BadClaimsSupplied");
-    app.wall.set(crate::helpers::START.plus_seconds(-15 * 60 - 1));
+    app.wall.set(crate::common::START.plus_seconds(-15 * 60 - 1));
     app.post_form("/", &signed).await.err("AWS.BadClaimsSupplied");
     // The virtual clock does not matter for signatures.
-    app.wall.set(crate::helpers::START);
+    app.wall.set(crate::common::START);
     app.advance(86_400);
     app.post_form("/", &signed).await.ok();
 }
@@ -186,7 +186,7 @@ async fn malformed_requests_get_mturk_errors_never_a_404_500_or_panic() {
     let unsigned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     };
-    let cases: Vec<(&str, crate::helpers::Answer, &str)> = vec![
+    let cases: Vec<(&str, crate::common::Answer, &str)> = vec![
         ("no Operation", app.post_form("/", &unsigned(&[("AWSAccessKeyId", DEV_KEY)])).await, "AWS.MissingParameters"),
         (
             "no Signature",
@@ -427,7 +427,7 @@ async fn score_responses_use_shape_b_and_list_responses_shape_c() {
 #[tokio::test]
 async fn the_sign_helper_prints_a_url_the_server_accepts() {
     let app = app().await;
-    let settings = crate::helpers::test_settings("sqlite::memory:");
+    let settings = crate::common::test_settings("sqlite::memory:");
     let url = mturk_local::sign::signed_url(&settings, "GetAccountBalance", &[], Some(app.base.clone()), None, None)
         .expect("signed url");
     // The helper signs with real time, so widen this test server's window check by using real wall time.

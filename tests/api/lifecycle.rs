@@ -2,16 +2,8 @@
 //! operation's rules and error codes, on both backends.
 
 use crate::both_backends;
-use crate::helpers::{Case, TestApp, OTHER_KEY, OTHER_SECRET};
-
-pub const QUESTION_FORM: &str = r#"<QuestionForm xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionForm.xsd"><Question><QuestionIdentifier>color</QuestionIdentifier><QuestionContent><Text>Sky colour?</Text></QuestionContent><AnswerSpecification><SelectionAnswer><Selections><Selection><SelectionIdentifier>blue</SelectionIdentifier><Text>Blue</Text></Selection><Selection><SelectionIdentifier>red</SelectionIdentifier><Text>Red</Text></Selection></Selections></SelectionAnswer></AnswerSpecification></Question></QuestionForm>"#;
-pub const ANSWER_KEY: &str = r#"<AnswerKey xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/AnswerKey.xsd"><Question><QuestionIdentifier>color</QuestionIdentifier><AnswerOption><SelectionIdentifier>blue</SelectionIdentifier><AnswerScore>1</AnswerScore></AnswerOption></Question><QualificationValueMapping><PercentageMapping><MaximumSummedScore>1</MaximumSummedScore></PercentageMapping></QualificationValueMapping></AnswerKey>"#;
-
-pub fn answer(choice: &str) -> String {
-    format!(
-        r#"<QuestionFormAnswers xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"><Answer><QuestionIdentifier>color</QuestionIdentifier><SelectionIdentifier>{choice}</SelectionIdentifier></Answer></QuestionFormAnswers>"#
-    )
-}
+use crate::common::documents::{ANSWER_KEY, QUESTION_FORM};
+use crate::common::{Case, TestApp, OTHER_KEY, OTHER_SECRET};
 
 both_backends!(create_validates_every_parameter, |app: TestApp| async move {
     let long_name = "n".repeat(1001);

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::common::TestApp;
 
 const QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;
 

@@ -1,7 +1,7 @@
 //! State survives a restart on the same SQLite file (and Postgres database).
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::common::TestApp;
 
 both_backends!(every_step_survives_a_restart, |app: TestApp| async move {
     let qt = app.create_type("durable", &[("RetryDelayInSeconds", "60")]).await;

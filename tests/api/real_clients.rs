@@ -6,8 +6,8 @@
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::durability::sigv4_headers_signing;
-use crate::helpers::{xml_text, TestApp, DEV_KEY, DEV_SECRET};
+use crate::common::sigv4::sigv4_headers_signing;
+use crate::common::{xml_text, TestApp, DEV_KEY, DEV_SECRET};
 
 /// oTree signs exactly these headers (`otree/mturk_client.py`), as botocore does.
 const OTREE_SIGNED: &str = "content-type;host;x-amz-date;x-amz-target";
@@ -221,10 +221,10 @@ both_backends!(empty_strings_are_values_where_the_model_sets_no_minimum, |app: T
 
 /// Signed legacy parameters as the Perl SDK sends them: `Version=2011-10-01`
 /// and no `SignatureVersion`, POSTed to `/?Service=AWSMechanicalTurkRequester`.
-async fn perl(app: &TestApp, version: &str, operation: &str, params: &[(&str, &str)]) -> crate::helpers::Answer {
+async fn perl(app: &TestApp, version: &str, operation: &str, params: &[(&str, &str)]) -> crate::common::Answer {
     let mut form = app.signed(DEV_KEY, DEV_SECRET, operation, params);
     form.push(("Version".into(), version.into()));
-    let body = crate::helpers::serde_urlencoded(&form);
+    let body = crate::common::serde_urlencoded(&form);
     app.raw(
         "POST",
         "/?Service=AWSMechanicalTurkRequester",
@@ -311,7 +311,7 @@ both_backends!(legacy_notify_workers_reports_each_worker_it_cannot_reach, |app: 
 
 #[tokio::test]
 async fn a_signature_must_cover_the_host_and_the_operation() {
-    let app = TestApp::spawn(&crate::helpers::Backend::Sqlite).await;
+    let app = TestApp::spawn(&crate::common::Backend::Sqlite).await;
     let hit = otree_hit(&app, 1, "sigv4").await;
     // What every SDK signs passes.
     let (status, _) = json_call_signing(&app, OTREE_SIGNED, "GetAccountBalance", "{}").await;

@@ -7,8 +7,8 @@ use aws_sdk_mturk::types::{Comparator, QualificationRequirement};
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{table_rows, TestApp, DEV_KEY, DEV_SECRET};
-use crate::json_api::sdk;
+use crate::common::sdk::sdk;
+use crate::common::{table_rows, TestApp, DEV_KEY, DEV_SECRET};
 
 const WORKER: &str = "A1RESETWORKER";
 const QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;

@@ -1,7 +1,7 @@
 //! RevokeQualification and its neighbours, end to end, on both backends.
 
 use crate::both_backends;
-use crate::helpers::{Case, TestApp, OTHER_KEY, OTHER_SECRET};
+use crate::common::{Case, TestApp, OTHER_KEY, OTHER_SECRET};
 
 const WORKER: &str = "AHM21AWBZPEJNM";
 

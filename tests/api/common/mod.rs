@@ -1,7 +1,15 @@
-//! `TestApp`: a server on port 0 with a fresh store, manual clocks, seeded
-//! ids and two known requesters, plus signed and raw request builders.
+//! Every helper the API tests share (no test module imports another):
+//! `TestApp`, a server on port 0 with a fresh store, manual clocks, seeded
+//! ids and two known requesters, with signed and raw request builders; the
+//! SDK client ([`sdk`]), the endpoint client ([`endpoint`]), SigV4 signing
+//! ([`sigv4`]) and the XML documents tests send ([`documents`]).
 
 #![allow(dead_code, reason = "each test module uses a different part of the helpers")]
+
+pub mod documents;
+pub mod endpoint;
+pub mod sdk;
+pub mod sigv4;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -275,17 +283,7 @@ impl TestApp {
 
     /// Signed parameters for `operation` with the default scheme, as `key`.
     pub fn signed(&self, key: &str, secret: &str, operation: &str, params: &[(&str, &str)]) -> Vec<(String, String)> {
-        let timestamp = self.wall.now_text();
-        let signature = sign(secret.as_bytes(), &default_string_to_sign(operation, &timestamp));
-        let mut all: Vec<(String, String)> = vec![
-            ("Service".into(), "AWSMechanicalTurkRequester".into()),
-            ("AWSAccessKeyId".into(), key.into()),
-            ("Operation".into(), operation.into()),
-            ("Timestamp".into(), timestamp),
-            ("Signature".into(), signature),
-        ];
-        all.extend(params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        all
+        legacy_signed(key, secret, &self.wall.now_text(), operation, params)
     }
 
     /// Signed parameters with boto 2's `SignatureVersion=1` (no Service).
@@ -369,6 +367,27 @@ impl TestApp {
     }
 }
 
+/// Legacy parameters signed with the default scheme (HMAC-SHA1 of service,
+/// operation and timestamp), as every legacy client but boto 2 signs them.
+pub fn legacy_signed(
+    key: &str,
+    secret: &str,
+    timestamp: &str,
+    operation: &str,
+    params: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let signature = sign(secret.as_bytes(), &default_string_to_sign(operation, timestamp));
+    let mut all: Vec<(String, String)> = vec![
+        ("Service".into(), "AWSMechanicalTurkRequester".into()),
+        ("AWSAccessKeyId".into(), key.into()),
+        ("Operation".into(), operation.into()),
+        ("Timestamp".into(), timestamp.to_owned()),
+        ("Signature".into(), signature),
+    ];
+    all.extend(params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    all
+}
+
 /// Form-encodes pairs (RFC 3986 unreserved characters kept).
 pub fn serde_urlencoded(pairs: &[(String, String)]) -> String {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -404,14 +423,14 @@ macro_rules! both_backends {
 
             #[tokio::test]
             async fn on_sqlite() {
-                let app = $crate::helpers::TestApp::spawn(&$crate::helpers::Backend::Sqlite).await;
+                let app = $crate::common::TestApp::spawn(&$crate::common::Backend::Sqlite).await;
                 ($body)(app).await;
             }
 
             #[tokio::test]
             async fn on_postgres() {
-                let Some(db) = $crate::helpers::postgres_database().await else { return };
-                let app = $crate::helpers::TestApp::spawn(&$crate::helpers::Backend::Postgres(db.url.clone())).await;
+                let Some(db) = $crate::common::postgres_database().await else { return };
+                let app = $crate::common::TestApp::spawn(&$crate::common::Backend::Postgres(db.url.clone())).await;
                 ($body)(app).await;
             }
         }
