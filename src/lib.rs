@@ -4,8 +4,8 @@
 //!  HTTP ─► server (accept loop, timeouts) ─► startup::router
 //!    ├─ X-Amz-Target ──► protocol::json (SigV4) ───────────┐ protocol::pipeline: decode → authenticate →
 //!    ├─ / and /onca/xml ► protocol::legacy_xml (HMAC-SHA1) ┘ admit → handler → render, the same for both
-//!    │                        each operation: one dispatch line ─► ops::<area>::<action>(&Ctx, Input) ─► Store
-//!    └─ /_local/*, /mturk/externalSubmit ► control ──────────────► ops (WorkerCtx)     (domain types)   (SQLite | Postgres)
+//!    │                each operation: one dispatch line ─► ops::<area>::<action>(&Ctx, Input) ─► Store
+//!    └─ /_local/*, /mturk/externalSubmit ► control ──────► ops (WorkerCtx)   (domain types)  (SQLite | Postgres)
 //! ```
 //!
 //! `main.rs` only parses the command line; everything else lives here so

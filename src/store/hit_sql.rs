@@ -478,19 +478,24 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn worker_history(&self, worker: &WorkerId, now: Timestamp) -> StoreResult<WorkerHistory> {
+        const HISTORY: &str = "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN status IN ('Submitted', 'Approved', 'Rejected') THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'Approved' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'Rejected' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'Returned' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'Accepted' AND deadline < $2 THEN 1 ELSE 0 END), 0) \
+             FROM assignments WHERE worker_id = $1";
         let (accepted, submitted, approved, rejected, returned, abandoned): (i64, i64, i64, i64, i64, i64) =
-                        self.db.reader().await?.fetch_one("SELECT COUNT(*), \
-                             COALESCE(SUM(CASE WHEN status IN ('Submitted', 'Approved', 'Rejected') THEN 1 ELSE 0 END), 0), \
-                             COALESCE(SUM(CASE WHEN status = 'Approved' THEN 1 ELSE 0 END), 0), \
-                             COALESCE(SUM(CASE WHEN status = 'Rejected' THEN 1 ELSE 0 END), 0), \
-                             COALESCE(SUM(CASE WHEN status = 'Returned' THEN 1 ELSE 0 END), 0), \
-                             COALESCE(SUM(CASE WHEN status = 'Accepted' AND deadline < $2 THEN 1 ELSE 0 END), 0) \
-                             FROM assignments WHERE worker_id = $1", args![worker.as_str(), now.millis()])
-                        .await?;
+            self.db.reader().await?.fetch_one(HISTORY, args![worker.as_str(), now.millis()]).await?;
         Ok(WorkerHistory { accepted, submitted, approved, rejected, returned, abandoned })
     }
 
     async fn grant_bonus(&self, b: &Bonus, cost: i64, token: Option<&str>) -> StoreResult<PaidOutcome> {
+        const PAY: &str =
+            "UPDATE requesters SET balance_cents = balance_cents - $2 WHERE access_key_id = $1 AND balance_cents >= $2";
+        const INSERT: &str = "INSERT INTO bonus_payments \
+             (id, requester, worker_id, assignment_id, hit_id, amount_cents, reason, grant_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let mut tx = self.db.writer().await?;
         if let Some(token) = token {
             let fresh = tx
@@ -504,14 +509,21 @@ impl<B: Backend> HitStore for SqlStore<B> {
                 return Ok(PaidOutcome::DuplicateToken);
             }
         }
-        let paid = tx.execute("UPDATE requesters SET balance_cents = balance_cents - $2 WHERE access_key_id = $1 AND balance_cents >= $2", args![b.requester.as_str(), cost])
-                    .await?;
+        let paid = tx.execute(PAY, args![b.requester.as_str(), cost]).await?;
         if paid == 0 {
             return Ok(PaidOutcome::InsufficientFunds);
         }
-        tx.execute("INSERT INTO bonus_payments (id, requester, worker_id, assignment_id, hit_id, amount_cents, reason, grant_time) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", args![b.id.as_str(), b.requester.as_str(), b.worker_id.as_str(), b.assignment_id.as_str(), b.hit_id.as_str(), b.amount_cents, b.reason.as_str(), b.grant_time.millis()])
-                    .await?;
+        let values = args![
+            b.id.as_str(),
+            b.requester.as_str(),
+            b.worker_id.as_str(),
+            b.assignment_id.as_str(),
+            b.hit_id.as_str(),
+            b.amount_cents,
+            b.reason.as_str(),
+            b.grant_time.millis()
+        ];
+        tx.execute(INSERT, values).await?;
         tx.commit().await?;
         Ok(PaidOutcome::Done)
     }
