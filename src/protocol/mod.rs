@@ -16,6 +16,24 @@ use tracing::field;
 /// A boxed, sendable future: what operation handlers return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Calls an `ops` function with its input decoded from a request by the
+/// decoders of face `$face` (`crate::protocol::$face::decode`): no input, one
+/// value, or a struct whose fields each name a decoder and its arguments. The
+/// dispatch tables of both faces expand into this, one call per operation.
+macro_rules! call_operation {
+    ($face:ident; $ctx:ident, $input:ident, $op:path, ) => {
+        $op($ctx).await?
+    };
+    ($face:ident; $ctx:ident, $input:ident, $op:path, $dec:ident ( $($arg:expr),* )) => {
+        $op($ctx, $crate::protocol::$face::decode::$dec($input $(, $arg)*)?).await?
+    };
+    ($face:ident; $ctx:ident, $input:ident, $op:path,
+     $($seg:ident)::+ { $( $field:ident : $dec:ident ( $($arg:expr),* ) ),* $(,)? }) => {
+        $op($ctx, $($seg)::+ { $( $field: $crate::protocol::$face::decode::$dec($input $(, $arg)*)? ),* }).await?
+    };
+}
+pub(crate) use call_operation;
+
 /// The one span every API request runs in. It is at DEBUG: at INFO,
 /// formatting its fields for every request cost about 6 % of the CPU of a
 /// read (BENCHMARKS.md). The error lines of a failed request carry the

@@ -30,21 +30,6 @@ pub struct Operation {
     pub handler: Option<Handler>,
 }
 
-/// Calls an `ops` function with its input decoded from the members: no
-/// input, one value, or a struct whose fields each name a decoder.
-macro_rules! call {
-    ($ctx:ident, $input:ident, $op:path, ) => {
-        $op($ctx).await?
-    };
-    ($ctx:ident, $input:ident, $op:path, $dec:ident ( $($arg:expr),* )) => {
-        $op($ctx, $crate::protocol::json::decode::$dec($input $(, $arg)*)?).await?
-    };
-    ($ctx:ident, $input:ident, $op:path,
-     $($seg:ident)::+ { $( $field:ident : $dec:ident ( $($arg:expr),* ) ),* $(,)? }) => {
-        $op($ctx, $($seg)::+ { $( $field: $crate::protocol::json::decode::$dec($input $(, $arg)*)? ),* }).await?
-    };
-}
-
 macro_rules! operations {
     (
         built { $( $name:ident => $op:path [ $($args:tt)* ] => $answer:expr; )* }
@@ -57,7 +42,7 @@ macro_rules! operations {
             $(
                 pub(super) fn $name<'a>(ctx: &'a Ctx, input: &'a Input) -> BoxFuture<'a, Result<Value>> {
                     Box::pin(async move {
-                        let out = call!(ctx, input, $op, $($args)*);
+                        let out = crate::protocol::call_operation!(json; ctx, input, $op, $($args)*);
                         Ok(($answer)(ctx, input, &out))
                     })
                 }

@@ -55,21 +55,6 @@ impl Operation {
 
 use ResultElement::{Data, Named, Wrapped};
 
-/// Calls an `ops` function with its input decoded from the parameters: no
-/// input, one value, or a struct whose fields each name a decoder.
-macro_rules! call {
-    ($ctx:ident, $p:ident, $op:path, ) => {
-        $op($ctx).await?
-    };
-    ($ctx:ident, $p:ident, $op:path, $dec:ident ( $($arg:expr),* )) => {
-        $op($ctx, $crate::protocol::legacy_xml::decode::$dec($p $(, $arg)*)?).await?
-    };
-    ($ctx:ident, $p:ident, $op:path,
-     $($seg:ident)::+ { $( $field:ident : $dec:ident ( $($arg:expr),* ) ),* $(,)? }) => {
-        $op($ctx, $($seg)::+ { $( $field: $crate::protocol::legacy_xml::decode::$dec($p $(, $arg)*)? ),* }).await?
-    };
-}
-
 macro_rules! operations {
     (
         built { $( $name:ident ($result:expr, $echo:expr) => $op:path [ $($args:tt)* ] => $answer:expr; )* }
@@ -82,7 +67,7 @@ macro_rules! operations {
             $(
                 pub(super) fn $name<'a>(ctx: &'a Ctx, p: &'a Params) -> BoxFuture<'a, Result<String>> {
                     Box::pin(async move {
-                        let out = call!(ctx, p, $op, $($args)*);
+                        let out = crate::protocol::call_operation!(legacy_xml; ctx, p, $op, $($args)*);
                         Ok(($answer)(ctx, p, &out))
                     })
                 }
