@@ -2,15 +2,14 @@
 //! and the worker simulator: where a revocation takes effect.
 
 use aws_sdk_mturk::types::{Comparator, HitAccessActions, Locale, QualificationRequirement, QualificationTypeStatus};
-use aws_sdk_mturk::Client;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::common::sdk::{new_type, sdk, turk_code};
+use crate::common::documents::EXTERNAL_QUESTION as QUESTION;
+use crate::common::sdk::{new_hit, new_type, sdk, turk_code};
 use crate::common::{TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
 
 const WORKER: &str = "A3WORKERWITHQUAL";
-const QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;
 
 fn answer(text: &str) -> String {
     format!(
@@ -20,27 +19,6 @@ fn answer(text: &str) -> String {
 
 fn requires(qt: &str) -> QualificationRequirement {
     QualificationRequirement::builder().qualification_type_id(qt).comparator(Comparator::Exists).build().unwrap()
-}
-
-async fn new_hit(c: &Client, title: &str, reward: &str, max: i32, reqs: Vec<QualificationRequirement>) -> String {
-    c.create_hit()
-        .title(title)
-        .description("label some images")
-        .reward(reward)
-        .max_assignments(max)
-        .lifetime_in_seconds(3600)
-        .assignment_duration_in_seconds(600)
-        .auto_approval_delay_in_seconds(86_400)
-        .question(QUESTION)
-        .set_qualification_requirements(Some(reqs))
-        .send()
-        .await
-        .unwrap()
-        .hit()
-        .unwrap()
-        .hit_id()
-        .unwrap()
-        .to_owned()
 }
 
 async fn accept(app: &TestApp, worker: &str, hit: &str) -> crate::common::Answer {

@@ -4,41 +4,19 @@
 //! leaves the store as it was.
 
 use aws_sdk_mturk::Client;
-use serde_json::json;
 
 use crate::both_backends;
+use crate::common::documents::free_text;
 use crate::common::sdk::sdk;
 use crate::common::{TestApp, DEV_KEY, DEV_SECRET, OTHER_KEY, OTHER_SECRET};
 
-const QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;
-const ANSWER: &str = r#"<QuestionFormAnswers xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"><Answer><QuestionIdentifier>q</QuestionIdentifier><FreeText>done</FreeText></Answer></QuestionFormAnswers>"#;
-
 async fn new_hit(c: &Client, reward: &str, max: i32) -> String {
-    c.create_hit()
-        .title("one transaction")
-        .description("label some images")
-        .reward(reward)
-        .max_assignments(max)
-        .lifetime_in_seconds(3600)
-        .assignment_duration_in_seconds(600)
-        .auto_approval_delay_in_seconds(86_400)
-        .question(QUESTION)
-        .send()
-        .await
-        .unwrap()
-        .hit()
-        .unwrap()
-        .hit_id()
-        .unwrap()
-        .to_owned()
+    crate::common::sdk::new_hit(c, "one transaction", reward, max, vec![]).await
 }
 
 /// A worker accepts and submits; returns the assignment id.
 async fn submitted(app: &TestApp, worker: &str, hit: &str) -> String {
-    let accepted = app.control("POST", &format!("/workers/{worker}/assignments"), Some(json!({ "HITId": hit }))).await;
-    let id = accepted.json()["AssignmentId"].as_str().unwrap().to_owned();
-    app.control("POST", &format!("/assignments/{id}/submit"), Some(json!({ "Answer": ANSWER }))).await;
-    id
+    app.work(worker, hit, &free_text("done")).await
 }
 
 /// Everything DisableHIT or ExtendHIT could change, as the requester sees it.

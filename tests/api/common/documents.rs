@@ -12,3 +12,13 @@ pub fn answer(choice: &str) -> String {
         r#"<QuestionFormAnswers xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"><Answer><QuestionIdentifier>color</QuestionIdentifier><SelectionIdentifier>{choice}</SelectionIdentifier></Answer></QuestionFormAnswers>"#
     )
 }
+
+/// An ExternalQuestion HIT question.
+pub const EXTERNAL_QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;
+
+/// A worker's answers: `text` as the free text of question `q`.
+pub fn free_text(text: &str) -> String {
+    format!(
+        r#"<QuestionFormAnswers xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"><Answer><QuestionIdentifier>q</QuestionIdentifier><FreeText>{text}</FreeText></Answer></QuestionFormAnswers>"#
+    )
+}

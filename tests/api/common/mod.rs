@@ -361,6 +361,19 @@ impl TestApp {
         answer.text("QualificationTypeId").expect("type id")
     }
 
+    /// A simulated worker accepts `hit` and submits `answer`; returns the assignment id.
+    pub async fn work(&self, worker: &str, hit: &str, answer: &str) -> String {
+        let body = serde_json::json!({ "HITId": hit });
+        let accepted = self.control("POST", &format!("/workers/{worker}/assignments"), Some(body)).await;
+        assert_eq!(accepted.status, 200, "{}", accepted.body);
+        let id = accepted.json()["AssignmentId"].as_str().expect("an assignment id").to_owned();
+        let submitted = self
+            .control("POST", &format!("/assignments/{id}/submit"), Some(serde_json::json!({ "Answer": answer })))
+            .await;
+        assert_eq!(submitted.status, 200, "{}", submitted.body);
+        id
+    }
+
     /// Moves the virtual clock's base forward (the wall clock that dates signatures stays).
     pub fn advance(&self, seconds: i64) {
         self.clock.set(mturk_local::domain::clock::Clock::now(&*self.clock).plus_seconds(seconds));

@@ -2,6 +2,7 @@
 
 use aws_sdk_mturk::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_mturk::error::ProvideErrorMetadata;
+use aws_sdk_mturk::types::QualificationRequirement;
 use aws_sdk_mturk::Client;
 use mturk_local::domain::clock::{Clock, SystemClock};
 
@@ -51,4 +52,27 @@ where
         aws_sdk_mturk::Error::RequestError(e) => e.turk_error_code().unwrap_or_default().to_owned(),
         other => panic!("expected a RequestError, got {other:?}"),
     }
+}
+
+/// Creates an ExternalQuestion HIT (an hour to live, ten minutes to work, a day
+/// to auto-approval) and returns its id.
+pub async fn new_hit(c: &Client, title: &str, reward: &str, max: i32, reqs: Vec<QualificationRequirement>) -> String {
+    c.create_hit()
+        .title(title)
+        .description("label some images")
+        .reward(reward)
+        .max_assignments(max)
+        .lifetime_in_seconds(3600)
+        .assignment_duration_in_seconds(600)
+        .auto_approval_delay_in_seconds(86_400)
+        .question(super::documents::EXTERNAL_QUESTION)
+        .set_qualification_requirements(Some(reqs))
+        .send()
+        .await
+        .unwrap()
+        .hit()
+        .unwrap()
+        .hit_id()
+        .unwrap()
+        .to_owned()
 }
