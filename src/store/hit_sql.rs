@@ -78,8 +78,9 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn hit_type(&self, id: &str) -> StoreResult<Option<HitType>> {
-        let sql = format!("SELECT {HIT_TYPE_COLUMNS} FROM hit_types t WHERE t.id = $1");
-        self.read_one::<HitTypeRow, HitType>(&sql, args![id]).await
+        static SQL: LazyLock<String> =
+            LazyLock::new(|| format!("SELECT {HIT_TYPE_COLUMNS} FROM hit_types t WHERE t.id = $1"));
+        self.read_one::<HitTypeRow, HitType>(&SQL, args![id]).await
     }
 
     async fn insert_hit(&self, h: &Hit, token: Option<&str>) -> StoreResult<()> {
@@ -237,8 +238,9 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn assignment(&self, id: &str) -> StoreResult<Option<Assignment>> {
-        let sql = format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = $1");
-        self.read_one::<AssignmentRow, Assignment>(&sql, args![id]).await
+        static SQL: LazyLock<String> =
+            LazyLock::new(|| format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = $1"));
+        self.read_one::<AssignmentRow, Assignment>(&SQL, args![id]).await
     }
 
     async fn assignments_for_hit(
@@ -611,9 +613,10 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn worker_assignments(&self, worker: &WorkerId) -> StoreResult<Vec<Assignment>> {
-        let sql =
-            format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE worker_id = $1 ORDER BY accept_time DESC, id");
-        let rows = self.db.reader().await?.fetch_all::<AssignmentRow>(&sql, args![worker.as_str()]).await?;
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE worker_id = $1 ORDER BY accept_time DESC, id")
+        });
+        let rows = self.db.reader().await?.fetch_all::<AssignmentRow>(&SQL, args![worker.as_str()]).await?;
         convert_all(rows)
     }
 }
