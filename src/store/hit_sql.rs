@@ -120,7 +120,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
 
     async fn hit(&self, id: &str, now: Timestamp) -> StoreResult<Option<Hit>> {
         static SQL: LazyLock<String> = LazyLock::new(|| format!("{} {HIT_FROM} WHERE h.id = $1", hit_select("$2")));
-        self.read_one::<HitRow, Hit>(&SQL, args![id, now.millis()]).await
+        self.read_one::<(HitRow, HitTypeRow), Hit>(&SQL, args![id, now.millis()]).await
     }
 
     async fn hits(&self, filter: &HitFilter, now: Timestamp, page: Page) -> StoreResult<Paged<Hit>> {
@@ -191,7 +191,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
             filter_args: &args,
             select_args,
         };
-        self.paged::<HitRow, _>(&q, page).await
+        self.paged::<(HitRow, HitTypeRow), _>(&q, page).await
     }
 
     async fn accept(&self, asg: &Assignment, max_assignments: i64, now: Timestamp) -> StoreResult<AcceptOutcome> {
