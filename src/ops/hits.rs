@@ -408,25 +408,9 @@ pub async fn list_reviewable(ctx: &Ctx, listing: ReviewableListing) -> Result<Pa
     let ReviewableListing { hit_type_id, reviewing, page } = listing;
     let hit_type_id = hit_type_id.as_ref().map(HitTypeId::as_str);
     settle(ctx.store.as_ref(), ctx.now).await?;
-    // Reviewability depends on the clock, so filter the caller's HITs here.
-    let all = ctx
-        .store
-        .hits(&HitFilter::Owner(ctx.caller.clone()), ctx.now, Page { offset: 0, limit: i64::MAX })
-        .await
-        .map_err(internal)?;
-    let wanted = if reviewing { HitStatus::Reviewing } else { HitStatus::Reviewable };
-    let matching: Vec<Hit> = all
-        .items
-        .into_iter()
-        .filter(|h| h.status(ctx.now) == wanted && hit_type_id.is_none_or(|t| h.hit_type.id == t))
-        .collect();
-    let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
-    let items = matching
-        .into_iter()
-        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
-        .collect();
-    Ok(Paged { items, total })
+    let mark = if reviewing { ReviewMark::Reviewing } else { ReviewMark::Unmarked };
+    let filter = HitFilter::Review { owner: ctx.caller.clone(), hit_type: hit_type_id.map(str::to_owned), mark };
+    ctx.store.hits(&filter, ctx.now, page).await.map_err(internal)
 }
 
 /// Input of UpdateHITReviewStatus / SetHITAsReviewing.

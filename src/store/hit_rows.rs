@@ -96,6 +96,8 @@ impl TryFrom<HitTypeRow> for HitType {
 }
 
 stored_row! {
+    /// A HIT's own columns and its counts; its type's columns follow in the
+    /// same row (see [`hit_select`]).
     pub(super) struct HitRow {
         id: String,
         question: String,
@@ -108,38 +110,16 @@ stored_row! {
         pending: i64,
         submitted: i64,
         completed: i64,
-        type_id: String,
-        owner: String,
-        title: String,
-        description: String,
-        keywords: Option<String>,
-        reward_cents: i64,
-        assignment_duration_secs: i64,
-        auto_approval_delay_secs: i64,
-        requirements: String,
-        type_creation_time: i64,
     }
 }
 
-impl TryFrom<HitRow> for Hit {
+impl TryFrom<(HitRow, HitTypeRow)> for Hit {
     type Error = StoreError;
 
-    fn try_from(r: HitRow) -> Result<Self, StoreError> {
-        let hit_type = HitType::try_from(HitTypeRow {
-            id: r.type_id,
-            owner: r.owner,
-            title: r.title,
-            description: r.description,
-            keywords: r.keywords,
-            reward_cents: r.reward_cents,
-            assignment_duration_secs: r.assignment_duration_secs,
-            auto_approval_delay_secs: r.auto_approval_delay_secs,
-            requirements: r.requirements,
-            creation_time: r.type_creation_time,
-        })?;
+    fn try_from((r, t): (HitRow, HitTypeRow)) -> Result<Self, StoreError> {
         Ok(Self {
             id: r.id,
-            hit_type,
+            hit_type: HitType::try_from(t)?,
             question: r.question,
             max_assignments: r.max_assignments,
             expiration: Timestamp::from_millis(r.expiration),
@@ -228,9 +208,8 @@ pub(super) const HIT_TYPE_COLUMNS: &str = "t.id, t.owner, t.title, t.description
      t.assignment_duration_secs, t.auto_approval_delay_secs, t.requirements, t.creation_time";
 
 /// The select list of a HIT joined with its type ([`HIT_FROM`]) and its
-/// counts at `now`, the placeholder that binds the current time; in
-/// `HitRow` order. The type's id and creation time are aliased away from
-/// the HIT's own.
+/// counts at `now`, the placeholder that binds the current time: a
+/// [`HitRow`] followed by a [`HitTypeRow`].
 pub(super) fn hit_select(now: &str) -> String {
     format!(
         "SELECT h.id, h.question, h.max_assignments, h.expiration, h.requester_annotation, \
@@ -239,9 +218,7 @@ pub(super) fn hit_select(now: &str) -> String {
          AS pending, \
          (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status = 'Submitted') AS submitted, \
          (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.status IN ('Approved', 'Rejected')) \
-         AS completed, \
-         t.id AS type_id, t.owner, t.title, t.description, t.keywords, t.reward_cents, t.assignment_duration_secs, \
-         t.auto_approval_delay_secs, t.requirements, t.creation_time AS type_creation_time"
+         AS completed, {HIT_TYPE_COLUMNS}"
     )
 }
 

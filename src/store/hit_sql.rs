@@ -4,6 +4,7 @@
 //! writer already serializes), so two accepts of the last slot of a HIT
 //! cannot both succeed.
 
+use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
@@ -77,8 +78,9 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn hit_type(&self, id: &str) -> StoreResult<Option<HitType>> {
-        let sql = format!("SELECT {HIT_TYPE_COLUMNS} FROM hit_types t WHERE t.id = $1");
-        self.read_one::<HitTypeRow, HitType>(&sql, args![id]).await
+        static SQL: LazyLock<String> =
+            LazyLock::new(|| format!("SELECT {HIT_TYPE_COLUMNS} FROM hit_types t WHERE t.id = $1"));
+        self.read_one::<HitTypeRow, HitType>(&SQL, args![id]).await
     }
 
     async fn insert_hit(&self, h: &Hit, token: Option<&str>) -> StoreResult<()> {
@@ -118,40 +120,78 @@ impl<B: Backend> HitStore for SqlStore<B> {
 
     async fn hit(&self, id: &str, now: Timestamp) -> StoreResult<Option<Hit>> {
         static SQL: LazyLock<String> = LazyLock::new(|| format!("{} {HIT_FROM} WHERE h.id = $1", hit_select("$2")));
-        self.read_one::<HitRow, Hit>(&SQL, args![id, now.millis()]).await
+        self.read_one::<(HitRow, HitTypeRow), Hit>(&SQL, args![id, now.millis()]).await
     }
 
     async fn hits(&self, filter: &HitFilter, now: Timestamp, page: Page) -> StoreResult<Paged<Hit>> {
         let now = now.millis();
-        // The filter's placeholders come first; "now" of the counts follows them
-        // unless the filter binds it already (the marketplace's expiration).
-        let after_millis;
-        let (condition, filter_args, select): (String, &[Arg<'_>], String) = match filter {
+        // The filter's placeholders come first, numbered as they are bound; the
+        // counts' "now" reuses the filter's when it binds one.
+        let mut args: Vec<Arg<'_>> = Vec::with_capacity(3);
+        let mut now_param = None;
+        let condition = match filter {
             HitFilter::Owner(owner) => {
-                ("h.owner = $1 AND h.disposed = 0".into(), args![owner.as_str()], hit_select("$2"))
+                args.push(owner.as_str().into());
+                "h.owner = $1 AND h.disposed = 0".to_owned()
             }
-            HitFilter::Qualification(owner, qt) => (
+            HitFilter::Qualification(owner, qt) => {
+                args.extend([Arg::from(owner.as_str()), Arg::from(qt.as_str())]);
                 "h.owner = $1 AND h.disposed = 0 AND EXISTS (SELECT 1 FROM hit_type_qualifications q \
                  WHERE q.hit_type_id = h.hit_type_id AND q.qualification_type_id = $2)"
-                    .into(),
-                args![owner.as_str(), qt.as_str()],
-                hit_select("$3"),
-            ),
-            HitFilter::Marketplace { after: None } => (MARKETPLACE.into(), args![now], hit_select("$1")),
-            HitFilter::Marketplace { after: Some((time, id)) } => {
-                after_millis = time.millis();
-                (
-                    format!("{MARKETPLACE} AND (h.creation_time > $2 OR (h.creation_time = $2 AND h.id > $3))"),
-                    args![now, after_millis, id.as_str()],
-                    hit_select("$1"),
-                )
+                    .to_owned()
+            }
+            HitFilter::Review { owner, hit_type, mark } => {
+                args.push(owner.as_str().into());
+                let mut condition = String::from("h.owner = $1 AND h.disposed = 0");
+                if let Some(t) = hit_type {
+                    args.push(t.as_str().into());
+                    condition.push_str(" AND h.hit_type_id = $2");
+                }
+                match mark {
+                    ReviewMark::Reviewing => condition.push_str(" AND h.reviewing = 1"),
+                    ReviewMark::Unmarked => {
+                        args.push(now.into());
+                        let n = args.len();
+                        now_param = Some(n);
+                        // `Hit::status` Reviewable: no work in progress, and no
+                        // free slot (expired, or every slot taken).
+                        let _ = write!(
+                            condition,
+                            " AND h.reviewing = 0 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = h.id \
+                             AND a.status = 'Accepted' AND a.deadline >= ${n}) AND (h.expiration <= ${n} \
+                             OR h.max_assignments <= (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id \
+                             AND a.status IN ('Submitted', 'Approved', 'Rejected')))"
+                        );
+                    }
+                }
+                condition
+            }
+            HitFilter::Marketplace { after } => {
+                args.push(now.into());
+                now_param = Some(1);
+                match after {
+                    None => MARKETPLACE.to_owned(),
+                    Some((time, id)) => {
+                        args.extend([Arg::from(time.millis()), Arg::from(id.as_str())]);
+                        format!("{MARKETPLACE} AND (h.creation_time > $2 OR (h.creation_time = $2 AND h.id > $3))")
+                    }
+                }
             }
         };
-        let now_arg = args![now];
-        let select_args: &[Arg<'_>] = if matches!(filter, HitFilter::Marketplace { .. }) { &[] } else { now_arg };
+        let now_arg = [Arg::from(now)];
+        let (select, select_args): (String, &[Arg<'_>]) = match now_param {
+            Some(n) => (hit_select(&format!("${n}")), &[]),
+            None => (hit_select(&format!("${}", args.len() + 1)), &now_arg),
+        };
         let from = format!("{HIT_FROM} WHERE {condition}");
-        let q = PagedQuery { select: &select, from: &from, order: "h.creation_time, h.id", filter_args, select_args };
-        self.paged::<HitRow, _>(&q, page).await
+        let q = PagedQuery {
+            select: &select,
+            from: &from,
+            order: "h.creation_time, h.id",
+            filter_args: &args,
+            select_args,
+        };
+        self.paged::<(HitRow, HitTypeRow), _>(&q, page).await
     }
 
     async fn accept(&self, asg: &Assignment, max_assignments: i64, now: Timestamp) -> StoreResult<AcceptOutcome> {
@@ -198,8 +238,9 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn assignment(&self, id: &str) -> StoreResult<Option<Assignment>> {
-        let sql = format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = $1");
-        self.read_one::<AssignmentRow, Assignment>(&sql, args![id]).await
+        static SQL: LazyLock<String> =
+            LazyLock::new(|| format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = $1"));
+        self.read_one::<AssignmentRow, Assignment>(&SQL, args![id]).await
     }
 
     async fn assignments_for_hit(
@@ -584,9 +625,10 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn worker_assignments(&self, worker: &WorkerId) -> StoreResult<Vec<Assignment>> {
-        let sql =
-            format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE worker_id = $1 ORDER BY accept_time DESC, id");
-        let rows = self.db.reader().await?.fetch_all::<AssignmentRow>(&sql, args![worker.as_str()]).await?;
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE worker_id = $1 ORDER BY accept_time DESC, id")
+        });
+        let rows = self.db.reader().await?.fetch_all::<AssignmentRow>(&SQL, args![worker.as_str()]).await?;
         convert_all(rows)
     }
 }

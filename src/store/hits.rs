@@ -154,6 +154,17 @@ pub enum HitFilter {
     Owner(RequesterId),
     /// The owner's HITs that require a qualification type.
     Qualification(RequesterId, String),
+    /// The owner's HITs ready for review (ListReviewableHITs), optionally of
+    /// one HIT type: those marked Reviewing, or the unmarked ones that are
+    /// Reviewable at `now` (neither assignable nor with work in progress).
+    Review {
+        /// The owner.
+        owner: RequesterId,
+        /// Only HITs of this HIT type.
+        hit_type: Option<String>,
+        /// Which mark.
+        mark: ReviewMark,
+    },
     /// Every HIT of every requester that a worker could accept now (live,
     /// unexpired, with a free slot), after the HIT at `after` (creation time
     /// and id) in the listing's order when given.

@@ -252,6 +252,8 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn qualification_type(&self, id: &QualificationTypeId) -> StoreResult<Option<Arc<QualificationType>>> {
+        static SQL: LazyLock<String> =
+            LazyLock::new(|| format!("SELECT {TYPE_COLUMNS} FROM qualification_types WHERE id = $1"));
         // Assign, Revoke and most other calls start here; on SQLite the type
         // comes from the cache while no type has changed (BENCHMARKS.md).
         let generation = match self.current_cache() {
@@ -260,8 +262,7 @@ impl<B: Backend> Store for SqlStore<B> {
             }
             other => other.map(|(generation, _)| generation),
         };
-        let sql = format!("SELECT {TYPE_COLUMNS} FROM qualification_types WHERE id = $1");
-        let found = self.read_one::<TypeRow, QualificationType>(&sql, args![id.as_str()]).await?.map(Arc::new);
+        let found = self.read_one::<TypeRow, QualificationType>(&SQL, args![id.as_str()]).await?.map(Arc::new);
         if let Some(t) = &found {
             self.remember_type(generation, t);
         }
@@ -398,8 +399,10 @@ impl<B: Backend> Store for SqlStore<B> {
         type_id: &QualificationTypeId,
         worker: &WorkerId,
     ) -> StoreResult<Option<Qualification>> {
-        let sql = format!("SELECT {QUALIFICATION_COLUMNS} FROM qualifications WHERE type_id = $1 AND worker_id = $2");
-        self.read_one::<QualificationRow, Qualification>(&sql, args![type_id.as_str(), worker.as_str()]).await
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT {QUALIFICATION_COLUMNS} FROM qualifications WHERE type_id = $1 AND worker_id = $2")
+        });
+        self.read_one::<QualificationRow, Qualification>(&SQL, args![type_id.as_str(), worker.as_str()]).await
     }
 
     async fn grant(&self, grant: &Grant) -> StoreResult<GrantOutcome> {
@@ -472,8 +475,10 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn worker_qualifications(&self, worker: &WorkerId) -> StoreResult<Vec<Qualification>> {
-        let sql = format!("SELECT {QUALIFICATION_COLUMNS} FROM qualifications WHERE worker_id = $1 ORDER BY type_id");
-        let rows = self.db.reader().await?.fetch_all::<QualificationRow>(&sql, args![worker.as_str()]).await?;
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT {QUALIFICATION_COLUMNS} FROM qualifications WHERE worker_id = $1 ORDER BY type_id")
+        });
+        let rows = self.db.reader().await?.fetch_all::<QualificationRow>(&SQL, args![worker.as_str()]).await?;
         convert_all(rows)
     }
 
@@ -506,8 +511,9 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn request(&self, id: &QualificationRequestId) -> StoreResult<Option<QualificationRequest>> {
-        let sql = format!("SELECT {REQUEST_COLUMNS} FROM qualification_requests WHERE id = $1");
-        self.read_one::<RequestRow, QualificationRequest>(&sql, args![id.as_str()]).await
+        static SQL: LazyLock<String> =
+            LazyLock::new(|| format!("SELECT {REQUEST_COLUMNS} FROM qualification_requests WHERE id = $1"));
+        self.read_one::<RequestRow, QualificationRequest>(&SQL, args![id.as_str()]).await
     }
 
     async fn latest_request(
@@ -515,11 +521,13 @@ impl<B: Backend> Store for SqlStore<B> {
         type_id: &QualificationTypeId,
         worker: &WorkerId,
     ) -> StoreResult<Option<QualificationRequest>> {
-        let sql = format!(
-            "SELECT {REQUEST_COLUMNS} FROM qualification_requests WHERE type_id = $1 AND worker_id = $2 \
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {REQUEST_COLUMNS} FROM qualification_requests WHERE type_id = $1 AND worker_id = $2 \
                      ORDER BY request_time DESC, id DESC LIMIT 1"
-        );
-        self.read_one::<RequestRow, QualificationRequest>(&sql, args![type_id.as_str(), worker.as_str()]).await
+            )
+        });
+        self.read_one::<RequestRow, QualificationRequest>(&SQL, args![type_id.as_str(), worker.as_str()]).await
     }
 
     async fn decide_request(&self, d: &RequestDecision) -> StoreResult<bool> {
@@ -646,8 +654,10 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn notifications(&self, worker: &WorkerId) -> StoreResult<Vec<WorkerNotification>> {
-        let sql = format!("SELECT {NOTIFICATION_COLUMNS} FROM worker_notifications WHERE worker_id = $1 ORDER BY id");
-        let rows = self.db.reader().await?.fetch_all::<NotificationRow>(&sql, args![worker.as_str()]).await?;
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT {NOTIFICATION_COLUMNS} FROM worker_notifications WHERE worker_id = $1 ORDER BY id")
+        });
+        let rows = self.db.reader().await?.fetch_all::<NotificationRow>(&SQL, args![worker.as_str()]).await?;
         convert_all(rows)
     }
 }
