@@ -12,18 +12,16 @@ use async_trait::async_trait;
 use super::db::{args, Arg, Backend, Exec as _, Writer as _};
 use super::sql_store::{PagedQuery, SqlStore};
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
-use crate::domain::ids::{RequesterId, WorkerId};
-use crate::domain::requirement::Locale;
+use crate::domain::ids::RequesterId;
 use crate::domain::time::Timestamp;
 use crate::store::hit_rows::{
     encode_requirements, hit_select, AssignmentRow, BonusRow, HitRow, HitTypeRow, ASSIGNMENT_COLUMNS, HIT_FROM,
     HIT_TYPE_COLUMNS,
 };
 use crate::store::hits::{
-    AcceptOutcome, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, HitStore, PaidOutcome,
-    Review, ReviewMark, ReviewOutcome, WorkerHistory, WorkerProfile,
+    AcceptOutcome, AssignmentStore, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, HitStore,
+    PaidOutcome, Review, ReviewMark, ReviewOutcome,
 };
-use crate::store::qualification_rows::convert_all;
 use crate::store::{Page, Paged, StoreError, StoreResult};
 
 /// The HITs a worker could accept at `$1` (now): what `Hit::status` calls
@@ -194,6 +192,150 @@ impl<B: Backend> HitStore for SqlStore<B> {
         self.paged::<(HitRow, HitTypeRow), _>(&q, page).await
     }
 
+    async fn set_reviewing(&self, hit_id: &str, to: ReviewMark) -> StoreResult<bool> {
+        let (to, from) = match to {
+            ReviewMark::Reviewing => (1_i64, 0_i64),
+            ReviewMark::Unmarked => (0, 1),
+        };
+        let mut tx = self.db.writer().await?;
+        let done = tx
+            .execute(
+                "UPDATE hits SET reviewing = $2 WHERE id = $1 AND reviewing = $3 AND disposed = 0",
+                args![hit_id, to, from],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+
+    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<bool> {
+        let mut tx = self.db.writer().await?;
+        let done = tx
+            .execute(
+                "UPDATE hits SET expiration = $2 WHERE id = $1 AND disposed = 0",
+                args![hit_id, expiration.millis()],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+
+    async fn dispose_hit(&self, hit_id: &str, now: Timestamp) -> StoreResult<bool> {
+        // The state `ops::hits::delete_hit` checked, again in the update: nothing
+        // submitted or in progress, and Reviewing or no longer assignable
+        // (expired, or every slot reviewed).
+        let mut tx = self.db.writer().await?;
+        let done = tx
+            .execute(
+                "UPDATE hits SET disposed = 1 WHERE id = $1 AND disposed = 0 \
+                 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = hits.id \
+                     AND (a.status = 'Submitted' OR (a.status = 'Accepted' AND a.deadline >= $2))) \
+                 AND (reviewing = 1 OR expiration <= $2 OR max_assignments <= (SELECT COUNT(*) FROM assignments a \
+                     WHERE a.hit_id = hits.id AND a.status IN ('Approved', 'Rejected')))",
+                args![hit_id, now.millis()],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+
+    async fn disable_hit(&self, hit_id: &str, payer: &RequesterId, now: Timestamp) -> StoreResult<DisableOutcome> {
+        let mut tx = self.db.writer().await?;
+        // Expire and dispose first: on PostgreSQL this locks the HIT's row, so
+        // a second DisableHIT waits here and then finds it disposed.
+        let live = tx
+            .execute(
+                "UPDATE hits SET expiration = $2, disposed = 1 WHERE id = $1 AND disposed = 0",
+                args![hit_id, now.millis()],
+            )
+            .await?;
+        if live == 0 {
+            return Ok(DisableOutcome::Disposed);
+        }
+        let reward = tx
+            .fetch_one::<i64>(
+                "SELECT t.reward_cents FROM hits h JOIN hit_types t ON t.id = h.hit_type_id WHERE h.id = $1",
+                args![hit_id],
+            )
+            .await?;
+        let max = tx.fetch_one::<i64>("SELECT max_assignments FROM hits WHERE id = $1", args![hit_id]).await?;
+        // The feedback stays as it was, as ApproveAssignment without one leaves it.
+        let approved = tx
+            .execute(
+                "UPDATE assignments SET status = 'Approved', approval_time = $2, rejection_time = NULL \
+                 WHERE hit_id = $1 AND status = 'Submitted'",
+                args![hit_id, now.millis()],
+            )
+            .await?;
+        let each = reward + reward_fee_cents(reward, max);
+        let cost = each.saturating_mul(i64::try_from(approved).unwrap_or(i64::MAX));
+        // Run even when nothing is due, as the balance check it replaces did: a
+        // balance that automatic approvals took below zero cannot disable.
+        let paid = tx
+            .execute(
+                "UPDATE requesters SET balance_cents = balance_cents - $2 \
+                 WHERE access_key_id = $1 AND balance_cents >= $2",
+                args![payer.as_str(), cost],
+            )
+            .await?;
+        if paid == 0 {
+            let balance = tx
+                .fetch_optional::<i64>(
+                    "SELECT balance_cents FROM requesters WHERE access_key_id = $1",
+                    args![payer.as_str()],
+                )
+                .await?
+                .unwrap_or(0);
+            // Dropping the transaction undoes the expiration, approvals and disposal.
+            return Ok(DisableOutcome::InsufficientFunds { cost_cents: cost, balance_cents: balance });
+        }
+        tx.commit().await?;
+        Ok(DisableOutcome::Done)
+    }
+
+    async fn extend_hit(&self, e: &Extension<'_>) -> StoreResult<ExtendOutcome> {
+        let mut tx = self.db.writer().await?;
+        if let (Some(token), Some(_)) = (e.token, e.more_assignments) {
+            let fresh = tx
+                .execute(
+                    "INSERT INTO idempotency_tokens (requester, operation, token, created_at) \
+                             VALUES ($1, 'CreateAdditionalAssignmentsForHIT', $2, $3) ON CONFLICT DO NOTHING",
+                    args![e.owner.as_str(), token, e.now.millis()],
+                )
+                .await?;
+            if fresh == 0 {
+                return Ok(ExtendOutcome::DuplicateToken);
+            }
+        }
+        // The 10 rule of `ops::hits::extend_hit` again, against the count of
+        // this moment, so that two additions racing past it cannot both pass.
+        let done = tx
+            .execute(
+                "UPDATE hits SET expiration = COALESCE($2, expiration), max_assignments = max_assignments + $3 \
+                 WHERE id = $1 AND disposed = 0 AND (max_assignments >= 10 OR max_assignments + $3 < 10)",
+                args![e.hit_id, e.expiration.map(Timestamp::millis), e.more_assignments.unwrap_or(0)],
+            )
+            .await?;
+        if done == 0 {
+            // Dropping the transaction forgets the token too.
+            return Ok(ExtendOutcome::Changed);
+        }
+        tx.commit().await?;
+        Ok(ExtendOutcome::Done)
+    }
+
+    async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<bool> {
+        let mut tx = self.db.writer().await?;
+        let done = tx
+            .execute("UPDATE hits SET hit_type_id = $2 WHERE id = $1 AND disposed = 0", args![hit_id, hit_type_id])
+            .await?;
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+}
+
+#[async_trait]
+impl<B: Backend> AssignmentStore for SqlStore<B> {
     async fn accept(&self, asg: &Assignment, max_assignments: i64, now: Timestamp) -> StoreResult<AcceptOutcome> {
         let mut tx = self.db.writer().await?;
         // Serialize accepts of one HIT (a row lock on PostgreSQL).
@@ -373,164 +515,6 @@ impl<B: Backend> HitStore for SqlStore<B> {
         Ok(settled)
     }
 
-    async fn set_reviewing(&self, hit_id: &str, to: ReviewMark) -> StoreResult<bool> {
-        let (to, from) = match to {
-            ReviewMark::Reviewing => (1_i64, 0_i64),
-            ReviewMark::Unmarked => (0, 1),
-        };
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE hits SET reviewing = $2 WHERE id = $1 AND reviewing = $3 AND disposed = 0",
-                args![hit_id, to, from],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
-    }
-
-    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<bool> {
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE hits SET expiration = $2 WHERE id = $1 AND disposed = 0",
-                args![hit_id, expiration.millis()],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
-    }
-
-    async fn dispose_hit(&self, hit_id: &str, now: Timestamp) -> StoreResult<bool> {
-        // The state `ops::hits::delete_hit` checked, again in the update: nothing
-        // submitted or in progress, and Reviewing or no longer assignable
-        // (expired, or every slot reviewed).
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE hits SET disposed = 1 WHERE id = $1 AND disposed = 0 \
-                 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = hits.id \
-                     AND (a.status = 'Submitted' OR (a.status = 'Accepted' AND a.deadline >= $2))) \
-                 AND (reviewing = 1 OR expiration <= $2 OR max_assignments <= (SELECT COUNT(*) FROM assignments a \
-                     WHERE a.hit_id = hits.id AND a.status IN ('Approved', 'Rejected')))",
-                args![hit_id, now.millis()],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
-    }
-
-    async fn disable_hit(&self, hit_id: &str, payer: &RequesterId, now: Timestamp) -> StoreResult<DisableOutcome> {
-        let mut tx = self.db.writer().await?;
-        // Expire and dispose first: on PostgreSQL this locks the HIT's row, so
-        // a second DisableHIT waits here and then finds it disposed.
-        let live = tx
-            .execute(
-                "UPDATE hits SET expiration = $2, disposed = 1 WHERE id = $1 AND disposed = 0",
-                args![hit_id, now.millis()],
-            )
-            .await?;
-        if live == 0 {
-            return Ok(DisableOutcome::Disposed);
-        }
-        let reward = tx
-            .fetch_one::<i64>(
-                "SELECT t.reward_cents FROM hits h JOIN hit_types t ON t.id = h.hit_type_id WHERE h.id = $1",
-                args![hit_id],
-            )
-            .await?;
-        let max = tx.fetch_one::<i64>("SELECT max_assignments FROM hits WHERE id = $1", args![hit_id]).await?;
-        // The feedback stays as it was, as ApproveAssignment without one leaves it.
-        let approved = tx
-            .execute(
-                "UPDATE assignments SET status = 'Approved', approval_time = $2, rejection_time = NULL \
-                 WHERE hit_id = $1 AND status = 'Submitted'",
-                args![hit_id, now.millis()],
-            )
-            .await?;
-        let each = reward + reward_fee_cents(reward, max);
-        let cost = each.saturating_mul(i64::try_from(approved).unwrap_or(i64::MAX));
-        // Run even when nothing is due, as the balance check it replaces did: a
-        // balance that automatic approvals took below zero cannot disable.
-        let paid = tx
-            .execute(
-                "UPDATE requesters SET balance_cents = balance_cents - $2 \
-                 WHERE access_key_id = $1 AND balance_cents >= $2",
-                args![payer.as_str(), cost],
-            )
-            .await?;
-        if paid == 0 {
-            let balance = tx
-                .fetch_optional::<i64>(
-                    "SELECT balance_cents FROM requesters WHERE access_key_id = $1",
-                    args![payer.as_str()],
-                )
-                .await?
-                .unwrap_or(0);
-            // Dropping the transaction undoes the expiration, approvals and disposal.
-            return Ok(DisableOutcome::InsufficientFunds { cost_cents: cost, balance_cents: balance });
-        }
-        tx.commit().await?;
-        Ok(DisableOutcome::Done)
-    }
-
-    async fn worker_profile(&self, worker: &WorkerId) -> StoreResult<WorkerProfile> {
-        let row: Option<(Option<String>, Option<String>, i64, i64)> = self
-            .db
-            .reader()
-            .await?
-            .fetch_optional(
-                "SELECT country, subdivision, adult, masters FROM worker_profiles WHERE worker_id = $1",
-                args![worker.as_str()],
-            )
-            .await?;
-        Ok(match row {
-            None => WorkerProfile {
-                // A worker nobody described is in the United States, as most are.
-                locale: Some(Locale { country: "US".into(), subdivision: None }),
-                adult: false,
-                masters: false,
-            },
-            Some((country, subdivision, adult, masters)) => WorkerProfile {
-                locale: country.map(|country| Locale { country, subdivision }),
-                adult: adult != 0,
-                masters: masters != 0,
-            },
-        })
-    }
-
-    async fn set_worker_profile(&self, worker: &WorkerId, p: &WorkerProfile) -> StoreResult<()> {
-        let mut tx = self.db.writer().await?;
-        tx.execute(
-            "INSERT INTO worker_profiles (worker_id, country, subdivision, adult, masters) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (worker_id) DO UPDATE SET country = excluded.country, \
-                         subdivision = excluded.subdivision, adult = excluded.adult, masters = excluded.masters",
-            args![
-                worker.as_str(),
-                p.locale.as_ref().map(|l| l.country.as_str()),
-                p.locale.as_ref().and_then(|l| l.subdivision.as_deref()),
-                i64::from(p.adult),
-                i64::from(p.masters)
-            ],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn worker_history(&self, worker: &WorkerId, now: Timestamp) -> StoreResult<WorkerHistory> {
-        const HISTORY: &str = "SELECT COUNT(*), \
-             COALESCE(SUM(CASE WHEN status IN ('Submitted', 'Approved', 'Rejected') THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN status = 'Approved' THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN status = 'Rejected' THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN status = 'Returned' THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN status = 'Accepted' AND deadline < $2 THEN 1 ELSE 0 END), 0) \
-             FROM assignments WHERE worker_id = $1";
-        let (accepted, submitted, approved, rejected, returned, abandoned): (i64, i64, i64, i64, i64, i64) =
-            self.db.reader().await?.fetch_one(HISTORY, args![worker.as_str(), now.millis()]).await?;
-        Ok(WorkerHistory { accepted, submitted, approved, rejected, returned, abandoned })
-    }
-
     async fn grant_bonus(&self, b: &Bonus, cost: i64, token: Option<&str>) -> StoreResult<PaidOutcome> {
         const PAY: &str =
             "UPDATE requesters SET balance_cents = balance_cents - $2 WHERE access_key_id = $1 AND balance_cents >= $2";
@@ -583,54 +567,6 @@ impl<B: Backend> HitStore for SqlStore<B> {
         };
         self.paged::<BonusRow, _>(&q, page).await
     }
-
-    async fn extend_hit(&self, e: &Extension<'_>) -> StoreResult<ExtendOutcome> {
-        let mut tx = self.db.writer().await?;
-        if let (Some(token), Some(_)) = (e.token, e.more_assignments) {
-            let fresh = tx
-                .execute(
-                    "INSERT INTO idempotency_tokens (requester, operation, token, created_at) \
-                             VALUES ($1, 'CreateAdditionalAssignmentsForHIT', $2, $3) ON CONFLICT DO NOTHING",
-                    args![e.owner.as_str(), token, e.now.millis()],
-                )
-                .await?;
-            if fresh == 0 {
-                return Ok(ExtendOutcome::DuplicateToken);
-            }
-        }
-        // The 10 rule of `ops::hits::extend_hit` again, against the count of
-        // this moment, so that two additions racing past it cannot both pass.
-        let done = tx
-            .execute(
-                "UPDATE hits SET expiration = COALESCE($2, expiration), max_assignments = max_assignments + $3 \
-                 WHERE id = $1 AND disposed = 0 AND (max_assignments >= 10 OR max_assignments + $3 < 10)",
-                args![e.hit_id, e.expiration.map(Timestamp::millis), e.more_assignments.unwrap_or(0)],
-            )
-            .await?;
-        if done == 0 {
-            // Dropping the transaction forgets the token too.
-            return Ok(ExtendOutcome::Changed);
-        }
-        tx.commit().await?;
-        Ok(ExtendOutcome::Done)
-    }
-
-    async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<bool> {
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute("UPDATE hits SET hit_type_id = $2 WHERE id = $1 AND disposed = 0", args![hit_id, hit_type_id])
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
-    }
-
-    async fn worker_assignments(&self, worker: &WorkerId) -> StoreResult<Vec<Assignment>> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE worker_id = $1 ORDER BY accept_time DESC, id")
-        });
-        let rows = self.db.reader().await?.fetch_all::<AssignmentRow>(&SQL, args![worker.as_str()]).await?;
-        convert_all(rows)
-    }
 }
 
 #[cfg(test)]
@@ -640,6 +576,7 @@ mod tests {
     //! new work came in after the caller looked) changes nothing.
 
     use super::*;
+    use crate::domain::ids::WorkerId;
     use crate::store::{SqliteStore, Store as _};
 
     const OWNER: &str = "AKIAOWNER00000000000";

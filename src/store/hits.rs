@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 pub use crate::domain::hit::Bonus;
 use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitType};
-use crate::domain::ids::{RequesterId, WorkerId};
+use crate::domain::ids::RequesterId;
 use crate::domain::time::Timestamp;
 pub use crate::domain::worker::WorkerProfile;
 
@@ -194,6 +194,33 @@ pub trait HitStore: Send + Sync {
     /// HITs matching `filter`, oldest first, with counts at `now`.
     async fn hits(&self, filter: &HitFilter, now: Timestamp, page: Page) -> StoreResult<Paged<Hit>>;
 
+    /// Moves a live HIT's review mark to `to`; false if it was not in the
+    /// other mark (or is disposed).
+    async fn set_reviewing(&self, hit_id: &str, to: ReviewMark) -> StoreResult<bool>;
+
+    /// Changes a HIT's expiration; false if the HIT is disposed.
+    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<bool>;
+
+    /// Disposes a HIT that has nothing left in progress or to review at
+    /// `now` and is Reviewable or Reviewing (DeleteHIT); false otherwise.
+    async fn dispose_hit(&self, hit_id: &str, now: Timestamp) -> StoreResult<bool>;
+
+    /// DisableHIT in one transaction: expires the HIT at `now`, approves every
+    /// submitted assignment and takes reward plus fee for each from `payer`
+    /// (all or nothing), and disposes the HIT.
+    async fn disable_hit(&self, hit_id: &str, payer: &RequesterId, now: Timestamp) -> StoreResult<DisableOutcome>;
+
+    /// Extends a live HIT (more time, more assignments, or both) in one
+    /// transaction, unless the token was used before.
+    async fn extend_hit(&self, extension: &Extension<'_>) -> StoreResult<ExtendOutcome>;
+
+    /// Moves a live HIT to another HIT type; false if the HIT is disposed.
+    async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<bool>;
+}
+
+/// Assignments, their review, automatic approval and bonuses.
+#[async_trait]
+pub trait AssignmentStore: Send + Sync {
     /// Creates `assignment` if the HIT still has a slot and the worker has
     /// no live assignment for it (serialized per HIT).
     async fn accept(&self, assignment: &Assignment, max_assignments: i64, now: Timestamp)
@@ -223,45 +250,10 @@ pub trait HitStore: Send + Sync {
     /// paying each HIT owner; returns how many.
     async fn settle_auto_approvals(&self, now: Timestamp) -> StoreResult<u64>;
 
-    /// Moves a live HIT's review mark to `to`; false if it was not in the
-    /// other mark (or is disposed).
-    async fn set_reviewing(&self, hit_id: &str, to: ReviewMark) -> StoreResult<bool>;
-
-    /// Changes a HIT's expiration; false if the HIT is disposed.
-    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<bool>;
-
-    /// Disposes a HIT that has nothing left in progress or to review at
-    /// `now` and is Reviewable or Reviewing (DeleteHIT); false otherwise.
-    async fn dispose_hit(&self, hit_id: &str, now: Timestamp) -> StoreResult<bool>;
-
-    /// DisableHIT in one transaction: expires the HIT at `now`, approves every
-    /// submitted assignment and takes reward plus fee for each from `payer`
-    /// (all or nothing), and disposes the HIT.
-    async fn disable_hit(&self, hit_id: &str, payer: &RequesterId, now: Timestamp) -> StoreResult<DisableOutcome>;
-
-    /// A worker's profile (default when never set).
-    async fn worker_profile(&self, worker: &WorkerId) -> StoreResult<WorkerProfile>;
-
-    /// Replaces a worker's profile.
-    async fn set_worker_profile(&self, worker: &WorkerId, profile: &WorkerProfile) -> StoreResult<()>;
-
     /// Records a bonus and takes `cost_cents` from the payer, unless the
     /// token was used before for SendBonus.
     async fn grant_bonus(&self, bonus: &Bonus, cost_cents: i64, token: Option<&str>) -> StoreResult<PaidOutcome>;
 
     /// Bonuses of a HIT or of an assignment, oldest first.
     async fn bonuses(&self, of: BonusesOf<'_>, page: Page) -> StoreResult<Paged<Bonus>>;
-
-    /// Extends a live HIT (more time, more assignments, or both) in one
-    /// transaction, unless the token was used before.
-    async fn extend_hit(&self, extension: &Extension<'_>) -> StoreResult<ExtendOutcome>;
-
-    /// Moves a live HIT to another HIT type; false if the HIT is disposed.
-    async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<bool>;
-
-    /// Counts of the worker's assignments at `now`.
-    async fn worker_history(&self, worker: &WorkerId, now: Timestamp) -> StoreResult<WorkerHistory>;
-
-    /// A worker's assignments, newest first.
-    async fn worker_assignments(&self, worker: &WorkerId) -> StoreResult<Vec<Assignment>>;
 }

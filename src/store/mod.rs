@@ -21,6 +21,7 @@ mod qualification_rows;
 mod qualification_sql;
 mod sql_store;
 mod sqlite;
+mod worker_sql;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -32,12 +33,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::domain::hit::Assignment;
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
 use crate::domain::qualification::{
     Qualification, QualificationRequest, QualificationStatus, QualificationType, RequestStatus, TypeStatus,
 };
 use crate::domain::time::Timestamp;
-use crate::domain::worker::{WorkerBlock, WorkerNotification};
+use crate::domain::worker::{WorkerBlock, WorkerNotification, WorkerProfile};
+use hits::WorkerHistory;
 
 /// What can go wrong in the store, in terms `ops` can map to wire codes.
 #[derive(Debug, thiserror::Error)]
@@ -148,9 +151,14 @@ pub struct TypeSearch {
     pub descending: bool,
 }
 
-/// The persistence port. One implementation per backend.
+/// The persistence port: one trait per aggregate (qualifications, requests,
+/// workers, HITs, assignments), and this one for the service as a whole
+/// (accounts, the clock, reset). One implementation, `SqlStore` over
+/// either backend; `ops` holds it as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
+pub trait Store:
+    QualificationStore + RequestStore + WorkerStore + hits::HitStore + hits::AssignmentStore + Send + Sync + std::fmt::Debug
+{
     /// `"sqlite"` or `"postgres"`, for logs.
     fn backend(&self) -> &'static str;
 
@@ -171,7 +179,11 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
 
     /// Persists the virtual clock offset.
     async fn set_clock_offset(&self, offset_ms: i64) -> StoreResult<()>;
+}
 
+/// Qualification types and the qualifications workers hold.
+#[async_trait]
+pub trait QualificationStore: Send + Sync {
     /// Inserts a new type. Completes the owner's disposals that are due first,
     /// so their names are free. `Conflict` carries the id of the live type
     /// that already has the name.
@@ -246,7 +258,11 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
 
     /// Every qualification a worker holds or held, by type id.
     async fn worker_qualifications(&self, worker: &WorkerId) -> StoreResult<Vec<Qualification>>;
+}
 
+/// Workers' qualification requests and their decisions.
+#[async_trait]
+pub trait RequestStore: Send + Sync {
     /// Records a new request, with the grant it leads to at once (auto-granted
     /// types, answer-key scoring) in the same transaction.
     async fn insert_request(&self, request: &QualificationRequest, grant: Option<&Grant>) -> StoreResult<()>;
@@ -273,7 +289,11 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
         order: RequestOrder,
         page: Page,
     ) -> StoreResult<Paged<QualificationRequest>>;
+}
 
+/// Workers as requesters see them: blocks, notices, profiles, histories.
+#[async_trait]
+pub trait WorkerStore: Send + Sync {
     /// Blocks (or re-blocks with a new reason) a worker.
     async fn block_worker(&self, requester: &RequesterId, block: &WorkerBlock, now: Timestamp) -> StoreResult<()>;
 
@@ -295,4 +315,16 @@ pub trait Store: hits::HitStore + Send + Sync + std::fmt::Debug {
 
     /// A worker's notices, oldest first.
     async fn notifications(&self, worker: &WorkerId) -> StoreResult<Vec<WorkerNotification>>;
+
+    /// A worker's profile (default when never set).
+    async fn worker_profile(&self, worker: &WorkerId) -> StoreResult<WorkerProfile>;
+
+    /// Replaces a worker's profile.
+    async fn set_worker_profile(&self, worker: &WorkerId, profile: &WorkerProfile) -> StoreResult<()>;
+
+    /// Counts of the worker's assignments at `now`.
+    async fn worker_history(&self, worker: &WorkerId, now: Timestamp) -> StoreResult<WorkerHistory>;
+
+    /// A worker's assignments, newest first.
+    async fn worker_assignments(&self, worker: &WorkerId) -> StoreResult<Vec<Assignment>>;
 }

@@ -39,22 +39,21 @@ use async_trait::async_trait;
 
 use super::db::{args, Backend, Exec as _, Writer as _};
 use super::sql_store::{PagedQuery, SqlStore};
+use super::{QualificationStore, RequestStore};
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
 use crate::domain::qualification::{
     Qualification, QualificationRequest, QualificationStatus, QualificationType, TypeStatus,
 };
 use crate::domain::time::Timestamp;
-use crate::domain::worker::{WorkerBlock, WorkerNotification};
-use crate::store::qualification_rows::{
-    convert_all, BlockRow, HeldRow, NotificationRow, QualificationRow, RequestRow, TypeRow, SYSTEM_OWNER,
-};
+use crate::domain::worker::WorkerNotification;
+use crate::store::qualification_rows::{convert_all, HeldRow, QualificationRow, RequestRow, TypeRow, SYSTEM_OWNER};
 use crate::store::{
     Direction, Grant, GrantMode, GrantOutcome, Page, Paged, RequestDecision, RequestOrder, RevokeOutcome, Store,
     StoreError, StoreResult, TypeSearch,
 };
 
 impl<B: Backend> SqlStore<B> {
-    async fn insert_notification(tx: &mut B::Writer, n: &WorkerNotification) -> StoreResult<()> {
+    pub(super) async fn insert_notification(tx: &mut B::Writer, n: &WorkerNotification) -> StoreResult<()> {
         tx.execute(
             "INSERT INTO worker_notifications \
                      (worker_id, requester, kind, qualification_type_id, subject, text, created_at) \
@@ -197,7 +196,10 @@ impl<B: Backend> Store for SqlStore<B> {
         self.shared_changed();
         Ok(())
     }
+}
 
+#[async_trait]
+impl<B: Backend> QualificationStore for SqlStore<B> {
     async fn insert_qualification_type(&self, t: &QualificationType, now: Timestamp) -> StoreResult<()> {
         let owner = t.owner.as_ref().map_or(SYSTEM_OWNER, RequesterId::as_str);
         let mut tx = self.db.writer().await?;
@@ -481,7 +483,10 @@ impl<B: Backend> Store for SqlStore<B> {
         let rows = self.db.reader().await?.fetch_all::<QualificationRow>(&SQL, args![worker.as_str()]).await?;
         convert_all(rows)
     }
+}
 
+#[async_trait]
+impl<B: Backend> RequestStore for SqlStore<B> {
     async fn insert_request(&self, r: &QualificationRequest, grant: Option<&Grant>) -> StoreResult<()> {
         let mut tx = self.db.writer().await?;
         tx.execute(
@@ -582,82 +587,5 @@ impl<B: Backend> Store for SqlStore<B> {
             select_args: &[],
         };
         self.paged::<RequestRow, _>(&q, page).await
-    }
-
-    async fn block_worker(&self, requester: &RequesterId, b: &WorkerBlock, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.db.writer().await?;
-        tx.execute(
-            "INSERT INTO worker_blocks (requester, worker_id, reason, created_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (requester, worker_id) DO UPDATE SET reason = excluded.reason",
-            args![requester.as_str(), b.worker_id.as_str(), b.reason.as_str(), now.millis()],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn unblock_worker(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool> {
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "DELETE FROM worker_blocks WHERE requester = $1 AND worker_id = $2",
-                args![requester.as_str(), worker.as_str()],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done > 0)
-    }
-
-    async fn blocks(&self, requester: &RequesterId, page: Page) -> StoreResult<Paged<WorkerBlock>> {
-        let q = PagedQuery {
-            select: "SELECT worker_id, reason",
-            from: "FROM worker_blocks WHERE requester = $1",
-            order: "created_at, worker_id",
-            filter_args: args![requester.as_str()],
-            select_args: &[],
-        };
-        self.paged::<BlockRow, _>(&q, page).await
-    }
-
-    async fn is_blocked(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool> {
-        let n = self
-            .count(
-                "SELECT COUNT(*) FROM worker_blocks WHERE requester = $1 AND worker_id = $2",
-                &[requester.as_str(), worker.as_str()],
-            )
-            .await?;
-        Ok(n > 0)
-    }
-
-    async fn notify(&self, notifications: &[WorkerNotification]) -> StoreResult<()> {
-        let mut tx = self.db.writer().await?;
-        for n in notifications {
-            Self::insert_notification(&mut tx, n).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn worker_knows_requester(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool> {
-        let n = self
-            .count(
-                "SELECT (SELECT COUNT(*) FROM qualifications q JOIN qualification_types t ON t.id = q.type_id \
-                                 WHERE t.owner = $1 AND q.worker_id = $2) \
-                              + (SELECT COUNT(*) FROM qualification_requests WHERE owner = $1 AND worker_id = $2) \
-                              + (SELECT COUNT(*) FROM worker_blocks WHERE requester = $1 AND worker_id = $2) \
-                              + (SELECT COUNT(*) FROM assignments a JOIN hits h ON h.id = a.hit_id \
-                                 WHERE h.owner = $1 AND a.worker_id = $2)",
-                &[requester.as_str(), worker.as_str()],
-            )
-            .await?;
-        Ok(n > 0)
-    }
-
-    async fn notifications(&self, worker: &WorkerId) -> StoreResult<Vec<WorkerNotification>> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!("SELECT {NOTIFICATION_COLUMNS} FROM worker_notifications WHERE worker_id = $1 ORDER BY id")
-        });
-        let rows = self.db.reader().await?.fetch_all::<NotificationRow>(&SQL, args![worker.as_str()]).await?;
-        convert_all(rows)
     }
 }
