@@ -11,7 +11,7 @@ use crate::domain::time::MAX_UNDOCUMENTED_DURATION_SECS;
 use crate::domain::worker::{NotificationKind, WorkerNotification};
 use crate::error::{invalid_value_because, permission_denied, too_long, MturkError, Result};
 use crate::mturk_error;
-use crate::store::{Grant, GrantMode, GrantOutcome, Page, Paged, RevokeOutcome, StoreError, TypeSearch};
+use crate::store::{Direction, Grant, GrantMode, GrantOutcome, Page, Paged, RevokeOutcome, StoreError, TypeSearch};
 
 use super::{internal, Ctx};
 
@@ -370,7 +370,7 @@ pub async fn search_types(ctx: &Ctx, search: SearchTypes) -> Result<Paged<Qualif
         owned_by_caller: search.must_be_owned_by_caller,
         requestable_only: search.must_be_requestable,
         query: search.query.map(|q| q.to_lowercase()),
-        descending: search.descending,
+        order: if search.descending { Direction::Descending } else { Direction::Ascending },
     };
     ctx.store.search_qualification_types(&filter, page).await.map_err(internal)
 }

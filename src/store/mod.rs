@@ -137,7 +137,7 @@ pub enum RequestOrder {
 }
 
 /// Filter for type searches.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TypeSearch {
     /// The caller: sees its own Inactive types.
     pub caller: Option<RequesterId>,
@@ -147,8 +147,8 @@ pub struct TypeSearch {
     pub requestable_only: bool,
     /// Lower-cased substring over name, description and keywords.
     pub query: Option<String>,
-    /// Sort by name descending instead of ascending.
-    pub descending: bool,
+    /// By name (then id), in this direction.
+    pub order: Direction,
 }
 
 /// The persistence port: one trait per aggregate (qualifications, requests,

@@ -37,7 +37,7 @@ use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 
-use super::db::{args, Backend, Exec as _, Writer as _};
+use super::db::{args, Arg, Backend, Exec as _, Writer as _};
 use super::sql_store::{PagedQuery, SqlStore};
 use super::{QualificationStore, RequestStore};
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
@@ -340,17 +340,30 @@ impl<B: Backend> QualificationStore for SqlStore<B> {
     async fn search_qualification_types(&self, s: &TypeSearch, page: Page) -> StoreResult<Paged<QualificationType>> {
         let caller = s.caller.as_ref().map_or("\u{0}", RequesterId::as_str);
         let pattern = s.query.as_deref().map(like_pattern);
-        let filter = "FROM qualification_types WHERE \
-                     (status = 'Active' OR (status = 'Inactive' AND owner = $1)) \
-                     AND ($2 = 0 OR owner = $1) \
-                     AND ($3 = 0 OR is_requestable = 1) \
-                     AND ($4 = '' OR LOWER(name) LIKE $4 ESCAPE '\\' OR LOWER(description) LIKE $4 ESCAPE '\\' \
-                          OR LOWER(COALESCE(keywords, '')) LIKE $4 ESCAPE '\\')";
-        let order = if s.descending { "name DESC, id DESC" } else { "name ASC, id ASC" };
-        let pattern = pattern.unwrap_or_default();
+        // Only the filters the search uses go into the query, so each statement
+        // binds exactly its arguments and the planner sees plain conditions.
+        let mut from =
+            String::from("FROM qualification_types WHERE (status = 'Active' OR (status = 'Inactive' AND owner = $1))");
+        let mut filter_args = vec![Arg::from(caller)];
+        if s.owned_by_caller {
+            from.push_str(" AND owner = $1");
+        }
+        if s.requestable_only {
+            from.push_str(" AND is_requestable = 1");
+        }
+        if let Some(pattern) = &pattern {
+            filter_args.push(Arg::from(pattern.as_str()));
+            from.push_str(
+                " AND (LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(description) LIKE $2 ESCAPE '\\' \
+                 OR LOWER(COALESCE(keywords, '')) LIKE $2 ESCAPE '\\')",
+            );
+        }
+        let order = match s.order {
+            Direction::Ascending => "name ASC, id ASC",
+            Direction::Descending => "name DESC, id DESC",
+        };
         let select = format!("SELECT {TYPE_COLUMNS}");
-        let filter_args = args![caller, i64::from(s.owned_by_caller), i64::from(s.requestable_only), pattern.as_str()];
-        let q = PagedQuery { select: &select, from: filter, order, filter_args, select_args: &[] };
+        let q = PagedQuery { select: &select, from: &from, order, filter_args: &filter_args, select_args: &[] };
         self.paged::<TypeRow, _>(&q, page).await
     }
 
