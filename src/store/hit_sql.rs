@@ -197,46 +197,34 @@ impl<B: Backend> HitStore for SqlStore<B> {
             ReviewMark::Reviewing => (1_i64, 0_i64),
             ReviewMark::Unmarked => (0, 1),
         };
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE hits SET reviewing = $2 WHERE id = $1 AND reviewing = $3 AND disposed = 0",
-                args![hit_id, to, from],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
+        self.update_one(
+            "UPDATE hits SET reviewing = $2 WHERE id = $1 AND reviewing = $3 AND disposed = 0",
+            args![hit_id, to, from],
+        )
+        .await
     }
 
     async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<bool> {
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE hits SET expiration = $2 WHERE id = $1 AND disposed = 0",
-                args![hit_id, expiration.millis()],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
+        self.update_one(
+            "UPDATE hits SET expiration = $2 WHERE id = $1 AND disposed = 0",
+            args![hit_id, expiration.millis()],
+        )
+        .await
     }
 
     async fn dispose_hit(&self, hit_id: &str, now: Timestamp) -> StoreResult<bool> {
         // The state `ops::hits::delete_hit` checked, again in the update: nothing
         // submitted or in progress, and Reviewing or no longer assignable
         // (expired, or every slot reviewed).
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE hits SET disposed = 1 WHERE id = $1 AND disposed = 0 \
+        self.update_one(
+            "UPDATE hits SET disposed = 1 WHERE id = $1 AND disposed = 0 \
                  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = hits.id \
                      AND (a.status = 'Submitted' OR (a.status = 'Accepted' AND a.deadline >= $2))) \
                  AND (reviewing = 1 OR expiration <= $2 OR max_assignments <= (SELECT COUNT(*) FROM assignments a \
                      WHERE a.hit_id = hits.id AND a.status IN ('Approved', 'Rejected')))",
-                args![hit_id, now.millis()],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
+            args![hit_id, now.millis()],
+        )
+        .await
     }
 
     async fn disable_hit(&self, hit_id: &str, payer: &RequesterId, now: Timestamp) -> StoreResult<DisableOutcome> {
@@ -325,12 +313,8 @@ impl<B: Backend> HitStore for SqlStore<B> {
     }
 
     async fn change_hit_type(&self, hit_id: &str, hit_type_id: &str) -> StoreResult<bool> {
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute("UPDATE hits SET hit_type_id = $2 WHERE id = $1 AND disposed = 0", args![hit_id, hit_type_id])
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
+        self.update_one("UPDATE hits SET hit_type_id = $2 WHERE id = $1 AND disposed = 0", args![hit_id, hit_type_id])
+            .await
     }
 }
 
@@ -410,28 +394,20 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
     }
 
     async fn submit(&self, id: &str, answer: &str, now: Timestamp, auto: Timestamp) -> StoreResult<bool> {
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE assignments SET status = 'Submitted', answer = $2, submit_time = $3, \
+        self.update_one(
+            "UPDATE assignments SET status = 'Submitted', answer = $2, submit_time = $3, \
                          auto_approval_time = $4 WHERE id = $1 AND status = 'Accepted' AND deadline >= $3",
-                args![id, answer, now.millis(), auto.millis()],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
+            args![id, answer, now.millis(), auto.millis()],
+        )
+        .await
     }
 
     async fn return_assignment(&self, id: &str, now: Timestamp) -> StoreResult<bool> {
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE assignments SET status = 'Returned' WHERE id = $1 AND status = 'Accepted' AND deadline >= $2",
-                args![id, now.millis()],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
+        self.update_one(
+            "UPDATE assignments SET status = 'Returned' WHERE id = $1 AND status = 'Accepted' AND deadline >= $2",
+            args![id, now.millis()],
+        )
+        .await
     }
 
     async fn review(&self, r: &Review) -> StoreResult<ReviewOutcome> {

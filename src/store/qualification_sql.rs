@@ -460,16 +460,12 @@ impl<B: Backend> QualificationStore for SqlStore<B> {
     }
 
     async fn update_score(&self, type_id: &QualificationTypeId, worker: &WorkerId, value: i32) -> StoreResult<bool> {
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE qualifications SET integer_value = $3 \
-                     WHERE type_id = $1 AND worker_id = $2 AND status = 'Granted'",
-                args![type_id.as_str(), worker.as_str(), i64::from(value)],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(done == 1)
+        self.update_one(
+            "UPDATE qualifications SET integer_value = $3 \
+                 WHERE type_id = $1 AND worker_id = $2 AND status = 'Granted'",
+            args![type_id.as_str(), worker.as_str(), i64::from(value)],
+        )
+        .await
     }
 
     async fn qualifications_for_type(

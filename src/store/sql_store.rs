@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::db::{Arg, Backend, Exec as _, FromRow};
+use super::db::{Arg, Backend, Exec as _, FromRow, Writer as _};
 use crate::domain::qualification::QualificationType;
 use crate::store::qualification_rows::convert_all;
 use crate::store::{Page, Paged, StoreError, StoreResult};
@@ -111,6 +111,16 @@ impl<B: Backend> SqlStore<B> {
 }
 
 impl<B: Backend> SqlStore<B> {
+    /// A guarded transition in its own transaction: one conditional `UPDATE`,
+    /// and whether it changed the row (false: the row was no longer in the
+    /// state the condition names, so a concurrent change won).
+    pub(super) async fn update_one(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<bool> {
+        let mut tx = self.db.writer().await?;
+        let done = tx.execute(sql, args).await?;
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+
     /// One row, read and turned into its domain type.
     pub(super) async fn read_one<R, T>(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Option<T>>
     where
