@@ -8,6 +8,7 @@ use anyhow::{bail, Context as _};
 use serde::Deserialize;
 
 use crate::auth::SecretKey;
+use crate::domain::time::Timestamp;
 
 /// The defaults, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -122,6 +123,34 @@ pub struct ServiceSettings {
     pub dispose_delay_secs: i64,
     /// Starting balance in USD. Default: `10000.00`.
     pub starting_balance: String,
+    /// Seed of every generated id and request id: with one, the same calls
+    /// get the same ids in every run. Default: none (random ids).
+    /// 0 to 2^63-1 (a TOML integer).
+    #[serde(default)]
+    pub id_seed: Option<i64>,
+    /// The instant (RFC 3339) the virtual clock starts at on a new store and
+    /// after each reset. Default: none (real time).
+    #[serde(default)]
+    pub clock_start: Option<String>,
+}
+
+impl ServiceSettings {
+    /// `id_seed` as the generator takes it (checked at load time: never negative).
+    #[must_use]
+    pub fn id_seed(&self) -> Option<u64> {
+        self.id_seed.and_then(|seed| u64::try_from(seed).ok())
+    }
+
+    /// `clock_start` as an instant (checked at load time, so `None` only when unset).
+    #[must_use]
+    pub fn clock_start(&self) -> Option<Timestamp> {
+        self.clock_start.as_deref().and_then(parse_clock_start)
+    }
+}
+
+/// An RFC 3339 instant within the years the service keeps (1970 to 9999).
+fn parse_clock_start(text: &str) -> Option<Timestamp> {
+    Timestamp::parse_xml_datetime(text).filter(|t| t.millis() >= 0 && *t <= Timestamp::LATEST)
 }
 
 /// One `[[requesters]]` entry.
@@ -156,7 +185,16 @@ pub struct CliOverrides {
     pub database: Option<String>,
     /// `--in-memory`.
     pub in_memory: bool,
+    /// `--id-seed`.
+    pub id_seed: Option<i64>,
+    /// `--clock-start`.
+    pub clock_start: Option<String>,
 }
+
+/// Keys `config/default.toml` documents but leaves unset (TOML has no null):
+/// the environment may still set them, as the type of this template.
+const OPTIONAL_KEYS: &[(&str, &str, toml::Value)] =
+    &[("service", "id_seed", toml::Value::Integer(0)), ("service", "clock_start", toml::Value::String(String::new()))];
 
 fn merge(base: &mut toml::Value, overlay: toml::Value) {
     match (base, overlay) {
@@ -194,10 +232,15 @@ fn apply_env(value: &mut toml::Value, vars: impl IntoIterator<Item = (String, St
         let Some(path) = var.strip_prefix(ENV_PREFIX) else { continue };
         let Some((section, key)) = path.split_once("__") else { continue };
         let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
-        let Some(slot) = value.get_mut(&section).and_then(|s| s.get_mut(&key)) else {
-            bail!("{var} does not name a setting ([{section}] has no key {key:?})");
+        let optional = OPTIONAL_KEYS.iter().find(|(s, k, _)| *s == section && *k == key);
+        let Some(table) = value.get_mut(&section).and_then(toml::Value::as_table_mut) else {
+            bail!("{var} does not name a setting (there is no [{section}] section)");
         };
-        *slot = typed_env_value(slot, &raw, &var)?;
+        let typed = match (table.get(&key), optional) {
+            (Some(current), _) | (None, Some((_, _, current))) => typed_env_value(current, &raw, &var)?,
+            (None, None) => bail!("{var} does not name a setting ([{section}] has no key {key:?})"),
+        };
+        table.insert(key, typed);
     }
     Ok(())
 }
@@ -233,6 +276,12 @@ impl Settings {
         }
         if cli.in_memory {
             settings.database.in_memory = true;
+        }
+        if let Some(seed) = cli.id_seed {
+            settings.service.id_seed = Some(seed);
+        }
+        if let Some(start) = &cli.clock_start {
+            settings.service.clock_start = Some(start.clone());
         }
         settings.validate()?;
         Ok(settings)
@@ -288,6 +337,17 @@ impl Settings {
                 "invalid configuration: server.max_connections must be 1 to {MAX_CONNECTIONS}, not {}",
                 self.server.max_connections
             );
+        }
+        if self.service.id_seed.is_some_and(|seed| seed < 0) {
+            bail!("invalid configuration: service.id_seed must be 0 to {}, not negative", i64::MAX);
+        }
+        if let Some(start) = &self.service.clock_start {
+            if parse_clock_start(start).is_none() {
+                bail!(
+                    "invalid configuration: service.clock_start {start:?} must be an RFC 3339 instant \
+                     from 1970 to 9999, e.g. 2024-01-01T00:00:00Z"
+                );
+            }
         }
         if self.auth.timestamp_window_secs < 0 || self.service.dispose_delay_secs < 0 {
             bail!("invalid configuration: durations must not be negative");
@@ -391,6 +451,41 @@ mod tests {
             assert!(text.contains(&format!("server.{key} must be")), "{var}={value}: {text}");
         }
         assert!(load(Some("[server]\nheader_timeout_secs = 0\n"), &[], &CliOverrides::default()).is_err());
+    }
+
+    #[test]
+    fn id_seed_and_clock_start_are_unset_by_default_and_set_by_file_env_or_flags() {
+        let s = load(None, &[], &CliOverrides::default()).unwrap();
+        assert_eq!((s.service.id_seed, s.service.clock_start()), (None, None));
+        let file = "[service]\nid_seed = 7\nclock_start = \"2024-01-01T00:00:00Z\"\n";
+        let s = load(Some(file), &[], &CliOverrides::default()).unwrap();
+        assert_eq!(s.service.id_seed, Some(7));
+        assert_eq!(s.service.clock_start().map(Timestamp::millis), Some(1_704_067_200_000));
+        let env = [("MTURK_LOCAL_SERVICE__ID_SEED", "8"), ("MTURK_LOCAL_SERVICE__CLOCK_START", "2025-06-01T12:00:00Z")];
+        let s = load(Some(file), &env, &CliOverrides::default()).unwrap();
+        assert_eq!(s.service.id_seed, Some(8));
+        assert_eq!(s.service.clock_start.as_deref(), Some("2025-06-01T12:00:00Z"));
+        let cli = CliOverrides {
+            id_seed: Some(9),
+            clock_start: Some("2030-01-01T00:00:00Z".into()),
+            ..CliOverrides::default()
+        };
+        let s = load(Some(file), &env, &cli).unwrap();
+        assert_eq!((s.service.id_seed, s.service.clock_start.as_deref()), (Some(9), Some("2030-01-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn a_bad_id_seed_or_clock_start_is_refused_with_the_key_named() {
+        for (env, key) in [
+            (("MTURK_LOCAL_SERVICE__ID_SEED", "x"), "MTURK_LOCAL_SERVICE__ID_SEED"),
+            (("MTURK_LOCAL_SERVICE__ID_SEED", "-1"), "service.id_seed must be 0 to"),
+            (("MTURK_LOCAL_SERVICE__CLOCK_START", "yesterday"), "service.clock_start"),
+            (("MTURK_LOCAL_SERVICE__CLOCK_START", "1969-12-31T23:59:59Z"), "service.clock_start"),
+        ] {
+            let err = format!("{:#}", load(None, &[env], &CliOverrides::default()).unwrap_err());
+            assert!(err.contains(key), "{env:?}: {err}");
+        }
+        assert!(load(Some("[service]\nid_seed = \"7\"\n"), &[], &CliOverrides::default()).is_err());
     }
 
     #[test]

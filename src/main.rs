@@ -27,6 +27,12 @@ struct Cli {
     /// Use a fresh in-memory database that lives as long as the process [env: MTURK_LOCAL_DATABASE__IN_MEMORY]
     #[arg(long, global = true)]
     in_memory: bool,
+    /// Seed of every generated id and request id, for reproducible runs [env: MTURK_LOCAL_SERVICE__ID_SEED]
+    #[arg(long, global = true, value_name = "N")]
+    id_seed: Option<i64>,
+    /// Where the virtual clock starts on a new store and after a reset, e.g. 2024-01-01T00:00:00Z [env: MTURK_LOCAL_SERVICE__CLOCK_START]
+    #[arg(long, global = true, value_name = "RFC3339")]
+    clock_start: Option<String>,
     /// A TOML file merged over the built-in defaults (see config/default.toml)
     #[arg(long, global = true, value_name = "PATH", env = "MTURK_LOCAL_CONFIG")]
     config: Option<PathBuf>,
@@ -54,6 +60,12 @@ enum Command {
         #[arg(long)]
         secret_access_key: Option<String>,
     },
+    /// GET /health of a running server: exit 0 when it answers 200, 1 otherwise.
+    Healthcheck {
+        /// The server's URL, e.g. http://127.0.0.1:8099 [default: http://<listen address>, 0.0.0.0 as 127.0.0.1].
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// Prints a start-up failure as one line and returns a failing exit code.
@@ -78,8 +90,13 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let overrides =
-        CliOverrides { listen: cli.listen.clone(), database: cli.database.clone(), in_memory: cli.in_memory };
+    let overrides = CliOverrides {
+        listen: cli.listen.clone(),
+        database: cli.database.clone(),
+        in_memory: cli.in_memory,
+        id_seed: cli.id_seed,
+        clock_start: cli.clock_start.clone(),
+    };
     let settings = match Settings::load(cli.config.as_deref(), std::env::vars(), &overrides) {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -101,7 +118,35 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Some(Command::Healthcheck { url }) => healthcheck(&settings, url.as_deref()),
         None | Some(Command::Serve) => serve(settings),
+    }
+}
+
+/// Exit 0 on a 200 from `/health`, 1 otherwise, with one line either way
+/// (Docker's HEALTHCHECK keeps the output; it reserves exit code 2).
+fn healthcheck(settings: &Settings, url: Option<&str>) -> ExitCode {
+    use mturk_local::healthcheck::{check, Target};
+    let target = match url {
+        Some(url) => Target::parse_url(url),
+        None => Target::for_listen(&settings.server.listen),
+    };
+    let verdict = match target {
+        Ok(target) => match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime.block_on(check(&target)),
+            Err(e) => Err(e.into()),
+        },
+        Err(e) => Err(e),
+    };
+    match verdict {
+        Ok(line) => {
+            println!("healthy: {line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mturk-local healthcheck: unhealthy: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
     }
 }
 

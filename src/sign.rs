@@ -51,6 +51,11 @@ pub fn signed_url(
         .iter()
         .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, QUERY_VALUE), utf8_percent_encode(v, QUERY_VALUE)))
         .collect();
-    let base = endpoint.unwrap_or_else(|| format!("http://{}", settings.server.listen));
+    // A server listening on 0.0.0.0 (as in a container) is reached on loopback.
+    let local = || {
+        crate::healthcheck::Target::for_listen(&settings.server.listen)
+            .map_or_else(|_| format!("http://{}", settings.server.listen), |t| format!("http://{}:{}", t.host, t.port))
+    };
+    let base = endpoint.unwrap_or_else(local);
     Ok(format!("{}/?{}", base.trim_end_matches('/'), query.join("&")))
 }

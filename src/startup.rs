@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use crate::auth::{Credentials, SecretKey};
 use crate::config::Settings;
 use crate::domain::clock::{Clock, SystemClock, VirtualClock};
-use crate::domain::ids::{IdSource, RandomIds, RequesterId};
+use crate::domain::ids::{IdSource, RandomIds, RequesterId, SeededIds};
 use crate::domain::money::parse_cents;
 use crate::ops::Policy;
 use crate::protocol::legacy_xml;
@@ -103,8 +103,29 @@ impl Application {
             keys.push((id, SecretKey::new(r.secret_access_key.clone())));
         }
         store.ensure_requesters(&accounts, hooks.base_clock.now()).await.context("cannot create accounts")?;
-        let offset = store.clock_offset().await.context("cannot read the virtual clock")?;
+        let mut offset = store.clock_offset().await.context("cannot read the virtual clock")?;
         let clock = Arc::new(VirtualClock::new(Arc::clone(&hooks.base_clock), offset));
+        if let Some(start) = settings.service.clock_start() {
+            // Only a clock that never moved starts there: a persisted store keeps
+            // its own (docs/reproducible-runs.md), as other instances on it do.
+            if offset == 0 {
+                offset = clock.offset_for(start);
+                store.set_clock_offset(offset).await.context("cannot set the virtual clock")?;
+                clock.set_offset_ms(offset);
+            } else {
+                tracing::info!(
+                    "service.clock_start is not applied: this store's clock was already moved (reset applies it)"
+                );
+            }
+        }
+        let ids = match settings.service.id_seed() {
+            Some(seed) => {
+                let epoch = store.take_id_epoch().await.context("cannot start the seeded id sequence")?;
+                let epoch = u64::try_from(epoch).context("the stored id epoch is negative")?;
+                Arc::new(SeededIds::at_epoch(seed, epoch)) as Arc<dyn IdSource>
+            }
+            None => hooks.ids,
+        };
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         let addr = listener.local_addr()?;
         let control = if addr.ip().is_loopback() {
@@ -118,7 +139,7 @@ impl Application {
             store,
             clock,
             wall: hooks.wall,
-            ids: hooks.ids,
+            ids,
             credentials: Arc::new(Credentials::new(keys)),
             policy: Arc::new(Policy {
                 dispose_delay_secs: settings.service.dispose_delay_secs,
@@ -187,6 +208,7 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/", any(root))
+        .route("/health", axum::routing::get(health))
         .route("/onca/xml", any(legacy_xml::handle))
         .nest("/_local", crate::control::router(state.clone()))
         .merge(crate::control::external_submit_router(state.clone()));
@@ -194,6 +216,32 @@ pub fn router(state: AppState) -> Router {
         router = router.route("/_bench/canned", any(canned));
     }
     router.with_state(state)
+}
+
+/// How long `GET /health` waits for the store before it answers 503.
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `GET /health`, on every address and outside the control plane's guard:
+/// 200 `{"Status": "ok", "Storage": …}` when the store answers a trivial
+/// query within two seconds, else 503 `{"Status": "unavailable", …}`. It
+/// says nothing else (no version, no address, no error text).
+async fn health(State(state): State<AppState>) -> Response {
+    use axum::response::IntoResponse as _;
+    let storage = state.store.backend();
+    let answered = tokio::time::timeout(HEALTH_TIMEOUT, crate::ops::local::ping(state.store.as_ref())).await;
+    let (status, word) = match answered {
+        Ok(Ok(())) => (axum::http::StatusCode::OK, "ok"),
+        Ok(Err(err)) => {
+            tracing::warn!(error = ?err, "health check: the store did not answer");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+        Err(_) => {
+            tracing::warn!("health check: the store did not answer within {HEALTH_TIMEOUT:?}");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+    };
+    let body = serde_json::json!({ "Status": word, "Storage": storage });
+    (status, [(axum::http::header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
 
 /// The benchmark's baseline: the same HTTP stack and response headers as the

@@ -333,10 +333,14 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult
 }
 
 /// `POST /_local/reset`: empties every table but the configured requesters'
-/// accounts (restored to their starting balances) and rewinds the clock.
+/// accounts (restored to their starting balances), rewinds the clock (to real
+/// time, or to `service.clock_start`) and restarts a seeded id sequence.
 async fn reset(State(state): State<AppState>) -> ControlResult {
-    local::reset(&state.worker_ctx(), &state.accounts, state.wall.now()).await?;
-    state.clock.set_offset_ms(0);
+    let offset = state.settings.service.clock_start().map_or(0, |start| state.clock.offset_for(start));
+    local::reset(&state.worker_ctx(), &state.accounts, state.wall.now(), offset).await?;
+    state.clock.set_offset_ms(offset);
+    // Epoch 0, as on a new store: the store is empty, so its ids are free again.
+    state.ids.restart(0);
     // Accounts made on first use (open auth mode) are gone; they come back on their next call.
     let mut known = state.known_accounts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     known.clear();

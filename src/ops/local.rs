@@ -88,11 +88,25 @@ pub async fn set_clock_offset(w: &WorkerCtx, offset_ms: i64) -> Result<()> {
     w.store.set_clock_offset(offset_ms).await.map_err(internal)
 }
 
-/// Empties every table and recreates the configured requesters' accounts
-/// with their starting balances (the clock's offset goes back to 0).
+/// Empties every table, recreates the configured requesters' accounts with
+/// their starting balances and sets the clock's offset to `clock_offset_ms`
+/// (0: real time; else the offset that puts the clock at `service.clock_start`).
 ///
 /// # Errors
 /// Store failures only.
-pub async fn reset(w: &WorkerCtx, accounts: &[(RequesterId, i64)], wall_now: Timestamp) -> Result<()> {
-    w.store.reset(accounts, wall_now).await.map_err(internal)
+pub async fn reset(
+    w: &WorkerCtx,
+    accounts: &[(RequesterId, i64)],
+    wall_now: Timestamp,
+    clock_offset_ms: i64,
+) -> Result<()> {
+    w.store.reset(accounts, wall_now, clock_offset_ms).await.map_err(internal)
+}
+
+/// Whether the store answers, for the health check.
+///
+/// # Errors
+/// Store failures only.
+pub async fn ping(store: &dyn crate::store::Store) -> Result<()> {
+    store.ping().await.map_err(internal)
 }

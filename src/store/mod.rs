@@ -168,8 +168,11 @@ pub trait Store:
     /// Makes sure every configured requester has an account row.
     async fn ensure_requesters(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()>;
 
-    /// Empties every table and recreates the configured requesters' accounts.
-    async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()>;
+    /// Empties every table, recreates the configured requesters' accounts and
+    /// sets the virtual clock's offset to `clock_offset_ms`, in one transaction.
+    /// The seeded-id epoch stays: a seeded server stored the one after its own
+    /// at start, so the next start will not take 0, where a reset restarts.
+    async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp, clock_offset_ms: i64) -> StoreResult<()>;
 
     /// The requester's available balance in cents.
     async fn balance_cents(&self, requester: &RequesterId) -> StoreResult<Option<i64>>;
@@ -179,6 +182,14 @@ pub trait Store:
 
     /// Persists the virtual clock offset.
     async fn set_clock_offset(&self, offset_ms: i64) -> StoreResult<()>;
+
+    /// Takes the next seeded-id epoch: returns the stored one and stores the
+    /// one after it, atomically, so two servers starting on one database
+    /// take different epochs. 0 on a new store.
+    async fn take_id_epoch(&self) -> StoreResult<i64>;
+
+    /// Answers when the database does (a trivial query), for `GET /health`.
+    async fn ping(&self) -> StoreResult<()>;
 }
 
 /// Qualification types and the qualifications workers hold.

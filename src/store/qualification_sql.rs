@@ -127,7 +127,7 @@ impl<B: Backend> Store for SqlStore<B> {
         Ok(())
     }
 
-    async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()> {
+    async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp, clock_offset_ms: i64) -> StoreResult<()> {
         let mut tx = self.db.writer().await?;
         for sql in [
             "DELETE FROM bonus_payments",
@@ -146,7 +146,9 @@ impl<B: Backend> Store for SqlStore<B> {
             tx.execute(sql, args![]).await?;
         }
         tx.execute("DELETE FROM qualification_types WHERE owner <> $1", args![SYSTEM_OWNER]).await?;
-        tx.execute("UPDATE clock SET offset_ms = 0", args![]).await?;
+        // id_epoch stays: a seeded server took its epoch at start and stored the next one,
+        // which is what a later start must take (the resetting server restarts at 0 in memory).
+        tx.execute("UPDATE clock SET offset_ms = $1", args![clock_offset_ms]).await?;
         for (id, balance) in requesters {
             tx.execute(
                 "INSERT INTO requesters (access_key_id, balance_cents, created_at) VALUES ($1, $2, $3)",
@@ -194,6 +196,20 @@ impl<B: Backend> Store for SqlStore<B> {
         tx.execute("UPDATE clock SET offset_ms = $1 WHERE id = 1", args![offset_ms]).await?;
         tx.commit().await?;
         self.shared_changed();
+        Ok(())
+    }
+
+    async fn take_id_epoch(&self) -> StoreResult<i64> {
+        let mut tx = self.db.writer().await?;
+        let epoch = tx
+            .fetch_one::<i64>("UPDATE clock SET id_epoch = id_epoch + 1 WHERE id = 1 RETURNING id_epoch - 1", args![])
+            .await?;
+        tx.commit().await?;
+        Ok(epoch)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.db.reader().await?.fetch_one::<i64>("SELECT CAST(1 AS BIGINT)", args![]).await?;
         Ok(())
     }
 }
