@@ -80,7 +80,8 @@ impl Target {
     }
 }
 
-/// Checks `target`: `Ok` with a one-line summary when it answers 200, else
+/// Checks `target`: `Ok` with a one-line summary (for callers that show
+/// one) when it answers 200, else
 /// an error saying why in one line.
 ///
 /// # Errors

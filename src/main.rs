@@ -123,8 +123,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Exit 0 on a 200 from `/health`, 1 otherwise, with one line either way
-/// (Docker's HEALTHCHECK keeps the output; it reserves exit code 2).
+/// Exit 0 on a 200 from `/health`, silently; 1 otherwise, with a one-line
+/// reason on stderr (Docker's HEALTHCHECK keeps it; it reserves exit code 2).
 fn healthcheck(settings: &Settings, url: Option<&str>) -> ExitCode {
     use mturk_local::healthcheck::{check, Target};
     let target = match url {
@@ -139,10 +139,8 @@ fn healthcheck(settings: &Settings, url: Option<&str>) -> ExitCode {
         Err(e) => Err(e),
     };
     match verdict {
-        Ok(line) => {
-            println!("healthy: {line}");
-            ExitCode::SUCCESS
-        }
+        // Silent when healthy, as `true` is: `healthcheck && echo up` reads well.
+        Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mturk-local healthcheck: unhealthy: {}", format!("{e:#}").replace('\n', " "));
             ExitCode::FAILURE

@@ -3,7 +3,9 @@
 # mturk-local: tests/clients/legacy (boto 2, raw REST and the Perl SDK's
 # requests on the legacy API), tests/clients/modern (boto3, the AWS CLI,
 # oTree's and psiTurk's requests on the JSON API), then tests/clients/js (the
-# AWS SDK for JavaScript v3, with Node's test runner) against the same server.
+# AWS SDK for JavaScript v3, with Node's test runner) against the same server,
+# and last every command of README.md and docs/ (tests/clients/docs) against
+# a server of their own on 127.0.0.1:8099.
 # Builds nothing.
 #
 # usage: tests/clients/run.sh [BINARY] [PYTEST ARGS...]
@@ -17,6 +19,9 @@
 #   MTURK_LOCAL_PYTHON        the Python that creates the venv (default python3)
 #   MTURK_LOCAL_CLIENTS_JS    0: leave out the JavaScript suite (default 1: run it;
 #                             it needs node >= 20 and npm)
+#   MTURK_LOCAL_CLIENTS_DOCS  0: leave out the documents' commands (default 1: run
+#                             them; they need 127.0.0.1:8099 free and
+#                             target/release/mturk-local built)
 #
 # Exits 0 only if both suites pass. pytest's "no tests collected" (its 5) and
 # a JavaScript run that reports no tests count as failure.
@@ -225,11 +230,33 @@ else
     echo "run.sh: MTURK_LOCAL_CLIENTS_JS=0: the JavaScript suite is left out"
 fi
 
-if [[ $status -eq 0 && $js_status -eq 0 ]]; then
+# Every command in README.md and docs/, against a server of its own on
+# 127.0.0.1:8099 (the address the documents use); see tests/clients/docs.
+docs_status=0
+if [[ "${MTURK_LOCAL_CLIENTS_DOCS:-1}" != "0" ]]; then
+    stop_server
+    echo "run.sh: running every command of README.md and docs/ (tests/clients/docs)"
+    env \
+        MTURK_LOCAL_BIN="$bin" \
+        PYTHONDONTWRITEBYTECODE=1 \
+        no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" \
+        NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" \
+        "$venv/bin/python" -m pytest -q tests/clients/docs "$@" || docs_status=$?
+    # Arguments that select other tests (-k faults) may leave none here.
+    if [[ $docs_status -eq 5 && $# -gt 0 ]]; then
+        docs_status=0
+    fi
+else
+    echo "run.sh: MTURK_LOCAL_CLIENTS_DOCS=0: the documents' commands are left out"
+fi
+
+if [[ $status -eq 0 && $js_status -eq 0 && $docs_status -eq 0 ]]; then
     echo "run.sh: client tests passed"
     exit 0
 fi
 [[ $status -eq 0 ]] || echo "run.sh: client tests FAILED (pytest exit status $status)" >&2
 [[ $js_status -eq 0 ]] || echo "run.sh: client tests FAILED (JavaScript suite status $js_status)" >&2
+[[ $docs_status -eq 0 ]] || echo "run.sh: client tests FAILED (documents' commands status $docs_status)" >&2
 [[ $status -ne 0 ]] || status=$js_status
+[[ $status -ne 0 ]] || status=$docs_status
 exit "$status"
