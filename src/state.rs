@@ -117,6 +117,22 @@ impl AppState {
         Ok(())
     }
 
+    /// Moves a seeded id sequence to a fresh epoch taken from the store (no-op
+    /// without `service.id_seed`). For a restored snapshot: its rows may hold
+    /// ids of the current sequence minted before a reset, which the counter
+    /// would reach again; a fresh epoch never mints a stored id, and the epochs
+    /// a run takes follow its calls, so runs still repeat.
+    pub async fn fresh_id_epoch(&self) -> Result<()> {
+        if self.settings.service.id_seed().is_none() {
+            return Ok(());
+        }
+        let epoch = self.store.take_id_epoch().await.map_err(MturkError::internal)?;
+        let epoch = u64::try_from(epoch)
+            .map_err(|_| MturkError::internal(anyhow::anyhow!("the stored id epoch {epoch} is negative")))?;
+        self.ids.restart(epoch);
+        Ok(())
+    }
+
     /// The context for a simulated worker's action, at the virtual now.
     #[must_use]
     pub fn worker_ctx(&self) -> WorkerCtx {
