@@ -321,3 +321,52 @@ pub fn out_of_range(name: &str, value: impl fmt::Display, min: i64, max: i64) ->
 pub fn permission_denied() -> MturkError {
     mturk_error!(PermissionDenied, "This user is not authorized to perform the requested operation.")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_api_code_is_listed_and_parses_back() {
+        // The match is exhaustive: a new variant must be placed on one side.
+        let api = |code: ErrorCode| match code {
+            ErrorCode::Unauthorized | ErrorCode::FaultDoesNotExist => false,
+            ErrorCode::NotAuthorized
+            | ErrorCode::BadClaimsSupplied
+            | ErrorCode::MissingParameters
+            | ErrorCode::ParameterOutOfRange
+            | ErrorCode::InvalidParameterValue
+            | ErrorCode::NotImplemented
+            | ErrorCode::XmlParseError
+            | ErrorCode::QualificationTypeAlreadyExists
+            | ErrorCode::QualificationTypeDoesNotExist
+            | ErrorCode::QualificationDoesNotExist
+            | ErrorCode::QualificationRequestDoesNotExist
+            | ErrorCode::QualificationAlreadyExists
+            | ErrorCode::InvalidQualificationTypeState
+            | ErrorCode::InvalidQualificationState
+            | ErrorCode::InvalidQualificationRequestState
+            | ErrorCode::PermissionDenied
+            | ErrorCode::QualificationTypeRetryDelayNotElapsed
+            | ErrorCode::QualificationTypeDoesNotAllowRetake
+            | ErrorCode::DoesNotMeetRequirements
+            | ErrorCode::InsufficientFunds
+            | ErrorCode::HitDoesNotExist
+            | ErrorCode::AssignmentDoesNotExist
+            | ErrorCode::InvalidHitState
+            | ErrorCode::InvalidAssignmentState
+            | ErrorCode::AssignmentAlreadyExists
+            | ErrorCode::HitAlreadyExists
+            | ErrorCode::InvalidMaximumAssignmentsIncrease
+            | ErrorCode::WorkerBlocked
+            | ErrorCode::ServiceFault
+            | ErrorCode::ServiceUnavailable => true,
+        };
+        assert!(ErrorCode::API_CODES.iter().all(|c| api(*c)));
+        assert_eq!(ErrorCode::API_CODES.len(), 30);
+        for code in ErrorCode::API_CODES {
+            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(*code));
+        }
+        assert_eq!(ErrorCode::from_wire("MturkLocal.Unauthorized"), None);
+    }
+}

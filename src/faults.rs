@@ -151,7 +151,10 @@ impl FaultSpec {
             ));
         }
         if self.count == Some(0) {
-            return Err(mturk_error!(ParameterOutOfRange, "Count must be at least 1; leave it out to fire on every call."));
+            return Err(mturk_error!(
+                ParameterOutOfRange,
+                "Count must be at least 1; leave it out to fire on every call."
+            ));
         }
         if let Some(p) = self.probability {
             if !(0.0..=1.0).contains(&p) {
@@ -227,7 +230,7 @@ impl Draws {
     fn next_unit(&mut self) -> f64 {
         #[allow(clippy::cast_precision_loss, reason = "a 53-bit integer is exact in an f64")]
         let x = (self.next_u64() >> 11) as f64;
-        x / (1u64 << 53) as f64
+        x / 9_007_199_254_740_992.0 // 2^53
     }
 }
 
@@ -338,7 +341,7 @@ impl Faults {
     #[cold]
     fn decide_slow(&self, protocol: &str, operation: &str, requester: &str) -> Option<Fired> {
         let mut rules = self.lock();
-        let mut fired = None;
+        let mut outcome = None;
         for rule in &mut rules.rules {
             if !rule.live() || !rule.matches(protocol, operation, requester) {
                 continue;
@@ -353,7 +356,7 @@ impl Faults {
                 *left -= 1;
             }
             let spec = &rule.view.spec;
-            fired = Some(Fired {
+            outcome = Some(Fired {
                 rule: rule.view.id.clone(),
                 latency: Duration::from_millis(spec.latency_ms),
                 error: spec.error,
@@ -362,6 +365,59 @@ impl Faults {
             break;
         }
         self.refresh(&rules);
-        fired
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(error: FaultKind) -> FaultSpec {
+        FaultSpec {
+            operation: None,
+            protocol: ProtocolMatch::Any,
+            requester: None,
+            error: Some(error),
+            message: None,
+            latency_ms: 0,
+            count: None,
+            probability: None,
+            seed: 0,
+        }
+    }
+
+    #[test]
+    fn the_generator_is_splitmix64_so_a_seed_draws_the_same_everywhere() {
+        // SplitMix64's published first outputs for seed 0.
+        let mut draws = Draws(0);
+        assert_eq!(draws.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(draws.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+        let unit = Draws(42).next_unit();
+        assert!((0.0..1.0).contains(&unit));
+    }
+
+    #[test]
+    fn no_live_rule_means_no_decision_and_a_spent_rule_turns_the_flag_off() {
+        let faults = Faults::new();
+        assert!(faults.decide("json", "CreateHIT", "AKIA1").is_none());
+        faults.add(FaultSpec { count: Some(1), ..spec(FaultKind::Throttling) });
+        assert!(faults.live.load(Ordering::Acquire));
+        assert_eq!(faults.decide("json", "CreateHIT", "AKIA1").and_then(|f| f.error), Some(FaultKind::Throttling));
+        assert!(!faults.live.load(Ordering::Acquire), "the only rule is spent");
+        assert!(faults.decide("json", "CreateHIT", "AKIA1").is_none());
+        assert_eq!(faults.list().len(), 1, "a spent rule stays listed");
+    }
+
+    #[test]
+    fn error_names_and_codes_parse() {
+        assert_eq!(FaultKind::parse("AWS.ServiceUnavailable"), Some(FaultKind::ServiceUnavailable));
+        assert_eq!(FaultKind::parse("AWS.MechanicalTurk.ServiceFault"), Some(FaultKind::ServiceFault));
+        assert_eq!(
+            FaultKind::parse("AWS.MechanicalTurk.HITDoesNotExist"),
+            Some(FaultKind::Code(ErrorCode::HitDoesNotExist))
+        );
+        assert_eq!(FaultKind::parse("MturkLocal.Unauthorized"), None);
+        assert_eq!(FaultKind::parse("throttling"), None);
     }
 }

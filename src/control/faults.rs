@@ -58,7 +58,10 @@ fn spec_from(body: RuleBody) -> Result<FaultSpec, ControlError> {
     let protocol = match body.protocol.as_deref() {
         None => ProtocolMatch::Any,
         Some(p) => ProtocolMatch::parse(p).ok_or_else(|| {
-            ControlError(mturk_error!(InvalidParameterValue, "Protocol must be \"legacy\", \"json\" or \"*\", not {p:?}."))
+            ControlError(mturk_error!(
+                InvalidParameterValue,
+                "Protocol must be \"legacy\", \"json\" or \"*\", not {p:?}."
+            ))
         })?,
     };
     let requester = star(body.requester);

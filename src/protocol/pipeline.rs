@@ -206,8 +206,9 @@ async fn answer<P: ApiHandler>(state: &AppState, request_id: &str, incoming: Inc
             tokio::time::sleep(fired.latency).await;
         }
         if let Some(kind) = fired.error {
-            let fault = Injected { operation: &operation, op, rule: &fired.rule, kind, message: fired.message.as_deref() };
-            return inject::<P>(state, request_id, tag, fault, pending, frame);
+            let fault =
+                Injected { operation: &operation, op, rule: &fired.rule, kind, message: fired.message.as_deref() };
+            return inject::<P>(state, request_id, tag, &fault, pending, frame);
         }
     }
     if let Err(err) = state.ensure_account(&caller).await {
@@ -264,7 +265,7 @@ fn inject<P: ApiHandler>(
     state: &AppState,
     request_id: &str,
     tag: RequestTag<'_>,
-    fault: Injected<'_, P::Operation>,
+    fault: &Injected<'_, P::Operation>,
     pending: P::Pending,
     mut frame: P::Frame,
 ) -> Response {

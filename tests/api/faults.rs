@@ -29,7 +29,13 @@ impl JsonAnswer {
 
 /// A SigV4-signed JSON call of `target` as `key`; `Err` when the server
 /// answered nothing.
-async fn json_call_as(app: &TestApp, key: &str, secret: &str, target: &str, body: &Value) -> Result<JsonAnswer, String> {
+async fn json_call_as(
+    app: &TestApp,
+    key: &str,
+    secret: &str,
+    target: &str,
+    body: &Value,
+) -> Result<JsonAnswer, String> {
     let bytes = body.to_string().into_bytes();
     let host = app.base.trim_start_matches("http://");
     let now = mturk_local::domain::clock::Clock::now(&*app.wall);
@@ -119,7 +125,7 @@ fn normalized(body: &str, request_id: &str) -> String {
             rest = after;
         }
     }
-    out.push_str(&rest);
+    out.push_str(rest);
     out
 }
 
@@ -199,7 +205,10 @@ async fn json_throttling_is_a_400_coral_throttling_exception() {
     add(&app, json!({ "Operation": "GetAccountBalance", "Protocol": "json", "Error": "Throttling" })).await;
     let answer = json_call(&app, "GetAccountBalance", &json!({})).await.unwrap();
     assert_eq!(answer.status, 400);
-    assert_eq!(answer.json(), json!({ "__type": "com.amazon.coral.availability#ThrottlingException", "message": "Rate exceeded" }));
+    assert_eq!(
+        answer.json(),
+        json!({ "__type": "com.amazon.coral.availability#ThrottlingException", "message": "Rate exceeded" })
+    );
     assert_eq!(answer.error_type.as_deref(), Some("com.amazon.coral.availability#ThrottlingException"));
     assert!(answer.request_id.is_some_and(|id| id.len() == 36));
 }
@@ -222,7 +231,9 @@ async fn json_service_unavailable_is_a_503_and_service_fault_a_500() {
     assert_eq!(body["TurkErrorCode"], "AWS.MechanicalTurk.ServiceFault");
     let message = body["Message"].as_str().unwrap();
     assert!(
-        message.starts_with("Amazon Mechanical Turk is temporarily unable to process your request. Try your call again. ("),
+        message.starts_with(
+            "Amazon Mechanical Turk is temporarily unable to process your request. Try your call again. ("
+        ),
         "{message}"
     );
     assert_eq!(fault.error_type.as_deref(), Some("com.amazonaws.mturk#ServiceFault"));
@@ -234,7 +245,8 @@ async fn json_service_unavailable_is_a_503_and_service_fault_a_500() {
 #[tokio::test]
 async fn json_mturk_codes_are_request_errors_with_their_turk_error_code() {
     let app = TestApp::spawn_with(|_| {}).await;
-    add(&app, json!({ "Operation": "GetHIT", "Error": "AWS.MechanicalTurk.HITDoesNotExist", "Message": "Gone." })).await;
+    add(&app, json!({ "Operation": "GetHIT", "Error": "AWS.MechanicalTurk.HITDoesNotExist", "Message": "Gone." }))
+        .await;
     let answer = json_call(&app, "GetHIT", &json!({ "HITId": "3ABCDEFGHIJKLMNOPQRSTUVWXYZ012" })).await.unwrap();
     assert_eq!(answer.status, 400);
     let body = answer.json();
@@ -399,7 +411,10 @@ async fn rules_are_listed_deleted_one_by_one_or_all_and_cleared_by_reset() {
     assert_eq!((deleted.status, deleted.json()), (200, json!({ "Deleted": 1 })));
     let again = app.control("DELETE", "/faults/F2", None).await;
     assert_eq!(again.status, 404);
-    assert_eq!(again.json(), json!({ "Code": "MturkLocal.FaultDoesNotExist", "Message": "There is no fault rule \"F2\"." }));
+    assert_eq!(
+        again.json(),
+        json!({ "Code": "MturkLocal.FaultDoesNotExist", "Message": "There is no fault rule \"F2\"." })
+    );
     let ids: Vec<Value> = rules(&app).await.iter().map(|r| r["FaultId"].clone()).collect();
     assert_eq!(ids, [json!("F1"), json!("F3")]);
     let all = app.control("DELETE", "/faults", None).await;
@@ -417,28 +432,137 @@ async fn rules_are_listed_deleted_one_by_one_or_all_and_cleared_by_reset() {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines, reason = "one table of bad rules, one row each")]
 async fn bad_rules_are_refused_with_a_clear_error() {
     let app = TestApp::spawn_with(|_| {}).await;
     let cases: Vec<(&str, Value, u16, &str, &str)> = vec![
         ("no effect", json!({}), 400, "AWS.MechanicalTurk.InvalidParameterValue", "needs an Error, a LatencyMs"),
-        ("unknown error", json!({ "Error": "Teapot" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "Error \"Teapot\" is not known"),
-        ("unknown member", json!({ "Error": "Throttling", "Probabilty": 0.5 }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "unknown field `Probabilty`"),
-        ("probability above 1", json!({ "Error": "Throttling", "Probability": 1.5 }), 400, "AWS.ParameterOutOfRange", "between 0 and 1"),
-        ("negative probability", json!({ "Error": "Throttling", "Probability": -0.1 }), 400, "AWS.ParameterOutOfRange", "between 0 and 1"),
-        ("probability as text", json!({ "Error": "Throttling", "Probability": "half" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "invalid type"),
-        ("seed without probability", json!({ "Error": "Throttling", "Seed": 1 }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "give a Probability too"),
-        ("count zero", json!({ "Error": "Throttling", "Count": 0 }), 400, "AWS.ParameterOutOfRange", "Count must be at least 1"),
-        ("negative count", json!({ "Error": "Throttling", "Count": -1 }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "invalid value"),
-        ("negative latency", json!({ "LatencyMs": -5 }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "invalid value"),
-        ("latency too long", json!({ "LatencyMs": 300_001 }), 400, "AWS.ParameterOutOfRange", "LatencyMs must be between 0 and 300000"),
-        ("unknown protocol", json!({ "Error": "Throttling", "Protocol": "soap" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "Protocol must be"),
-        ("unknown operation", json!({ "Error": "Throttling", "Operation": "CreateHit" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "Operation \"CreateHit\" is not an operation"),
-        ("legacy name on the JSON face", json!({ "Error": "Throttling", "Operation": "SearchHITs", "Protocol": "json" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "of the JSON API"),
-        ("JSON name on the legacy face", json!({ "Error": "Throttling", "Operation": "ListHITs", "Protocol": "legacy" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "of the legacy API"),
-        ("bad requester", json!({ "Error": "Throttling", "Requester": "not a key" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "Requester must be an access key id"),
-        ("message without an error", json!({ "LatencyMs": 10, "Message": "hi" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "answers no error"),
-        ("message on a dropped connection", json!({ "Error": "DropConnection", "Message": "hi" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "answers no error"),
-        ("control-plane code", json!({ "Error": "MturkLocal.Unauthorized" }), 400, "AWS.MechanicalTurk.InvalidParameterValue", "is not known"),
+        (
+            "unknown error",
+            json!({ "Error": "Teapot" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "Error \"Teapot\" is not known",
+        ),
+        (
+            "unknown member",
+            json!({ "Error": "Throttling", "Probabilty": 0.5 }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "unknown field `Probabilty`",
+        ),
+        (
+            "probability above 1",
+            json!({ "Error": "Throttling", "Probability": 1.5 }),
+            400,
+            "AWS.ParameterOutOfRange",
+            "between 0 and 1",
+        ),
+        (
+            "negative probability",
+            json!({ "Error": "Throttling", "Probability": -0.1 }),
+            400,
+            "AWS.ParameterOutOfRange",
+            "between 0 and 1",
+        ),
+        (
+            "probability as text",
+            json!({ "Error": "Throttling", "Probability": "half" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "invalid type",
+        ),
+        (
+            "seed without probability",
+            json!({ "Error": "Throttling", "Seed": 1 }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "give a Probability too",
+        ),
+        (
+            "count zero",
+            json!({ "Error": "Throttling", "Count": 0 }),
+            400,
+            "AWS.ParameterOutOfRange",
+            "Count must be at least 1",
+        ),
+        (
+            "negative count",
+            json!({ "Error": "Throttling", "Count": -1 }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "invalid value",
+        ),
+        (
+            "negative latency",
+            json!({ "LatencyMs": -5 }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "invalid value",
+        ),
+        (
+            "latency too long",
+            json!({ "LatencyMs": 300_001 }),
+            400,
+            "AWS.ParameterOutOfRange",
+            "LatencyMs must be between 0 and 300000",
+        ),
+        (
+            "unknown protocol",
+            json!({ "Error": "Throttling", "Protocol": "soap" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "Protocol must be",
+        ),
+        (
+            "unknown operation",
+            json!({ "Error": "Throttling", "Operation": "CreateHit" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "Operation \"CreateHit\" is not an operation",
+        ),
+        (
+            "legacy name on the JSON face",
+            json!({ "Error": "Throttling", "Operation": "SearchHITs", "Protocol": "json" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "of the JSON API",
+        ),
+        (
+            "JSON name on the legacy face",
+            json!({ "Error": "Throttling", "Operation": "ListHITs", "Protocol": "legacy" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "of the legacy API",
+        ),
+        (
+            "bad requester",
+            json!({ "Error": "Throttling", "Requester": "not a key" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "Requester must be an access key id",
+        ),
+        (
+            "message without an error",
+            json!({ "LatencyMs": 10, "Message": "hi" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "answers no error",
+        ),
+        (
+            "message on a dropped connection",
+            json!({ "Error": "DropConnection", "Message": "hi" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "answers no error",
+        ),
+        (
+            "control-plane code",
+            json!({ "Error": "MturkLocal.Unauthorized" }),
+            400,
+            "AWS.MechanicalTurk.InvalidParameterValue",
+            "is not known",
+        ),
         ("not an object", json!([1, 2]), 400, "AWS.MechanicalTurk.InvalidParameterValue", "not valid"),
     ];
     for (what, body, status, code, words) in cases {
@@ -455,7 +579,8 @@ async fn bad_rules_are_refused_with_a_clear_error() {
 
 both_backends!(a_faulted_create_hit_leaves_no_hit_and_changes_nothing_in_the_store, |app: TestApp| async move {
     let before = table_rows(&app.database).await;
-    let kinds = ["Throttling", "ServiceUnavailable", "ServiceFault", "DropConnection", "AWS.MechanicalTurk.InsufficientFunds"];
+    let kinds =
+        ["Throttling", "ServiceUnavailable", "ServiceFault", "DropConnection", "AWS.MechanicalTurk.InsufficientFunds"];
     for kind in kinds {
         let id = add(&app, json!({ "Operation": "CreateHIT", "Error": kind })).await;
         let legacy = legacy_call(&app, "CreateHIT", &legacy_hit("faulted")).await;

@@ -58,6 +58,7 @@ pub const VERSIONS: &[&str] = &[
 const UNRESOLVED_OPERATION: &str = "Get";
 
 /// An HTTP 200 `text/xml` answer with the real service's `Server` header.
+#[must_use]
 pub fn xml_response(body: String) -> Response {
     xml_response_with(StatusCode::OK, body)
 }
