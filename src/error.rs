@@ -74,8 +74,14 @@ pub enum ErrorCode {
     WorkerBlocked,
     /// The control plane refused a request without its token. Our own code.
     Unauthorized,
+    /// The control plane has no fault rule with that id. Our own code.
+    FaultDoesNotExist,
     /// Something unexpected broke inside mturk-local (logged once at the edge).
     ServiceFault,
+    /// The legacy service was unavailable: the code the Java and Ruby SDKs
+    /// retry (`AWS.ServiceUnavailable`, spec §3.1). Only injected faults
+    /// answer it (`/_local/faults`).
+    ServiceUnavailable,
 }
 
 impl ErrorCode {
@@ -112,14 +118,57 @@ impl ErrorCode {
             Self::InvalidMaximumAssignmentsIncrease => "AWS.MechanicalTurk.InvalidMaximumAssignmentsIncrease",
             Self::WorkerBlocked => "AWS.MechanicalTurk.WorkerBlocked",
             Self::Unauthorized => "MturkLocal.Unauthorized",
+            Self::FaultDoesNotExist => "MturkLocal.FaultDoesNotExist",
             Self::ServiceFault => "AWS.MechanicalTurk.ServiceFault",
+            Self::ServiceUnavailable => "AWS.ServiceUnavailable",
         }
+    }
+
+    /// Every code an API face can answer (the control plane's own codes
+    /// left out), for fault rules that name one.
+    pub const API_CODES: &'static [ErrorCode] = &[
+        Self::NotAuthorized,
+        Self::BadClaimsSupplied,
+        Self::MissingParameters,
+        Self::ParameterOutOfRange,
+        Self::InvalidParameterValue,
+        Self::NotImplemented,
+        Self::XmlParseError,
+        Self::QualificationTypeAlreadyExists,
+        Self::QualificationTypeDoesNotExist,
+        Self::QualificationDoesNotExist,
+        Self::QualificationRequestDoesNotExist,
+        Self::QualificationAlreadyExists,
+        Self::InvalidQualificationTypeState,
+        Self::InvalidQualificationState,
+        Self::InvalidQualificationRequestState,
+        Self::PermissionDenied,
+        Self::QualificationTypeRetryDelayNotElapsed,
+        Self::QualificationTypeDoesNotAllowRetake,
+        Self::DoesNotMeetRequirements,
+        Self::InsufficientFunds,
+        Self::HitDoesNotExist,
+        Self::AssignmentDoesNotExist,
+        Self::InvalidHitState,
+        Self::InvalidAssignmentState,
+        Self::AssignmentAlreadyExists,
+        Self::HitAlreadyExists,
+        Self::InvalidMaximumAssignmentsIncrease,
+        Self::WorkerBlocked,
+        Self::ServiceFault,
+        Self::ServiceUnavailable,
+    ];
+
+    /// The API code spelled `wire`, exactly as [`ErrorCode::as_str`] spells it.
+    #[must_use]
+    pub fn from_wire(wire: &str) -> Option<Self> {
+        Self::API_CODES.iter().copied().find(|c| c.as_str() == wire)
     }
 
     /// Whether the client (true) or the service (false) is at fault.
     #[must_use]
     pub const fn is_client_fault(self) -> bool {
-        !matches!(self, Self::ServiceFault)
+        !matches!(self, Self::ServiceFault | Self::ServiceUnavailable)
     }
 
     /// Whether this is an authentication failure. The legacy envelope puts
@@ -271,4 +320,53 @@ pub fn out_of_range(name: &str, value: impl fmt::Display, min: i64, max: i64) ->
 #[must_use]
 pub fn permission_denied() -> MturkError {
     mturk_error!(PermissionDenied, "This user is not authorized to perform the requested operation.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_api_code_is_listed_and_parses_back() {
+        // The match is exhaustive: a new variant must be placed on one side.
+        let api = |code: ErrorCode| match code {
+            ErrorCode::Unauthorized | ErrorCode::FaultDoesNotExist => false,
+            ErrorCode::NotAuthorized
+            | ErrorCode::BadClaimsSupplied
+            | ErrorCode::MissingParameters
+            | ErrorCode::ParameterOutOfRange
+            | ErrorCode::InvalidParameterValue
+            | ErrorCode::NotImplemented
+            | ErrorCode::XmlParseError
+            | ErrorCode::QualificationTypeAlreadyExists
+            | ErrorCode::QualificationTypeDoesNotExist
+            | ErrorCode::QualificationDoesNotExist
+            | ErrorCode::QualificationRequestDoesNotExist
+            | ErrorCode::QualificationAlreadyExists
+            | ErrorCode::InvalidQualificationTypeState
+            | ErrorCode::InvalidQualificationState
+            | ErrorCode::InvalidQualificationRequestState
+            | ErrorCode::PermissionDenied
+            | ErrorCode::QualificationTypeRetryDelayNotElapsed
+            | ErrorCode::QualificationTypeDoesNotAllowRetake
+            | ErrorCode::DoesNotMeetRequirements
+            | ErrorCode::InsufficientFunds
+            | ErrorCode::HitDoesNotExist
+            | ErrorCode::AssignmentDoesNotExist
+            | ErrorCode::InvalidHitState
+            | ErrorCode::InvalidAssignmentState
+            | ErrorCode::AssignmentAlreadyExists
+            | ErrorCode::HitAlreadyExists
+            | ErrorCode::InvalidMaximumAssignmentsIncrease
+            | ErrorCode::WorkerBlocked
+            | ErrorCode::ServiceFault
+            | ErrorCode::ServiceUnavailable => true,
+        };
+        assert!(ErrorCode::API_CODES.iter().all(|c| api(*c)));
+        assert_eq!(ErrorCode::API_CODES.len(), 30);
+        for code in ErrorCode::API_CODES {
+            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(*code));
+        }
+        assert_eq!(ErrorCode::from_wire("MturkLocal.Unauthorized"), None);
+    }
 }

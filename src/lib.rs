@@ -17,6 +17,7 @@ pub mod control;
 pub mod documents;
 pub mod domain;
 pub mod error;
+pub mod faults;
 pub mod healthcheck;
 pub mod ops;
 pub mod protocol;

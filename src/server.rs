@@ -244,9 +244,14 @@ async fn serve_connection(
         let activity = Arc::clone(&service_activity);
         let router = router.clone();
         async move {
-            let response = router.oneshot(request).await;
+            let Ok(response) = router.oneshot(request).await;
             activity.enter(state::IDLE);
-            response
+            // An error from the service makes hyper close the connection
+            // without writing a response: what a DropConnection fault wants.
+            if response.extensions().get::<DropConnection>().is_some() {
+                return Err(DropConnection);
+            }
+            Ok(response)
         }
     });
     // hyper's own header_read_timeout is off: it starts when hyper begins
@@ -291,6 +296,27 @@ async fn serve_connection(
             }
         }
     }
+}
+
+/// The marker of a response that must not be sent: the connection closes
+/// instead, with no answer (a `DropConnection` fault, `/_local/faults`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the connection was dropped by a fault rule")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// A response that closes its connection unanswered (see [`DropConnection`]).
+#[must_use]
+pub fn drop_connection() -> axum::response::Response {
+    let mut response = axum::response::Response::new(Body::empty());
+    response.extensions_mut().insert(DropConnection);
+    response
 }
 
 /// A socket that reports arriving bytes to its connection's [`Activity`].

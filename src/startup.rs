@@ -152,6 +152,7 @@ impl Application {
             accounts: Arc::new(accounts),
             default_balance_cents: default_balance,
             control,
+            faults: Arc::new(crate::faults::Faults::new()),
             settings: Arc::new(settings),
         });
         Ok(Self { listener, state, addr })

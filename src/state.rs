@@ -9,6 +9,7 @@ use crate::config::{AuthMode, Settings};
 use crate::domain::clock::{Clock, VirtualClock};
 use crate::domain::ids::{IdSource, RequesterId};
 use crate::error::{MturkError, Result};
+use crate::faults::Faults;
 use crate::ops::{Ctx, Policy, WorkerCtx};
 use crate::store::Store;
 
@@ -69,6 +70,8 @@ pub struct AppStateInner {
     pub default_balance_cents: i64,
     /// Access keys known to have an account row (open auth mode).
     pub known_accounts: Arc<Mutex<HashSet<String>>>,
+    /// The fault rules of `/_local/faults` (this instance's memory only).
+    pub faults: Arc<Faults>,
 }
 
 impl AppState {

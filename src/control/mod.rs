@@ -1,18 +1,21 @@
 //! The `/_local` control plane: a third front end on the same core, for test
 //! suites and people. Simulated workers request qualifications and take
 //! tests, read what they hold and what they were told; the virtual clock can
-//! be read, advanced or set; the store can be reset.
+//! be read, advanced or set; the store can be reset; fault rules make API
+//! calls fail the way the real service fails ([`faults`]).
 //!
 //! JSON in and out with PascalCase names like the MTurk JSON API; errors are
 //! `{"Code": "AWS.MechanicalTurk.…", "Message": "…"}` with a 4xx status. Open
 //! on loopback; elsewhere only with the configured bearer token.
+
+mod faults;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -44,6 +47,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/assignments/{assignment_id}/return", post(return_assignment))
         .route("/clock", get(read_clock).post(move_clock))
         .route("/reset", post(reset))
+        .route("/faults", post(faults::add_fault).get(faults::list_faults).delete(faults::clear_faults))
+        .route("/faults/{fault_id}", delete(faults::delete_fault))
         .route_layer(middleware::from_fn_with_state(state, guard))
 }
 
@@ -101,7 +106,8 @@ impl IntoResponse for ControlError {
             ErrorCode::QualificationTypeDoesNotExist
             | ErrorCode::QualificationRequestDoesNotExist
             | ErrorCode::HitDoesNotExist
-            | ErrorCode::AssignmentDoesNotExist => StatusCode::NOT_FOUND,
+            | ErrorCode::AssignmentDoesNotExist
+            | ErrorCode::FaultDoesNotExist => StatusCode::NOT_FOUND,
             ErrorCode::ServiceFault => StatusCode::INTERNAL_SERVER_ERROR,
             _ if code.is_client_fault() => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -334,13 +340,15 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult
 
 /// `POST /_local/reset`: empties every table but the configured requesters'
 /// accounts (restored to their starting balances), rewinds the clock (to real
-/// time, or to `service.clock_start`) and restarts a seeded id sequence.
+/// time, or to `service.clock_start`), restarts a seeded id sequence and
+/// removes every fault rule.
 async fn reset(State(state): State<AppState>) -> ControlResult {
     let offset = state.settings.service.clock_start().map_or(0, |start| state.clock.offset_for(start));
     local::reset(&state.worker_ctx(), &state.accounts, state.wall.now(), offset).await?;
     state.clock.set_offset_ms(offset);
     // Epoch 0, as on a new store: the store is empty, so its ids are free again.
     state.ids.restart(0);
+    state.faults.clear();
     // Accounts made on first use (open auth mode) are gone; they come back on their next call.
     let mut known = state.known_accounts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     known.clear();

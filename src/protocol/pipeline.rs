@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! request id + span → bounded body → P::decode (operation, pre-auth checks)
-//!   → P::authenticate → account on first use → clock sync
+//!   → P::authenticate → fault rules (/_local/faults) → account on first use → clock sync
 //!   → P::admit (post-auth checks, the operation's input) → handler or NotImplemented
 //!   → outcome logged once → P::render (or P::render_auth_error)
 //! ```
@@ -19,7 +19,8 @@ use tracing::Instrument;
 
 use crate::domain::clock::Clock as _;
 use crate::domain::ids::RequesterId;
-use crate::error::MturkError;
+use crate::error::{ErrorCode, MturkError};
+use crate::faults::FaultKind;
 use crate::mturk_error;
 use crate::ops::Ctx;
 use crate::protocol::{BodyError, BoxFuture, RequestTag};
@@ -132,6 +133,13 @@ pub trait ApiHandler: Sized + Send + Sync + 'static {
         outcome: Result<&Self::Output, &MturkError>,
     ) -> Response;
 
+    /// The answer to an injected throttling fault: what this face's real
+    /// service answered when a caller went over its request rate.
+    fn render_throttled(frame: &Self::Frame, request_id: &str, epoch_ms: i64, message: Option<&str>) -> Response;
+
+    /// The answer to an injected "service unavailable" fault.
+    fn render_unavailable(frame: &Self::Frame, request_id: &str, epoch_ms: i64, message: Option<&str>) -> Response;
+
     /// The answer to a failed authentication.
     fn render_auth_error(frame: &Self::Frame, request_id: &str, epoch_ms: i64, err: &Self::AuthError) -> Response;
 
@@ -185,6 +193,24 @@ async fn answer<P: ApiHandler>(state: &AppState, request_id: &str, incoming: Inc
     };
     span.record("access_key_id", caller.as_str());
     let Decoded { operation, op, pending, mut frame, .. } = decoded;
+    // Fault rules apply here: the operation and the caller are known, and
+    // nothing has been written yet (not even an open-mode account), so a
+    // faulted call changes nothing in the store. One atomic load when no
+    // rule is live.
+    let fault_name = match op {
+        Some(op) => P::name(op),
+        None => operation.as_str(),
+    };
+    if let Some(fired) = state.faults.decide(P::PROTOCOL, fault_name, caller.as_str()) {
+        if !fired.latency.is_zero() {
+            tokio::time::sleep(fired.latency).await;
+        }
+        if let Some(kind) = fired.error {
+            let fault =
+                Injected { operation: &operation, op, rule: &fired.rule, kind, message: fired.message.as_deref() };
+            return inject::<P>(state, request_id, tag, &fault, pending, frame);
+        }
+    }
     if let Err(err) = state.ensure_account(&caller).await {
         return refuse(&frame, &operation, err);
     }
@@ -210,4 +236,63 @@ async fn answer<P: ApiHandler>(state: &AppState, request_id: &str, incoming: Inc
     let outcome = handler(&ctx, &input).await;
     crate::protocol::record_result(tag, &operation, outcome.as_ref().map(|_| ()));
     P::render(&frame, request_id, epoch_ms, outcome.as_ref())
+}
+
+/// A fault a rule fired on a call, to be answered instead of running it.
+#[derive(Debug)]
+struct Injected<'a, O> {
+    /// The operation's name as sent.
+    operation: &'a str,
+    /// The operation, when the face knows it.
+    op: Option<O>,
+    /// The rule's id.
+    rule: &'a str,
+    /// What to answer.
+    kind: FaultKind,
+    /// The rule's message, if it gave one.
+    message: Option<&'a str>,
+}
+
+/// The model's own words for `ServiceFault` (the 2017-01-17 API reference:
+/// "Amazon Mechanical Turk is temporarily unable to process your request.
+/// Try your call again."), the default message of an injected one.
+const SERVICE_FAULT_MESSAGE: &str =
+    "Amazon Mechanical Turk is temporarily unable to process your request. Try your call again.";
+
+/// Answers a call a fault rule fired on, as face `P`'s real service would
+/// have answered it, without running the operation.
+fn inject<P: ApiHandler>(
+    state: &AppState,
+    request_id: &str,
+    tag: RequestTag<'_>,
+    fault: &Injected<'_, P::Operation>,
+    pending: P::Pending,
+    mut frame: P::Frame,
+) -> Response {
+    // After a delay the clock has moved on: the messages' (ms) say when the answer left.
+    let epoch_ms = state.clock.now().millis();
+    let code = fault.kind.as_str();
+    tracing::debug!(rule = fault.rule, code, "fault injected");
+    crate::protocol::record_outcome(tag, fault.operation, Some((code, "injected by a fault rule", false)));
+    match fault.kind {
+        FaultKind::DropConnection => crate::server::drop_connection(),
+        FaultKind::Throttling => P::render_throttled(&frame, request_id, epoch_ms, fault.message),
+        FaultKind::ServiceUnavailable => P::render_unavailable(&frame, request_id, epoch_ms, fault.message),
+        FaultKind::ServiceFault | FaultKind::Code(_) => {
+            let (code, default) = match fault.kind {
+                FaultKind::Code(code) => (code, None),
+                _ => (ErrorCode::ServiceFault, Some(SERVICE_FAULT_MESSAGE)),
+            };
+            let message = fault.message.or(default).map_or_else(
+                || format!("mturk-local fault rule {} answered {} for this call.", fault.rule, code.as_str()),
+                str::to_owned,
+            );
+            // Admitting completes the frame as a real call's would (the legacy
+            // face puts an operation's errors in its result element); it only
+            // reads the request. Whether it would have refused the request does
+            // not matter: the rule has fired.
+            let _ = P::admit(state, fault.op, pending, &mut frame);
+            P::render(&frame, request_id, epoch_ms, Err(&MturkError::new(code, message)))
+        }
+    }
 }

@@ -199,6 +199,35 @@ impl ApiHandler for JsonApi {
         }
     }
 
+    /// AWS's throttling answer for JSON services: HTTP 400 with the Coral
+    /// shape `com.amazon.coral.availability#ThrottlingException` and the
+    /// message "Rate exceeded", no `TurkErrorCode`. That is what MTurk users
+    /// met ("An error occurred (ThrottlingException) when calling the
+    /// CreateHITWithHITType operation (reached max retries: 4): Rate
+    /// exceeded", allenai/amti PR #12), and the shape other clients check for
+    /// (`__type == "com.amazon.coral.availability#ThrottlingException"` in
+    /// DynamoDB clients). botocore keeps the part after `#`, and both its
+    /// retry modes take `ThrottlingException` as throttling: the legacy
+    /// mode's `_retry.json` only with HTTP 400, the standard mode's
+    /// `retries/standard.py` (`_THROTTLED_ERROR_CODES`) by code alone.
+    fn render_throttled(_frame: &(), request_id: &str, _epoch_ms: i64, message: Option<&str>) -> Response {
+        let shape = "com.amazon.coral.availability#ThrottlingException";
+        let body = json!({ "__type": shape, "message": message.unwrap_or("Rate exceeded") });
+        respond(StatusCode::BAD_REQUEST, request_id, Some(shape), &body)
+    }
+
+    /// HTTP 503 with Coral's generic `ServiceUnavailableException` (the
+    /// `com.amazon.coral.service#ServiceUnavailableException` that generated
+    /// awsJson1_1 deserializers list beside each service's own shapes). Not
+    /// captured from MTurk; what matters to an SDK is the 503, which every
+    /// retry mode retries (botocore's `_retry.json` `service_unavailable`,
+    /// `retries/standard.py` `_TRANSIENT_STATUS_CODES`).
+    fn render_unavailable(_frame: &(), request_id: &str, _epoch_ms: i64, message: Option<&str>) -> Response {
+        let shape = "com.amazon.coral.service#ServiceUnavailableException";
+        let body = json!({ "__type": shape, "message": message.unwrap_or("Service Unavailable") });
+        respond(StatusCode::SERVICE_UNAVAILABLE, request_id, Some(shape), &body)
+    }
+
     fn render_auth_error(_frame: &(), request_id: &str, _epoch_ms: i64, err: &SigV4Error) -> Response {
         auth_error_response(err, request_id)
     }

@@ -58,8 +58,14 @@ pub const VERSIONS: &[&str] = &[
 const UNRESOLVED_OPERATION: &str = "Get";
 
 /// An HTTP 200 `text/xml` answer with the real service's `Server` header.
+#[must_use]
 pub fn xml_response(body: String) -> Response {
-    let mut response = (StatusCode::OK, body).into_response();
+    xml_response_with(StatusCode::OK, body)
+}
+
+/// A `text/xml` answer with `status` (the 503 of an injected fault).
+fn xml_response_with(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
     headers.insert(header::SERVER, HeaderValue::from_static("MTurk"));
@@ -254,6 +260,40 @@ impl ApiHandler for LegacyApi {
                 &MturkError::internal(anyhow::anyhow!("an answer without its operation")),
             ),
         })
+    }
+
+    /// Over the request rate the legacy service answered HTTP 503 with an
+    /// XML body holding `<Errors>` (the 2008 docs: "503 Service
+    /// Unavailable"; Amazon's Perl SDK, `RESTTransport.pm`: "ServiceUnavailable
+    /// errors have an XML response and come back as a 503"), a root-level
+    /// `Errors/Error/Code` of `ServiceUnavailable` that Amazon's Ruby SDK
+    /// (`mechanical_turk_error_handler.rb`) raises as `Throttled` and retries
+    /// with back-off. The document is AWS's generic one, captured from the
+    /// same endpoint after retirement (`<Response><Errors>…</Errors>
+    /// <RequestID>…</RequestID></Response>`, spec §3.1). boto 2 retries any
+    /// 503 (`_mexe`), the Java SDK's default retriable errors include `503`.
+    fn render_throttled(_frame: &LegacyFrame, request_id: &str, _epoch_ms: i64, message: Option<&str>) -> Response {
+        let mut xml = envelope::Xml::new();
+        xml.raw(envelope::PROLOG).open("Response").open("Errors").open("Error");
+        xml.leaf("Code", "ServiceUnavailable");
+        xml.leaf("Message", message.unwrap_or("Request rate exceeded. Please retry the request later."));
+        xml.close("Error").close("Errors").leaf("RequestID", request_id).close("Response");
+        xml_response_with(StatusCode::SERVICE_UNAVAILABLE, xml.finish())
+    }
+
+    /// `AWS.ServiceUnavailable`, the code Amazon's Java SDK (its default
+    /// retriable errors: `503`, `AWS.ServiceUnavailable`,
+    /// `Server.ServiceUnavailable`) and Ruby SDK (retried with back-off)
+    /// retry, in the service-level `OperationRequest/Errors` of the
+    /// operation's envelope, with the 503 that the Perl SDK expects of these
+    /// errors and that boto 2 retries.
+    fn render_unavailable(frame: &LegacyFrame, request_id: &str, epoch_ms: i64, message: Option<&str>) -> Response {
+        let err = MturkError::new(
+            crate::error::ErrorCode::ServiceUnavailable,
+            message.unwrap_or("The service is temporarily unavailable. Please retry the request."),
+        );
+        let envelope = Frame { operation: &frame.operation, request_id, epoch_ms };
+        xml_response_with(StatusCode::SERVICE_UNAVAILABLE, envelope::service_error(envelope, &err))
     }
 
     fn render_auth_error(frame: &LegacyFrame, request_id: &str, epoch_ms: i64, err: &MturkError) -> Response {
