@@ -74,6 +74,8 @@ pub enum ErrorCode {
     WorkerBlocked,
     /// The control plane refused a request without its token. Our own code.
     Unauthorized,
+    /// No snapshot has the name given to the control plane. Our own code.
+    SnapshotDoesNotExist,
     /// Something unexpected broke inside mturk-local (logged once at the edge).
     ServiceFault,
 }
@@ -112,6 +114,7 @@ impl ErrorCode {
             Self::InvalidMaximumAssignmentsIncrease => "AWS.MechanicalTurk.InvalidMaximumAssignmentsIncrease",
             Self::WorkerBlocked => "AWS.MechanicalTurk.WorkerBlocked",
             Self::Unauthorized => "MturkLocal.Unauthorized",
+            Self::SnapshotDoesNotExist => "MturkLocal.SnapshotDoesNotExist",
             Self::ServiceFault => "AWS.MechanicalTurk.ServiceFault",
         }
     }

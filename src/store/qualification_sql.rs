@@ -129,24 +129,16 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()> {
         let mut tx = self.db.writer().await?;
-        for sql in [
-            "DELETE FROM bonus_payments",
-            "DELETE FROM idempotency_tokens",
-            "DELETE FROM assignments",
-            "DELETE FROM hits",
-            "DELETE FROM hit_type_qualifications",
-            "DELETE FROM hit_types",
-            "DELETE FROM worker_profiles",
-            "DELETE FROM worker_notifications",
-            "DELETE FROM worker_blocks",
-            "DELETE FROM qualification_requests",
-            "DELETE FROM qualifications",
-            "DELETE FROM requesters",
-        ] {
-            tx.execute(sql, args![]).await?;
+        for table in crate::store::STATE_TABLES {
+            match *table {
+                // The system types are part of the schema, not of the state.
+                "qualification_types" => {
+                    tx.execute("DELETE FROM qualification_types WHERE owner <> $1", args![SYSTEM_OWNER]).await?
+                }
+                "clock" => tx.execute("UPDATE clock SET offset_ms = 0", args![]).await?,
+                table => tx.execute(&format!("DELETE FROM {table}"), args![]).await?,
+            };
         }
-        tx.execute("DELETE FROM qualification_types WHERE owner <> $1", args![SYSTEM_OWNER]).await?;
-        tx.execute("UPDATE clock SET offset_ms = 0", args![]).await?;
         for (id, balance) in requesters {
             tx.execute(
                 "INSERT INTO requesters (access_key_id, balance_cents, created_at) VALUES ($1, $2, $3)",

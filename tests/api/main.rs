@@ -20,3 +20,4 @@ mod persistence;
 mod real_clients;
 mod reset_every_table;
 mod revoke;
+mod snapshots;

@@ -105,6 +105,7 @@ pub(super) struct Shared {
 impl Backend for SqliteDb {
     const NAME: &'static str = "sqlite";
     const LOCK_ROW: &'static str = "";
+    const SCHEMA_VERSION: &'static str = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
 
     type Reader = SqliteReader;
     type Snapshot = SqliteReader;
