@@ -290,6 +290,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     fn snapshot(&self) -> impl Future<Output = StoreResult<Self::Snapshot>> + Send;
     /// Begins a write transaction.
     fn writer(&self) -> impl Future<Output = StoreResult<Self::Writer>> + Send;
+    /// A write transaction that replaces whole tables with rows that are
+    /// known to be consistent (a snapshot's): on SQLite it runs alone, with
+    /// foreign-key enforcement off, which makes emptying and refilling tables
+    /// about twice as fast. Elsewhere, a plain [`Backend::writer`].
+    fn bulk_writer(&self) -> impl Future<Output = StoreResult<Self::Writer>> + Send {
+        self.writer()
+    }
+
     /// Closes every connection.
     fn close(&self) -> impl Future<Output = ()> + Send;
 

@@ -125,7 +125,7 @@ impl<B: Backend> SnapshotStore for SqlStore<B> {
         name: &SnapshotName,
         offset_for: &(dyn Fn(Timestamp) -> i64 + Send + Sync),
     ) -> StoreResult<RestoreOutcome> {
-        let mut tx = self.db.writer().await?;
+        let mut tx = self.db.bulk_writer().await?;
         Self::lock_registry(&mut tx).await?;
         let Some((id, tables, created_at, taken)) = Self::entry(&mut tx, name).await? else {
             return Ok(RestoreOutcome::NotFound);

@@ -123,6 +123,10 @@ impl Backend for SqliteDb {
         SqliteWriter::begin(&self.shared).await
     }
 
+    async fn bulk_writer(&self) -> StoreResult<SqliteWriter> {
+        SqliteWriter::begin_alone(&self.shared).await
+    }
+
     fn shared_generation(&self) -> Option<u64> {
         match (&self.shared.path, &self.shared.changes) {
             // An in-memory database has exactly one store: its own cache is exact.
