@@ -248,8 +248,8 @@ pub enum TableLock {
     Share,
     /// Others may read, nobody else may write or take this lock (`SHARE ROW EXCLUSIVE`).
     Serial,
-    /// Others may only read (`EXCLUSIVE`).
-    Exclusive,
+    /// Nobody else may read or write (`ACCESS EXCLUSIVE`, what `TRUNCATE` takes).
+    AccessExclusive,
 }
 
 impl TableLock {
@@ -259,7 +259,7 @@ impl TableLock {
         match self {
             Self::Share => "SHARE",
             Self::Serial => "SHARE ROW EXCLUSIVE",
-            Self::Exclusive => "EXCLUSIVE",
+            Self::AccessExclusive => "ACCESS EXCLUSIVE",
         }
     }
 }
@@ -306,6 +306,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// change them meanwhile; `None` where the one writer connection
     /// already excludes every other writer (SQLite).
     fn lock_tables(_tables: &str, _mode: TableLock) -> Option<String> {
+        None
+    }
+
+    /// One statement that empties `tables` (comma-separated, every table a
+    /// foreign key of theirs points at among them) at once, where the
+    /// database has one: PostgreSQL's `TRUNCATE`, which drops the tables'
+    /// files instead of checking each deleted row against the foreign keys.
+    /// `None`: `DELETE FROM` each, children first.
+    fn empty_tables(_tables: &str) -> Option<String> {
         None
     }
 

@@ -384,7 +384,7 @@ pub enum RestoreOutcome {
 /// Snapshots of every table of [`STATE_TABLES`], kept in the database
 /// itself so that every instance on it can restore them. Each method runs
 /// in one transaction; on PostgreSQL a take keeps writers out while it
-/// copies (so it sees one state) and a restore keeps them out until it
+/// copies (so it sees one state) and a restore keeps everyone out until it
 /// commits (so nobody sees half of it).
 #[async_trait]
 pub trait SnapshotStore: Send + Sync {

@@ -188,4 +188,8 @@ impl Backend for PgDb {
     fn lock_tables(tables: &str, mode: TableLock) -> Option<String> {
         Some(format!("LOCK TABLE {tables} IN {} MODE", mode.sql()))
     }
+
+    fn empty_tables(tables: &str) -> Option<String> {
+        Some(format!("TRUNCATE {tables}"))
+    }
 }

@@ -134,10 +134,16 @@ impl<B: Backend> SnapshotStore for SqlStore<B> {
         if taken != current || tables != STATE_TABLES.join(",") {
             return Ok(RestoreOutcome::OtherSchema { taken, current });
         }
-        // Readers see the state before the restore until it commits; writers wait.
-        Self::lock_state(&mut tx, TableLock::Exclusive).await?;
-        for table in STATE_TABLES {
-            tx.execute_once(&format!("DELETE FROM {table}")).await?;
+        // Everyone else waits until the restore is committed (on SQLite the one
+        // writer connection already keeps other writers out, and readers see the
+        // state before the restore until it commits).
+        Self::lock_state(&mut tx, TableLock::AccessExclusive).await?;
+        if let Some(sql) = B::empty_tables(&STATE_TABLES.join(", ")) {
+            tx.execute_once(&sql).await?;
+        } else {
+            for table in STATE_TABLES {
+                tx.execute_once(&format!("DELETE FROM {table}")).await?;
+            }
         }
         for table in STATE_TABLES.iter().rev() {
             tx.execute_once(&format!("INSERT INTO {table} SELECT * FROM {}", copy_of(id, table))).await?;
