@@ -122,6 +122,10 @@ pub struct ServiceSettings {
     pub dispose_delay_secs: i64,
     /// Starting balance in USD. Default: `10000.00`.
     pub starting_balance: String,
+    /// A fixture file (YAML, or JSON when it ends in `.json`) loaded at
+    /// start-up, after migrations; loading it again changes nothing.
+    /// Default: empty (none).
+    pub fixtures: String,
 }
 
 /// One `[[requesters]]` entry.
@@ -156,6 +160,8 @@ pub struct CliOverrides {
     pub database: Option<String>,
     /// `--in-memory`.
     pub in_memory: bool,
+    /// `--fixtures`.
+    pub fixtures: Option<String>,
 }
 
 fn merge(base: &mut toml::Value, overlay: toml::Value) {
@@ -233,6 +239,9 @@ impl Settings {
         }
         if cli.in_memory {
             settings.database.in_memory = true;
+        }
+        if let Some(fixtures) = &cli.fixtures {
+            settings.service.fixtures.clone_from(fixtures);
         }
         settings.validate()?;
         Ok(settings)

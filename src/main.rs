@@ -27,6 +27,9 @@ struct Cli {
     /// Use a fresh in-memory database that lives as long as the process [env: MTURK_LOCAL_DATABASE__IN_MEMORY]
     #[arg(long, global = true)]
     in_memory: bool,
+    /// A fixture file to load at start-up, YAML or JSON (see docs/fixtures.md) [env: MTURK_LOCAL_SERVICE__FIXTURES]
+    #[arg(long, global = true, value_name = "FILE")]
+    fixtures: Option<String>,
     /// A TOML file merged over the built-in defaults (see config/default.toml)
     #[arg(long, global = true, value_name = "PATH", env = "MTURK_LOCAL_CONFIG")]
     config: Option<PathBuf>,
@@ -78,8 +81,12 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let overrides =
-        CliOverrides { listen: cli.listen.clone(), database: cli.database.clone(), in_memory: cli.in_memory };
+    let overrides = CliOverrides {
+        listen: cli.listen.clone(),
+        database: cli.database.clone(),
+        in_memory: cli.in_memory,
+        fixtures: cli.fixtures.clone(),
+    };
     let settings = match Settings::load(cli.config.as_deref(), std::env::vars(), &overrides) {
         Ok(s) => s,
         Err(e) => return fail(&e),

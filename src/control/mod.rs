@@ -8,6 +8,8 @@
 //! `{"Code": "AWS.MechanicalTurk.…", "Message": "…"}` with a 4xx status. Open
 //! on loopback; elsewhere only with the configured bearer token.
 
+pub mod fixtures;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/snapshots", post(take_snapshot).get(list_snapshots))
         .route("/snapshots/{name}", delete(delete_snapshot))
         .route("/snapshots/{name}/restore", post(restore_snapshot))
+        .route("/fixtures", post(load_fixtures))
         .route_layer(middleware::from_fn_with_state(state, guard))
 }
 
@@ -352,7 +355,7 @@ async fn reset(State(state): State<AppState>) -> ControlResult {
 /// known to exist; the others come back on their next call. A configured
 /// requester missing from a restored state gets a fresh account on its next
 /// call too (`ops::account::ensure_account`).
-fn forget_accounts(state: &AppState) {
+pub(crate) fn forget_accounts(state: &AppState) {
     let mut known = state.known_accounts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     known.clear();
     known.extend(state.accounts.iter().map(|(id, _)| id.as_str().to_owned()));
@@ -403,6 +406,15 @@ async fn restore_snapshot(State(state): State<AppState>, Path(name): Path<String
     state.sync_clock().await?;
     forget_accounts(&state);
     Ok(Json(json!({ "Snapshot": snapshot_json(&snapshot), "Clock": clock_json(&state) })))
+}
+
+/// `POST /_local/fixtures`: a fixture file in the body, JSON or (with a YAML
+/// content type) YAML.
+async fn load_fixtures(State(state): State<AppState>, headers: axum::http::HeaderMap, body: Bytes) -> ControlResult {
+    let yaml = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(fixtures::is_yaml_type);
+    let file = fixtures::decode(&body, yaml)?;
+    let outcome = fixtures::load(&state, &file).await?;
+    Ok(Json(fixtures::outcome_json(&outcome)))
 }
 
 /// `DELETE /_local/snapshots/{name}`.

@@ -53,6 +53,7 @@ use hits::WorkerHistory;
 /// but the migration runners' and the snapshot storage, so a new table
 /// cannot be left out of either.
 pub const STATE_TABLES: &[&str] = &[
+    "fixture_names",
     "bonus_payments",
     "idempotency_tokens",
     "assignments",
@@ -214,6 +215,12 @@ pub trait Store:
 
     /// Persists the virtual clock offset.
     async fn set_clock_offset(&self, offset_ms: i64) -> StoreResult<()>;
+
+    /// What fixture files created: (section, name, id), in no order.
+    async fn fixture_names(&self) -> StoreResult<Vec<(String, String, String)>>;
+
+    /// Records that a fixture entry created `id` (a name already recorded keeps its id).
+    async fn record_fixture_name(&self, section: &str, name: &str, id: &str) -> StoreResult<()>;
 }
 
 /// Qualification types and the qualifications workers hold.

@@ -188,6 +188,29 @@ impl<B: Backend> Store for SqlStore<B> {
         self.shared_changed();
         Ok(())
     }
+
+    async fn fixture_names(&self) -> StoreResult<Vec<(String, String, String)>> {
+        let rows = self
+            .db
+            .reader()
+            .await?
+            .fetch_all::<(String, String, String, i64)>(
+                "SELECT section, name, id, CAST(0 AS BIGINT) FROM fixture_names",
+                args![],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(section, name, id, _)| (section, name, id)).collect())
+    }
+
+    async fn record_fixture_name(&self, section: &str, name: &str, id: &str) -> StoreResult<()> {
+        let mut tx = self.db.writer().await?;
+        tx.execute(
+            "INSERT INTO fixture_names (section, name, id) VALUES ($1, $2, $3) ON CONFLICT (section, name) DO NOTHING",
+            args![section, name, id],
+        )
+        .await?;
+        tx.commit().await
+    }
 }
 
 #[async_trait]

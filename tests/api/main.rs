@@ -10,6 +10,7 @@ mod hits;
 mod connections;
 mod control_plane;
 mod durability;
+mod fixtures;
 mod hostile;
 mod json_api;
 mod legacy_protocol;

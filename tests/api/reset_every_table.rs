@@ -83,6 +83,8 @@ both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| 
         .send()
         .await
         .unwrap();
+    let fixture = json!({ "Workers": [{ "WorkerId": "A1FIXTURE" }] }).to_string().into_bytes();
+    assert_eq!(app.raw("POST", "/_local/fixtures", Some("application/json"), fixture).await.status, 200);
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 500 }))).await;
     assert_eq!(app.control("POST", "/snapshots", Some(json!({ "Name": "kept" }))).await.status, 200);
 

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "bonuses", include_str!("../../../migrations/sqlite/0003_bonuses.sql")),
     (4, "qualifications_clustered", include_str!("../../../migrations/sqlite/0004_qualifications_clustered.sql")),
     (5, "snapshots", include_str!("../../../migrations/sqlite/0005_snapshots.sql")),
+    (6, "fixture_names", include_str!("../../../migrations/sqlite/0006_fixture_names.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own
@@ -94,6 +95,6 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
     }
 }

@@ -272,13 +272,19 @@ impl TestApp {
     }
 
     /// Stops this server and starts another on the same database.
-    pub async fn restart(mut self) -> Self {
+    pub async fn restart(self) -> Self {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Stops this server and starts another on the same database, with
+    /// settings adjusted by `tweak`.
+    pub async fn restart_with(mut self, tweak: impl FnOnce(&mut Settings)) -> Self {
         self.server.abort();
         let dir = self.dir.take();
         let database = self.database.clone();
         let _ = (&mut self.server).await;
         drop(self);
-        Self::spawn_on(&database, dir, |_| {}).await
+        Self::spawn_on(&database, dir, tweak).await
     }
 
     /// Signed parameters for `operation` with the default scheme, as `key`.
