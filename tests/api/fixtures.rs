@@ -344,3 +344,17 @@ async fn a_fixture_file_given_at_start_up_is_loaded_once() {
     let err = mturk_local::startup::Application::build(settings).await.unwrap_err().to_string();
     assert!(err.contains("HITTypes[0] \"labeling\": "), "{err}");
 }
+
+both_backends!(the_full_example_of_the_docs_loads, |app: TestApp| async move {
+    let docs = include_str!("../../docs/fixtures.md");
+    let example = docs.split("```yaml\n").nth(1).and_then(|rest| rest.split("```").next()).unwrap();
+    let answer = load_yaml(&app, example).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!(body["Created"], 15, "{body}");
+    // A1 in Germany with 90 accepted a HIT guarded by both requirements; A2, in the US by default, could not.
+    let mine = app.control("GET", "/workers/A2EXAMPLEWORKER/hits", None).await.json();
+    let labeling = mine["HITs"].as_array().unwrap().iter().find(|h| h["HITId"] == body["Ids"]["HITs"]["batch-item-1"]);
+    assert_eq!(labeling.unwrap()["CanAccept"], false);
+    assert_eq!(load_yaml(&app, example).await.json()["Existing"], 15);
+});
