@@ -132,6 +132,10 @@ pub struct ServiceSettings {
     /// after each reset. Default: none (real time).
     #[serde(default)]
     pub clock_start: Option<String>,
+    /// A fixture file (YAML, or JSON when it ends in `.json`) loaded at
+    /// start-up, after migrations; loading it again changes nothing.
+    /// Default: empty (none).
+    pub fixtures: String,
 }
 
 impl ServiceSettings {
@@ -189,6 +193,8 @@ pub struct CliOverrides {
     pub id_seed: Option<i64>,
     /// `--clock-start`.
     pub clock_start: Option<String>,
+    /// `--fixtures`.
+    pub fixtures: Option<String>,
 }
 
 /// Keys `config/default.toml` documents but leaves unset (TOML has no null):
@@ -282,6 +288,9 @@ impl Settings {
         }
         if let Some(start) = &cli.clock_start {
             settings.service.clock_start = Some(start.clone());
+        }
+        if let Some(fixtures) = &cli.fixtures {
+            settings.service.fixtures.clone_from(fixtures);
         }
         settings.validate()?;
         Ok(settings)

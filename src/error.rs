@@ -76,6 +76,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// The control plane has no fault rule with that id. Our own code.
     FaultDoesNotExist,
+    /// No snapshot has the name given to the control plane. Our own code.
+    SnapshotDoesNotExist,
     /// Something unexpected broke inside mturk-local (logged once at the edge).
     ServiceFault,
     /// The legacy service was unavailable: the code the Java and Ruby SDKs
@@ -119,6 +121,7 @@ impl ErrorCode {
             Self::WorkerBlocked => "AWS.MechanicalTurk.WorkerBlocked",
             Self::Unauthorized => "MturkLocal.Unauthorized",
             Self::FaultDoesNotExist => "MturkLocal.FaultDoesNotExist",
+            Self::SnapshotDoesNotExist => "MturkLocal.SnapshotDoesNotExist",
             Self::ServiceFault => "AWS.MechanicalTurk.ServiceFault",
             Self::ServiceUnavailable => "AWS.ServiceUnavailable",
         }
@@ -330,7 +333,7 @@ mod tests {
     fn every_api_code_is_listed_and_parses_back() {
         // The match is exhaustive: a new variant must be placed on one side.
         let api = |code: ErrorCode| match code {
-            ErrorCode::Unauthorized | ErrorCode::FaultDoesNotExist => false,
+            ErrorCode::Unauthorized | ErrorCode::FaultDoesNotExist | ErrorCode::SnapshotDoesNotExist => false,
             ErrorCode::NotAuthorized
             | ErrorCode::BadClaimsSupplied
             | ErrorCode::MissingParameters

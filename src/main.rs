@@ -33,6 +33,9 @@ struct Cli {
     /// Where the virtual clock starts on a new store and after a reset, e.g. 2024-01-01T00:00:00Z [env: MTURK_LOCAL_SERVICE__CLOCK_START]
     #[arg(long, global = true, value_name = "RFC3339")]
     clock_start: Option<String>,
+    /// A fixture file to load at start-up, YAML or JSON (see docs/fixtures.md) [env: MTURK_LOCAL_SERVICE__FIXTURES]
+    #[arg(long, global = true, value_name = "FILE")]
+    fixtures: Option<String>,
     /// A TOML file merged over the built-in defaults (see config/default.toml)
     #[arg(long, global = true, value_name = "PATH", env = "MTURK_LOCAL_CONFIG")]
     config: Option<PathBuf>,
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         in_memory: cli.in_memory,
         id_seed: cli.id_seed,
         clock_start: cli.clock_start.clone(),
+        fixtures: cli.fixtures.clone(),
     };
     let settings = match Settings::load(cli.config.as_deref(), std::env::vars(), &overrides) {
         Ok(s) => s,

@@ -1,5 +1,6 @@
 //! Building and running the application: pick the store, restore the
-//! virtual clock, create the requesters' accounts, bind the listener, route.
+//! virtual clock, create the requesters' accounts, load the fixture file,
+//! bind the listener, route.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -155,6 +156,17 @@ impl Application {
             faults: Arc::new(crate::faults::Faults::new()),
             settings: Arc::new(settings),
         });
+        let fixtures = state.settings.service.fixtures.clone();
+        if !fixtures.is_empty() {
+            let loaded = crate::control::fixtures::load_path(&state, &fixtures).await.map_err(|e| {
+                anyhow::anyhow!("cannot load the fixture file {fixtures}: {} ({})", e.message(), e.code())
+            })?;
+            tracing::info!(
+                "fixture file {fixtures}: {} entries created, {} already there",
+                loaded.created,
+                loaded.existing
+            );
+        }
         Ok(Self { listener, state, addr })
     }
 

@@ -1,14 +1,16 @@
 //! The `/_local` control plane: a third front end on the same core, for test
 //! suites and people. Simulated workers request qualifications and take
 //! tests, read what they hold and what they were told; the virtual clock can
-//! be read, advanced or set; the store can be reset; fault rules make API
-//! calls fail the way the real service fails ([`faults`]).
+//! be read, advanced or set; the store can be reset, and its whole state
+//! kept in named snapshots and brought back; fault rules make API calls fail
+//! the way the real service fails ([`faults`]).
 //!
 //! JSON in and out with PascalCase names like the MTurk JSON API; errors are
 //! `{"Code": "AWS.MechanicalTurk.…", "Message": "…"}` with a 4xx status. Open
 //! on loopback; elsewhere only with the configured bearer token.
 
 mod faults;
+pub mod fixtures;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -25,6 +27,7 @@ use subtle::ConstantTimeEq;
 use crate::domain::clock::Clock as _;
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
 use crate::domain::requirement::Locale;
+use crate::domain::snapshot::{Snapshot, SnapshotName};
 use crate::domain::time::Timestamp;
 use crate::domain::worker::WorkerProfile;
 use crate::error::{invalid_value, ErrorCode, MturkError};
@@ -49,6 +52,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/reset", post(reset))
         .route("/faults", post(faults::add_fault).get(faults::list_faults).delete(faults::clear_faults))
         .route("/faults/{fault_id}", delete(faults::delete_fault))
+        .route("/snapshots", post(take_snapshot).get(list_snapshots))
+        .route("/snapshots/{name}", delete(delete_snapshot))
+        .route("/snapshots/{name}/restore", post(restore_snapshot))
+        .route("/fixtures", post(load_fixtures))
         .route_layer(middleware::from_fn_with_state(state, guard))
 }
 
@@ -104,6 +111,7 @@ impl IntoResponse for ControlError {
         let status = match code {
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::QualificationTypeDoesNotExist
+            | ErrorCode::SnapshotDoesNotExist
             | ErrorCode::QualificationRequestDoesNotExist
             | ErrorCode::HitDoesNotExist
             | ErrorCode::AssignmentDoesNotExist
@@ -349,12 +357,87 @@ async fn reset(State(state): State<AppState>) -> ControlResult {
     // Epoch 0, as on a new store: the store is empty, so its ids are free again.
     state.ids.restart(0);
     state.faults.clear();
-    // Accounts made on first use (open auth mode) are gone; they come back on their next call.
+    forget_accounts(&state);
+    Ok(Json(json!({ "Reset": true })))
+}
+
+/// After the whole state was replaced (reset, restore): accounts made on
+/// first use (open auth mode) may be gone, so only the configured ones are
+/// known to exist; the others come back on their next call. A configured
+/// requester missing from a restored state gets a fresh account on its next
+/// call too (`ops::account::ensure_account`).
+pub(crate) fn forget_accounts(state: &AppState) {
     let mut known = state.known_accounts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     known.clear();
     known.extend(state.accounts.iter().map(|(id, _)| id.as_str().to_owned()));
-    drop(known);
-    Ok(Json(json!({ "Reset": true })))
+}
+
+fn snapshot_name(raw: &str) -> Result<SnapshotName, ControlError> {
+    SnapshotName::parse(raw).ok_or_else(|| {
+        ControlError(crate::error::invalid_value_because(
+            "Name",
+            raw,
+            "A snapshot name is 1 to 64 of the characters A-Z, a-z, 0-9, _, . and -.",
+        ))
+    })
+}
+
+fn snapshot_json(s: &Snapshot) -> Value {
+    json!({ "Name": s.name.as_str(), "CreatedAt": s.created_at.to_rfc3339_millis(), "Rows": s.rows })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct SnapshotBody {
+    name: String,
+}
+
+/// `POST /_local/snapshots` with `{"Name": …}`: a snapshot of the whole
+/// state, replacing one of that name.
+async fn take_snapshot(State(state): State<AppState>, body: Bytes) -> ControlResult {
+    let input: SnapshotBody = parse_body(&body)?;
+    let name = snapshot_name(&input.name)?;
+    let snapshot = local::take_snapshot(&state.worker_ctx(), &name).await?;
+    Ok(Json(json!({ "Snapshot": snapshot_json(&snapshot) })))
+}
+
+/// `GET /_local/snapshots`: by name.
+async fn list_snapshots(State(state): State<AppState>) -> ControlResult {
+    let list = local::snapshots(&state.worker_ctx()).await?;
+    Ok(Json(json!({ "Snapshots": list.iter().map(snapshot_json).collect::<Vec<_>>() })))
+}
+
+/// `POST /_local/snapshots/{name}/restore`: the snapshot's state, and the
+/// virtual clock back at the instant it was taken.
+async fn restore_snapshot(State(state): State<AppState>, Path(name): Path<String>) -> ControlResult {
+    let name = snapshot_name(&name)?;
+    let clock = std::sync::Arc::clone(&state.clock);
+    let offset_for = move |at: Timestamp| clock.offset_for(at);
+    let snapshot = local::restore_snapshot(&state.worker_ctx(), &name, &offset_for).await?;
+    state.sync_clock().await?;
+    forget_accounts(&state);
+    // With a seed, the sequence goes on in a fresh epoch taken from the restored store: every
+    // epoch its rows were minted in is below the stored one, so no id is minted twice, even
+    // when a reset restarted the sequence before this restore; and every restore of the same
+    // snapshot takes the same epoch, so what follows it gets the same ids each time.
+    state.fresh_id_epoch().await?;
+    Ok(Json(json!({ "Snapshot": snapshot_json(&snapshot), "Clock": clock_json(&state) })))
+}
+
+/// `POST /_local/fixtures`: a fixture file in the body, JSON or (with a YAML
+/// content type) YAML.
+async fn load_fixtures(State(state): State<AppState>, headers: axum::http::HeaderMap, body: Bytes) -> ControlResult {
+    let yaml = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(fixtures::is_yaml_type);
+    let file = fixtures::decode(&body, yaml)?;
+    let outcome = fixtures::load(&state, &file).await?;
+    Ok(Json(fixtures::outcome_json(&outcome)))
+}
+
+/// `DELETE /_local/snapshots/{name}`.
+async fn delete_snapshot(State(state): State<AppState>, Path(name): Path<String>) -> ControlResult {
+    let name = snapshot_name(&name)?;
+    local::delete_snapshot(&state.worker_ctx(), &name).await?;
+    Ok(Json(json!({ "Deleted": true })))
 }
 
 #[derive(Deserialize)]

@@ -6,10 +6,12 @@
 use crate::domain::hit::{Assignment, Hit};
 use crate::domain::ids::{RequesterId, WorkerId};
 use crate::domain::qualification::Qualification;
+use crate::domain::snapshot::{Snapshot, SnapshotName};
 use crate::domain::time::Timestamp;
 use crate::domain::worker::{WorkerNotification, WorkerProfile};
-use crate::error::Result;
+use crate::error::{MturkError, Result};
 use crate::mturk_error;
+use crate::store::RestoreOutcome;
 
 use super::{internal, WorkerCtx};
 
@@ -109,4 +111,60 @@ pub async fn reset(
 /// Store failures only.
 pub async fn ping(store: &dyn crate::store::Store) -> Result<()> {
     store.ping().await.map_err(internal)
+}
+
+/// Takes a snapshot of the whole state under `name` (replacing one of that
+/// name), dated with the virtual clock.
+///
+/// # Errors
+/// Store failures only.
+pub async fn take_snapshot(w: &WorkerCtx, name: &SnapshotName) -> Result<Snapshot> {
+    w.store.take_snapshot(name, w.now).await.map_err(internal)
+}
+
+/// The snapshots clients took, by name.
+///
+/// # Errors
+/// Store failures only.
+pub async fn snapshots(w: &WorkerCtx) -> Result<Vec<Snapshot>> {
+    w.store.snapshots().await.map_err(internal)
+}
+
+fn no_snapshot(name: &SnapshotName) -> MturkError {
+    mturk_error!(SnapshotDoesNotExist, "There is no snapshot named {name}.")
+}
+
+/// Brings back the state of snapshot `name`, with the virtual clock set back
+/// to the instant it was taken: `offset_for` turns that instant into the
+/// clock's offset.
+///
+/// # Errors
+/// `SnapshotDoesNotExist`; `InvalidParameterValue` for a snapshot taken
+/// under another schema.
+pub async fn restore_snapshot(
+    w: &WorkerCtx,
+    name: &SnapshotName,
+    offset_for: &(dyn Fn(Timestamp) -> i64 + Send + Sync),
+) -> Result<Snapshot> {
+    match w.store.restore_snapshot(name, offset_for).await.map_err(internal)? {
+        RestoreOutcome::Restored(snapshot) => Ok(snapshot),
+        RestoreOutcome::NotFound => Err(no_snapshot(name)),
+        RestoreOutcome::OtherSchema { taken, current } => Err(mturk_error!(
+            InvalidParameterValue,
+            "Snapshot {name} was taken under schema version {taken}, and this database is at version {current}: \
+             its rows do not fit. Take it again."
+        )),
+    }
+}
+
+/// Removes snapshot `name`.
+///
+/// # Errors
+/// `SnapshotDoesNotExist`.
+pub async fn delete_snapshot(w: &WorkerCtx, name: &SnapshotName) -> Result<()> {
+    if w.store.delete_snapshot(name).await.map_err(internal)? {
+        Ok(())
+    } else {
+        Err(no_snapshot(name))
+    }
 }

@@ -19,6 +19,7 @@ pub mod hits;
 mod postgres;
 mod qualification_rows;
 mod qualification_sql;
+mod snapshot_sql;
 mod sql_store;
 mod sqlite;
 mod worker_sql;
@@ -38,9 +39,36 @@ use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterI
 use crate::domain::qualification::{
     Qualification, QualificationRequest, QualificationStatus, QualificationType, RequestStatus, TypeStatus,
 };
+use crate::domain::snapshot::{Snapshot, SnapshotName};
 use crate::domain::time::Timestamp;
 use crate::domain::worker::{WorkerBlock, WorkerNotification, WorkerProfile};
 use hits::WorkerHistory;
+
+/// Every table that holds the service's state, each before the tables its
+/// foreign keys point at. Reset empties them in this order (keeping the
+/// system qualification types and the clock's one row); a snapshot copies
+/// each whole; a restore empties them in this order and refills them in
+/// the reverse one. `tests/api/reset_every_table.rs` and
+/// `tests/api/snapshots.rs` check that this names every table of the schema
+/// but the migration runners' and the snapshot storage, so a new table
+/// cannot be left out of either.
+pub const STATE_TABLES: &[&str] = &[
+    "fixture_names",
+    "bonus_payments",
+    "idempotency_tokens",
+    "assignments",
+    "hits",
+    "hit_type_qualifications",
+    "hit_types",
+    "worker_profiles",
+    "worker_notifications",
+    "worker_blocks",
+    "qualification_requests",
+    "qualifications",
+    "qualification_types",
+    "requesters",
+    "clock",
+];
 
 /// What can go wrong in the store, in terms `ops` can map to wire codes.
 #[derive(Debug, thiserror::Error)]
@@ -157,7 +185,15 @@ pub struct TypeSearch {
 /// either backend; `ops` holds it as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    QualificationStore + RequestStore + WorkerStore + hits::HitStore + hits::AssignmentStore + Send + Sync + std::fmt::Debug
+    QualificationStore
+    + RequestStore
+    + WorkerStore
+    + hits::HitStore
+    + hits::AssignmentStore
+    + SnapshotStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     /// `"sqlite"` or `"postgres"`, for logs.
     fn backend(&self) -> &'static str;
@@ -190,6 +226,11 @@ pub trait Store:
 
     /// Answers when the database does (a trivial query), for `GET /health`.
     async fn ping(&self) -> StoreResult<()>;
+    /// What fixture files created: (section, name, id), in no order.
+    async fn fixture_names(&self) -> StoreResult<Vec<(String, String, String)>>;
+
+    /// Records that a fixture entry created `id` (a name already recorded keeps its id).
+    async fn record_fixture_name(&self, section: &str, name: &str, id: &str) -> StoreResult<()>;
 }
 
 /// Qualification types and the qualifications workers hold.
@@ -338,4 +379,46 @@ pub trait WorkerStore: Send + Sync {
 
     /// A worker's assignments, newest first.
     async fn worker_assignments(&self, worker: &WorkerId) -> StoreResult<Vec<Assignment>>;
+}
+
+/// What a restore found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestoreOutcome {
+    /// The state is the snapshot's now.
+    Restored(Snapshot),
+    /// No snapshot has that name.
+    NotFound,
+    /// The snapshot was taken under another schema (an older or newer
+    /// mturk-local migrated this database since): its rows do not fit.
+    OtherSchema {
+        /// The latest migration when it was taken.
+        taken: i64,
+        /// The latest migration now.
+        current: i64,
+    },
+}
+
+/// Snapshots of every table of [`STATE_TABLES`], kept in the database
+/// itself so that every instance on it can restore them. Each method runs
+/// in one transaction; on PostgreSQL a take keeps writers out while it
+/// copies (so it sees one state) and a restore keeps everyone out until it
+/// commits (so nobody sees half of it).
+#[async_trait]
+pub trait SnapshotStore: Send + Sync {
+    /// Copies every state table under `name`, replacing a snapshot of that name.
+    async fn take_snapshot(&self, name: &SnapshotName, created_at: Timestamp) -> StoreResult<Snapshot>;
+
+    /// The snapshots clients took (not [`SnapshotName::internal`] ones), by name.
+    async fn snapshots(&self) -> StoreResult<Vec<Snapshot>>;
+
+    /// Replaces the rows of every state table with the snapshot's, and sets
+    /// the clock's offset to `offset_for(created_at)`, all or nothing.
+    async fn restore_snapshot(
+        &self,
+        name: &SnapshotName,
+        offset_for: &(dyn Fn(Timestamp) -> i64 + Send + Sync),
+    ) -> StoreResult<RestoreOutcome>;
+
+    /// Removes a snapshot; false if there was none of that name.
+    async fn delete_snapshot(&self, name: &SnapshotName) -> StoreResult<bool>;
 }

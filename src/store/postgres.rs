@@ -10,7 +10,7 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres, Row as _};
 
-use super::db::{Arg, Backend, Exec, FromRow, RowRead, Writer};
+use super::db::{Arg, Backend, Exec, FromRow, RowRead, TableLock, Writer};
 use super::sql_store::SqlStore;
 use super::{StoreError, StoreResult};
 
@@ -162,6 +162,7 @@ impl Writer for PgWriter {
 impl Backend for PgDb {
     const NAME: &'static str = "postgres";
     const LOCK_ROW: &'static str = " FOR UPDATE";
+    const SCHEMA_VERSION: &'static str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
 
     type Reader = PgReader;
     type Snapshot = PgSnapshot;
@@ -182,5 +183,13 @@ impl Backend for PgDb {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    fn lock_tables(tables: &str, mode: TableLock) -> Option<String> {
+        Some(format!("LOCK TABLE {tables} IN {} MODE", mode.sql()))
+    }
+
+    fn empty_tables(tables: &str) -> Option<String> {
+        Some(format!("TRUNCATE {tables}"))
     }
 }

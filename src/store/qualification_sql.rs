@@ -129,26 +129,18 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp, clock_offset_ms: i64) -> StoreResult<()> {
         let mut tx = self.db.writer().await?;
-        for sql in [
-            "DELETE FROM bonus_payments",
-            "DELETE FROM idempotency_tokens",
-            "DELETE FROM assignments",
-            "DELETE FROM hits",
-            "DELETE FROM hit_type_qualifications",
-            "DELETE FROM hit_types",
-            "DELETE FROM worker_profiles",
-            "DELETE FROM worker_notifications",
-            "DELETE FROM worker_blocks",
-            "DELETE FROM qualification_requests",
-            "DELETE FROM qualifications",
-            "DELETE FROM requesters",
-        ] {
-            tx.execute(sql, args![]).await?;
+        for table in crate::store::STATE_TABLES {
+            match *table {
+                // The system types are part of the schema, not of the state.
+                "qualification_types" => {
+                    tx.execute("DELETE FROM qualification_types WHERE owner <> $1", args![SYSTEM_OWNER]).await?
+                }
+                // id_epoch stays: a seeded server took its epoch at start and stored the next one,
+                // which is what a later start must take (the resetting server restarts at 0 in memory).
+                "clock" => tx.execute("UPDATE clock SET offset_ms = $1", args![clock_offset_ms]).await?,
+                table => tx.execute(&format!("DELETE FROM {table}"), args![]).await?,
+            };
         }
-        tx.execute("DELETE FROM qualification_types WHERE owner <> $1", args![SYSTEM_OWNER]).await?;
-        // id_epoch stays: a seeded server took its epoch at start and stored the next one,
-        // which is what a later start must take (the resetting server restarts at 0 in memory).
-        tx.execute("UPDATE clock SET offset_ms = $1", args![clock_offset_ms]).await?;
         for (id, balance) in requesters {
             tx.execute(
                 "INSERT INTO requesters (access_key_id, balance_cents, created_at) VALUES ($1, $2, $3)",
@@ -211,6 +203,29 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn ping(&self) -> StoreResult<()> {
         self.db.reader().await?.fetch_one::<i64>("SELECT CAST(1 AS BIGINT)", args![]).await?;
         Ok(())
+    }
+
+    async fn fixture_names(&self) -> StoreResult<Vec<(String, String, String)>> {
+        let rows = self
+            .db
+            .reader()
+            .await?
+            .fetch_all::<(String, String, String, i64)>(
+                "SELECT section, name, id, CAST(0 AS BIGINT) FROM fixture_names",
+                args![],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(section, name, id, _)| (section, name, id)).collect())
+    }
+
+    async fn record_fixture_name(&self, section: &str, name: &str, id: &str) -> StoreResult<()> {
+        let mut tx = self.db.writer().await?;
+        tx.execute(
+            "INSERT INTO fixture_names (section, name, id) VALUES ($1, $2, $3) ON CONFLICT (section, name) DO NOTHING",
+            args![section, name, id],
+        )
+        .await?;
+        tx.commit().await
     }
 }
 

@@ -1,14 +1,16 @@
 //! `POST /_local/reset` empties every table of the store. The list of tables
 //! comes from the schema itself (`sqlite_master`, `information_schema`), so a
 //! table added by a new migration fails this test until the test gives it a
-//! row and reset empties it.
+//! row and reset empties it. The one documented exception is the snapshot
+//! storage (the `snapshots` registry and its `snap_*` copies): reset keeps
+//! every snapshot, so that a test suite can reset and restore a baseline.
 
 use aws_sdk_mturk::types::{Comparator, QualificationRequirement};
 use serde_json::json;
 
 use crate::both_backends;
 use crate::common::sdk::sdk;
-use crate::common::{table_rows, TestApp, DEV_KEY, DEV_SECRET};
+use crate::common::{is_state_table, table_rows, TestApp, DEV_KEY, DEV_SECRET};
 
 const WORKER: &str = "A1RESETWORKER";
 const QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;
@@ -17,6 +19,11 @@ const ANSWER: &str = r#"<QuestionFormAnswers xmlns="http://mechanicalturk.amazon
 /// Tables of the migration runners, which reset leaves alone.
 fn bookkeeping(table: &str) -> bool {
     matches!(table, "schema_migrations" | "_sqlx_migrations")
+}
+
+/// The snapshot storage, which reset leaves alone too.
+fn snapshot_storage(table: &str) -> bool {
+    !bookkeeping(table) && !is_state_table(table)
 }
 
 /// A table's rows without what legitimately differs between a fresh store
@@ -76,18 +83,30 @@ both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| 
         .send()
         .await
         .unwrap();
+    let fixture = json!({ "Workers": [{ "WorkerId": "A1FIXTURE" }] }).to_string().into_bytes();
+    assert_eq!(app.raw("POST", "/_local/fixtures", Some("application/json"), fixture).await.status, 200);
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 500 }))).await;
+    assert_eq!(app.control("POST", "/snapshots", Some(json!({ "Name": "kept" }))).await.status, 200);
 
     let filled = table_rows(&app.database).await;
-    let tables: Vec<&String> = fresh.keys().filter(|t| !bookkeeping(t)).collect();
+    let tables: Vec<&String> = fresh.keys().filter(|t| is_state_table(t)).collect();
     assert!(tables.len() >= 14, "{tables:?}");
     for table in &tables {
         assert_ne!(filled[*table], fresh[*table], "this test puts no row in {table}: give it one");
     }
+    let kept: Vec<&String> = filled.keys().filter(|t| snapshot_storage(t)).collect();
+    assert!(kept.len() > tables.len(), "the registry and a copy of every table: {kept:?}");
 
     assert_eq!(app.control("POST", "/reset", None).await.status, 200);
     let after = table_rows(&app.database).await;
+    // Nothing but the state tables, the snapshot storage and the bookkeeping exists.
+    assert_eq!(after.keys().collect::<Vec<_>>(), filled.keys().collect::<Vec<_>>());
     for table in &tables {
         assert_eq!(comparable(table, &after[*table]), comparable(table, &fresh[*table]), "{table} after reset");
     }
+    for table in &kept {
+        assert_eq!(after[*table], filled[*table], "reset keeps the snapshot storage: {table}");
+    }
+    let listed = app.control("GET", "/snapshots", None).await.json();
+    assert_eq!(listed["Snapshots"][0]["Name"], "kept");
 });

@@ -12,6 +12,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "bonuses", include_str!("../../../migrations/sqlite/0003_bonuses.sql")),
     (4, "qualifications_clustered", include_str!("../../../migrations/sqlite/0004_qualifications_clustered.sql")),
     (5, "id_epoch", include_str!("../../../migrations/sqlite/0005_id_epoch.sql")),
+    (6, "snapshots", include_str!("../../../migrations/sqlite/0006_snapshots.sql")),
+    (7, "fixture_names", include_str!("../../../migrations/sqlite/0007_fixture_names.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own
@@ -94,6 +96,6 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, (1..=5).collect::<Vec<i64>>());
+        assert_eq!(versions, (1..=7).collect::<Vec<i64>>());
     }
 }

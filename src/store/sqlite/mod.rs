@@ -105,6 +105,7 @@ pub(super) struct Shared {
 impl Backend for SqliteDb {
     const NAME: &'static str = "sqlite";
     const LOCK_ROW: &'static str = "";
+    const SCHEMA_VERSION: &'static str = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
 
     type Reader = SqliteReader;
     type Snapshot = SqliteReader;
@@ -120,6 +121,10 @@ impl Backend for SqliteDb {
 
     async fn writer(&self) -> StoreResult<SqliteWriter> {
         SqliteWriter::begin(&self.shared).await
+    }
+
+    async fn bulk_writer(&self) -> StoreResult<SqliteWriter> {
+        SqliteWriter::begin_alone(&self.shared).await
     }
 
     fn shared_generation(&self) -> Option<u64> {

@@ -111,6 +111,11 @@ macro_rules! exec_on_connection {
                 super::statements::insert_unique(self.conn()?, sql, args)
             }
 
+            async fn execute_once(&mut self, sql: &str) -> StoreResult<u64> {
+                let changed = self.conn()?.execute(sql, []).map_err(super::statements::sqlite_error)?;
+                Ok(changed as u64)
+            }
+
             async fn fetch_all<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Vec<R>> {
                 super::statements::fetch(self.conn()?, sql, args, usize::MAX)
             }

@@ -126,6 +126,9 @@ pub struct SqliteWriter {
     /// `None` once committed.
     state: Option<OwnedMutexGuard<WriterState>>,
     shared: Arc<Shared>,
+    /// In a transaction of its own, with foreign-key enforcement off
+    /// ([`SqliteWriter::begin_alone`]).
+    alone: bool,
 }
 
 impl SqliteWriter {
@@ -147,7 +150,33 @@ impl SqliteWriter {
             }
             return Err(e);
         }
-        Ok(Self { state: Some(state), shared: Arc::clone(shared) })
+        Ok(Self { state: Some(state), shared: Arc::clone(shared), alone: false })
+    }
+
+    /// Takes the writer connection for a transaction shared with no other
+    /// writer, with foreign-key enforcement off until it ends: for a restore,
+    /// which replaces whole tables with rows that satisfied every constraint
+    /// when they were copied. With enforcement on, `DELETE FROM <table>` on a
+    /// table in a foreign key deletes row by row; off, SQLite's truncate
+    /// optimization drops its pages at once, and the inserts skip the parent
+    /// look-ups (together about half of a 1,000-HIT restore; BENCHMARKS.md,
+    /// "Snapshots"). The pragma only takes effect outside a transaction, so
+    /// the open batch of other writers is committed first.
+    pub(super) async fn begin_alone(shared: &Arc<Shared>) -> StoreResult<Self> {
+        let state = {
+            let _queued = Queued::new(&shared.queued);
+            shared.writer.clone().lock_owned().await
+        };
+        // From here on, dropping `writer` (an error, a cancelled request) rolls
+        // back and turns enforcement back on.
+        let mut writer = Self { state: Some(state), shared: Arc::clone(shared), alone: true };
+        let state = writer.state.as_mut().ok_or_else(closed)?;
+        state.finish_batch()?;
+        state.conn().and_then(|conn| conn.execute_batch("PRAGMA foreign_keys = OFF").map_err(sqlite_error))?;
+        begin_immediate(state).await?;
+        state.batch = Some(Batch { members: 0, outcome: watch::channel(None).0 });
+        state.conn().and_then(|conn| execute(conn, "SAVEPOINT request", &[]))?;
+        Ok(writer)
     }
 
     fn conn(&self) -> StoreResult<&Connection> {
@@ -210,7 +239,15 @@ impl Writer for SqliteWriter {
         };
         if let Err(e) = state.conn().and_then(|conn| execute(conn, "RELEASE request", &[])) {
             state.abort_batch();
+            if self.alone {
+                foreign_keys_on(&state);
+            }
             return Err(e);
+        }
+        if self.alone {
+            let committed = state.finish_batch();
+            foreign_keys_on(&state);
+            return committed;
         }
         let Some(batch) = state.batch.as_mut() else {
             return Err(batch_failed());
@@ -232,6 +269,13 @@ impl Drop for SqliteWriter {
     /// before it answers.
     fn drop(&mut self) {
         if let Some(mut state) = self.state.take() {
+            if self.alone {
+                // Nobody else's work is in this transaction.
+                state.abort_batch();
+                state.rollback_connection();
+                foreign_keys_on(&state);
+                return;
+            }
             let undone = state.conn().and_then(|conn| {
                 execute(conn, "ROLLBACK TO request", &[]).and_then(|_| execute(conn, "RELEASE request", &[]))
             });
@@ -247,6 +291,14 @@ impl Drop for SqliteWriter {
                 }
             }
         }
+    }
+}
+
+/// Turns foreign-key enforcement back on after [`SqliteWriter::begin_alone`]'s
+/// transaction ended (the pragma is a no-op inside one).
+fn foreign_keys_on(state: &WriterState) {
+    if let Err(e) = state.conn().and_then(|conn| conn.execute_batch("PRAGMA foreign_keys = ON").map_err(sqlite_error)) {
+        tracing::error!(error = %e, "cannot turn SQLite foreign-key enforcement back on");
     }
 }
 
@@ -411,6 +463,34 @@ mod tests {
         let mut reader = store.db.reader().await.unwrap();
         let keys: Vec<String> = reader.fetch_all("SELECT access_key_id FROM requesters", &[]).await.unwrap();
         assert_eq!(keys, vec!["AKIAFIRSTWRITER00000".to_owned()]);
+    }
+
+    /// A writer alone commits or rolls back only its own work, and foreign
+    /// keys are enforced again once it ends either way.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_writer_alone_turns_foreign_keys_back_on_when_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(dir.path().join("db.sqlite").to_str().unwrap()).unwrap();
+        let orphan = "INSERT INTO qualifications (type_id, worker_id, integer_value, status, grant_time) \
+                      VALUES ('NOSUCHTYPE', $1, 1, 'Granted', 0)";
+        let enforced = |e: StoreResult<u64>| e.unwrap_err().to_string().contains("FOREIGN KEY");
+        // Committed: the orphan it was allowed to write stays, and enforcement is back.
+        let mut alone = store.db.bulk_writer().await.unwrap();
+        alone.execute(orphan, &[Arg::from("A1COMMITTED")]).await.unwrap();
+        alone.commit().await.unwrap();
+        let mut tx = store.db.writer().await.unwrap();
+        assert!(enforced(tx.execute(orphan, &[Arg::from("A2")]).await));
+        drop(tx);
+        // Dropped: its work is undone, and enforcement is back.
+        let mut alone = store.db.bulk_writer().await.unwrap();
+        alone.execute(orphan, &[Arg::from("A1DROPPED")]).await.unwrap();
+        drop(alone);
+        let mut tx = store.db.writer().await.unwrap();
+        assert!(enforced(tx.execute(orphan, &[Arg::from("A3")]).await));
+        drop(tx);
+        let mut reader = store.db.reader().await.unwrap();
+        let workers: Vec<String> = reader.fetch_all("SELECT worker_id FROM qualifications", &[]).await.unwrap();
+        assert_eq!(workers, vec!["A1COMMITTED".to_owned()]);
     }
 
     /// Another process holds the write lock: the writer waits for it without

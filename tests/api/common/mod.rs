@@ -496,3 +496,24 @@ pub async fn table_rows(database: &str) -> BTreeMap<String, Vec<String>> {
     }
     out
 }
+
+/// Runs one statement directly on the store at `database`, behind the
+/// server's back (to simulate what the API cannot do, e.g. a stale schema).
+pub async fn execute_sql(database: &str, sql: &str) {
+    if database.starts_with("sqlite:") {
+        let path = database.trim_start_matches("sqlite:").trim_start_matches("//");
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        conn.execute_batch(sql).unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(database).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+}
+
+/// Whether `table` holds the service's state: not the migration runners'
+/// bookkeeping, not the snapshot storage (the registry and the `snap_*`
+/// copies), which reset and restore leave alone.
+pub fn is_state_table(table: &str) -> bool {
+    !matches!(table, "schema_migrations" | "_sqlx_migrations" | "snapshots") && !table.starts_with("snap_")
+}
