@@ -126,6 +126,8 @@ def mask(text: str) -> list[str]:
 
 def port_is_free() -> bool:
     with socket.socket() as s:
+        # As the server does: connections of an earlier run in TIME_WAIT do not make the port busy.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(ADDRESS)
         except OSError:
