@@ -30,8 +30,36 @@ pub fn decode(text: &[u8], yaml: bool) -> Result<FixtureFile> {
     if let Some(name) = crate::protocol::first_non_xml_member(&members) {
         return Err(crate::protocol::non_xml_error(&name));
     }
-    serde_json::from_value(Value::Object(members))
-        .map_err(|e| mturk_error!(InvalidParameterValue, "The fixture file does not follow the schema: {e}"))
+    let whole = serde_json::from_value(Value::Object(members.clone()));
+    whole.map_err(|e| match entry_at_fault(&members) {
+        Some(entry) => mturk_error!(InvalidParameterValue, "The fixture file does not follow the schema: {entry}"),
+        None => mturk_error!(InvalidParameterValue, "The fixture file does not follow the schema: {e}"),
+    })
+}
+
+/// The first entry that does not decode on its own, as `Section[i] "key": why`
+/// (serde's error for the whole file says what is wrong, not where).
+fn entry_at_fault(members: &serde_json::Map<String, Value>) -> Option<String> {
+    fn first_bad<T: serde::de::DeserializeOwned>(section: &str, entries: &Value) -> Option<String> {
+        let Value::Array(entries) = entries else { return None };
+        entries.iter().enumerate().find_map(|(i, entry)| {
+            let err = serde_json::from_value::<T>(entry.clone()).err()?;
+            let key = entry.get("Key").or_else(|| entry.get("WorkerId")).and_then(Value::as_str);
+            Some(match key {
+                Some(key) => format!("{section}[{i}] {key:?}: {err}"),
+                None => format!("{section}[{i}]: {err}"),
+            })
+        })
+    }
+    members.iter().find_map(|(section, entries)| match section.as_str() {
+        "QualificationTypes" => first_bad::<fixtures::QualificationTypeEntry>(section, entries),
+        "Workers" => first_bad::<fixtures::WorkerEntry>(section, entries),
+        "Qualifications" => first_bad::<fixtures::QualificationEntry>(section, entries),
+        "HITTypes" => first_bad::<fixtures::HitTypeEntry>(section, entries),
+        "HITs" => first_bad::<fixtures::HitEntry>(section, entries),
+        "Assignments" => first_bad::<fixtures::AssignmentEntry>(section, entries),
+        _ => None,
+    })
 }
 
 /// Whether a `Content-Type` names YAML (`application/yaml`, `application/x-yaml`,

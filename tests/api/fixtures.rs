@@ -270,6 +270,11 @@ both_backends!(a_bad_entry_changes_nothing_and_is_named, |app: TestApp| async mo
             "HITs[2] \"survey\": The value \"1.001\" is not valid for the parameter Reward.",
         ),
         (full_file().replace("Name: Open to all", "Name: Careful annotator"), "QualificationTypes[1] \"open\": "),
+        // A schema error (a missing member) names its entry too, not only what is missing.
+        (
+            full_file().replace("    Description: Granted on request\n", ""),
+            "The fixture file does not follow the schema: QualificationTypes[1] \"open\": missing field `Description`",
+        ),
     ];
     for (file, message) in cases {
         let answer = load_yaml(&app, &file).await;

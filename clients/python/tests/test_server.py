@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import urllib.request
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -152,16 +153,7 @@ def test_free_text_answers_escape_xml() -> None:
 # --- faults, snapshots and fixtures: routes built in parallel; skipped where the binary lacks them
 
 
-def needs_route(server: MturkLocal, path: str) -> None:
-    try:
-        server.control("GET", path)
-    except MturkLocalError as err:
-        if err.status in (404, 405) and err.code == "MturkLocal.Http":
-            pytest.skip(f"this mturk-local has no /_local{path}")
-
-
 def test_fault_helpers_add_list_fire_and_clear_rules(server: MturkLocal) -> None:
-    needs_route(server, "/faults")
     fault = server.faults.add(operation="GetAccountBalance", protocol="json", error="Throttling", count=2)
     assert [(f["FaultId"], f["Fired"]) for f in server.faults.list()] == [(fault, 0)]
     no_retries = server.client(config=Config(retries={"total_max_attempts": 1}))
@@ -181,7 +173,6 @@ def test_fault_helpers_add_list_fire_and_clear_rules(server: MturkLocal) -> None
 
 
 def test_snapshot_helpers_take_restore_list_and_delete(server: MturkLocal) -> None:
-    needs_route(server, "/snapshots")
     snapshot = server.snapshots.take("empty")
     assert snapshot["Name"] == "empty"
     qt = create_type(server)
@@ -194,3 +185,37 @@ def test_snapshot_helpers_take_restore_list_and_delete(server: MturkLocal) -> No
     with pytest.raises(MturkLocalError) as err:
         server.snapshots.restore("empty")
     assert 400 <= err.value.status < 500
+
+
+# The fixture file of docs/fixtures.md, in this repository.
+FIXTURES = Path(__file__).resolve().parents[3] / "docs" / "examples" / "fixtures.yaml"
+
+
+def test_fixtures_load_from_a_file_or_a_mapping_and_a_second_load_changes_nothing(server: MturkLocal) -> None:
+    first = server.load_fixtures(FIXTURES)
+    assert (first["Created"], first["Existing"]) == (15, 0)
+    hit_id = first["Ids"]["HITs"]["survey"]
+    assert server.client().get_hit(HITId=hit_id)["HIT"]["HITId"] == hit_id
+    again = server.load_fixtures(FIXTURES)
+    assert (again["Created"], again["Existing"], again["Ids"]) == (0, 15, first["Ids"])
+
+    mapping = {
+        "QualificationTypes": [
+            {"Key": "mapped", "Name": "From a mapping", "Description": "d", "AutoGranted": True}
+        ]
+    }
+    loaded = server.load_fixtures(mapping)
+    assert loaded["Created"] == 1
+    qt = loaded["Ids"]["QualificationTypes"]["mapped"]
+    assert server.client().get_qualification_type(QualificationTypeId=qt)["QualificationType"]["Name"] == (
+        "From a mapping"
+    )
+
+
+def test_a_bad_fixture_names_the_entry_and_changes_nothing(server: MturkLocal) -> None:
+    bad = {"HITs": [{"Key": "orphan", "HITType": "missing"}]}
+    with pytest.raises(MturkLocalError) as err:
+        server.load_fixtures(bad)
+    assert 400 <= err.value.status < 500
+    assert "orphan" in str(err.value)
+    assert server.client().list_hits()["NumResults"] == 0
