@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+from bench_support import free_port, wait_for_port
+
 
 def rss_mib(pid):
     """The process's resident set size in MiB, from /proc/PID/status."""
@@ -84,24 +86,6 @@ def hold(pid, sockets, seconds):
 def open_fds(pid):
     """How many file descriptors the process holds (its connections among them)."""
     return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, server, deadline):
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"the server exited early with status {server.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit("the server did not start listening within 30 s")
 
 
 def main():

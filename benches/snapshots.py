@@ -27,13 +27,14 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+
+from bench_support import free_port, wait_for_port
 
 KEY = "AKIAMTURKLOCALDEV000"
 SECRET = b"mturk-local-dev-secret-do-not-use-in-production"
@@ -139,24 +140,6 @@ def load(client, hits):
         else:
             submitted.append(first)
     return types[0], "A000BENCH", submitted
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, server, deadline):
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"the server exited early with status {server.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit("the server did not start listening within 30 s")
 
 
 def summary(times):
