@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod assignments;
+pub mod help;
 pub mod hits;
 pub mod local;
 pub mod marketplace;

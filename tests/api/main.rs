@@ -10,6 +10,7 @@ mod hits;
 mod connections;
 mod control_plane;
 mod durability;
+mod extras;
 mod faults;
 mod hostile;
 mod json_api;

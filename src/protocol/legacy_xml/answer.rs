@@ -9,6 +9,7 @@ use crate::domain::money::Money;
 use crate::domain::paging::Paged;
 use crate::domain::qualification::{Qualification, QualificationRequest, QualificationType};
 use crate::domain::worker::WorkerBlock;
+use crate::ops::help::Information;
 use crate::ops::workers::NotifyFailure;
 use crate::ops::Ctx;
 
@@ -179,4 +180,44 @@ pub fn assignment_item(xml: &mut Xml, _ctx: &Ctx, a: &Assignment) {
 /// A bonus in a listing.
 pub fn bonus_item(xml: &mut Xml, _ctx: &Ctx, b: &Bonus) {
     dto::bonus(xml, b);
+}
+
+/// Help: the `Information` element's children (2014-08-15 XSD): one
+/// `OperationInformation` (Name, Description, RequiredParameters,
+/// AvailableParameters, DefaultResponseGroups, AvailableResponseGroups) or
+/// `ResponseGroupInformation` (Name, ValidOperations, Elements) per name asked.
+#[must_use]
+pub fn information(_ctx: &Ctx, _p: &Params, info: &Information) -> String {
+    fn list(xml: &mut Xml, wrapper: &str, item: &str, values: &[&str]) {
+        if values.is_empty() {
+            return;
+        }
+        xml.open(wrapper);
+        for v in values {
+            xml.leaf(item, v);
+        }
+        xml.close(wrapper);
+    }
+    let mut xml = Xml::new();
+    match info {
+        Information::Operations(ops) => {
+            for op in ops {
+                xml.open("OperationInformation").leaf("Name", op.name).leaf("Description", op.description);
+                list(&mut xml, "RequiredParameters", "Parameter", op.required);
+                list(&mut xml, "AvailableParameters", "Parameter", op.optional);
+                list(&mut xml, "DefaultResponseGroups", "ResponseGroup", &["Minimal"]);
+                list(&mut xml, "AvailableResponseGroups", "ResponseGroup", &op.response_groups());
+                xml.close("OperationInformation");
+            }
+        }
+        Information::ResponseGroups(groups) => {
+            for g in groups {
+                xml.open("ResponseGroupInformation").leaf("Name", g.name);
+                list(&mut xml, "ValidOperations", "Operation", &g.operations);
+                list(&mut xml, "Elements", "Element", g.elements);
+                xml.close("ResponseGroupInformation");
+            }
+        }
+    }
+    xml.finish()
 }

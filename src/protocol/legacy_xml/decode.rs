@@ -380,3 +380,28 @@ impl FromParam for AssignmentId {
         parsed(p, name, Self::parse)
     }
 }
+
+/// Help's `About`: one or more names (`About`, `About.1`, …).
+///
+/// # Errors
+/// `AWS.MissingParameters` when none is sent.
+pub fn about(p: &Params, name: &str) -> Result<Vec<String>> {
+    let names: Vec<String> = p.list(name).into_iter().filter(|n| !n.is_empty()).map(str::to_owned).collect();
+    if names.is_empty() {
+        return Err(missing_parameter(name));
+    }
+    Ok(names)
+}
+
+/// Help's `HelpType`: `Operation` (default) or `ResponseGroup`.
+///
+/// # Errors
+/// Other values.
+pub fn help_type(p: &Params, name: &str) -> Result<crate::ops::help::HelpType> {
+    use crate::ops::help::HelpType;
+    match p.optional(name)? {
+        None | Some("Operation") => Ok(HelpType::Operation),
+        Some("ResponseGroup") => Ok(HelpType::ResponseGroup),
+        Some(other) => Err(invalid_value_because(name, other, "Expected values are Operation and ResponseGroup.")),
+    }
+}

@@ -6,7 +6,7 @@
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, assignments, hits, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, assignments, help, hits, qualifications as quals, requests, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -302,6 +302,11 @@ operations! {
             qualification: constant(None),
             page: search_hits_page(),
         }] => answer::listing(CounterOrder::Captured, 100, answer::hit_item);
+        // HelpType Operation (default) or ResponseGroup; About repeatable.
+        Help (Data("Information"), Some(&["About", "HelpType"])) => help::help[help::HelpQuery {
+            about: about("About"),
+            kind: help_type("HelpType"),
+        }] => answer::information;
         // Revert to go back.
         SetHITAsReviewing (Wrapped, None) => hits::update_review_status[hits::ReviewStatusChange {
             hit_id: req("HITId"),
@@ -313,7 +318,6 @@ operations! {
         GetRequesterStatistic (Named("GetStatisticResult")),
         GetRequesterWorkerStatistic (Wrapped),
         GetReviewResultsForHIT (Wrapped),
-        Help (Data("Information")),
         SendTestEventNotification (Wrapped),
         SetHITTypeNotification (Wrapped),
     }
@@ -337,6 +341,13 @@ mod tests {
         sorted.dedup();
         assert_eq!(names, sorted);
         assert_eq!(OPERATIONS.len(), 44);
+    }
+
+    #[test]
+    fn help_describes_every_operation_of_the_table() {
+        let described: Vec<&str> = help::OPERATIONS.iter().map(|o| o.name).collect();
+        let table: Vec<&str> = OPERATIONS.iter().map(|o| o.name).collect();
+        assert_eq!(described, table);
     }
 
     #[test]
