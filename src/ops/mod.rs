@@ -12,6 +12,7 @@ pub mod local;
 pub mod marketplace;
 pub mod qualifications;
 pub mod requests;
+pub mod statistics;
 pub mod workers;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@
 //! called on the request's own task through rusqlite, one writer connection
 //! with group commit) and PostgreSQL (through sqlx).
 
+pub mod activity;
 mod db;
 mod hit_rows;
 mod hit_sql;
@@ -157,7 +158,15 @@ pub struct TypeSearch {
 /// either backend; `ops` holds it as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    QualificationStore + RequestStore + WorkerStore + hits::HitStore + hits::AssignmentStore + Send + Sync + std::fmt::Debug
+    QualificationStore
+    + RequestStore
+    + WorkerStore
+    + hits::HitStore
+    + hits::AssignmentStore
+    + activity::ActivityStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     /// `"sqlite"` or `"postgres"`, for logs.
     fn backend(&self) -> &'static str;

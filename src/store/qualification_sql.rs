@@ -130,6 +130,8 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()> {
         let mut tx = self.db.writer().await?;
         for sql in [
+            "DELETE FROM file_download_urls",
+            "DELETE FROM assignment_files",
             "DELETE FROM bonus_payments",
             "DELETE FROM idempotency_tokens",
             "DELETE FROM assignments",

@@ -10,6 +10,7 @@ use crate::domain::paging::Paged;
 use crate::domain::qualification::{Qualification, QualificationRequest, QualificationType};
 use crate::domain::worker::WorkerBlock;
 use crate::ops::help::Information;
+use crate::ops::statistics::{StatValue, StatisticResult};
 use crate::ops::workers::NotifyFailure;
 use crate::ops::Ctx;
 
@@ -218,6 +219,27 @@ pub fn information(_ctx: &Ctx, _p: &Params, info: &Information) -> String {
                 xml.close("ResponseGroupInformation");
             }
         }
+    }
+    xml.finish()
+}
+
+/// GetRequesterStatistic / GetRequesterWorkerStatistic: the `GetStatisticResult`
+/// children in XSD order: `DataPoint*` (`Date`, then `LongValue` or
+/// `DoubleValue`), `Statistic`, `TimePeriod`, `WorkerId`.
+#[must_use]
+pub fn statistic(_ctx: &Ctx, _p: &Params, r: &StatisticResult) -> String {
+    let mut xml = Xml::new();
+    for point in &r.points {
+        xml.open("DataPoint").leaf("Date", &point.date.to_xml_datetime());
+        match &point.value {
+            StatValue::Long(v) => xml.leaf("LongValue", &v.to_string()),
+            StatValue::Double(v) => xml.leaf("DoubleValue", v),
+        };
+        xml.close("DataPoint");
+    }
+    xml.leaf("Statistic", r.statistic).leaf("TimePeriod", r.period.as_str());
+    if let Some(w) = &r.worker {
+        xml.leaf("WorkerId", w.as_str());
     }
     xml.finish()
 }

@@ -405,3 +405,27 @@ pub fn help_type(p: &Params, name: &str) -> Result<crate::ops::help::HelpType> {
         Some(other) => Err(invalid_value_because(name, other, "Expected values are Operation and ResponseGroup.")),
     }
 }
+
+impl FromParam for crate::ops::statistics::TimePeriod {
+    fn from_param(p: &Params, name: &str) -> Result<Option<Self>> {
+        p.optional(name)?
+            .map(|s| {
+                Self::parse(s).ok_or_else(|| {
+                    invalid_value_because(name, s, "Expected values are OneDay, SevenDays, ThirtyDays and LifeToDate.")
+                })
+            })
+            .transpose()
+    }
+}
+
+/// The `Statistic`, `TimePeriod` (default LifeToDate) and `Count` of a statistic operation.
+///
+/// # Errors
+/// A missing statistic, an unknown period, a `Count` that is not a number.
+pub fn statistic_query(p: &Params) -> Result<crate::ops::statistics::StatisticQuery> {
+    Ok(crate::ops::statistics::StatisticQuery {
+        statistic: req(p, "Statistic")?,
+        period: or(p, "TimePeriod", crate::ops::statistics::TimePeriod::LifeToDate)?,
+        count: opt(p, "Count")?,
+    })
+}

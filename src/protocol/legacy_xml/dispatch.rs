@@ -6,6 +6,7 @@
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
+use crate::ops::statistics::{self as stats, TimePeriod};
 use crate::ops::{account, assignments, help, hits, qualifications as quals, requests, workers, Ctx};
 use crate::protocol::BoxFuture;
 
@@ -302,6 +303,19 @@ operations! {
             qualification: constant(None),
             page: search_hits_page(),
         }] => answer::listing(CounterOrder::Captured, 100, answer::hit_item);
+        // TimePeriod defaults to LifeToDate; Count (1-365) only shapes a OneDay series.
+        GetRequesterStatistic (Named("GetStatisticResult"), Some(&["Statistic", "TimePeriod", "Count"]))
+            => stats::requester_statistic[stats::StatisticQuery {
+                statistic: req("Statistic"),
+                period: or("TimePeriod", TimePeriod::LifeToDate),
+                count: opt("Count"),
+            }] => answer::statistic;
+        // Answered in a GetStatisticResult too (2014-08-15 XSD).
+        GetRequesterWorkerStatistic (Named("GetStatisticResult"), Some(&["Statistic", "TimePeriod", "WorkerId", "Count"]))
+            => stats::worker_statistic[stats::WorkerStatisticQuery {
+                query: statistic_query(),
+                worker_id: req("WorkerId"),
+            }] => answer::statistic;
         // HelpType Operation (default) or ResponseGroup; About repeatable.
         Help (Data("Information"), Some(&["About", "HelpType"])) => help::help[help::HelpQuery {
             about: about("About"),
@@ -315,8 +329,6 @@ operations! {
     }
     not_built {
         GetFileUploadURL (Wrapped),
-        GetRequesterStatistic (Named("GetStatisticResult")),
-        GetRequesterWorkerStatistic (Wrapped),
         GetReviewResultsForHIT (Wrapped),
         SendTestEventNotification (Wrapped),
         SetHITTypeNotification (Wrapped),
