@@ -420,10 +420,9 @@ impl<'a> Facts<'a> {
             Some(f) => self.level(s, to) - self.level(s, f),
         };
         match stat {
-            Stat::AssignmentsPending
-            | Stat::AssignmentsAvailable
-            | Stat::HitsAssignable
-            | Stat::HitsReviewable => StatValue::Long(level(stat)),
+            Stat::AssignmentsPending | Stat::AssignmentsAvailable | Stat::HitsAssignable | Stat::HitsReviewable => {
+                StatValue::Long(level(stat))
+            }
             Stat::EstimatedRewardLiability | Stat::EstimatedFeeLiability | Stat::EstimatedTotalLiability => {
                 money(level(stat))
             }
