@@ -84,6 +84,7 @@ impl AppState {
             ids: Arc::clone(&self.ids),
             caller,
             policy: Arc::clone(&self.policy),
+            origin: None,
         }
     }
 

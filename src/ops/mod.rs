@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod assignments;
+pub mod files;
 pub mod help;
 pub mod hits;
 pub mod local;
@@ -55,6 +56,9 @@ pub struct Ctx {
     pub caller: RequesterId,
     /// Configured rules.
     pub policy: Arc<Policy>,
+    /// `http://` and the `Host` the caller reached this server by, for the
+    /// addresses an answer hands out (GetFileUploadURL); `None` outside a request.
+    pub origin: Option<String>,
 }
 
 /// `now` plus `seconds`, or a clear error when the result would fall after

@@ -14,6 +14,7 @@
 
 pub mod activity;
 mod db;
+pub mod files;
 mod hit_rows;
 mod hit_sql;
 pub mod hits;
@@ -164,6 +165,7 @@ pub trait Store:
     + hits::HitStore
     + hits::AssignmentStore
     + activity::ActivityStore
+    + files::FileStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -12,6 +12,7 @@ mod control_plane;
 mod durability;
 mod extras;
 mod faults;
+mod file_uploads;
 mod hostile;
 mod json_api;
 mod legacy_protocol;

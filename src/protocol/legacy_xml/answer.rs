@@ -9,6 +9,7 @@ use crate::domain::money::Money;
 use crate::domain::paging::Paged;
 use crate::domain::qualification::{Qualification, QualificationRequest, QualificationType};
 use crate::domain::worker::WorkerBlock;
+use crate::ops::files::FileUrl;
 use crate::ops::help::Information;
 use crate::ops::statistics::{StatValue, StatisticResult};
 use crate::ops::workers::NotifyFailure;
@@ -241,5 +242,13 @@ pub fn statistic(_ctx: &Ctx, _p: &Params, r: &StatisticResult) -> String {
     if let Some(w) = &r.worker {
         xml.leaf("WorkerId", w.as_str());
     }
+    xml.finish()
+}
+
+/// GetFileUploadURL: the download address, on the host the caller used.
+#[must_use]
+pub fn file_upload_url(ctx: &Ctx, _p: &Params, url: &FileUrl) -> String {
+    let mut xml = Xml::new();
+    xml.leaf("FileUploadURL", &url.url(ctx.origin.as_deref().unwrap_or("")));
     xml.finish()
 }

@@ -7,7 +7,7 @@
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
 use crate::ops::statistics::{self as stats, TimePeriod};
-use crate::ops::{account, assignments, help, hits, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, assignments, files, help, hits, qualifications as quals, requests, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -272,6 +272,12 @@ operations! {
             hit_id: opt("HITId"),
             assignment_id: opt("AssignmentId"),
         }] => answer::listing(CounterOrder::Captured, 100, answer::bonus_item);
+        // An address on this server, valid for 60 seconds of emulated time.
+        GetFileUploadURL (Wrapped, Some(&["AssignmentId", "QuestionIdentifier"]))
+            => files::upload_url[files::FileUrlRequest {
+                assignment_id: req("AssignmentId"),
+                question_id: req("QuestionIdentifier"),
+            }] => answer::file_upload_url;
         // Shape B, with the HITDetail, HITQuestion and HITAssignmentSummary groups.
         GetHIT (Data("HIT"), None) => hits::get_hit[req("HITId")] => answer::hit;
         GetHITsForQualificationType (Wrapped, Some(&["QualificationTypeId", "PageSize", "PageNumber"]))
@@ -328,7 +334,6 @@ operations! {
         }] => answer::empty;
     }
     not_built {
-        GetFileUploadURL (Wrapped),
         GetReviewResultsForHIT (Wrapped),
         SendTestEventNotification (Wrapped),
         SetHITTypeNotification (Wrapped),
