@@ -4,6 +4,7 @@
 //! and returning.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use base64::Engine as _;
 
@@ -430,9 +431,10 @@ fn file_answers(
         let key = w.ids.alphanumeric(40);
         elements.push_str("<Answer><QuestionIdentifier>");
         elements.push_str(&quick_xml::escape::escape(q.as_str()));
-        elements.push_str(&format!(
+        let _ = write!(
+            elements,
             "</QuestionIdentifier><UploadedFileSizeInBytes>{size}</UploadedFileSizeInBytes><UploadedFileKey>{key}</UploadedFileKey></Answer>"
-        ));
+        );
         stored.push(StoredFile {
             question_identifier: q.clone(),
             file_key: key,

@@ -242,9 +242,10 @@ async fn compute(
             let today = now.div_euclid(DAY_MS) * DAY_MS;
             (0..count)
                 .map(|back| {
-                    let start = today - back * DAY_MS;
-                    let end = (start + DAY_MS - 1).min(now);
-                    DataPoint { date: Timestamp::from_millis(start), value: facts.value(stat, Some(start - 1), end) }
+                    let day_start = today - back * DAY_MS;
+                    let day_end = (day_start + DAY_MS - 1).min(now);
+                    let value = facts.value(stat, Some(day_start - 1), day_end);
+                    DataPoint { date: Timestamp::from_millis(day_start), value }
                 })
                 .collect()
         }

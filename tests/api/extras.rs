@@ -6,7 +6,12 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::common::documents::{free_text, EXTERNAL_QUESTION};
-use crate::common::{xml_text, Backend, TestApp, OTHER_KEY, OTHER_SECRET};
+use crate::common::{xml_text, Backend, Case, TestApp, OTHER_KEY, OTHER_SECRET};
+
+const INVALID: &str = "AWS.MechanicalTurk.InvalidParameterValue";
+
+/// What is wrong, the operation, its parameters, the expected code.
+type OperationCase<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str);
 
 async fn app() -> TestApp {
     TestApp::spawn(&Backend::Sqlite).await
@@ -70,8 +75,7 @@ async fn help_describes_a_response_group_with_the_operations_that_take_it() {
 #[tokio::test]
 async fn help_refuses_unknown_names_and_types() {
     let app = app().await;
-    const INVALID: &str = "AWS.MechanicalTurk.InvalidParameterValue";
-    let cases: &[(&str, Vec<(&str, &str)>, &str)] = &[
+    let cases: &[Case] = &[
         ("an unknown operation", vec![("About", "GetEverything")], INVALID),
         ("a name in the wrong case", vec![("About", "gethit")], INVALID),
         ("one unknown name among known ones", vec![("About.1", "GetHIT"), ("About.2", "Nope")], INVALID),
@@ -309,8 +313,7 @@ async fn a_statistic_answer_follows_the_xsd_element_order() {
 #[tokio::test]
 async fn statistic_operations_refuse_bad_input_with_mturk_errors() {
     let app = app().await;
-    const INVALID: &str = "AWS.MechanicalTurk.InvalidParameterValue";
-    let cases: &[(&str, &str, Vec<(&str, &str)>, &str)] = &[
+    let cases: &[OperationCase] = &[
         ("no statistic", "GetRequesterStatistic", vec![("TimePeriod", "OneDay")], "AWS.MissingParameters"),
         ("an unknown statistic", "GetRequesterStatistic", vec![("Statistic", "NumberOfCats")], INVALID),
         ("a worker statistic", "GetRequesterStatistic", vec![("Statistic", "NumberKnownAnswersCorrect")], INVALID),
