@@ -132,6 +132,7 @@ impl Application {
             default_balance_cents: default_balance,
             control,
             faults: Arc::new(crate::faults::Faults::new()),
+            local_addr: addr,
             settings: Arc::new(settings),
         });
         Ok(Self { listener, state, addr })

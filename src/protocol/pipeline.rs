@@ -234,8 +234,7 @@ async fn answer<P: ApiHandler>(state: &AppState, request_id: &str, incoming: Inc
     };
     let mut ctx = state.ctx(caller);
     // The host the caller used, so that addresses in answers work from where it is.
-    let host = incoming.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
-    ctx.origin = Some(format!("http://{}", host.unwrap_or(state.settings.server.listen.as_str())));
+    ctx.origin = Some(state.origin(incoming.headers));
     let outcome = handler(&ctx, &input).await;
     crate::protocol::record_result(tag, &operation, outcome.as_ref().map(|_| ()));
     P::render(&frame, request_id, epoch_ms, outcome.as_ref())

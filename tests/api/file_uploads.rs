@@ -117,29 +117,36 @@ both_backends!(
     }
 );
 
+/// GetFileUploadURL (legacy, signed) sent with extra headers; the address it answers.
+async fn url_with_headers(app: &TestApp, assignment: &str, headers: &[(&str, String)]) -> String {
+    let params = [("AssignmentId", assignment), ("QuestionIdentifier", "photo")];
+    let form = app.signed(DEV_KEY, DEV_SECRET, "GetFileUploadURL", &params);
+    let mut request = app
+        .http
+        .post(format!("{}/", app.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(crate::common::serde_urlencoded(&form));
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let body = request.send().await.unwrap().text().await.unwrap();
+    xml_text(&body, "FileUploadURL").unwrap_or_else(|| panic!("{body}"))
+}
+
 both_backends!(the_address_is_built_from_the_host_the_caller_used, |app: TestApp| async move {
     let hit = form_hit(&app, FORM).await;
     let assignment = accept(&app, &hit).await;
     assert_eq!(submit(&app, &assignment, json!({ "Files": { "photo": file("a.bin", b"abcd") } })).await.status, 200);
     let port = app.base.rsplit(':').next().unwrap().to_owned();
-    let form = app.signed(
-        DEV_KEY,
-        DEV_SECRET,
-        "GetFileUploadURL",
-        &[("AssignmentId", &assignment), ("QuestionIdentifier", "photo")],
-    );
-    let res = app
-        .http
-        .post(format!("{}/", app.base))
-        .header("Host", format!("localhost:{port}"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(crate::common::serde_urlencoded(&form))
-        .send()
-        .await
-        .unwrap();
-    let body = res.text().await.unwrap();
-    let url = xml_text(&body, "FileUploadURL").unwrap_or_else(|| panic!("{body}"));
+    let url = url_with_headers(&app, &assignment, &[("Host", format!("localhost:{port}"))]).await;
     assert!(url.starts_with(&format!("http://localhost:{port}/_files/")), "{url}");
+    // boto 2 sends Host without the port: the listener's port is added.
+    let no_port = url_with_headers(&app, &assignment, &[("Host", "localhost".to_owned())]).await;
+    assert!(no_port.starts_with(&format!("http://localhost:{port}/_files/")), "{no_port}");
+    // Behind a proxy: the host it forwarded for.
+    let forwarded = [("X-Forwarded-Host", "turk.example.org".to_owned()), ("X-Forwarded-Proto", "https".to_owned())];
+    let proxied = url_with_headers(&app, &assignment, &forwarded).await;
+    assert!(proxied.starts_with("https://turk.example.org/_files/"), "{proxied}");
     // It works from there (localhost resolves to this server).
     assert_eq!(download(&app, &url).await.1, b"abcd");
     // A file with no other answers: the answer document holds only the file.
