@@ -364,6 +364,63 @@ pub fn parse_answer_key(xml: &str) -> Result<AnswerKey> {
     Ok(AnswerKey { questions, mapping })
 }
 
+/// A question of a HIT's QuestionForm, as a file submission needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormQuestion {
+    /// Its QuestionIdentifier.
+    pub id: String,
+    /// `(MinFileSizeInBytes, MaxFileSizeInBytes)` when its answer is a FileUploadAnswer.
+    pub file_sizes: Option<(i64, i64)>,
+}
+
+/// The questions of a HIT's Question document: every Question of a
+/// QuestionForm; none for an ExternalQuestion or HTMLQuestion (their answers
+/// are whatever the page posts).
+///
+/// # Errors
+/// `XMLParseError` (a stored Question was checked when the HIT was created).
+pub fn form_questions(xml: &str) -> Result<Vec<FormQuestion>> {
+    let els = elements("Question", xml)?;
+    if els[0].name != "QuestionForm" {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<FormQuestion> = Vec::new();
+    let number = |e: &Element| e.text.trim().parse::<i64>().ok();
+    for e in &els {
+        let p: Vec<&str> = e.path.iter().map(String::as_str).collect();
+        match p.as_slice() {
+            ["QuestionForm", "Question"] => out.push(FormQuestion { id: String::new(), file_sizes: None }),
+            ["QuestionForm", "Question", "QuestionIdentifier"] => {
+                if let Some(q) = out.last_mut() {
+                    e.text.trim().clone_into(&mut q.id);
+                }
+            }
+            // The schema's limits when a size is missing or unreadable: 1 to 2,000,000,000 bytes.
+            ["QuestionForm", "Question", "AnswerSpecification", "FileUploadAnswer"] => {
+                if let Some(q) = out.last_mut() {
+                    q.file_sizes = Some((1, MAX_FILE_SIZE));
+                }
+            }
+            ["QuestionForm", "Question", "AnswerSpecification", "FileUploadAnswer", "MaxFileSizeInBytes"] => {
+                if let Some((_, max)) = out.last_mut().and_then(|q| q.file_sizes.as_mut()) {
+                    *max = number(e).unwrap_or(MAX_FILE_SIZE);
+                }
+            }
+            ["QuestionForm", "Question", "AnswerSpecification", "FileUploadAnswer", "MinFileSizeInBytes"] => {
+                if let Some((min, _)) = out.last_mut().and_then(|q| q.file_sizes.as_mut()) {
+                    *min = number(e).unwrap_or(1);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The largest file a FileUploadAnswer may ask for (QuestionForm.xsd 2005-10-01,
+/// `MaxFileSizeType`).
+pub const MAX_FILE_SIZE: i64 = 2_000_000_000;
+
 /// A worker's answers: question identifier → selected identifiers (or free text).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Answers {

@@ -154,6 +154,7 @@ impl Application {
             default_balance_cents: default_balance,
             control,
             faults: Arc::new(crate::faults::Faults::new()),
+            local_addr: addr,
             settings: Arc::new(settings),
         });
         let fixtures = state.settings.service.fixtures.clone();
@@ -224,7 +225,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", axum::routing::get(health))
         .route("/onca/xml", any(legacy_xml::handle))
         .nest("/_local", crate::control::router(state.clone()))
-        .merge(crate::control::external_submit_router(state.clone()));
+        .merge(crate::control::external_submit_router(state.clone()))
+        .route("/_files/{token}", axum::routing::get(crate::control::download_file));
     if state.settings.server.canned_route {
         router = router.route("/_bench/canned", any(canned));
     }

@@ -72,6 +72,8 @@ pub struct AppStateInner {
     pub known_accounts: Arc<Mutex<HashSet<String>>>,
     /// The fault rules of `/_local/faults` (this instance's memory only).
     pub faults: Arc<Faults>,
+    /// The address the listener is bound to (port 0 resolved).
+    pub local_addr: std::net::SocketAddr,
 }
 
 impl AppState {
@@ -84,6 +86,37 @@ impl AppState {
             ids: Arc::clone(&self.ids),
             caller,
             policy: Arc::clone(&self.policy),
+            origin: None,
+        }
+    }
+
+    /// `http://host:port` as the caller reached this server, for addresses in
+    /// answers: `X-Forwarded-Host` (with `X-Forwarded-Proto`) when a proxy
+    /// set it, else the `Host` header. A `Host` without a port gets the
+    /// listener's port (boto 2 leaves the port out of `Host`), unless that
+    /// is 80; without any header, the listener's own address.
+    #[must_use]
+    pub fn origin(&self, headers: &axum::http::HeaderMap) -> String {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+        if let Some(forwarded) = header("x-forwarded-host") {
+            let scheme = match header("x-forwarded-proto") {
+                Some("https") => "https",
+                _ => "http",
+            };
+            return format!("{scheme}://{forwarded}");
+        }
+        let port = self.local_addr.port();
+        match header("host") {
+            // A port after the host (an IPv6 literal ends in `]` when it has none).
+            Some(host)
+                if host.rsplit_once(':').is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                    && !host.ends_with(']') =>
+            {
+                format!("http://{host}")
+            }
+            Some(host) if port == 80 => format!("http://{host}"),
+            Some(host) => format!("http://{host}:{port}"),
+            None => format!("http://{}", self.local_addr),
         }
     }
 

@@ -46,7 +46,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/workers/{worker_id}", put(set_profile).get(get_profile))
         .route("/workers/{worker_id}/hits", get(worker_hits))
         .route("/workers/{worker_id}/assignments", post(accept_hit).get(worker_assignments))
-        .route("/assignments/{assignment_id}/submit", post(submit_assignment))
+        .route(
+            "/assignments/{assignment_id}/submit",
+            // Files come base64-encoded in the body: up to 64 MiB of it.
+            post(submit_assignment).layer(axum::extract::DefaultBodyLimit::max(64 << 20)),
+        )
         .route("/assignments/{assignment_id}/return", post(return_assignment))
         .route("/clock", get(read_clock).post(move_clock))
         .route("/reset", post(reset))
@@ -586,19 +590,99 @@ async fn worker_assignments(State(state): State<AppState>, Path(worker_id): Path
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 struct SubmitBody {
-    answer: String,
+    answer: Option<String>,
+    /// Files for FileUploadAnswer questions, by QuestionIdentifier.
+    files: Option<std::collections::BTreeMap<String, FileBody>>,
 }
 
-/// `POST /_local/assignments/{AssignmentId}/submit` with `{"Answer": "<QuestionFormAnswers …>"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct FileBody {
+    /// The file's name (default `upload`).
+    name: Option<String>,
+    /// Its bytes, base64 (standard alphabet, padded).
+    content_base64: String,
+}
+
+/// `POST /_local/assignments/{AssignmentId}/submit` with
+/// `{"Answer": "<QuestionFormAnswers …>"}`, and for FileUploadAnswer
+/// questions `"Files": {"<QuestionIdentifier>": {"Name": …, "ContentBase64": …}}`
+/// (then `Answer` may be left out, or hold the other questions' answers).
 async fn submit_assignment(
     State(state): State<AppState>,
     Path(assignment_id): Path<String>,
     body: Bytes,
 ) -> ControlResult {
+    use base64::Engine as _;
     let input: SubmitBody = parse_body(&body)?;
     let w = state.worker_ctx();
-    marketplace::submit(&w, &assignment_id, None, &input.answer, true).await?;
+    match input.files {
+        None => {
+            let answer = input.answer.ok_or_else(|| crate::error::missing_parameter("Answer"))?;
+            marketplace::submit(&w, &assignment_id, None, &answer, true).await?;
+        }
+        Some(files) => {
+            if files.is_empty() {
+                return Err(mturk_error!(InvalidParameterValue, "Files names no file.").into());
+            }
+            let files = files
+                .into_iter()
+                .map(|(question_id, f)| {
+                    let content = base64::engine::general_purpose::STANDARD
+                        .decode(f.content_base64.as_bytes())
+                        .map_err(|e| invalid_value_why("ContentBase64", &format!("it is not base64 ({e})")))?;
+                    Ok(marketplace::UploadedFile {
+                        question_id,
+                        name: f.name.unwrap_or_else(|| "upload".to_owned()),
+                        content,
+                    })
+                })
+                .collect::<Result<Vec<_>, MturkError>>()?;
+            marketplace::submit_with_files(&w, &assignment_id, None, input.answer.as_deref(), files).await?;
+        }
+    }
     Ok(Json(json!({ "AssignmentId": assignment_id, "Status": "Submitted" })))
+}
+
+fn invalid_value_why(name: &str, why: &str) -> MturkError {
+    mturk_error!(InvalidParameterValue, "The value of {name} is not valid: {why}.")
+}
+
+/// `GET /_files/{token}`: the file behind a GetFileUploadURL address while it
+/// is valid (60 seconds of emulated time); 404 otherwise. No signature: the
+/// unguessable token is the capability, as on the real service.
+pub async fn download_file(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if let Err(err) = state.sync_clock().await {
+        return ControlError(err).into_response();
+    }
+    let now = state.clock.now();
+    match crate::ops::files::download(state.store.as_ref(), &token, now).await {
+        Ok(Some(file)) => {
+            // The name as a quoted-string: quotes and backslashes dropped, non-ASCII kept out.
+            let name: String = file
+                .name
+                .chars()
+                .filter(|c| c.is_ascii_graphic() || *c == ' ')
+                .filter(|c| !matches!(c, '"' | '\\'))
+                .collect();
+            (
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                ],
+                file.content,
+            )
+                .into_response()
+        }
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "This file address is unknown or has expired; call GetFileUploadURL again.\n",
+        )
+            .into_response(),
+        Err(err) => ControlError(err).into_response(),
+    }
 }
 
 /// `POST /_local/assignments/{AssignmentId}/return`.

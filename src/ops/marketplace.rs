@@ -4,6 +4,9 @@
 //! and returning.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use base64::Engine as _;
 
 use crate::documents;
 use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitStatus};
@@ -12,6 +15,7 @@ use crate::domain::qualification::{QualificationStatus, SystemType};
 use crate::domain::requirement::{GuardedActions, Held};
 use crate::error::Result;
 use crate::mturk_error;
+use crate::store::files::StoredFile;
 use crate::store::hits::{AcceptOutcome, HitFilter, WorkerHistory, WorkerProfile};
 use crate::store::Page;
 
@@ -282,6 +286,17 @@ async fn workers_assignment(w: &WorkerCtx, id: &str, worker: Option<&WorkerId>) 
     Ok(a)
 }
 
+/// A file a simulated worker uploads as the answer to a FileUploadAnswer question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedFile {
+    /// The QuestionIdentifier it answers.
+    pub question_id: String,
+    /// The file's name.
+    pub name: String,
+    /// Its bytes.
+    pub content: Vec<u8>,
+}
+
 /// A worker submits an assignment's answers (the control plane, or
 /// `/mturk/externalSubmit`). Returns the assignment's HIT id.
 ///
@@ -295,12 +310,54 @@ pub async fn submit(
     answer: &str,
     answer_is_xml: bool,
 ) -> Result<String> {
+    submit_work(w, id, worker, Some(answer), answer_is_xml, Vec::new()).await
+}
+
+/// A worker submits an assignment with files for its FileUploadAnswer
+/// questions, and optionally the other answers as QuestionFormAnswers. Each
+/// file becomes an `Answer` with `UploadedFileSizeInBytes` and
+/// `UploadedFileKey` (QuestionFormAnswers.xsd 2005-10-01), and is kept with the
+/// assignment in the submit's transaction.
+///
+/// # Errors
+/// As [`submit`]; `InvalidParameterValue` for a file answering a question the
+/// HIT does not have, or one that is not a FileUploadAnswer, or a question
+/// answered twice; `AWS.ParameterOutOfRange` for a file outside the
+/// question's `MinFileSizeInBytes`..`MaxFileSizeInBytes`.
+pub async fn submit_with_files(
+    w: &WorkerCtx,
+    id: &str,
+    worker: Option<&WorkerId>,
+    answer: Option<&str>,
+    files: Vec<UploadedFile>,
+) -> Result<String> {
+    submit_work(w, id, worker, answer, true, files).await
+}
+
+/// Every submission, with or without files.
+async fn submit_work(
+    w: &WorkerCtx,
+    id: &str,
+    worker: Option<&WorkerId>,
+    answer: Option<&str>,
+    answer_is_xml: bool,
+    files: Vec<UploadedFile>,
+) -> Result<String> {
     let a = workers_assignment(w, id, worker).await?;
     if answer_is_xml {
-        documents::parse_answers(answer)?;
+        if let Some(answer) = answer {
+            documents::parse_answers(answer)?;
+        }
     }
-    check_len("Answer", answer, 65_535)?;
+    if let Some(answer) = answer {
+        check_len("Answer", answer, 65_535)?;
+    }
     let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(&a.hit_id))?;
+    let (answer, stored) = if files.is_empty() {
+        (answer.unwrap_or_default().to_owned(), Vec::new())
+    } else {
+        file_answers(w, &hit, answer, files)?
+    };
     // Work submitted after DisableHIT is approved at once, as the legacy reference says.
     let auto = if hit.disposed {
         w.now
@@ -311,11 +368,93 @@ pub async fn submit(
             "automatic approval (now plus AutoApprovalDelayInSeconds)",
         )?
     };
-    if w.store.submit(id, answer, w.now, auto).await.map_err(internal)? {
+    let done = if stored.is_empty() {
+        w.store.submit(id, &answer, w.now, auto).await
+    } else {
+        w.store.submit_with_files(id, &answer, w.now, auto, &stored).await
+    };
+    if done.map_err(internal)? {
         Ok(a.hit_id)
     } else {
         Err(assignment_state_error(&a, w.now, "Accepted"))
     }
+}
+
+const ANSWERS_NS: &str =
+    "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd";
+
+/// Checks each file against its question of `hit` and returns the answer
+/// document with one `Answer` per file added, and the files to keep.
+fn file_answers(
+    w: &WorkerCtx,
+    hit: &Hit,
+    answer: Option<&str>,
+    files: Vec<UploadedFile>,
+) -> Result<(String, Vec<StoredFile>)> {
+    let questions = documents::form_questions(&hit.question)?;
+    let answered: Vec<String> = match answer {
+        Some(a) => documents::parse_answers(a)?.answers.into_iter().map(|(q, _)| q).collect(),
+        None => Vec::new(),
+    };
+    let mut elements = String::new();
+    let mut stored: Vec<StoredFile> = Vec::with_capacity(files.len());
+    for f in files {
+        let q = &f.question_id;
+        let question = questions.iter().find(|x| &x.id == q).ok_or_else(|| {
+            mturk_error!(InvalidParameterValue, "HIT {} has no QuestionForm question {q}.", hit.id)
+                .with_data("QuestionIdentifier", q.as_str())
+        })?;
+        let Some((min, max)) = question.file_sizes else {
+            return Err(mturk_error!(
+                InvalidParameterValue,
+                "Question {q} of HIT {} does not take a file: its answer is not a FileUploadAnswer.",
+                hit.id
+            )
+            .with_data("QuestionIdentifier", q.as_str()));
+        };
+        if answered.contains(q) || stored.iter().any(|s| &s.question_identifier == q) {
+            return Err(mturk_error!(InvalidParameterValue, "Question {q} is answered twice."));
+        }
+        let size = i64::try_from(f.content.len()).unwrap_or(i64::MAX);
+        // UploadedFileSizeInBytes is a positiveInteger: an empty file is never an answer.
+        let min = min.max(1);
+        if size < min || size > max {
+            return Err(mturk_error!(
+                ParameterOutOfRange,
+                "The file for question {q} has {size} bytes; the question takes {min} to {max} bytes."
+            ));
+        }
+        check_len("Name", &f.name, 255)?;
+        if f.name.is_empty() || !f.name.chars().all(|c| documents::is_xml_char(c) && !c.is_control()) {
+            return Err(mturk_error!(InvalidParameterValue, "The file for question {q} needs a printable Name."));
+        }
+        let key = w.ids.alphanumeric(40);
+        elements.push_str("<Answer><QuestionIdentifier>");
+        elements.push_str(&quick_xml::escape::escape(q.as_str()));
+        let _ = write!(
+            elements,
+            "</QuestionIdentifier><UploadedFileSizeInBytes>{size}</UploadedFileSizeInBytes><UploadedFileKey>{key}</UploadedFileKey></Answer>"
+        );
+        stored.push(StoredFile {
+            question_identifier: q.clone(),
+            file_key: key,
+            file_name: f.name,
+            size_bytes: size,
+            content_base64: base64::engine::general_purpose::STANDARD.encode(&f.content),
+        });
+    }
+    let document = match answer {
+        // Before the root's end tag: the files' answers follow the others.
+        Some(a) => {
+            let trimmed = a.trim_end();
+            let at = trimmed.rfind("</").unwrap_or(trimmed.len());
+            format!("{}{elements}{}", &trimmed[..at], &trimmed[at..])
+        }
+        None => format!("<QuestionFormAnswers xmlns=\"{ANSWERS_NS}\">{elements}</QuestionFormAnswers>"),
+    };
+    documents::parse_answers(&document)?;
+    check_len("Answer", &document, 65_535)?;
+    Ok((document, stored))
 }
 
 /// A worker returns an assignment: the slot opens again.

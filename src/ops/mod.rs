@@ -7,11 +7,14 @@
 pub mod account;
 pub mod assignments;
 pub mod fixtures;
+pub mod files;
+pub mod help;
 pub mod hits;
 pub mod local;
 pub mod marketplace;
 pub mod qualifications;
 pub mod requests;
+pub mod statistics;
 pub mod workers;
 
 use std::sync::Arc;
@@ -54,6 +57,9 @@ pub struct Ctx {
     pub caller: RequesterId,
     /// Configured rules.
     pub policy: Arc<Policy>,
+    /// `http://` and the `Host` the caller reached this server by, for the
+    /// addresses an answer hands out (GetFileUploadURL); `None` outside a request.
+    pub origin: Option<String>,
 }
 
 /// `now` plus `seconds`, or a clear error when the result would fall after

@@ -232,7 +232,9 @@ async fn answer<P: ApiHandler>(state: &AppState, request_id: &str, incoming: Inc
             ),
         );
     };
-    let ctx = state.ctx(caller);
+    let mut ctx = state.ctx(caller);
+    // The host the caller used, so that addresses in answers work from where it is.
+    ctx.origin = Some(state.origin(incoming.headers));
     let outcome = handler(&ctx, &input).await;
     crate::protocol::record_result(tag, &operation, outcome.as_ref().map(|_| ()));
     P::render(&frame, request_id, epoch_ms, outcome.as_ref())

@@ -404,7 +404,8 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
 
     async fn return_assignment(&self, id: &str, now: Timestamp) -> StoreResult<bool> {
         self.update_one(
-            "UPDATE assignments SET status = 'Returned' WHERE id = $1 AND status = 'Accepted' AND deadline >= $2",
+            "UPDATE assignments SET status = 'Returned', return_time = $2 \
+             WHERE id = $1 AND status = 'Accepted' AND deadline >= $2",
             args![id, now.millis()],
         )
         .await

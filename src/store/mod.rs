@@ -12,7 +12,9 @@
 //! called on the request's own task through rusqlite, one writer connection
 //! with group commit) and PostgreSQL (through sqlx).
 
+pub mod activity;
 mod db;
+pub mod files;
 mod hit_rows;
 mod hit_sql;
 pub mod hits;
@@ -54,6 +56,8 @@ use hits::WorkerHistory;
 /// cannot be left out of either.
 pub const STATE_TABLES: &[&str] = &[
     "fixture_names",
+    "file_download_urls",
+    "assignment_files",
     "bonus_payments",
     "idempotency_tokens",
     "assignments",
@@ -191,6 +195,8 @@ pub trait Store:
     + hits::HitStore
     + hits::AssignmentStore
     + SnapshotStore
+    + activity::ActivityStore
+    + files::FileStore
     + Send
     + Sync
     + std::fmt::Debug

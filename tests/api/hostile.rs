@@ -1546,7 +1546,19 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
         ("GetAssignment", vec![("AssignmentId", assignment)], DENIED),
         ("GetAssignmentsForHIT", vec![("HITId", hit)], DENIED),
         ("GetBonusPayments", vec![("HITId", hit)], DENIED),
+        ("GetFileUploadURL", vec![("AssignmentId", assignment), ("QuestionIdentifier", "q")], DENIED),
         ("GetHIT", vec![("HITId", hit)], DENIED),
+        // Statistics count the caller's own activity only: none here.
+        (
+            "GetRequesterStatistic",
+            vec![("Statistic", "NumberAssignmentsPending")],
+            Refusal::Allowed(|b| b.contains("<LongValue>0</LongValue>")),
+        ),
+        (
+            "GetRequesterWorkerStatistic",
+            vec![("Statistic", "NumberAssignmentsApproved"), ("WorkerId", W_GRANTED)],
+            Refusal::Allowed(|b| b.contains("<LongValue>0</LongValue>")),
+        ),
         ("GetHITsForQualificationType", vec![("QualificationTypeId", p)], Refusal::Allowed(nothing_found)),
         ("GetReviewableHITs", vec![("HITTypeId", hit_type)], Refusal::Allowed(nothing_found)),
         (
@@ -1578,7 +1590,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
         ("GetBonusPayments", vec![("AssignmentId", assignment)], DENIED),
     ];
     // Operations that name no resource of anyone else: the caller's own creations.
-    let own_scope = ["CreateQualificationType", "RegisterHITType"];
+    let own_scope = ["CreateQualificationType", "RegisterHITType", "Help"];
     let mut problems = Vec::new();
     for (op, params, refusal) in legacy.iter().chain(&extra_legacy) {
         let r = app.call_as(OTHER_KEY, OTHER_SECRET, op, params).await;
@@ -1655,6 +1667,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
         ),
         ("DeleteHIT", json!({"HITId": hit}), DENIED),
         ("GetAssignment", json!({"AssignmentId": assignment}), DENIED),
+        ("GetFileUploadURL", json!({"AssignmentId": assignment, "QuestionIdentifier": "q"}), DENIED),
         ("GetHIT", json!({"HITId": hit}), DENIED),
         ("ListAssignmentsForHIT", json!({"HITId": hit}), DENIED),
         ("ListBonusPayments", json!({"HITId": hit}), DENIED),

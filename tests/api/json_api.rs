@@ -186,7 +186,7 @@ both_backends!(sdk_errors_carry_the_turk_error_code, |app: TestApp| async move {
     assert_eq!(turk_code(bad_pattern), "AWS.MechanicalTurk.InvalidParameterValue");
     let too_many = c.list_worker_blocks().max_results(500).send().await;
     assert_eq!(turk_code(too_many), "AWS.ParameterOutOfRange");
-    let not_built = c.get_file_upload_url().assignment_id("3ABC").question_identifier("q").send().await;
+    let not_built = c.list_review_policy_results_for_hit().hit_id("3ABC").send().await;
     assert_eq!(turk_code(not_built), "AWS.MechanicalTurk.NotImplemented");
     let duplicate = other
         .create_qualification_type()

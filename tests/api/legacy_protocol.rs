@@ -224,7 +224,11 @@ async fn malformed_requests_get_mturk_errors_never_a_404_500_or_panic() {
             "AWS.MissingParameters",
         ),
         ("an unknown operation", app.call("RevokeEverything", &[]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
-        ("a known operation not built yet", app.call("Help", &[]).await, "AWS.MechanicalTurk.NotImplemented"),
+        (
+            "a known operation not built yet",
+            app.call("GetReviewResultsForHIT", &[]).await,
+            "AWS.MechanicalTurk.NotImplemented",
+        ),
         (
             "an operation name that is not a name",
             app.call("Get<Balance>", &[]).await,

@@ -16,6 +16,8 @@ const WORKER: &str = "A1RESETWORKER";
 const QUESTION: &str = r#"<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>"#;
 const ANSWER: &str = r#"<QuestionFormAnswers xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"><Answer><QuestionIdentifier>q</QuestionIdentifier><FreeText>done</FreeText></Answer></QuestionFormAnswers>"#;
 
+const FILE_FORM: &str = r#"<QuestionForm xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionForm.xsd"><Question><QuestionIdentifier>f</QuestionIdentifier><QuestionContent><Text>A file</Text></QuestionContent><AnswerSpecification><FileUploadAnswer><MaxFileSizeInBytes>100</MaxFileSizeInBytes><MinFileSizeInBytes>1</MinFileSizeInBytes></FileUploadAnswer></AnswerSpecification></Question></QuestionForm>"#;
+
 /// Tables of the migration runners, which reset leaves alone.
 fn bookkeeping(table: &str) -> bool {
     matches!(table, "schema_migrations" | "_sqlx_migrations")
@@ -85,6 +87,31 @@ both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| 
         .unwrap();
     let fixture = json!({ "Workers": [{ "WorkerId": "A1FIXTURE" }] }).to_string().into_bytes();
     assert_eq!(app.raw("POST", "/_local/fixtures", Some("application/json"), fixture).await.status, 200);
+    // A file answer and a download address for it.
+    let file_hit = c
+        .create_hit()
+        .title("reset file")
+        .description("d")
+        .reward("0.50")
+        .max_assignments(1)
+        .lifetime_in_seconds(3600)
+        .assignment_duration_in_seconds(600)
+        .question(FILE_FORM)
+        .send()
+        .await
+        .unwrap()
+        .hit()
+        .unwrap()
+        .hit_id()
+        .unwrap()
+        .to_owned();
+    let accepted =
+        app.control("POST", &format!("/workers/{WORKER}/assignments"), Some(json!({ "HITId": file_hit }))).await;
+    let file_assignment = accepted.json()["AssignmentId"].as_str().unwrap().to_owned();
+    let files = json!({ "Files": { "f": { "Name": "a.txt", "ContentBase64": "YWJjZA==" } } });
+    let submitted = app.control("POST", &format!("/assignments/{file_assignment}/submit"), Some(files)).await;
+    assert_eq!(submitted.status, 200, "{}", submitted.body);
+    c.get_file_upload_url().assignment_id(&file_assignment).question_identifier("f").send().await.unwrap();
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 500 }))).await;
     assert_eq!(app.control("POST", "/snapshots", Some(json!({ "Name": "kept" }))).await.status, 200);
 

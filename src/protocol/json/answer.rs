@@ -10,6 +10,7 @@ use crate::domain::ids::HitTypeId;
 use crate::domain::money::Money;
 use crate::domain::paging::Paged;
 use crate::domain::qualification::{Qualification, QualificationType};
+use crate::ops::files::FileUrl;
 use crate::ops::workers::NotifyFailure;
 use crate::ops::Ctx;
 
@@ -147,4 +148,10 @@ pub fn assignment_item(_ctx: &Ctx, a: &Assignment) -> Value {
 #[must_use]
 pub fn bonus_item(_ctx: &Ctx, b: &Bonus) -> Value {
     dto::bonus(b)
+}
+
+/// GetFileUploadURL: the download address, on the host the caller used.
+#[must_use]
+pub fn file_upload_url(ctx: &Ctx, _input: &Input, url: &FileUrl) -> Value {
+    json!({ "FileUploadURL": url.url(ctx.origin.as_deref().unwrap_or("")) })
 }

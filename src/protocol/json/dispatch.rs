@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, assignments, hits, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, assignments, files, hits, qualifications as quals, requests, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -165,6 +165,11 @@ operations! {
         }] => answer::hit;
         DeleteHIT => hits::delete_hit[req("HITId")] => answer::empty;
         GetAssignment => assignments::get_assignment[req("AssignmentId")] => answer::assignment_and_hit;
+        // An address on this server, valid for 60 seconds of emulated time.
+        GetFileUploadURL => files::upload_url[files::FileUrlRequest {
+            assignment_id: req("AssignmentId"),
+            question_id: req("QuestionIdentifier"),
+        }] => answer::file_upload_url;
         // The caller's HIT, deleted ones included.
         GetHIT => hits::get_hit[req("HITId")] => answer::hit;
         // All three statuses unless filtered.
@@ -221,7 +226,6 @@ operations! {
         }] => answer::empty;
     }
     not_built {
-        GetFileUploadURL,
         ListReviewPolicyResultsForHIT,
         SendTestEventNotification,
         UpdateNotificationSettings,

@@ -9,6 +9,9 @@ use crate::domain::money::Money;
 use crate::domain::paging::Paged;
 use crate::domain::qualification::{Qualification, QualificationRequest, QualificationType};
 use crate::domain::worker::WorkerBlock;
+use crate::ops::files::FileUrl;
+use crate::ops::help::Information;
+use crate::ops::statistics::{StatValue, StatisticResult};
 use crate::ops::workers::NotifyFailure;
 use crate::ops::Ctx;
 
@@ -179,4 +182,73 @@ pub fn assignment_item(xml: &mut Xml, _ctx: &Ctx, a: &Assignment) {
 /// A bonus in a listing.
 pub fn bonus_item(xml: &mut Xml, _ctx: &Ctx, b: &Bonus) {
     dto::bonus(xml, b);
+}
+
+/// Help: the `Information` element's children (2014-08-15 XSD): one
+/// `OperationInformation` (Name, Description, RequiredParameters,
+/// AvailableParameters, DefaultResponseGroups, AvailableResponseGroups) or
+/// `ResponseGroupInformation` (Name, ValidOperations, Elements) per name asked.
+#[must_use]
+pub fn information(_ctx: &Ctx, _p: &Params, info: &Information) -> String {
+    fn list(xml: &mut Xml, wrapper: &str, item: &str, values: &[&str]) {
+        if values.is_empty() {
+            return;
+        }
+        xml.open(wrapper);
+        for v in values {
+            xml.leaf(item, v);
+        }
+        xml.close(wrapper);
+    }
+    let mut xml = Xml::new();
+    match info {
+        Information::Operations(ops) => {
+            for op in ops {
+                xml.open("OperationInformation").leaf("Name", op.name).leaf("Description", op.description);
+                list(&mut xml, "RequiredParameters", "Parameter", op.required);
+                list(&mut xml, "AvailableParameters", "Parameter", op.optional);
+                list(&mut xml, "DefaultResponseGroups", "ResponseGroup", &["Minimal"]);
+                list(&mut xml, "AvailableResponseGroups", "ResponseGroup", &op.response_groups());
+                xml.close("OperationInformation");
+            }
+        }
+        Information::ResponseGroups(groups) => {
+            for g in groups {
+                xml.open("ResponseGroupInformation").leaf("Name", g.name);
+                list(&mut xml, "ValidOperations", "Operation", &g.operations);
+                list(&mut xml, "Elements", "Element", g.elements);
+                xml.close("ResponseGroupInformation");
+            }
+        }
+    }
+    xml.finish()
+}
+
+/// GetRequesterStatistic / GetRequesterWorkerStatistic: the `GetStatisticResult`
+/// children in XSD order: `DataPoint*` (`Date`, then `LongValue` or
+/// `DoubleValue`), `Statistic`, `TimePeriod`, `WorkerId`.
+#[must_use]
+pub fn statistic(_ctx: &Ctx, _p: &Params, r: &StatisticResult) -> String {
+    let mut xml = Xml::new();
+    for point in &r.points {
+        xml.open("DataPoint").leaf("Date", &point.date.to_xml_datetime());
+        match &point.value {
+            StatValue::Long(v) => xml.leaf("LongValue", &v.to_string()),
+            StatValue::Double(v) => xml.leaf("DoubleValue", v),
+        };
+        xml.close("DataPoint");
+    }
+    xml.leaf("Statistic", r.statistic).leaf("TimePeriod", r.period.as_str());
+    if let Some(w) = &r.worker {
+        xml.leaf("WorkerId", w.as_str());
+    }
+    xml.finish()
+}
+
+/// GetFileUploadURL: the download address, on the host the caller used.
+#[must_use]
+pub fn file_upload_url(ctx: &Ctx, _p: &Params, url: &FileUrl) -> String {
+    let mut xml = Xml::new();
+    xml.leaf("FileUploadURL", &url.url(ctx.origin.as_deref().unwrap_or("")));
+    xml.finish()
 }

@@ -380,3 +380,52 @@ impl FromParam for AssignmentId {
         parsed(p, name, Self::parse)
     }
 }
+
+/// Help's `About`: one or more names (`About`, `About.1`, …).
+///
+/// # Errors
+/// `AWS.MissingParameters` when none is sent.
+pub fn about(p: &Params, name: &str) -> Result<Vec<String>> {
+    let names: Vec<String> = p.list(name).into_iter().filter(|n| !n.is_empty()).map(str::to_owned).collect();
+    if names.is_empty() {
+        return Err(missing_parameter(name));
+    }
+    Ok(names)
+}
+
+/// Help's `HelpType`: `Operation` (default) or `ResponseGroup`.
+///
+/// # Errors
+/// Other values.
+pub fn help_type(p: &Params, name: &str) -> Result<crate::ops::help::HelpType> {
+    use crate::ops::help::HelpType;
+    match p.optional(name)? {
+        None | Some("Operation") => Ok(HelpType::Operation),
+        Some("ResponseGroup") => Ok(HelpType::ResponseGroup),
+        Some(other) => Err(invalid_value_because(name, other, "Expected values are Operation and ResponseGroup.")),
+    }
+}
+
+impl FromParam for crate::ops::statistics::TimePeriod {
+    fn from_param(p: &Params, name: &str) -> Result<Option<Self>> {
+        p.optional(name)?
+            .map(|s| {
+                Self::parse(s).ok_or_else(|| {
+                    invalid_value_because(name, s, "Expected values are OneDay, SevenDays, ThirtyDays and LifeToDate.")
+                })
+            })
+            .transpose()
+    }
+}
+
+/// The `Statistic`, `TimePeriod` (default LifeToDate) and `Count` of a statistic operation.
+///
+/// # Errors
+/// A missing statistic, an unknown period, a `Count` that is not a number.
+pub fn statistic_query(p: &Params) -> Result<crate::ops::statistics::StatisticQuery> {
+    Ok(crate::ops::statistics::StatisticQuery {
+        statistic: req(p, "Statistic")?,
+        period: or(p, "TimePeriod", crate::ops::statistics::TimePeriod::LifeToDate)?,
+        count: opt(p, "Count")?,
+    })
+}

@@ -6,7 +6,8 @@
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, assignments, hits, qualifications as quals, requests, workers, Ctx};
+use crate::ops::statistics::{self as stats, TimePeriod};
+use crate::ops::{account, assignments, files, help, hits, qualifications as quals, requests, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -271,6 +272,12 @@ operations! {
             hit_id: opt("HITId"),
             assignment_id: opt("AssignmentId"),
         }] => answer::listing(CounterOrder::Captured, 100, answer::bonus_item);
+        // An address on this server, valid for 60 seconds of emulated time.
+        GetFileUploadURL (Wrapped, Some(&["AssignmentId", "QuestionIdentifier"]))
+            => files::upload_url[files::FileUrlRequest {
+                assignment_id: req("AssignmentId"),
+                question_id: req("QuestionIdentifier"),
+            }] => answer::file_upload_url;
         // Shape B, with the HITDetail, HITQuestion and HITAssignmentSummary groups.
         GetHIT (Data("HIT"), None) => hits::get_hit[req("HITId")] => answer::hit;
         GetHITsForQualificationType (Wrapped, Some(&["QualificationTypeId", "PageSize", "PageNumber"]))
@@ -302,6 +309,24 @@ operations! {
             qualification: constant(None),
             page: search_hits_page(),
         }] => answer::listing(CounterOrder::Captured, 100, answer::hit_item);
+        // TimePeriod defaults to LifeToDate; Count (1-365) only shapes a OneDay series.
+        GetRequesterStatistic (Named("GetStatisticResult"), Some(&["Statistic", "TimePeriod", "Count"]))
+            => stats::requester_statistic[stats::StatisticQuery {
+                statistic: req("Statistic"),
+                period: or("TimePeriod", TimePeriod::LifeToDate),
+                count: opt("Count"),
+            }] => answer::statistic;
+        // Answered in a GetStatisticResult too (2014-08-15 XSD).
+        GetRequesterWorkerStatistic (Named("GetStatisticResult"), Some(&["Statistic", "TimePeriod", "WorkerId", "Count"]))
+            => stats::worker_statistic[stats::WorkerStatisticQuery {
+                query: statistic_query(),
+                worker_id: req("WorkerId"),
+            }] => answer::statistic;
+        // HelpType Operation (default) or ResponseGroup; About repeatable.
+        Help (Data("Information"), Some(&["About", "HelpType"])) => help::help[help::HelpQuery {
+            about: about("About"),
+            kind: help_type("HelpType"),
+        }] => answer::information;
         // Revert to go back.
         SetHITAsReviewing (Wrapped, None) => hits::update_review_status[hits::ReviewStatusChange {
             hit_id: req("HITId"),
@@ -309,11 +334,7 @@ operations! {
         }] => answer::empty;
     }
     not_built {
-        GetFileUploadURL (Wrapped),
-        GetRequesterStatistic (Named("GetStatisticResult")),
-        GetRequesterWorkerStatistic (Wrapped),
         GetReviewResultsForHIT (Wrapped),
-        Help (Data("Information")),
         SendTestEventNotification (Wrapped),
         SetHITTypeNotification (Wrapped),
     }
@@ -337,6 +358,13 @@ mod tests {
         sorted.dedup();
         assert_eq!(names, sorted);
         assert_eq!(OPERATIONS.len(), 44);
+    }
+
+    #[test]
+    fn help_describes_every_operation_of_the_table() {
+        let described: Vec<&str> = help::OPERATIONS.iter().map(|o| o.name).collect();
+        let table: Vec<&str> = OPERATIONS.iter().map(|o| o.name).collect();
+        assert_eq!(described, table);
     }
 
     #[test]
