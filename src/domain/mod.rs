@@ -10,5 +10,6 @@ pub mod money;
 pub mod paging;
 pub mod qualification;
 pub mod requirement;
+pub mod review;
 pub mod time;
 pub mod worker;

@@ -311,11 +311,15 @@ pub async fn submit(
             "automatic approval (now plus AutoApprovalDelayInSeconds)",
         )?
     };
-    if w.store.submit(id, answer, w.now, auto).await.map_err(internal)? {
-        Ok(a.hit_id)
-    } else {
-        Err(assignment_state_error(&a, w.now, "Accepted"))
+    if !w.store.submit(id, answer, w.now, auto).await.map_err(internal)? {
+        return Err(assignment_state_error(&a, w.now, "Accepted"));
     }
+    // The HIT's review policies run on the committed submission; whatever
+    // they do (or fail to do), the submission stands.
+    if let Err(e) = super::review::after_submit(w, &a.hit_id, id).await {
+        tracing::error!(error = %e, hit_id = %a.hit_id, "review policies failed after a submission");
+    }
+    Ok(a.hit_id)
 }
 
 /// A worker returns an assignment: the slot opens again.

@@ -11,6 +11,7 @@ pub mod local;
 pub mod marketplace;
 pub mod qualifications;
 pub mod requests;
+pub mod review;
 pub mod workers;
 
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct WorkerCtx {
     pub now: Timestamp,
     /// Where new ids come from.
     pub ids: Arc<dyn IdSource>,
+    /// Configured rules (review policies act as the HIT's owner, under them).
+    pub policy: Arc<Policy>,
 }
 
 /// Maps unexpected store failures to an internal error (logged at the edge).

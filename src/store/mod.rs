@@ -19,6 +19,8 @@ pub mod hits;
 mod postgres;
 mod qualification_rows;
 mod qualification_sql;
+pub mod review;
+mod review_sql;
 mod sql_store;
 mod sqlite;
 mod worker_sql;
@@ -157,7 +159,15 @@ pub struct TypeSearch {
 /// either backend; `ops` holds it as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    QualificationStore + RequestStore + WorkerStore + hits::HitStore + hits::AssignmentStore + Send + Sync + std::fmt::Debug
+    QualificationStore
+    + RequestStore
+    + WorkerStore
+    + hits::HitStore
+    + hits::AssignmentStore
+    + review::ReviewStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     /// `"sqlite"` or `"postgres"`, for logs.
     fn backend(&self) -> &'static str;

@@ -130,6 +130,9 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn reset(&self, requesters: &[(RequesterId, i64)], now: Timestamp) -> StoreResult<()> {
         let mut tx = self.db.writer().await?;
         for sql in [
+            "DELETE FROM review_actions",
+            "DELETE FROM review_results",
+            "DELETE FROM review_policies",
             "DELETE FROM bonus_payments",
             "DELETE FROM idempotency_tokens",
             "DELETE FROM assignments",

@@ -6,7 +6,7 @@
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, assignments, hits, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, assignments, hits, qualifications as quals, requests, review, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -273,6 +273,15 @@ operations! {
         }] => answer::listing(CounterOrder::Captured, 100, answer::bonus_item);
         // Shape B, with the HITDetail, HITQuestion and HITAssignmentSummary groups.
         GetHIT (Data("HIT"), None) => hits::get_hit[req("HITId")] => answer::hit;
+        // Both levels, actions and results unless narrowed (T or F); the caller's HIT only.
+        GetReviewResultsForHIT (Wrapped, None) => review::results[review::ResultsQuery {
+            hit_id: req("HITId"),
+            assignment_id: opt("AssignmentId"),
+            levels: policy_levels("PolicyLevel"),
+            retrieve_actions: flag("RetrieveActions", true),
+            retrieve_results: flag("RetrieveResults", true),
+            page: review_page(),
+        }] => answer::review_report;
         GetHITsForQualificationType (Wrapped, Some(&["QualificationTypeId", "PageSize", "PageNumber"]))
             => hits::list_hits[hits::HitListing { qualification: some("QualificationTypeId"), page: page(100) }]
             => answer::listing(CounterOrder::Captured, 100, answer::hit_item);
@@ -312,7 +321,6 @@ operations! {
         GetFileUploadURL (Wrapped),
         GetRequesterStatistic (Named("GetStatisticResult")),
         GetRequesterWorkerStatistic (Wrapped),
-        GetReviewResultsForHIT (Wrapped),
         Help (Data("Information")),
         SendTestEventNotification (Wrapped),
         SetHITTypeNotification (Wrapped),

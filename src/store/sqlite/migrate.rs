@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "hits", include_str!("../../../migrations/sqlite/0002_hits.sql")),
     (3, "bonuses", include_str!("../../../migrations/sqlite/0003_bonuses.sql")),
     (4, "qualifications_clustered", include_str!("../../../migrations/sqlite/0004_qualifications_clustered.sql")),
+    (10, "review_policies", include_str!("../../../migrations/sqlite/0010_review_policies.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own
@@ -93,6 +94,6 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 10]);
     }
 }
