@@ -20,4 +20,5 @@ mod one_transaction;
 mod persistence;
 mod real_clients;
 mod reset_every_table;
+mod review_policies;
 mod revoke;
