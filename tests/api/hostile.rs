@@ -1547,6 +1547,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
         ("GetAssignmentsForHIT", vec![("HITId", hit)], DENIED),
         ("GetBonusPayments", vec![("HITId", hit)], DENIED),
         ("GetHIT", vec![("HITId", hit)], DENIED),
+        ("GetReviewResultsForHIT", vec![("HITId", hit)], DENIED),
         ("GetHITsForQualificationType", vec![("QualificationTypeId", p)], Refusal::Allowed(nothing_found)),
         ("GetReviewableHITs", vec![("HITTypeId", hit_type)], Refusal::Allowed(nothing_found)),
         (
@@ -1656,6 +1657,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
         ("DeleteHIT", json!({"HITId": hit}), DENIED),
         ("GetAssignment", json!({"AssignmentId": assignment}), DENIED),
         ("GetHIT", json!({"HITId": hit}), DENIED),
+        ("ListReviewPolicyResultsForHIT", json!({"HITId": hit}), DENIED),
         ("ListAssignmentsForHIT", json!({"HITId": hit}), DENIED),
         ("ListBonusPayments", json!({"HITId": hit}), DENIED),
         ("ListHITs", json!({}), Refusal::Allowed(no_results)),

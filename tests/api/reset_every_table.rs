@@ -3,7 +3,7 @@
 //! table added by a new migration fails this test until the test gives it a
 //! row and reset empties it.
 
-use aws_sdk_mturk::types::{Comparator, QualificationRequirement};
+use aws_sdk_mturk::types::{Comparator, ParameterMapEntry, PolicyParameter, QualificationRequirement, ReviewPolicy};
 use serde_json::json;
 
 use crate::both_backends;
@@ -77,6 +77,38 @@ both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| 
         .await
         .unwrap();
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 500 }))).await;
+
+    // A HIT with a review policy that rejects the worker's answer: a policy, results and an action.
+    let policy = ReviewPolicy::builder()
+        .policy_name("ScoreMyKnownAnswers/2011-09-01")
+        .parameters(
+            PolicyParameter::builder()
+                .key("AnswerKey")
+                .map_entries(ParameterMapEntry::builder().key("q").values("not done").build())
+                .build(),
+        )
+        .parameters(PolicyParameter::builder().key("RejectIfKnownAnswerScoreIsLessThan").values("100").build())
+        .build()
+        .unwrap();
+    let reviewed = c
+        .create_hit()
+        .title("reviewed")
+        .description("d")
+        .reward("0.50")
+        .max_assignments(1)
+        .lifetime_in_seconds(3600)
+        .assignment_duration_in_seconds(600)
+        .question(QUESTION)
+        .assignment_review_policy(policy)
+        .send()
+        .await
+        .unwrap()
+        .hit()
+        .unwrap()
+        .hit_id()
+        .unwrap()
+        .to_owned();
+    app.work("A1REVIEWED", &reviewed, ANSWER).await;
 
     let filled = table_rows(&app.database).await;
     let tables: Vec<&String> = fresh.keys().filter(|t| !bookkeeping(t)).collect();
