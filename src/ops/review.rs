@@ -298,7 +298,7 @@ impl<'a> Run<'a> {
         Self { ctx, level, results: Vec::new(), actions: Vec::new() }
     }
 
-    fn result(&mut self, subject: (&str, &str), question: Option<&str>, key: &str, value: impl ToString) {
+    fn result(&mut self, subject: (&str, &str), question: Option<&str>, key: &str, value: &dyn ToString) {
         self.results.push(ReviewResult {
             level: self.level,
             action_id: None,
@@ -331,29 +331,26 @@ impl<'a> Run<'a> {
     /// Approves through ApproveAssignment; an assignment approved already
     /// counts as done (the reference: "Already approved" succeeds).
     async fn approve(&mut self, assignment_id: &str, feedback: Option<String>) {
-        let outcome = match self.status_of(assignment_id).await {
-            Ok(AssignmentStatus::Approved) => Ok("Already approved".to_owned()),
-            _ => {
-                let approval = Approval {
-                    assignment_id: AssignmentId::from_stored(assignment_id.to_owned()),
-                    feedback,
-                    override_rejection: false,
-                };
-                super::assignments::approve(self.ctx, approval).await.map(|()| "Approved".to_owned())
-            }
+        let outcome = if let Ok(AssignmentStatus::Approved) = self.status_of(assignment_id).await {
+            Ok("Already approved".to_owned())
+        } else {
+            let approval = Approval {
+                assignment_id: AssignmentId::from_stored(assignment_id.to_owned()),
+                feedback,
+                override_rejection: false,
+            };
+            super::assignments::approve(self.ctx, approval).await.map(|()| "Approved".to_owned())
         };
         self.action("approve", (assignment_id, "Assignment"), outcome);
     }
 
     /// Rejects through RejectAssignment; one rejected already counts as done.
     async fn reject(&mut self, assignment_id: &str, feedback: Option<String>) {
-        let outcome = match self.status_of(assignment_id).await {
-            Ok(AssignmentStatus::Rejected) => Ok("Already rejected".to_owned()),
-            _ => {
-                let rejection =
-                    Rejection { assignment_id: AssignmentId::from_stored(assignment_id.to_owned()), feedback };
-                super::assignments::reject(self.ctx, rejection).await.map(|()| "Rejected".to_owned())
-            }
+        let outcome = if let Ok(AssignmentStatus::Rejected) = self.status_of(assignment_id).await {
+            Ok("Already rejected".to_owned())
+        } else {
+            let rejection = Rejection { assignment_id: AssignmentId::from_stored(assignment_id.to_owned()), feedback };
+            super::assignments::reject(self.ctx, rejection).await.map(|()| "Rejected".to_owned())
         };
         self.action("reject", (assignment_id, "Assignment"), outcome);
     }
@@ -448,12 +445,12 @@ async fn score_known_answers(ctx: &Ctx, hit: &Hit, policy: &KnownAnswers, assign
         let given = answer_to(&answers, question).map(normalized).unwrap_or_default();
         let right = !expected.is_empty() && !given.is_empty() && &given == expected;
         correct += i64::from(right);
-        run.result(subject, Some(question), "KnownAnswerCorrect", i64::from(right));
+        run.result(subject, Some(question), "KnownAnswerCorrect", &i64::from(right));
     }
     let total = i64::try_from(policy.answer_key.len()).unwrap_or(i64::MAX).max(1);
     // A percentage, rounded down: 2 of 3 scores 66.
     let score = correct * 100 / total;
-    run.result(subject, None, "KnownAnswerScore", score);
+    run.result(subject, None, "KnownAnswerScore", &score);
     // Approval first when both thresholds match (a requester would not set both to).
     if policy.approve_at_least.is_some_and(|t| score >= t) {
         run.approve(&a.id, policy.approve_reason.clone()).await;
@@ -498,9 +495,7 @@ async fn review_hit(ctx: &Ctx, hit_id: &str, policy: &Plurality) -> Result<()> {
         .into_iter()
         .filter(|a| !(policy.disregard_rejected && a.status == AssignmentStatus::Rejected))
         .filter(|a| {
-            !policy
-                .disregard_known_below
-                .is_some_and(|t| known_scores.get(a.id.as_str()).is_some_and(|score| *score < t))
+            policy.disregard_known_below.is_none_or(|t| known_scores.get(a.id.as_str()).is_none_or(|score| *score >= t))
         })
         .map(|a| {
             let answers = parsed_answers(a.answer.as_deref());
@@ -533,12 +528,12 @@ async fn review_hit(ctx: &Ctx, hit_id: &str, policy: &Plurality) -> Result<()> {
         // agreed when its share is greater than the threshold.
         match leaders.as_slice() {
             [answer] if score > policy.agreement_threshold => {
-                run.result(hit_subject, Some(question), "AgreedAnswerFound", "true");
-                run.result(hit_subject, Some(question), "AgreedAnswer", answer.join("|"));
-                run.result(hit_subject, Some(question), "AnswerAgreementScore", score);
+                run.result(hit_subject, Some(question), "AgreedAnswerFound", &"true");
+                run.result(hit_subject, Some(question), "AgreedAnswer", &answer.join("|"));
+                run.result(hit_subject, Some(question), "AnswerAgreementScore", &score);
                 agreed.push((question, (*answer).clone()));
             }
-            _ => run.result(hit_subject, Some(question), "AgreedAnswerFound", "false"),
+            _ => run.result(hit_subject, Some(question), "AgreedAnswerFound", &"false"),
         }
     }
     let agreed_count = i64::try_from(agreed.len()).unwrap_or(i64::MAX);
@@ -554,13 +549,13 @@ async fn review_hit(ctx: &Ctx, hit_id: &str, policy: &Plurality) -> Result<()> {
             let right = i64::try_from(right).unwrap_or(i64::MAX);
             let score = right * 100 / agreed_count;
             let subject = (assignment_id.as_str(), "Assignment");
-            run.result(subject, None, "WorkerAgreementScore", score);
-            run.result(subject, None, "PluralityAnswersCorrect", right);
-            run.result(subject, None, "PluralityAnswersIncorrect", agreed_count - right);
+            run.result(subject, None, "WorkerAgreementScore", &score);
+            run.result(subject, None, "PluralityAnswersCorrect", &right);
+            run.result(subject, None, "PluralityAnswersIncorrect", &(agreed_count - right));
             decisions.push((assignment_id.clone(), score));
         }
     }
-    run.result(hit_subject, None, "HitAgreementScore", hit_score);
+    run.result(hit_subject, None, "HitAgreementScore", &hit_score);
     for (assignment_id, score) in decisions {
         if policy.approve_at_least.is_some_and(|t| score >= t) {
             run.approve(&assignment_id, None).await;

@@ -15,10 +15,13 @@ use crate::domain::review::{
 use crate::domain::time::Timestamp;
 use crate::store::{StoreError, StoreResult};
 
+/// A stored parameter: key, values, map entries (key, values).
+type StoredParameter = (String, Vec<String>, Vec<(String, Vec<String>)>);
+
 #[derive(Serialize, Deserialize)]
 struct StoredPolicy {
     name: String,
-    parameters: Vec<(String, Vec<String>, Vec<(String, Vec<String>)>)>,
+    parameters: Vec<StoredParameter>,
 }
 
 fn encode(policy: Option<&ReviewPolicy>) -> StoreResult<Option<String>> {

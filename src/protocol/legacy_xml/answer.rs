@@ -202,7 +202,7 @@ fn review_log(xml: &mut Xml, element: &str, log: &ReviewLog) {
             .leaf("ObjectId", &a.target_id)
             .leaf("ObjectType", &a.target_type)
             .leaf("Status", a.status.as_str())
-            .leaf_opt("CompleteTime", a.complete_time.map(|t| t.to_xml_datetime()).as_deref())
+            .leaf_opt("CompleteTime", a.complete_time.map(crate::domain::time::Timestamp::to_xml_datetime).as_deref())
             .leaf_opt("Result", a.result.as_deref())
             .leaf_opt("ErrorCode", a.error_code.as_deref())
             .close("ReviewAction");
