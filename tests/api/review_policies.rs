@@ -291,7 +291,50 @@ both_backends!(every_bad_policy_is_refused_on_both_faces_and_creates_nothing, |a
             value("DisregardAssignmentIfRejected", "T"),
         ],
     ));
-    legacy(&app, "CreateHIT", &legacy_create_hit(&params)).await.ok();
+    let created = legacy(&app, "CreateHIT", &legacy_create_hit(&params)).await.ok();
+    let legacy_hit = created.text("HITId").unwrap();
+    let report = app.call("GetReviewResultsForHIT", &[("HITId", &legacy_hit)]).await.ok();
+    assert!(report.body.contains("<AssignmentReviewPolicy><PolicyName>ScoreMyKnownAnswers/2011-09-01</PolicyName>"));
+    assert!(report.body.contains("<AssignmentReviewReport></AssignmentReviewReport>"), "{}", report.body);
+
+    // CreateHITWithHITType takes them too, and the JSON listing names them.
+    let type_id = ep.json("CreateHITType", &good).await.unwrap().json()["HITTypeId"].clone();
+    let typed = json!({
+        "HITTypeId": type_id,
+        "LifetimeInSeconds": 86_400,
+        "Question": QUESTION,
+        "HITReviewPolicy": json_policy(PLURALITY, &[("QuestionIds", vec!["color"], vec![]), value("QuestionAgreementThreshold", "50")]),
+    });
+    let typed_hit = ep.json("CreateHITWithHITType", &typed).await.unwrap().json()["HIT"]["HITId"].clone();
+    let listed = ep.json("ListReviewPolicyResultsForHIT", &json!({ "HITId": typed_hit })).await.unwrap().json();
+    assert_eq!(
+        listed,
+        json!({
+            "HITId": typed_hit,
+            "HITReviewPolicy": { "PolicyName": PLURALITY },
+            "HITReviewReport": { "ReviewResults": [], "ReviewActions": [] },
+        })
+    );
+
+    // Bad inputs of the results operations, on both faces.
+    for (body, code) in [
+        (json!({ "HITId": typed_hit, "PolicyLevels": ["Worker"] }), INVALID),
+        (json!({ "HITId": typed_hit, "MaxResults": 0 }), "AWS.ParameterOutOfRange"),
+        (json!({ "HITId": typed_hit, "RetrieveActions": "yes" }), INVALID),
+        (json!({}), "AWS.MissingParameters"),
+        (json!({ "HITId": "3NOSUCHHIT000000000000000000000" }), "AWS.MechanicalTurk.HITDoesNotExist"),
+    ] {
+        let r = ep.json("ListReviewPolicyResultsForHIT", &body).await.unwrap();
+        assert_eq!(r.json_code().as_deref(), Some(code), "{body}: {}", r.body);
+    }
+    for (params, code) in [
+        (vec![("HITId", legacy_hit.as_str()), ("PolicyLevel", "Worker")], INVALID),
+        (vec![("HITId", legacy_hit.as_str()), ("PageSize", "0")], "AWS.ParameterOutOfRange"),
+        (vec![("HITId", legacy_hit.as_str()), ("RetrieveResults", "maybe")], INVALID),
+        (vec![], "AWS.MissingParameters"),
+    ] {
+        app.call("GetReviewResultsForHIT", &params).await.err(code);
+    }
 });
 
 fn answers(known: &str, color: &str, shape: &str) -> String {
