@@ -8,10 +8,12 @@
 //! A policy acts through the requester's own operations
 //! ([`super::assignments::approve`], [`super::assignments::reject`],
 //! [`super::hits::extend_hit`]) with the HIT owner as the caller, so the
-//! payments, fees and state rules are the ones a requester's call meets. Each
-//! of those is its own transaction, as a requester's call is; the results
-//! and the actions' outcomes are then recorded together in one more
-//! ([`crate::store::review::ReviewStore::record_review`]).
+//! payments, fees and state rules are the ones a requester's call meets. A
+//! run first records its results and its actions as `Intended` in one
+//! transaction ([`crate::store::review::ReviewStore::record_review`], which
+//! also claims a HIT-level review), then takes each action in its own
+//! transaction, as a requester's call is, and writes its outcome: a run cut
+//! short shows what it meant to do, never half of a payment.
 
 use std::collections::HashMap;
 
@@ -285,17 +287,28 @@ pub fn check(policies: &HitReviewPolicies) -> Result<()> {
     Ok(())
 }
 
-/// What the policies of one run produced, recorded together at the end.
+/// An action a policy decided on, before it is taken.
+#[derive(Debug, Clone)]
+enum Planned {
+    Approve { assignment_id: String, feedback: Option<String> },
+    Reject { assignment_id: String, feedback: Option<String> },
+    Extend { hit_id: String, maximum: i64, secs: Option<i64> },
+}
+
+/// One run of a policy: its results and the actions it decided on. It is
+/// recorded first, the actions as `Intended` (with the HIT-level claim, in
+/// the same transaction), then each action is taken and its outcome written:
+/// a run cut short leaves its actions visibly `Intended`, never lost.
 struct Run<'a> {
     ctx: &'a Ctx,
     level: PolicyLevel,
     results: Vec<ReviewResult>,
-    actions: Vec<ReviewAction>,
+    planned: Vec<Planned>,
 }
 
 impl<'a> Run<'a> {
     fn new(ctx: &'a Ctx, level: PolicyLevel) -> Self {
-        Self { ctx, level, results: Vec::new(), actions: Vec::new() }
+        Self { ctx, level, results: Vec::new(), planned: Vec::new() }
     }
 
     fn result(&mut self, subject: (&str, &str), question: Option<&str>, key: &str, value: &dyn ToString) {
@@ -310,87 +323,124 @@ impl<'a> Run<'a> {
         });
     }
 
-    fn action(&mut self, name: &str, target: (&str, &str), outcome: Result<String>) {
-        let (status, result, error_code) = match outcome {
-            Ok(text) => (ActionStatus::Succeeded, text, None),
-            Err(e) => (ActionStatus::Failed, e.message().to_owned(), Some(e.code().as_str().to_owned())),
-        };
-        self.actions.push(ReviewAction {
-            level: self.level,
-            id: format!("3{}", self.ctx.ids.alphanumeric(29)),
-            name: name.to_owned(),
-            target_id: target.0.to_owned(),
-            target_type: target.1.to_owned(),
-            status,
-            complete_time: Some(self.ctx.now),
-            result: Some(result),
-            error_code,
-        });
+    fn approve(&mut self, assignment_id: &str, feedback: Option<String>) {
+        self.planned.push(Planned::Approve { assignment_id: assignment_id.to_owned(), feedback });
     }
 
-    /// Approves through ApproveAssignment; an assignment approved already
-    /// counts as done (the reference: "Already approved" succeeds).
-    async fn approve(&mut self, assignment_id: &str, feedback: Option<String>) {
-        let outcome = if let Ok(AssignmentStatus::Approved) = self.status_of(assignment_id).await {
-            Ok("Already approved".to_owned())
-        } else {
+    fn reject(&mut self, assignment_id: &str, feedback: Option<String>) {
+        self.planned.push(Planned::Reject { assignment_id: assignment_id.to_owned(), feedback });
+    }
+
+    fn extend(&mut self, hit_id: &str, maximum: i64, secs: Option<i64>) {
+        self.planned.push(Planned::Extend { hit_id: hit_id.to_owned(), maximum, secs });
+    }
+
+    /// Records the run (claiming the HIT-level review at `claim` assignments
+    /// in the same transaction, when given), then takes its actions. Returns
+    /// false, recording and doing nothing, when the claim was taken already.
+    async fn finish(self, hit_id: &str, claim: Option<i64>) -> Result<bool> {
+        let ctx = self.ctx;
+        let actions: Vec<ReviewAction> = self
+            .planned
+            .iter()
+            .map(|p| {
+                let (name, target_id, target_type) = match p {
+                    Planned::Approve { assignment_id, .. } => ("approve", assignment_id.as_str(), "Assignment"),
+                    Planned::Reject { assignment_id, .. } => ("reject", assignment_id.as_str(), "Assignment"),
+                    Planned::Extend { hit_id, .. } => ("extend", hit_id.as_str(), "HIT"),
+                };
+                ReviewAction {
+                    level: self.level,
+                    id: format!("3{}", ctx.ids.alphanumeric(29)),
+                    name: name.to_owned(),
+                    target_id: target_id.to_owned(),
+                    target_type: target_type.to_owned(),
+                    status: ActionStatus::Intended,
+                    complete_time: None,
+                    result: None,
+                    error_code: None,
+                }
+            })
+            .collect();
+        if claim.is_none() && self.results.is_empty() && actions.is_empty() {
+            return Ok(true);
+        }
+        if !ctx.store.record_review(hit_id, claim, &self.results, &actions).await.map_err(internal)? {
+            return Ok(false);
+        }
+        for (planned, action) in self.planned.into_iter().zip(&actions) {
+            let outcome = take(ctx, planned).await;
+            let (status, result, error_code) = match outcome {
+                Ok(text) => (ActionStatus::Succeeded, text, None),
+                Err(e) => (ActionStatus::Failed, e.message().to_owned(), Some(e.code().as_str().to_owned())),
+            };
+            let done = ReviewAction {
+                status,
+                complete_time: Some(ctx.now),
+                result: Some(result),
+                error_code,
+                ..action.clone()
+            };
+            ctx.store.finish_review_action(&done).await.map_err(internal)?;
+        }
+        Ok(true)
+    }
+}
+
+async fn status_of(ctx: &Ctx, assignment_id: &str) -> Result<AssignmentStatus> {
+    let a = ctx.store.assignment(assignment_id).await.map_err(internal)?;
+    a.map(|a| a.status).ok_or_else(|| super::assignments::assignment_does_not_exist(assignment_id))
+}
+
+/// Takes one action through the requester's own operation, as the HIT's
+/// owner. An assignment already in the wanted state counts as done (the
+/// reference: "Already approved" succeeds); an extension up to a HIT that has
+/// `maximum` assignments already has nothing to do, which also succeeds.
+async fn take(ctx: &Ctx, planned: Planned) -> Result<String> {
+    match planned {
+        Planned::Approve { assignment_id, feedback } => {
+            if let Ok(AssignmentStatus::Approved) = status_of(ctx, &assignment_id).await {
+                return Ok("Already approved".to_owned());
+            }
             let approval = Approval {
-                assignment_id: AssignmentId::from_stored(assignment_id.to_owned()),
+                assignment_id: AssignmentId::from_stored(assignment_id),
                 feedback,
                 override_rejection: false,
             };
-            super::assignments::approve(self.ctx, approval).await.map(|()| "Approved".to_owned())
-        };
-        self.action("approve", (assignment_id, "Assignment"), outcome);
-    }
-
-    /// Rejects through RejectAssignment; one rejected already counts as done.
-    async fn reject(&mut self, assignment_id: &str, feedback: Option<String>) {
-        let outcome = if let Ok(AssignmentStatus::Rejected) = self.status_of(assignment_id).await {
-            Ok("Already rejected".to_owned())
-        } else {
-            let rejection = Rejection { assignment_id: AssignmentId::from_stored(assignment_id.to_owned()), feedback };
-            super::assignments::reject(self.ctx, rejection).await.map(|()| "Rejected".to_owned())
-        };
-        self.action("reject", (assignment_id, "Assignment"), outcome);
-    }
-
-    /// One more assignment (and `secs` more time) through ExtendHIT, unless
-    /// the HIT has `maximum` assignments already: then there is nothing to do,
-    /// which the reference reports as a success.
-    async fn extend(&mut self, hit_id: &str, maximum: i64, secs: Option<i64>) {
-        let outcome = match self.ctx.store.hit(hit_id, self.ctx.now).await.map_err(internal) {
-            Err(e) => Err(e),
-            Ok(None) => Err(super::hits::hit_does_not_exist(hit_id)),
-            Ok(Some(hit)) if hit.max_assignments >= maximum => {
-                Ok(format!("The HIT has {} assignments, the policy's maximum; not extended.", hit.max_assignments))
-            }
-            Ok(Some(hit)) => {
-                let extension = HitExtension {
-                    hit_id: HitId::from_stored(hit_id.to_owned()),
-                    more_assignments: Some(1),
-                    expiration_increment_secs: secs,
-                    token: None,
-                };
-                super::hits::extend_hit(self.ctx, extension).await.map(|()| match secs {
-                    Some(s) => format!("Extended to {} assignments and by {s} seconds.", hit.max_assignments + 1),
-                    None => format!("Extended to {} assignments.", hit.max_assignments + 1),
-                })
-            }
-        };
-        self.action("extend", (hit_id, "HIT"), outcome);
-    }
-
-    async fn status_of(&self, assignment_id: &str) -> Result<AssignmentStatus> {
-        let a = self.ctx.store.assignment(assignment_id).await.map_err(internal)?;
-        a.map(|a| a.status).ok_or_else(|| super::assignments::assignment_does_not_exist(assignment_id))
-    }
-
-    async fn record(self, hit_id: &str) -> Result<()> {
-        if self.results.is_empty() && self.actions.is_empty() {
-            return Ok(());
+            super::assignments::approve(ctx, approval).await.map(|()| "Approved".to_owned())
         }
-        self.ctx.store.record_review(hit_id, &self.results, &self.actions).await.map_err(internal)
+        Planned::Reject { assignment_id, feedback } => {
+            if let Ok(AssignmentStatus::Rejected) = status_of(ctx, &assignment_id).await {
+                return Ok("Already rejected".to_owned());
+            }
+            let rejection = Rejection { assignment_id: AssignmentId::from_stored(assignment_id), feedback };
+            super::assignments::reject(ctx, rejection).await.map(|()| "Rejected".to_owned())
+        }
+        Planned::Extend { hit_id, maximum, secs } => {
+            let hit = ctx
+                .store
+                .hit(&hit_id, ctx.now)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| super::hits::hit_does_not_exist(&hit_id))?;
+            if hit.max_assignments >= maximum {
+                return Ok(format!(
+                    "The HIT has {} assignments, the policy's maximum; not extended.",
+                    hit.max_assignments
+                ));
+            }
+            let extension = HitExtension {
+                hit_id: HitId::from_stored(hit_id),
+                more_assignments: Some(1),
+                expiration_increment_secs: secs,
+                token: None,
+            };
+            super::hits::extend_hit(ctx, extension).await?;
+            Ok(match secs {
+                Some(s) => format!("Extended to {} assignments and by {s} seconds.", hit.max_assignments + 1),
+                None => format!("Extended to {} assignments.", hit.max_assignments + 1),
+            })
+        }
     }
 }
 
@@ -453,14 +503,14 @@ async fn score_known_answers(ctx: &Ctx, hit: &Hit, policy: &KnownAnswers, assign
     run.result(subject, None, "KnownAnswerScore", &score);
     // Approval first when both thresholds match (a requester would not set both to).
     if policy.approve_at_least.is_some_and(|t| score >= t) {
-        run.approve(&a.id, policy.approve_reason.clone()).await;
+        run.approve(&a.id, policy.approve_reason.clone());
     } else if policy.reject_less_than.is_some_and(|t| score < t) {
-        run.reject(&a.id, policy.reject_reason.clone()).await;
+        run.reject(&a.id, policy.reject_reason.clone());
     }
     if policy.extend_less_than.is_some_and(|t| score < t) {
-        run.extend(&hit.id, policy.extend_maximum, policy.extend_secs).await;
+        run.extend(&hit.id, policy.extend_maximum, policy.extend_secs);
     }
-    run.record(&hit.id).await
+    run.finish(&hit.id, None).await.map(|_| ())
 }
 
 /// The HIT-level policy, once the HIT is Reviewable (every assignment in),
@@ -469,9 +519,6 @@ async fn score_known_answers(ctx: &Ctx, hit: &Hit, policy: &KnownAnswers, assign
 async fn review_hit(ctx: &Ctx, hit_id: &str, policy: &Plurality) -> Result<()> {
     let Some(hit) = ctx.store.hit(hit_id, ctx.now).await.map_err(internal)? else { return Ok(()) };
     if hit.status(ctx.now) != HitStatus::Reviewable {
-        return Ok(());
-    }
-    if !ctx.store.claim_hit_review(hit_id, hit.max_assignments).await.map_err(internal)? {
         return Ok(());
     }
     let all = ctx
@@ -558,15 +605,17 @@ async fn review_hit(ctx: &Ctx, hit_id: &str, policy: &Plurality) -> Result<()> {
     run.result(hit_subject, None, "HitAgreementScore", &hit_score);
     for (assignment_id, score) in decisions {
         if policy.approve_at_least.is_some_and(|t| score >= t) {
-            run.approve(&assignment_id, None).await;
+            run.approve(&assignment_id, None);
         } else if policy.reject_less_than.is_some_and(|t| score < t) {
-            run.reject(&assignment_id, policy.reject_reason.clone()).await;
+            run.reject(&assignment_id, policy.reject_reason.clone());
         }
     }
     if policy.extend_less_than.is_some_and(|t| hit_score < t) {
-        run.extend(hit_id, policy.extend_maximum, policy.extend_secs).await;
+        run.extend(hit_id, policy.extend_maximum, policy.extend_secs);
     }
-    run.record(hit_id).await
+    // The claim makes the HIT-level review of this size happen once, even when
+    // two last submissions race to it.
+    run.finish(hit_id, Some(hit.max_assignments)).await.map(|_| ())
 }
 
 /// Input of ListReviewPolicyResultsForHIT / GetReviewResultsForHIT.

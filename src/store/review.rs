@@ -15,13 +15,22 @@ pub trait ReviewStore: Send + Sync {
     /// The policies a HIT was created with (`None` for an unknown HIT).
     async fn review_policies(&self, hit_id: &str) -> StoreResult<Option<HitReviewPolicies>>;
 
-    /// Claims the HIT-level review of a HIT at `max_assignments`: true once
-    /// per HIT and size, so that two submissions racing to complete a HIT
-    /// run its HIT-level policy once (and an extended HIT runs it again).
-    async fn claim_hit_review(&self, hit_id: &str, max_assignments: i64) -> StoreResult<bool>;
-
     /// Appends results and actions to the HIT's log, in one transaction.
-    async fn record_review(&self, hit_id: &str, results: &[ReviewResult], actions: &[ReviewAction]) -> StoreResult<()>;
+    /// With `claim`, the same transaction first claims the HIT-level review
+    /// of the HIT at that many assignments, and records nothing (false) when
+    /// it was claimed already: two submissions racing to complete a HIT run
+    /// its HIT-level policy once, and an extended HIT runs it again.
+    async fn record_review(
+        &self,
+        hit_id: &str,
+        claim: Option<i64>,
+        results: &[ReviewResult],
+        actions: &[ReviewAction],
+    ) -> StoreResult<bool>;
+
+    /// Writes the outcome (status, time, result, error code) of a recorded
+    /// action that is still `Intended`.
+    async fn finish_review_action(&self, action: &ReviewAction) -> StoreResult<()>;
 
     /// The HIT's whole log, oldest first.
     async fn review_log(&self, hit_id: &str) -> StoreResult<ReviewLog>;

@@ -127,17 +127,26 @@ impl<B: Backend> ReviewStore for SqlStore<B> {
         Ok(Some(HitReviewPolicies { assignment: decode(row.assignment_policy)?, hit: decode(row.hit_policy)? }))
     }
 
-    async fn claim_hit_review(&self, hit_id: &str, max_assignments: i64) -> StoreResult<bool> {
-        self.update_one(
-            "UPDATE review_policies SET hit_reviewed_max = $2 WHERE hit_id = $1 AND hit_policy IS NOT NULL \
-             AND (hit_reviewed_max IS NULL OR hit_reviewed_max <> $2)",
-            args![hit_id, max_assignments],
-        )
-        .await
-    }
-
-    async fn record_review(&self, hit_id: &str, results: &[ReviewResult], actions: &[ReviewAction]) -> StoreResult<()> {
+    async fn record_review(
+        &self,
+        hit_id: &str,
+        claim: Option<i64>,
+        results: &[ReviewResult],
+        actions: &[ReviewAction],
+    ) -> StoreResult<bool> {
         let mut tx = self.db.writer().await?;
+        if let Some(max_assignments) = claim {
+            let claimed = tx
+                .execute(
+                    "UPDATE review_policies SET hit_reviewed_max = $2 WHERE hit_id = $1 AND hit_policy IS NOT NULL \
+                     AND (hit_reviewed_max IS NULL OR hit_reviewed_max <> $2)",
+                    args![hit_id, max_assignments],
+                )
+                .await?;
+            if claimed == 0 {
+                return Ok(false);
+            }
+        }
         // Serialize the recordings of one HIT (a row lock on PostgreSQL), so positions never collide.
         tx.fetch_optional::<String>(&format!("SELECT id FROM hits WHERE id = $1{}", B::LOCK_ROW), args![hit_id])
             .await?;
@@ -185,7 +194,24 @@ impl<B: Backend> ReviewStore for SqlStore<B> {
             )
             .await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn finish_review_action(&self, a: &ReviewAction) -> StoreResult<()> {
+        self.update_one(
+            "UPDATE review_actions SET status = $2, complete_time = $3, result = $4, error_code = $5 \
+             WHERE id = $1 AND status = 'Intended'",
+            args![
+                a.id.as_str(),
+                a.status.as_str(),
+                a.complete_time.map(Timestamp::millis),
+                a.result.as_deref(),
+                a.error_code.as_deref()
+            ],
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn review_log(&self, hit_id: &str) -> StoreResult<ReviewLog> {
@@ -237,5 +263,122 @@ impl<B: Backend> ReviewStore for SqlStore<B> {
                 })
                 .collect::<StoreResult<_>>()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The claim that runs a HIT-level review once per HIT size, and actions
+    //! recorded as `Intended` that take their outcome once.
+
+    use super::*;
+    use crate::domain::hit::{Hit, HitType};
+    use crate::domain::ids::RequesterId;
+    use crate::store::hits::HitStore as _;
+    use crate::store::{SqliteStore, Store as _};
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_millis(millis)
+    }
+
+    async fn store_with_policies() -> SqliteStore {
+        let store = SqliteStore::in_memory().unwrap();
+        let owner = RequesterId::from_stored("AKIAOWNER00000000000".to_owned());
+        store.ensure_requesters(&[(owner.clone(), 10_000)], at(0)).await.unwrap();
+        let hit_type = HitType {
+            id: "3TYPE".into(),
+            owner,
+            title: "t".into(),
+            description: "d".into(),
+            keywords: None,
+            reward_cents: 100,
+            assignment_duration_secs: 600,
+            auto_approval_delay_secs: 3600,
+            requirements: vec![],
+            creation_time: at(0),
+        };
+        store.insert_hit_type(&hit_type, "fp").await.unwrap();
+        let hit = Hit {
+            id: "3HIT".into(),
+            hit_type,
+            question: "q".into(),
+            max_assignments: 3,
+            expiration: at(1_000_000),
+            requester_annotation: None,
+            creation_time: at(0),
+            reviewing: false,
+            disposed: false,
+            pending: 0,
+            submitted: 0,
+            completed: 0,
+        };
+        let policy = ReviewPolicy {
+            name: "SimplePlurality/2011-09-01".into(),
+            parameters: vec![PolicyParameter {
+                key: "QuestionIds".into(),
+                values: vec!["q".into()],
+                map_entries: vec![],
+            }],
+        };
+        let policies = HitReviewPolicies { assignment: None, hit: Some(policy) };
+        store.insert_hit(&hit, None, &policies).await.unwrap();
+        assert_eq!(store.review_policies("3HIT").await.unwrap(), Some(policies));
+        assert_eq!(store.review_policies("3NONE").await.unwrap(), None);
+        store
+    }
+
+    fn action(id: &str, status: ActionStatus) -> ReviewAction {
+        ReviewAction {
+            level: PolicyLevel::Hit,
+            id: id.into(),
+            name: "approve".into(),
+            target_id: "3ASG".into(),
+            target_type: "Assignment".into(),
+            status,
+            complete_time: None,
+            result: None,
+            error_code: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hit_level_review_is_claimed_once_per_hit_size() {
+        let store = store_with_policies().await;
+        let result = ReviewResult {
+            level: PolicyLevel::Hit,
+            action_id: None,
+            subject_id: "3HIT".into(),
+            subject_type: "HIT".into(),
+            question_id: None,
+            key: "HitAgreementScore".into(),
+            value: "50".into(),
+        };
+        assert!(store.record_review("3HIT", Some(3), std::slice::from_ref(&result), &[]).await.unwrap());
+        // A racing submission that also saw the HIT complete records nothing.
+        assert!(!store
+            .record_review("3HIT", Some(3), std::slice::from_ref(&result), &[action("3A", ActionStatus::Intended)])
+            .await
+            .unwrap());
+        // Extended to 4, the HIT is reviewed again.
+        assert!(store.record_review("3HIT", Some(4), std::slice::from_ref(&result), &[]).await.unwrap());
+        let log = store.review_log("3HIT").await.unwrap();
+        assert_eq!(log.results, vec![result.clone(), result]);
+        assert!(log.actions.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_intended_action_takes_its_outcome_once() {
+        let store = store_with_policies().await;
+        assert!(store.record_review("3HIT", None, &[], &[action("3A", ActionStatus::Intended)]).await.unwrap());
+        assert_eq!(store.review_log("3HIT").await.unwrap().actions, vec![action("3A", ActionStatus::Intended)]);
+        let done = ReviewAction {
+            complete_time: Some(at(5)),
+            result: Some("Approved".into()),
+            ..action("3A", ActionStatus::Succeeded)
+        };
+        store.finish_review_action(&done).await.unwrap();
+        let failed = ReviewAction { error_code: Some("X".into()), ..action("3A", ActionStatus::Failed) };
+        store.finish_review_action(&failed).await.unwrap();
+        assert_eq!(store.review_log("3HIT").await.unwrap().actions, vec![done]);
     }
 }
