@@ -78,6 +78,7 @@ fn level(text: &str) -> StoreResult<PolicyLevel> {
 
 stored_row! {
     struct PolicyRow {
+        hit_id: String,
         assignment_policy: Option<String>,
         hit_policy: Option<String>,
     }
@@ -112,18 +113,18 @@ stored_row! {
 #[async_trait]
 impl<B: Backend> ReviewStore for SqlStore<B> {
     async fn review_policies(&self, hit_id: &str) -> StoreResult<Option<HitReviewPolicies>> {
-        let mut reader = self.db.reader().await?;
-        let exists = reader.fetch_optional::<String>("SELECT id FROM hits WHERE id = $1", args![hit_id]).await?;
-        if exists.is_none() {
-            return Ok(None);
-        }
-        let row = reader
+        // One read on every submission: the HIT, and its policies if it has any.
+        let row = self
+            .db
+            .reader()
+            .await?
             .fetch_optional::<PolicyRow>(
-                "SELECT assignment_policy, hit_policy FROM review_policies WHERE hit_id = $1",
+                "SELECT h.id AS hit_id, p.assignment_policy, p.hit_policy FROM hits h \
+                 LEFT JOIN review_policies p ON p.hit_id = h.id WHERE h.id = $1",
                 args![hit_id],
             )
             .await?;
-        let Some(row) = row else { return Ok(Some(HitReviewPolicies::default())) };
+        let Some(row) = row.filter(|r| r.hit_id == hit_id) else { return Ok(None) };
         Ok(Some(HitReviewPolicies { assignment: decode(row.assignment_policy)?, hit: decode(row.hit_policy)? }))
     }
 
