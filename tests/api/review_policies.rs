@@ -622,3 +622,46 @@ both_backends!(
         assert_eq!(w1_now.assignment().unwrap().assignment_status().unwrap().as_str(), "Approved");
     }
 );
+
+both_backends!(two_last_submissions_racing_review_the_hit_once, |app: TestApp| async move {
+    let ep = Endpoint::for_app(&app);
+    let body = json_create_hit(&[
+        ("MaxAssignments", json!(2)),
+        (
+            "HITReviewPolicy",
+            json_policy(
+                PLURALITY,
+                &[
+                    ("QuestionIds", vec!["color"], vec![]),
+                    value("QuestionAgreementThreshold", "50"),
+                    value("ApproveIfWorkerAgreementScoreIsAtLeast", "100"),
+                ],
+            ),
+        ),
+    ]);
+    let hit_id = ep.json("CreateHIT", &body).await.unwrap().json()["HIT"]["HITId"].as_str().unwrap().to_owned();
+    let mut assignments = Vec::new();
+    for worker in ["A1RACEONE", "A1RACETWO"] {
+        let accepted =
+            app.control("POST", &format!("/workers/{worker}/assignments"), Some(json!({ "HITId": hit_id }))).await;
+        assignments.push(accepted.json()["AssignmentId"].as_str().unwrap().to_owned());
+    }
+    let submit = |id: &str| {
+        let path = format!("/assignments/{id}/submit");
+        let body = json!({ "Answer": answers("cat", "blue", "square") });
+        let app = &app;
+        async move { app.control("POST", &path, Some(body)).await }
+    };
+    let (one, two) = tokio::join!(submit(&assignments[0]), submit(&assignments[1]));
+    assert_eq!((one.status, two.status), (200, 200), "{} {}", one.body, two.body);
+
+    let report =
+        ep.json("ListReviewPolicyResultsForHIT", &json!({ "HITId": hit_id, "MaxResults": 100 })).await.unwrap();
+    let report = report.json();
+    let results = report["HITReviewReport"]["ReviewResults"].as_array().unwrap();
+    let hit_scores = results.iter().filter(|r| r["Key"] == "HitAgreementScore").count();
+    assert_eq!(hit_scores, 1, "{report}");
+    let actions = report["HITReviewReport"]["ReviewActions"].as_array().unwrap();
+    assert_eq!(actions.len(), 2, "{report}");
+    assert!(actions.iter().all(|a| a["ActionName"] == "approve" && a["Status"] == "Succeeded"), "{report}");
+});
