@@ -501,7 +501,7 @@ async fn score_known_answers(ctx: &Ctx, hit: &Hit, policy: &KnownAnswers, assign
     // A percentage, rounded down: 2 of 3 scores 66.
     let score = correct * 100 / total;
     run.result(subject, None, "KnownAnswerScore", &score);
-    // Approval first when both thresholds match (a requester would not set both to).
+    // Approval first when a score meets both thresholds (a requester would set them apart).
     if policy.approve_at_least.is_some_and(|t| score >= t) {
         run.approve(&a.id, policy.approve_reason.clone());
     } else if policy.reject_less_than.is_some_and(|t| score < t) {
