@@ -172,6 +172,11 @@ impl AppState {
     /// The context for a simulated worker's action, at the virtual now.
     #[must_use]
     pub fn worker_ctx(&self) -> WorkerCtx {
-        WorkerCtx { store: Arc::clone(&self.store), now: self.clock.now(), ids: Arc::clone(&self.ids) }
+        WorkerCtx {
+            store: Arc::clone(&self.store),
+            now: self.clock.now(),
+            ids: Arc::clone(&self.ids),
+            policy: Arc::clone(&self.policy),
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod money;
 pub mod paging;
 pub mod qualification;
 pub mod requirement;
+pub mod review;
 pub mod snapshot;
 pub mod time;
 pub mod worker;

@@ -735,6 +735,7 @@ impl Apply<'_, '_> {
                     lifetime_secs: h.lifetime_in_seconds,
                     requester_annotation: h.requester_annotation.clone(),
                     unique_request_token: None,
+                    review_policies: crate::domain::review::HitReviewPolicies::default(),
                 },
             };
             let hit = hits::create_hit(&self.ctx(), order).await.map_err(fail)?;

@@ -10,6 +10,7 @@ use crate::domain::ids::{HitId, HitTypeId, QualificationTypeId};
 use crate::domain::money::Money;
 use crate::domain::qualification::TypeStatus;
 use crate::domain::requirement::{QualificationRequirement, MAX_REQUIREMENTS};
+use crate::domain::review::HitReviewPolicies;
 use crate::error::{missing_parameter, out_of_range, permission_denied, MturkError, Result};
 use crate::mturk_error;
 use crate::store::hits::{DisableOutcome, ExtendOutcome, Extension, HitFilter, ReviewMark};
@@ -142,6 +143,8 @@ pub struct NewHit {
     pub requester_annotation: Option<String>,
     /// Idempotency token (1-64 characters).
     pub unique_request_token: Option<String>,
+    /// `AssignmentReviewPolicy` and `HITReviewPolicy`.
+    pub review_policies: HitReviewPolicies,
 }
 
 /// Loads a HIT type the caller owns.
@@ -204,6 +207,7 @@ pub async fn create_hit(ctx: &Ctx, order: HitOrder) -> Result<Hit> {
         ));
     }
     documents::check_question(&input.question)?;
+    super::review::check(&input.review_policies)?;
     // The requester must be able to pay every assignment with MTurk's fee.
     let cost = max.saturating_mul(hit_type.reward_cents + reward_fee_cents(hit_type.reward_cents, max));
     let balance = super::account::balance_cents(ctx).await?;
@@ -224,7 +228,7 @@ pub async fn create_hit(ctx: &Ctx, order: HitOrder) -> Result<Hit> {
         submitted: 0,
         completed: 0,
     };
-    match ctx.store.insert_hit(&hit, input.unique_request_token.as_deref()).await {
+    match ctx.store.insert_hit(&hit, input.unique_request_token.as_deref(), &input.review_policies).await {
         Ok(()) => Ok(hit),
         Err(StoreError::Conflict { existing }) => {
             let existing = existing.unwrap_or_default();

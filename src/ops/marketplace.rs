@@ -373,11 +373,15 @@ async fn submit_work(
     } else {
         w.store.submit_with_files(id, &answer, w.now, auto, &stored).await
     };
-    if done.map_err(internal)? {
-        Ok(a.hit_id)
-    } else {
-        Err(assignment_state_error(&a, w.now, "Accepted"))
+    if !done.map_err(internal)? {
+        return Err(assignment_state_error(&a, w.now, "Accepted"));
     }
+    // The HIT's review policies run on the committed submission; whatever
+    // they do (or fail to do), the submission stands.
+    if let Err(e) = super::review::after_submit(w, &a.hit_id, id).await {
+        tracing::error!(error = %e, hit_id = %a.hit_id, "review policies failed after a submission");
+    }
+    Ok(a.hit_id)
 }
 
 const ANSWERS_NS: &str =

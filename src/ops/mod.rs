@@ -6,14 +6,15 @@
 
 pub mod account;
 pub mod assignments;
-pub mod fixtures;
 pub mod files;
+pub mod fixtures;
 pub mod help;
 pub mod hits;
 pub mod local;
 pub mod marketplace;
 pub mod qualifications;
 pub mod requests;
+pub mod review;
 pub mod statistics;
 pub mod workers;
 
@@ -82,6 +83,8 @@ pub struct WorkerCtx {
     pub now: Timestamp,
     /// Where new ids come from.
     pub ids: Arc<dyn IdSource>,
+    /// Configured rules (review policies act as the HIT's owner, under them).
+    pub policy: Arc<Policy>,
 }
 
 /// Maps unexpected store failures to an internal error (logged at the edge).

@@ -13,6 +13,7 @@ use super::db::{args, Arg, Backend, Exec as _, Writer as _};
 use super::sql_store::{PagedQuery, SqlStore};
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::RequesterId;
+use crate::domain::review::HitReviewPolicies;
 use crate::domain::time::Timestamp;
 use crate::store::hit_rows::{
     encode_requirements, hit_select, AssignmentRow, BonusRow, HitRow, HitTypeRow, ASSIGNMENT_COLUMNS, HIT_FROM,
@@ -81,7 +82,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
         self.read_one::<HitTypeRow, HitType>(&SQL, args![id]).await
     }
 
-    async fn insert_hit(&self, h: &Hit, token: Option<&str>) -> StoreResult<()> {
+    async fn insert_hit(&self, h: &Hit, token: Option<&str>, policies: &HitReviewPolicies) -> StoreResult<()> {
         let mut tx = self.db.writer().await?;
         if let Some(token) = token {
             let existing = tx
@@ -112,6 +113,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
             ],
         )
         .await?;
+        super::review_sql::insert_policies(&mut tx, &h.id, policies).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -589,7 +591,7 @@ mod tests {
             submitted: 0,
             completed: 0,
         };
-        store.insert_hit(&hit, None).await.unwrap();
+        store.insert_hit(&hit, None, &HitReviewPolicies::default()).await.unwrap();
         (store, hit)
     }
 

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 pub use crate::domain::hit::Bonus;
 use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::RequesterId;
+use crate::domain::review::HitReviewPolicies;
 use crate::domain::time::Timestamp;
 pub use crate::domain::worker::WorkerProfile;
 
@@ -184,9 +185,14 @@ pub trait HitStore: Send + Sync {
     /// A HIT type by id.
     async fn hit_type(&self, id: &str) -> StoreResult<Option<HitType>>;
 
-    /// Inserts a HIT. `Conflict` carries the existing HIT's id when the
-    /// owner already used `unique_request_token`.
-    async fn insert_hit(&self, hit: &Hit, unique_request_token: Option<&str>) -> StoreResult<()>;
+    /// Inserts a HIT with its review policies. `Conflict` carries the
+    /// existing HIT's id when the owner already used `unique_request_token`.
+    async fn insert_hit(
+        &self,
+        hit: &Hit,
+        unique_request_token: Option<&str>,
+        policies: &HitReviewPolicies,
+    ) -> StoreResult<()>;
 
     /// A HIT with its counts at `now`.
     async fn hit(&self, id: &str, now: Timestamp) -> StoreResult<Option<Hit>>;

@@ -21,6 +21,8 @@ pub mod hits;
 mod postgres;
 mod qualification_rows;
 mod qualification_sql;
+pub mod review;
+mod review_sql;
 mod snapshot_sql;
 mod sql_store;
 mod sqlite;
@@ -56,6 +58,9 @@ use hits::WorkerHistory;
 /// cannot be left out of either.
 pub const STATE_TABLES: &[&str] = &[
     "fixture_names",
+    "review_actions",
+    "review_results",
+    "review_policies",
     "file_download_urls",
     "assignment_files",
     "bonus_payments",
@@ -197,6 +202,7 @@ pub trait Store:
     + SnapshotStore
     + activity::ActivityStore
     + files::FileStore
+    + review::ReviewStore
     + Send
     + Sync
     + std::fmt::Debug

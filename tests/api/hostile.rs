@@ -1559,6 +1559,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
             vec![("Statistic", "NumberAssignmentsApproved"), ("WorkerId", W_GRANTED)],
             Refusal::Allowed(|b| b.contains("<LongValue>0</LongValue>")),
         ),
+        ("GetReviewResultsForHIT", vec![("HITId", hit)], DENIED),
         ("GetHITsForQualificationType", vec![("QualificationTypeId", p)], Refusal::Allowed(nothing_found)),
         ("GetReviewableHITs", vec![("HITTypeId", hit_type)], Refusal::Allowed(nothing_found)),
         (
@@ -1669,6 +1670,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
         ("GetAssignment", json!({"AssignmentId": assignment}), DENIED),
         ("GetFileUploadURL", json!({"AssignmentId": assignment, "QuestionIdentifier": "q"}), DENIED),
         ("GetHIT", json!({"HITId": hit}), DENIED),
+        ("ListReviewPolicyResultsForHIT", json!({"HITId": hit}), DENIED),
         ("ListAssignmentsForHIT", json!({"HITId": hit}), DENIED),
         ("ListBonusPayments", json!({"HITId": hit}), DENIED),
         ("ListHITs", json!({}), Refusal::Allowed(no_results)),

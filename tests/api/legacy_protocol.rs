@@ -226,7 +226,7 @@ async fn malformed_requests_get_mturk_errors_never_a_404_500_or_panic() {
         ("an unknown operation", app.call("RevokeEverything", &[]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
         (
             "a known operation not built yet",
-            app.call("GetReviewResultsForHIT", &[]).await,
+            app.call("SetHITTypeNotification", &[]).await,
             "AWS.MechanicalTurk.NotImplemented",
         ),
         (

@@ -5,7 +5,7 @@
 //! storage (the `snapshots` registry and its `snap_*` copies): reset keeps
 //! every snapshot, so that a test suite can reset and restore a baseline.
 
-use aws_sdk_mturk::types::{Comparator, QualificationRequirement};
+use aws_sdk_mturk::types::{Comparator, ParameterMapEntry, PolicyParameter, QualificationRequirement, ReviewPolicy};
 use serde_json::json;
 
 use crate::both_backends;
@@ -114,6 +114,38 @@ both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| 
     c.get_file_upload_url().assignment_id(&file_assignment).question_identifier("f").send().await.unwrap();
     app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 500 }))).await;
     assert_eq!(app.control("POST", "/snapshots", Some(json!({ "Name": "kept" }))).await.status, 200);
+
+    // A HIT with a review policy that rejects the worker's answer: a policy, results and an action.
+    let policy = ReviewPolicy::builder()
+        .policy_name("ScoreMyKnownAnswers/2011-09-01")
+        .parameters(
+            PolicyParameter::builder()
+                .key("AnswerKey")
+                .map_entries(ParameterMapEntry::builder().key("q").values("not done").build())
+                .build(),
+        )
+        .parameters(PolicyParameter::builder().key("RejectIfKnownAnswerScoreIsLessThan").values("100").build())
+        .build()
+        .unwrap();
+    let reviewed = c
+        .create_hit()
+        .title("reviewed")
+        .description("d")
+        .reward("0.50")
+        .max_assignments(1)
+        .lifetime_in_seconds(3600)
+        .assignment_duration_in_seconds(600)
+        .question(QUESTION)
+        .assignment_review_policy(policy)
+        .send()
+        .await
+        .unwrap()
+        .hit()
+        .unwrap()
+        .hit_id()
+        .unwrap()
+        .to_owned();
+    app.work("A1REVIEWED", &reviewed, ANSWER).await;
 
     let filled = table_rows(&app.database).await;
     let tables: Vec<&String> = fresh.keys().filter(|t| is_state_table(t)).collect();

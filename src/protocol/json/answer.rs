@@ -10,7 +10,9 @@ use crate::domain::ids::HitTypeId;
 use crate::domain::money::Money;
 use crate::domain::paging::Paged;
 use crate::domain::qualification::{Qualification, QualificationType};
+use crate::domain::review::ReviewLog;
 use crate::ops::files::FileUrl;
+use crate::ops::review::ReviewReport;
 use crate::ops::workers::NotifyFailure;
 use crate::ops::Ctx;
 
@@ -154,4 +156,78 @@ pub fn bonus_item(_ctx: &Ctx, b: &Bonus) -> Value {
 #[must_use]
 pub fn file_upload_url(ctx: &Ctx, _input: &Input, url: &FileUrl) -> Value {
     json!({ "FileUploadURL": url.url(ctx.origin.as_deref().unwrap_or("")) })
+}
+
+fn review_log(log: &ReviewLog) -> Value {
+    let results: Vec<Value> = log
+        .results
+        .iter()
+        .map(|r| {
+            let mut v = json!({});
+            if let Some(id) = &r.action_id {
+                v["ActionId"] = json!(id);
+            }
+            v["SubjectId"] = json!(r.subject_id);
+            v["SubjectType"] = json!(r.subject_type);
+            if let Some(q) = &r.question_id {
+                v["QuestionId"] = json!(q);
+            }
+            v["Key"] = json!(r.key);
+            v["Value"] = json!(r.value);
+            v
+        })
+        .collect();
+    let actions: Vec<Value> = log
+        .actions
+        .iter()
+        .map(|a| {
+            let mut v = json!({
+                "ActionId": a.id,
+                "ActionName": a.name,
+                "TargetId": a.target_id,
+                "TargetType": a.target_type,
+                "Status": a.status.as_str(),
+            });
+            if let Some(t) = a.complete_time {
+                v["CompleteTime"] = dto::time(t);
+            }
+            if let Some(r) = &a.result {
+                v["Result"] = json!(r);
+            }
+            if let Some(c) = &a.error_code {
+                v["ErrorCode"] = json!(c);
+            }
+            v
+        })
+        .collect();
+    json!({ "ReviewResults": results, "ReviewActions": actions })
+}
+
+/// ListReviewPolicyResultsForHIT: the HIT, its policies (by name, as the
+/// reference's GetReviewResultsForHIT shows them), the reports asked for,
+/// and a `NextToken` on a page that shows anything (the listings' habit;
+/// this answer has no `NumResults`).
+#[must_use]
+pub fn review_report(_ctx: &Ctx, input: &Input, report: &ReviewReport) -> Value {
+    let mut out = json!({ "HITId": report.hit_id });
+    if let Some(p) = &report.policies.assignment {
+        out["AssignmentReviewPolicy"] = json!({ "PolicyName": p.name });
+    }
+    if let Some(p) = &report.policies.hit {
+        out["HITReviewPolicy"] = json!({ "PolicyName": p.name });
+    }
+    if let Some(log) = &report.assignment {
+        out["AssignmentReviewReport"] = review_log(log);
+    }
+    if let Some(log) = &report.hit {
+        out["HITReviewReport"] = review_log(log);
+    }
+    if report.has_items() {
+        // The page decoded once already; it cannot fail the second time.
+        let scope = input.listing_scope();
+        if let Ok(page) = input.page(&scope) {
+            out["NextToken"] = json!(encode_token(page.offset.saturating_add(page.limit), &scope));
+        }
+    }
+    out
 }

@@ -10,6 +10,7 @@ use crate::domain::money::Money;
 use crate::domain::paging::Page;
 use crate::domain::qualification::{QualificationStatus, SettableTypeStatus};
 use crate::domain::requirement::QualificationRequirement;
+use crate::domain::review::{HitReviewPolicies, PolicyLevel};
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, invalid_value_because, missing_parameter, Result};
 use crate::mturk_error;
@@ -144,6 +145,10 @@ pub fn new_hit(input: &Input) -> Result<NewHit> {
         lifetime_secs: req(input, "LifetimeInSeconds")?,
         requester_annotation: opt(input, "RequesterAnnotation")?,
         unique_request_token: opt(input, "UniqueRequestToken")?,
+        review_policies: HitReviewPolicies {
+            assignment: input.review_policy("AssignmentReviewPolicy")?,
+            hit: input.review_policy("HITReviewPolicy")?,
+        },
     })
 }
 
@@ -157,6 +162,20 @@ pub fn reviewing(input: &Input, name: &str) -> Result<bool> {
         None | Some("Reviewable") => Ok(false),
         Some("Reviewing") => Ok(true),
         Some(other) => Err(invalid_value_because(name, other, "Expected values are Reviewable and Reviewing.")),
+    }
+}
+
+/// `PolicyLevels` of ListReviewPolicyResultsForHIT: `Assignment` and/or `HIT`.
+impl FromMember for Vec<PolicyLevel> {
+    fn from_member(input: &Input, name: &str, _required: bool) -> Result<Option<Self>> {
+        let Some(raw) = input.strings(name)? else { return Ok(None) };
+        raw.iter()
+            .map(|s| {
+                PolicyLevel::parse(s)
+                    .ok_or_else(|| invalid_value_because(name, s, "Expected values are Assignment and HIT."))
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 }
 

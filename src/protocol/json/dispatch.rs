@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, assignments, files, hits, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, assignments, files, hits, qualifications as quals, requests, review, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -197,6 +197,15 @@ operations! {
             reviewing: reviewing("Status"),
             page: page(),
         }] => answer::listing("HITs", answer::hit_item);
+        // Both levels, actions and results unless narrowed; the caller's HIT only.
+        ListReviewPolicyResultsForHIT => review::results[review::ResultsQuery {
+            hit_id: req("HITId"),
+            assignment_id: constant(None),
+            levels: or("PolicyLevels", Vec::new()),
+            retrieve_actions: or("RetrieveActions", true),
+            retrieve_results: or("RetrieveResults", true),
+            page: page(),
+        }] => answer::review_report;
         // RequesterFeedback is required in this API, and may be "".
         RejectAssignment => assignments::reject[assignments::Rejection {
             assignment_id: req("AssignmentId"),
@@ -226,7 +235,6 @@ operations! {
         }] => answer::empty;
     }
     not_built {
-        ListReviewPolicyResultsForHIT,
         SendTestEventNotification,
         UpdateNotificationSettings,
     }

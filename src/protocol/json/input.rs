@@ -254,6 +254,48 @@ impl Input {
             .collect()
     }
 
+    /// A `ReviewPolicy` member: `PolicyName` and `Parameters`, each
+    /// `{Key, Values, MapEntries: [{Key, Values}]}`.
+    ///
+    /// # Errors
+    /// Type errors; a missing or empty `PolicyName`.
+    pub fn review_policy(&self, name: &str) -> Result<Option<crate::domain::review::ReviewPolicy>> {
+        use crate::domain::review::{MapEntry, PolicyParameter, ReviewPolicy};
+        let Some(value) = self.present(name) else { return Ok(None) };
+        let shape = || wrong_type(name, "a ReviewPolicy");
+        let policy = Input::new(value.as_object().cloned().ok_or_else(shape)?);
+        let policy_name =
+            policy.required_string("PolicyName").map_err(|_| missing_parameter(&format!("{name}.PolicyName")))?;
+        let objects = |input: &Input, member: &str| -> Result<Vec<Input>> {
+            match input.present(member) {
+                None => Ok(Vec::new()),
+                Some(Value::Array(items)) => {
+                    items.iter().map(|i| i.as_object().cloned().map(Input::new).ok_or_else(shape)).collect()
+                }
+                Some(_) => Err(shape()),
+            }
+        };
+        let parameters = objects(&policy, "Parameters")?
+            .iter()
+            .map(|p| {
+                Ok(PolicyParameter {
+                    key: p.string("Key")?.unwrap_or_default(),
+                    values: p.strings("Values")?.unwrap_or_default(),
+                    map_entries: objects(p, "MapEntries")?
+                        .iter()
+                        .map(|e| {
+                            Ok(MapEntry {
+                                key: e.string("Key")?.unwrap_or_default(),
+                                values: e.strings("Values")?.unwrap_or_default(),
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(ReviewPolicy { name: policy_name, parameters }))
+    }
+
     /// `MaxResults` (1-100, default 10) and `NextToken`, as a page request.
     /// `scope` ties the token to one listing, so a token from another
     /// listing is refused rather than misread.

@@ -8,9 +8,11 @@ use crate::domain::ids::HitTypeId;
 use crate::domain::money::Money;
 use crate::domain::paging::Paged;
 use crate::domain::qualification::{Qualification, QualificationRequest, QualificationType};
+use crate::domain::review::ReviewLog;
 use crate::domain::worker::WorkerBlock;
 use crate::ops::files::FileUrl;
 use crate::ops::help::Information;
+use crate::ops::review::ReviewReport;
 use crate::ops::statistics::{StatValue, StatisticResult};
 use crate::ops::workers::NotifyFailure;
 use crate::ops::Ctx;
@@ -250,5 +252,55 @@ pub fn statistic(_ctx: &Ctx, _p: &Params, r: &StatisticResult) -> String {
 pub fn file_upload_url(ctx: &Ctx, _p: &Params, url: &FileUrl) -> String {
     let mut xml = Xml::new();
     xml.leaf("FileUploadURL", &url.url(ctx.origin.as_deref().unwrap_or("")));
+    xml.finish()
+}
+
+fn review_log(xml: &mut Xml, element: &str, log: &ReviewLog) {
+    xml.open(element);
+    for r in &log.results {
+        xml.open("ReviewResult")
+            .leaf_opt("ActionId", r.action_id.as_deref())
+            .leaf("SubjectId", &r.subject_id)
+            .leaf("SubjectType", &r.subject_type)
+            .leaf_opt("QuestionId", r.question_id.as_deref())
+            .leaf("Key", &r.key)
+            .leaf("Value", &r.value)
+            .close("ReviewResult");
+    }
+    for a in &log.actions {
+        xml.open("ReviewAction")
+            .leaf("ActionId", &a.id)
+            .leaf("ActionName", &a.name)
+            .leaf("ObjectId", &a.target_id)
+            .leaf("ObjectType", &a.target_type)
+            .leaf("Status", a.status.as_str())
+            .leaf_opt("CompleteTime", a.complete_time.map(crate::domain::time::Timestamp::to_xml_datetime).as_deref())
+            .leaf_opt("Result", a.result.as_deref())
+            .leaf_opt("ErrorCode", a.error_code.as_deref())
+            .close("ReviewAction");
+    }
+    xml.close(element);
+}
+
+/// GetReviewResultsForHIT, in the XSD's order: HITId, the policies (by name
+/// only, as the reference says), then the assignment and HIT reports, each
+/// its `ReviewResult`s then its `ReviewAction`s.
+#[must_use]
+pub fn review_report(_ctx: &Ctx, _p: &Params, report: &ReviewReport) -> String {
+    let mut xml = Xml::new();
+    xml.leaf("HITId", &report.hit_id);
+    for (element, policy) in
+        [("AssignmentReviewPolicy", &report.policies.assignment), ("HITReviewPolicy", &report.policies.hit)]
+    {
+        if let Some(p) = policy {
+            xml.open(element).leaf("PolicyName", &p.name).close(element);
+        }
+    }
+    if let Some(log) = &report.assignment {
+        review_log(&mut xml, "AssignmentReviewReport", log);
+    }
+    if let Some(log) = &report.hit {
+        review_log(&mut xml, "HITReviewReport", log);
+    }
     xml.finish()
 }

@@ -10,6 +10,7 @@ use crate::domain::money::Money;
 use crate::domain::paging::Page;
 use crate::domain::qualification::{QualificationStatus, SettableTypeStatus};
 use crate::domain::requirement::{Comparator, Locale, QualificationRequirement};
+use crate::domain::review::{HitReviewPolicies, MapEntry, PolicyLevel, PolicyParameter, ReviewPolicy};
 use crate::error::{invalid_value, invalid_value_because, missing_parameter, Result};
 use crate::mturk_error;
 use crate::ops::hits::{HitTypeChoice, NewHit, NewHitType};
@@ -304,7 +305,44 @@ pub fn new_hit(p: &Params) -> Result<NewHit> {
         lifetime_secs: req(p, "LifetimeInSeconds")?,
         requester_annotation: opt(p, "RequesterAnnotation")?,
         unique_request_token: opt(p, "UniqueRequestToken")?,
+        review_policies: HitReviewPolicies {
+            assignment: review_policy(p, "AssignmentReviewPolicy")?,
+            hit: review_policy(p, "HITReviewPolicy")?,
+        },
     })
+}
+
+/// `{name}.PolicyName` and `{name}.Parameter.N.Key`, `.Value.M`,
+/// `.MapEntry.K.Key`, `.MapEntry.K.Value.M` (the 2014-08-15 `ReviewPolicy`).
+///
+/// # Errors
+/// Parameters without a `PolicyName`.
+fn review_policy(p: &Params, name: &str) -> Result<Option<ReviewPolicy>> {
+    let parts = p.structures(name);
+    let Some(policy) = parts.first() else { return Ok(None) };
+    let policy_name =
+        policy.optional("PolicyName")?.ok_or_else(|| missing_parameter(&format!("{name}.PolicyName")))?.to_owned();
+    let parameters = policy
+        .structures("Parameter")
+        .iter()
+        .map(|q| {
+            Ok(PolicyParameter {
+                key: q.optional("Key")?.unwrap_or_default().to_owned(),
+                values: q.list("Value").into_iter().map(str::to_owned).collect(),
+                map_entries: q
+                    .structures("MapEntry")
+                    .iter()
+                    .map(|e| {
+                        Ok(MapEntry {
+                            key: e.optional("Key")?.unwrap_or_default().to_owned(),
+                            values: e.list("Value").into_iter().map(str::to_owned).collect(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(ReviewPolicy { name: policy_name, parameters }))
 }
 
 /// A required parameter for an optional field.
@@ -343,6 +381,54 @@ pub fn assignment_statuses(p: &Params, name: &str) -> Result<Vec<AssignmentStatu
             other => Err(invalid_value_because(name, other, "Expected Submitted, Approved or Rejected.")),
         })
         .collect()
+}
+
+/// `PolicyLevel` of GetReviewResultsForHIT, repeatable: `Assignment` and/or `HIT`.
+///
+/// # Errors
+/// Other values.
+pub fn policy_levels(p: &Params, name: &str) -> Result<Vec<PolicyLevel>> {
+    p.list(name)
+        .into_iter()
+        .flat_map(|s| s.split(','))
+        .map(|s| {
+            PolicyLevel::parse(s.trim())
+                .ok_or_else(|| invalid_value_because(name, s, "Expected values are Assignment and HIT."))
+        })
+        .collect()
+}
+
+/// A `T`/`F` flag (GetReviewResultsForHIT's `RetrieveActions`), `true` and
+/// `false` accepted too, with a default.
+///
+/// # Errors
+/// Other values.
+pub fn flag(p: &Params, name: &str, default: bool) -> Result<bool> {
+    match p.optional(name)?.map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v == "t" || v == "true" => Ok(true),
+        Some(v) if v == "f" || v == "false" => Ok(false),
+        Some(v) => Err(invalid_value_because(name, &v, "Expected values are T and F.")),
+    }
+}
+
+/// GetReviewResultsForHIT's page: `PageSize` 1 to 65535, default 400 (the
+/// reference's default and maximum), and `PageNumber`.
+///
+/// # Errors
+/// `AWS.ParameterOutOfRange`.
+pub fn review_page(p: &Params) -> Result<Page> {
+    let size = p.long("PageSize")?.unwrap_or(400);
+    if !(1..=65_535).contains(&size) {
+        return Err(crate::error::out_of_range("PageSize", size, 1, 65_535));
+    }
+    let number = p.long("PageNumber")?.unwrap_or(1);
+    if number < 1 {
+        return Err(crate::error::out_of_range("PageNumber", number, 1, i64::MAX));
+    }
+    let offset =
+        (number - 1).checked_mul(size).ok_or_else(|| crate::error::out_of_range("PageNumber", number, 1, i64::MAX))?;
+    Ok(Page { offset, limit: size })
 }
 
 /// SearchHITs' page: `SortProperty` must be one the API documents (the

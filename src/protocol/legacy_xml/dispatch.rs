@@ -7,7 +7,7 @@
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
 use crate::ops::statistics::{self as stats, TimePeriod};
-use crate::ops::{account, assignments, files, help, hits, qualifications as quals, requests, workers, Ctx};
+use crate::ops::{account, assignments, files, help, hits, qualifications as quals, requests, review, workers, Ctx};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -280,6 +280,15 @@ operations! {
             }] => answer::file_upload_url;
         // Shape B, with the HITDetail, HITQuestion and HITAssignmentSummary groups.
         GetHIT (Data("HIT"), None) => hits::get_hit[req("HITId")] => answer::hit;
+        // Both levels, actions and results unless narrowed (T or F); the caller's HIT only.
+        GetReviewResultsForHIT (Wrapped, None) => review::results[review::ResultsQuery {
+            hit_id: req("HITId"),
+            assignment_id: opt("AssignmentId"),
+            levels: policy_levels("PolicyLevel"),
+            retrieve_actions: flag("RetrieveActions", true),
+            retrieve_results: flag("RetrieveResults", true),
+            page: review_page(),
+        }] => answer::review_report;
         GetHITsForQualificationType (Wrapped, Some(&["QualificationTypeId", "PageSize", "PageNumber"]))
             => hits::list_hits[hits::HitListing { qualification: some("QualificationTypeId"), page: page(100) }]
             => answer::listing(CounterOrder::Captured, 100, answer::hit_item);
@@ -334,7 +343,6 @@ operations! {
         }] => answer::empty;
     }
     not_built {
-        GetReviewResultsForHIT (Wrapped),
         SendTestEventNotification (Wrapped),
         SetHITTypeNotification (Wrapped),
     }

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "id_epoch", include_str!("../../../migrations/sqlite/0005_id_epoch.sql")),
     (6, "snapshots", include_str!("../../../migrations/sqlite/0006_snapshots.sql")),
     (7, "fixture_names", include_str!("../../../migrations/sqlite/0007_fixture_names.sql")),
+    (10, "review_policies", include_str!("../../../migrations/sqlite/0010_review_policies.sql")),
     (11, "file_answers", include_str!("../../../migrations/sqlite/0011_file_answers.sql")),
 ];
 
@@ -97,6 +98,6 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 11]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 10, 11]);
     }
 }

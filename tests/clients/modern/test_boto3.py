@@ -717,11 +717,14 @@ def test_a_plain_client_finds_the_server_through_aws_endpoint_url_mturk(endpoint
 
 
 def test_an_operation_mturk_local_has_not_built_yet_fails_with_not_implemented(mturk):
-    # Review policies are not built yet (GetHIT, the example here before, is:
-    # see test_boto3_hits.py).
+    # The notification operations are not built yet (review policies, the
+    # example here before, are: see test_review_policies.py).
+    notification = {"Destination": "arn:aws:sqs:us-east-1:123456789012:q", "Transport": "SQS",
+                    "Version": "2006-05-05", "EventTypes": ["AssignmentSubmitted"]}
     response = expect_request_error(mturk, "AWS.MechanicalTurk.NotImplemented",
-                                    mturk.list_review_policy_results_for_hit, HITId="X")
-    assert "ListReviewPolicyResultsForHIT" in response["Error"]["Message"]
+                                    mturk.send_test_event_notification, Notification=notification,
+                                    TestEventType="AssignmentSubmitted")
+    assert "SendTestEventNotification" in response["Error"]["Message"]
 
 
 # ---------------------------------------------------------------- one store, two faces
