@@ -19,6 +19,7 @@ read through `botocore.loaders`; nothing of it is copied into this repository.
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -38,8 +39,29 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+# Members whose model `pattern` answers do not follow, and why. The model
+# writes patterns for what a caller may send; these members echo text the
+# requester chose, which no pattern restricted.
+PATTERN_EXEMPT = {
+    # Question identifiers of a QuestionForm are free text (QuestionForm.xsd:
+    # xs:string), e.g. "color"; the model gives QuestionId the EntityId pattern
+    # ^[A-Z0-9]+$ of generated ids.
+    ("ReviewResultDetail", "QuestionId"),
+}
+
+
+def _matches(pattern: str, value: str) -> bool:
+    # The model's patterns are anchored with ^...$; fullmatch keeps Python's `$`
+    # from accepting a trailing newline. An unanchored pattern need only occur.
+    if pattern.startswith("^") and pattern.endswith("$"):
+        return re.fullmatch(pattern, value) is not None
+    return re.search(pattern, value) is not None
+
+
 def shape_problems(model: dict, shape_name: str, value: Any, path: str = "$",
-                   seen: Optional[Set[Tuple[str, str]]] = None) -> List[str]:
+                   seen: Optional[Set[Tuple[str, str]]] = None,
+                   pattern_exempt: Set[Tuple[str, str]] = frozenset(PATTERN_EXEMPT),
+                   _holder: Optional[Tuple[str, str]] = None) -> List[str]:
     """Every way `value` (decoded JSON) departs from the model's shape `shape_name`.
 
     The JSON types of the model's `json` protocol:
@@ -51,9 +73,8 @@ def shape_problems(model: dict, shape_name: str, value: Any, path: str = "$",
       list      -> array, each element conforming to the member shape;
       map       -> object, keys conforming to the key shape, values to the value shape;
       string    -> string; an `enum` restricts the values, `min`/`max` the length
-                   (`pattern` is not checked: the model writes input patterns that
-                   answers do not follow, e.g. ReviewResultDetail.QuestionId is an
-                   EntityId `^[A-Z0-9]+$` but echoes the requester's own question ids);
+                   and `pattern` the text (except for the (structure, member)
+                   pairs of `pattern_exempt`, by default PATTERN_EXEMPT);
       timestamp -> number (epoch seconds, maybe fractional), finite;
       integer   -> integral JSON number within 32 bits; long within 64 bits
                    (`1.0` is not an integer); `min`/`max` bound the value;
@@ -87,20 +108,24 @@ def shape_problems(model: dict, shape_name: str, value: Any, path: str = "$",
                 continue
             if seen is not None:
                 seen.add((shape_name, name))
-            problems += shape_problems(model, members[name]["shape"], member_value, f"{path}.{name}", seen)
+            problems += shape_problems(model, members[name]["shape"], member_value, f"{path}.{name}", seen,
+                                       pattern_exempt, (shape_name, name))
         return problems
     if kind == "list":
         if not isinstance(value, list):
             return bad(f"expected an array, got {type(value).__name__} {value!r}")
         for i, item in enumerate(value):
-            problems += shape_problems(model, shape["member"]["shape"], item, f"{path}[{i}]", seen)
+            problems += shape_problems(model, shape["member"]["shape"], item, f"{path}[{i}]", seen,
+                                       pattern_exempt, _holder)
         return problems
     if kind == "map":
         if not isinstance(value, dict):
             return bad(f"expected an object (map), got {type(value).__name__} {value!r}")
         for key, item in value.items():
-            problems += shape_problems(model, shape["key"]["shape"], key, f"{path}<key {key!r}>", seen)
-            problems += shape_problems(model, shape["value"]["shape"], item, f"{path}[{key!r}]", seen)
+            problems += shape_problems(model, shape["key"]["shape"], key, f"{path}<key {key!r}>", seen,
+                                       pattern_exempt, _holder)
+            problems += shape_problems(model, shape["value"]["shape"], item, f"{path}[{key!r}]", seen,
+                                       pattern_exempt, _holder)
         return problems
     if kind in ("string", "blob"):
         if not isinstance(value, str):
@@ -111,6 +136,8 @@ def shape_problems(model: dict, shape_name: str, value: Any, path: str = "$",
             problems += bad(f"{value!r} is shorter than {shape['min']}")
         if kind == "string" and "max" in shape and len(value) > shape["max"]:
             problems += bad(f"{value!r} is longer than {shape['max']}")
+        if "pattern" in shape and _holder not in pattern_exempt and not _matches(shape["pattern"], value):
+            problems += bad(f"{value!r} does not match the pattern {shape['pattern']}")
         return problems
     if kind == "timestamp":
         if not _number(value) or not math.isfinite(value):

@@ -21,14 +21,20 @@ reason why. The two notification operations are not built yet: they must
 answer RequestError with TurkErrorCode AWS.MechanicalTurk.NotImplemented, an
 error body in the shape of the model's RequestError.
 
-It runs as run.sh's third requester (`hit_credentials`), who pays for its
+A second test feeds the checker broken copies of a conforming answer (a
+renamed member, a timestamp as text, 2.0 for an integer, an unknown enum
+value...) without a server, so that a checker that accepts everything fails.
+
+The scenario runs as run.sh's third requester (`hit_credentials`), who pays for its
 approvals and bonuses (about 3.00 a run). It never moves the clock. Names,
 tokens and worker ids are fresh, so it can run again and again on one server.
 """
 
 import base64
+import copy
 from datetime import datetime, timezone
 
+import pytest
 from botocore import xform_name
 
 from mturk_local_testing import (
@@ -48,6 +54,7 @@ from model_shapes import (
     error_body_problems,
     load_mturk_model,
     output_members,
+    shape_problems,
     WireLog,
 )
 from modern_support import expect_request_error, mturk_client, new_uuid
@@ -390,3 +397,64 @@ def test_every_operation_answers_in_the_shape_of_the_model(endpoint, hit_credent
     assert not missing, f"members the model allows that no answer showed: {sorted(missing)}"
     shown_anyway = s.seen & set(UNSEEN)
     assert not shown_anyway, f"listed as never shown, but shown: {sorted(shown_anyway)}"
+
+
+def test_the_shape_checker_reports_each_way_an_answer_can_depart_from_the_model():
+    """The checker itself (no server): a conforming answer passes, each broken copy is caught."""
+    model = load_mturk_model()
+    good = {
+        "Assignment": {"AssignmentId": "3A", "WorkerId": "AW1", "HITId": "3H", "AssignmentStatus": "Submitted",
+                       "AcceptTime": 1795965445.551, "SubmitTime": 1795965446, "Answer": "<x/>"},
+        "HIT": {"HITId": "3H", "MaxAssignments": 2, "AutoApprovalDelayInSeconds": 2592000,
+                "QualificationRequirements": [{"QualificationTypeId": "00000000000000000071", "Comparator": "In",
+                                               "LocaleValues": [{"Country": "US", "Subdivision": "WA"}],
+                                               "RequiredToPreview": False}]},
+    }
+    seen = set()
+    assert shape_problems(model, "GetAssignmentResponse", good, seen=seen) == []
+    assert ("Locale", "Subdivision") in seen and ("HIT", "HITGroupId") not in seen
+
+    def broken(change) -> list:
+        answer = copy.deepcopy(good)
+        change(answer)
+        return shape_problems(model, "GetAssignmentResponse", answer)
+
+    requirement = lambda a: a["HIT"]["QualificationRequirements"][0]  # noqa: E731
+    cases = {
+        "member 'HitGroupId' is not in the model": lambda a: a["HIT"].update(HitGroupId="3T"),
+        "member 'ResponseMetadata' is not in the model": lambda a: a.update(ResponseMetadata={}),
+        "required member 'Comparator' is missing": lambda a: requirement(a).pop("Comparator"),
+        "required member 'Country' is missing": lambda a: requirement(a)["LocaleValues"][0].pop("Country"),
+        "expected epoch seconds": lambda a: a["Assignment"].update(AcceptTime="2026-11-29T15:00:00Z"),
+        "expected an integer, got float": lambda a: a["HIT"].update(MaxAssignments=2.0),
+        "expected an integer, got bool": lambda a: a["HIT"].update(MaxAssignments=True),
+        "outside the integer range": lambda a: a["HIT"].update(MaxAssignments=2**31),
+        "expected true or false": lambda a: requirement(a).update(RequiredToPreview="false"),
+        "expected a string, got int": lambda a: a["Assignment"].update(WorkerId=7),
+        "'Accepted' is not one of": lambda a: a["Assignment"].update(AssignmentStatus="Accepted"),
+        "'Never' is not one of": lambda a: requirement(a).update(Comparator="Never"),
+        "expected an array": lambda a: a["HIT"].update(QualificationRequirements={}),
+        "expected an object": lambda a: a.update(HIT=[]),
+        "null where a value belongs": lambda a: a["Assignment"].update(Answer=None),
+        "is shorter than 2": lambda a: requirement(a)["LocaleValues"][0].update(Country="U"),
+        "does not match the pattern ^A[A-Z0-9]+$": lambda a: a["Assignment"].update(WorkerId="W1"),
+        "does not match the pattern ^[0-9]+(\\.)?[0-9]{0,2}$": lambda a: a["HIT"].update(Reward="0.50\n"),
+    }
+    for expected, change in cases.items():
+        problems = broken(change)
+        assert len(problems) == 1 and expected in problems[0], (expected, problems)
+
+    assert error_body_problems(model, "GetHIT", {"__type": "com.amazonaws.mturk#RequestError", "Message": "m",
+                                                 "TurkErrorCode": "AWS.MechanicalTurk.HITDoesNotExist"}) == []
+    assert error_body_problems(model, "GetHIT", {"__type": "RequestError", "Message": "m"}) == []
+    assert "names none of" in error_body_problems(model, "GetHIT", {"__type": "ValidationException"})[0]
+    assert "no __type" in error_body_problems(model, "GetHIT", {"Message": "m"})[0]
+    assert "'Code' is not in the model" in error_body_problems(model, "GetHIT", {"__type": "RequestError",
+                                                                                  "Code": "x"})[0]
+
+    assert decode_answer(b'{"NumResults": 0}') == {"NumResults": 0}
+    for body in (b'{"NumResults": 0, "NumResults": 1}', b'{"Expiration": NaN}'):
+        with pytest.raises(AssertionError):
+            decode_answer(body)
+    assert ("HIT", "HITGroupId") in output_members(model, ["GetHIT"])
+    assert not any(shape == "CreateHITRequest" for shape, _ in output_members(model, model["operations"]))
