@@ -125,8 +125,9 @@ UNSEEN = {
     # The two 2011-09-01 policies compute results that no single action stems
     # from (scores, agreed answers); mturk-local ties no result to an action.
     ("ReviewResultDetail", "ActionId"): "no result is tied to an action",
-    # Qualifications a requester lists or scores are integer-valued types of
-    # its own; locales are the system type Worker_Locale's.
+    # Only a type's owner lists or scores its workers, and the one
+    # locale-valued type, Worker_Locale, is the system's, owned by nobody
+    # (modern-api.md §2 GetQualificationScore, §3.5).
     ("Qualification", "LocaleValue"): "no locale-valued qualification is listed",
 }
 
@@ -268,7 +269,7 @@ def test_every_operation_answers_in_the_shape_of_the_model(endpoint, hit_credent
                                {"QualificationTypeId": graded_id, "Comparator": "Exists"},
                                {"QualificationTypeId": WORKER_LOCALE, "Comparator": "In",
                                 "LocaleValues": [{"Country": "US", "Subdivision": "WA"}, {"Country": "CA"}],
-                                "RequiredToPreview": False, "ActionsGuarded": "DiscoverPreviewAndAccept"},
+                                "ActionsGuarded": "DiscoverPreviewAndAccept"},
                            ])["HITTypeId"]
     spare = s.call("CreateHIT", Title=unique_name("shapes spare"), Description="Left open, then moved",
                    Reward="0.10", MaxAssignments=1, LifetimeInSeconds=LIFETIME, AssignmentDurationInSeconds=300,
