@@ -42,7 +42,6 @@ from mturk_local_testing import (
     control,
     control_accept,
     control_request_qualification,
-    control_submit,
     control_work,
     external_question,
     new_worker_id,
