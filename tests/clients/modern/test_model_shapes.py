@@ -13,7 +13,8 @@ and listings walked page by page.
 Each raw answer is taken at botocore's `before-parse` event, before botocore's
 parser forgives anything, decoded strictly and checked against the
 operation's output shape with `model_shapes.shape_problems` (members, JSON
-types, enums, required members, nothing outside the model). The scenario also
+types, enums, lengths, patterns but for `model_shapes.PATTERN_EXEMPT`,
+required members, nothing outside the model). The scenario also
 checks that the set of operations it called equals the model's, so a new
 model operation cannot be forgotten, and that its answers together showed
 every member the outputs can hold, except those listed in UNSEEN with the
@@ -26,7 +27,7 @@ renamed member, a timestamp as text, 2.0 for an integer, an unknown enum
 value...) without a server, so that a checker that accepts everything fails.
 
 The scenario runs as run.sh's third requester (`hit_credentials`), who pays for its
-approvals and bonuses (about 3.00 a run). It never moves the clock. Names,
+approvals and bonuses (about 1.50 a run). It never moves the clock. Names,
 tokens and worker ids are fresh, so it can run again and again on one server.
 """
 
