@@ -353,7 +353,9 @@ CAPTURED_OVERRIDES = {
     "GetQualificationsForQualificationTypeResult": _CAPTURED_COUNTERS + "Qualification:*",
     "GetBonusPaymentsResult": _CAPTURED_COUNTERS + "BonusPayment:*",
     "SearchHITsResult": _CAPTURED_COUNTERS + "HIT:*",
-    # No capture of these three; the same service-wide order as the three above.
+    # No capture of these three: the same service-wide order as the three above,
+    # which the doc examples copied into ryantate/rturk's fixtures also show
+    # (spec/fake_responses/get_assignments.xml, get_reviewable_hits.xml).
     "GetAssignmentsForHITResult": _CAPTURED_COUNTERS + "Assignment:*",
     "GetHITsForQualificationTypeResult": _CAPTURED_COUNTERS + "HIT:*",
     "GetReviewableHITsResult": _CAPTURED_COUNTERS + "HIT:*",
@@ -523,6 +525,13 @@ def policy_params(prefix: str, name: str, parameters) -> dict:
     return params
 
 
+def echoed(result: ET.Element, operation: str) -> list:
+    """The `{Op}Request` echo of ResponseGroup=Request (its order is checked with the rest)."""
+    echo = result.find(f"Request/{operation}Request")
+    assert echo is not None, ET.tostring(result)
+    return [(e.tag, e.text) for e in echo]
+
+
 def expect_not_implemented(call, *args, **kwargs) -> None:
     with pytest.raises(MTurkRequestError) as info:
         call(*args, **kwargs)
@@ -566,7 +575,10 @@ def test_every_legacy_operation_answers_in_the_xsd_element_order(endpoint, check
     assert {r.QualificationRequestId for r in requests} == set(request_ids.values())
     assert conn.last.find(".//QualificationRequest/Answer") is not None
     conn.grant_qualification(request_ids[good], integer_value=90)
-    conn.call("RejectQualificationRequest", {"QualificationRequestId": request_ids[bad], "Reason": "green"})
+    rejected = conn.call("RejectQualificationRequest", {"QualificationRequestId": request_ids[bad], "Reason": "green",
+                                                        "ResponseGroup": "Request"})
+    assert echoed(rejected, "RejectQualificationRequest") == [
+        ("QualificationRequestId", request_ids[bad]), ("Reason", "green"), ("ResponseGroup", "Request")]
     conn.assign_qualification(qt, assigned, value=70, send_notification=False)
     conn.get_qualification_score(qt, good)
     conn.update_qualification_score(qt, good, 95)
@@ -602,7 +614,9 @@ def test_every_legacy_operation_answers_in_the_xsd_element_order(endpoint, check
     conn.grant_bonus(good, uploaded, Price(0.10), "a sharp photo")
     payments = conn.call("GetBonusPayments", {"HITId": hit, "PageSize": 10, "PageNumber": 1})
     assert payments.findtext("BonusPayment/AssignmentId") == uploaded
-    hits_for_type = conn.call("GetHITsForQualificationType", {"QualificationTypeId": qt, "PageSize": 10})
+    hits_for_type = conn.call("GetHITsForQualificationType",
+                              {"QualificationTypeId": qt, "PageSize": 10, "ResponseGroup": "Request"})
+    assert echoed(hits_for_type, "GetHITsForQualificationType")[0] == ("QualificationTypeId", qt)
     assert [h.findtext("HITId") for h in hits_for_type.findall("HIT")] == [hit]
     conn.search_hits(page_size=100)
 
@@ -662,7 +676,8 @@ def test_every_legacy_operation_answers_in_the_xsd_element_order(endpoint, check
 
     # Workers: block, list, unblock; a message reaches one worker and not a stranger.
     conn.block_worker(bad, "guessed the test")
-    blocked = conn.call("GetBlockedWorkers", {"PageSize": 100, "PageNumber": 1})
+    blocked = conn.call("GetBlockedWorkers", {"PageSize": 100, "PageNumber": 1, "ResponseGroup": "Request"})
+    assert echoed(blocked, "GetBlockedWorkers")[:2] == [("PageNumber", "1"), ("PageSize", "100")]
     assert bad in [b.findtext("WorkerId") for b in blocked.findall("WorkerBlock")]
     conn.unblock_worker(bad, "a second chance")
     stranger = new_worker_id()
@@ -679,12 +694,17 @@ def test_every_legacy_operation_answers_in_the_xsd_element_order(endpoint, check
                       {"Statistic": "PercentAssignmentsApproved", "TimePeriod": "LifeToDate"})
     assert ratio.find("DataPoint/DoubleValue") is not None
     worker = conn.call("GetRequesterWorkerStatistic",
-                       {"Statistic": "NumberAssignmentsApproved", "TimePeriod": "ThirtyDays", "WorkerId": good})
+                       {"Statistic": "NumberAssignmentsApproved", "TimePeriod": "ThirtyDays", "WorkerId": good,
+                        "ResponseGroup": "Request"})
+    assert [name for name, _ in echoed(worker, "GetRequesterWorkerStatistic")] == [
+        "Statistic", "TimePeriod", "WorkerId", "ResponseGroup"]
     assert worker.findtext("WorkerId") == good
 
     # Help about operations and about a response group.
     conn.get_help("GetFileUploadURL")
-    asked = conn.call("Help", {"About.1": "GetHIT", "About.2": "CreateHIT", "HelpType": "Operation"})
+    asked = conn.call("Help", {"About.1": "GetHIT", "About.2": "CreateHIT", "HelpType": "Operation",
+                               "ResponseGroup": "Request"})
+    assert [name for name, _ in echoed(asked, "Help")] == ["About", "About", "HelpType", "ResponseGroup"]
     assert [i.findtext("Name") for i in asked.findall("OperationInformation")] == ["GetHIT", "CreateHIT"]
     conn.get_help("HITDetail", help_type="ResponseGroup")
     assert conn.last.find("Information/ResponseGroupInformation/Elements") is not None
@@ -694,3 +714,54 @@ def test_every_legacy_operation_answers_in_the_xsd_element_order(endpoint, check
     expect_not_implemented(conn.send_test_event_notification, hit_type, "https://example.org/notify")
 
     assert conn.checked == dispatch_table_operations()
+
+
+# ---------------------------------------------------------------- the checker itself
+
+
+_GOOD_HIT = (
+    '<?xml version="1.0"?>\n<GetHITResponse><OperationRequest><RequestId>r</RequestId></OperationRequest>'
+    "<HIT><Request><IsValid>True</IsValid></Request><HITId>H</HITId><HITTypeId>T</HITTypeId>"
+    "<Reward><Amount>0.10</Amount><CurrencyCode>USD</CurrencyCode><FormattedPrice>$0.10</FormattedPrice></Reward>"
+    "<RequesterAnnotation>a</RequesterAnnotation>"
+    "<QualificationRequirement><QualificationTypeId>Q</QualificationTypeId><Comparator>Exists</Comparator>"
+    "</QualificationRequirement><HITReviewStatus>NotReviewed</HITReviewStatus></HIT></GetHITResponse>"
+)
+
+
+@pytest.mark.parametrize("broken, complaint", [
+    # a child the sequence does not have
+    (_GOOD_HIT.replace("HITTypeId>", "HitTypeId>"), "HitTypeId: not in HIT's sequence"),
+    # two children swapped
+    (_GOOD_HIT.replace("<HITId>H</HITId><HITTypeId>T</HITTypeId>", "<HITTypeId>T</HITTypeId><HITId>H</HITId>"),
+     "HITId: out of order in HIT"),
+    (_GOOD_HIT.replace("<HITReviewStatus>NotReviewed</HITReviewStatus>", "")
+     .replace("<RequesterAnnotation>", "<HITReviewStatus>NotReviewed</HITReviewStatus><RequesterAnnotation>"),
+     "RequesterAnnotation: out of order in HIT"),
+    # a required child missing, deep down
+    (_GOOD_HIT.replace("<CurrencyCode>USD</CurrencyCode>", ""), "Price requires 1 CurrencyCode"),
+    # more than maxOccurs
+    (_GOOD_HIT.replace("<HITId>H</HITId>", "<HITId>H</HITId><HITId>H</HITId>"), "more than 1 in HIT"),
+    # a simple value with children, and text where children belong
+    (_GOOD_HIT.replace("<HITId>H</HITId>", "<HITId><Id>H</Id></HITId>"), "a simple value with children"),
+    (_GOOD_HIT.replace("<Reward><Amount>", "<Reward>ten<Amount>"), "text 'ten'"),
+    # the XSD's NotifyWorkersFailureStatus order, where mturk-local follows the capture
+    ('<NotifyWorkersResponse><OperationRequest/><NotifyWorkersResult><Request><IsValid>True</IsValid></Request>'
+     "<NotifyWorkersFailureStatus><NotifyWorkersFailureCode>HardFailure</NotifyWorkersFailureCode>"
+     "<NotifyWorkersFailureMessage>m</NotifyWorkersFailureMessage><WorkerId>W</WorkerId>"
+     "</NotifyWorkersFailureStatus></NotifyWorkersResult></NotifyWorkersResponse>",
+     "NotifyWorkersFailureMessage: out of order"),
+])
+def test_the_checker_refuses_what_the_schema_does_not_allow(broken, complaint):
+    check_answer(_GOOD_HIT.encode("utf-8"))
+    with pytest.raises(AssertionError, match=re.escape(complaint)):
+        check_answer(broken.encode("utf-8"))
+
+
+def test_the_schema_data_is_closed_and_covers_every_operation():
+    for name, sequence in SEQUENCES.items():
+        for child, child_type, low, high in sequence:
+            assert child_type is None or child_type in SEQUENCES, (name, child, child_type)
+            assert high is None or low <= high, (name, child)
+    assert {f"{op}Response" for op in dispatch_table_operations()} == {
+        name for name in XSD_SEQUENCES if name.endswith("Response")}
