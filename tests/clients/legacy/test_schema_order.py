@@ -63,7 +63,6 @@ from mturk_local_testing import (
     answer_document,
     control,
     control_accept,
-    control_submit,
     control_work,
     external_question,
     http_call,
@@ -163,7 +162,9 @@ XSD_SEQUENCES = {
     "GetHITsForQualificationTypeRequest": "QualificationTypeId PageNumber? PageSize? ResponseGroup*",
     "GetHITsForQualificationTypeResponse": "OperationRequest:? GetHITsForQualificationTypeResult:*",
     "GetHITsForQualificationTypeResult": "Request:? PageNumber? NumResults? TotalNumResults? HIT:*",
-    "GetQualificationRequestsRequest": "QualificationTypeId? SortDirection? SortProperty? PageNumber? PageSize? ResponseGroup*",
+    "GetQualificationRequestsRequest": (
+        "QualificationTypeId? SortDirection? SortProperty? PageNumber? PageSize? ResponseGroup*"
+    ),
     "GetQualificationRequestsResponse": "OperationRequest:? GetQualificationRequestsResult:*",
     "GetQualificationRequestsResult": "Request:? NumResults? TotalNumResults? PageNumber? QualificationRequest:*",
     "GetQualificationScoreResponse": "OperationRequest:? Qualification:*",
