@@ -545,7 +545,7 @@ both_backends!(
         assert!(at("</HITReviewPolicy>") < at("<AssignmentReviewReport>"));
         assert!(at("</AssignmentReviewReport>") < at("<HITReviewReport>"));
         let expected_result = format!(
-            "<ReviewResult><SubjectId>{w3}</SubjectId><SubjectType>Assignment</SubjectType><QuestionId>known</QuestionId>\
+            "<ReviewResult><ActionId></ActionId><SubjectId>{w3}</SubjectId><SubjectType>Assignment</SubjectType><QuestionId>known</QuestionId>\
              <Key>KnownAnswerCorrect</Key><Value>0</Value></ReviewResult>"
         );
         assert!(body.contains(&expected_result), "{body}");

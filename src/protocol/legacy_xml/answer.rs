@@ -258,8 +258,10 @@ pub fn file_upload_url(ctx: &Ctx, _p: &Params, url: &FileUrl) -> String {
 fn review_log(xml: &mut Xml, element: &str, log: &ReviewLog) {
     xml.open(element);
     for r in &log.results {
+        // ActionId is required in the 2014-08-15 XSD's ReviewResultDetail (no
+        // minOccurs), unlike the JSON model: empty when no action is tied to it.
         xml.open("ReviewResult")
-            .leaf_opt("ActionId", r.action_id.as_deref())
+            .leaf("ActionId", r.action_id.as_deref().unwrap_or(""))
             .leaf("SubjectId", &r.subject_id)
             .leaf("SubjectType", &r.subject_type)
             .leaf_opt("QuestionId", r.question_id.as_deref())

@@ -188,12 +188,17 @@ pub fn hit_fields(xml: &mut Xml, h: &crate::domain::hit::Hit, now: Timestamp, gr
         xml.leaf("AutoApprovalDelayInSeconds", &t.auto_approval_delay_secs.to_string())
             .leaf("Expiration", &h.expiration.to_xml_datetime())
             .leaf("AssignmentDurationInSeconds", &t.assignment_duration_secs.to_string())
+            // Not in the 2014-08-15 XSD's HIT, but in a captured GetHIT answer
+            // (ryantate/rturk spec/fake_responses/get_hit.xml, 2009), right here.
             .leaf("NumberOfSimilarHITs", "0")
-            .leaf("HITReviewStatus", "NotReviewed")
             .leaf_opt("RequesterAnnotation", h.requester_annotation.as_deref());
         for r in &t.requirements {
             requirement(xml, r);
         }
+        // After the requirements, as in the 2014-08-15 XSD's HIT sequence
+        // (RequesterAnnotation, QualificationRequirement*, HITReviewStatus) and
+        // the same captured GetHIT answer.
+        xml.leaf("HITReviewStatus", "NotReviewed");
     }
     if groups.assignment_summary {
         xml.leaf("NumberOfAssignmentsPending", &h.pending.to_string())

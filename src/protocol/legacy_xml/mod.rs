@@ -315,7 +315,16 @@ fn render_echo(op: &dispatch::Operation, params: &Params) -> String {
     let element = format!("{}Request", op.name);
     xml.open(&element);
     for field in fields {
-        xml.leaf_opt(field, params.get(field));
+        if *field == "About" {
+            // Help's About is `About+` in the XSD's HelpRequest: one element per
+            // value, sent as `About` or `About.1`, `About.2`, …
+            for about in params.list(field) {
+                xml.leaf(field, about);
+            }
+        } else {
+            // As the handler reads it: `Name`, or the Perl SDK's `Name.1`.
+            xml.leaf_opt(field, params.value(field).ok().flatten());
+        }
     }
     for group in params.response_groups() {
         xml.leaf("ResponseGroup", group);
