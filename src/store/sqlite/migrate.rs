@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "fixture_names", include_str!("../../../migrations/sqlite/0007_fixture_names.sql")),
     (10, "review_policies", include_str!("../../../migrations/sqlite/0010_review_policies.sql")),
     (11, "file_answers", include_str!("../../../migrations/sqlite/0011_file_answers.sql")),
+    (12, "review_history", include_str!("../../../migrations/sqlite/0012_review_history.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own
