@@ -47,7 +47,9 @@ pub trait ReviewStore: Send + Sync {
 
     /// The HITs with a HIT-level policy that may be due for a review at
     /// `now`: not deleted, not marked Reviewing, expired or with every slot
-    /// submitted, and not reviewed yet as they stand. The caller checks each
+    /// submitted, not reviewed yet as they stand, and with the
+    /// assignment-level policy done with every assignment in (each scored,
+    /// none of its actions still `Intended`). The caller checks each
     /// one's status (work may still be in progress) before reviewing it.
     async fn hits_due_for_review(&self, now: Timestamp) -> StoreResult<Vec<String>>;
 

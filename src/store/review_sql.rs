@@ -206,7 +206,10 @@ impl<B: Backend> ReviewStore for SqlStore<B> {
 
     async fn hits_due_for_review(&self, now: Timestamp) -> StoreResult<Vec<String>> {
         // Cheap when there is nothing to do: only HITs with a HIT-level policy
-        // are looked at, and those reviewed as they stand drop out.
+        // are looked at, and those reviewed as they stand drop out. A HIT
+        // whose assignment-level policy has not finished with every
+        // assignment in (a submission being scored, its actions being taken)
+        // waits: the HIT-level policy runs after it, as after a submission.
         self.db
             .reader()
             .await?
@@ -217,7 +220,13 @@ impl<B: Backend> ReviewStore for SqlStore<B> {
                  (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id \
                   AND a.status IN ('Submitted', 'Approved', 'Rejected')) AS submitted \
                  FROM review_policies p JOIN hits h ON h.id = p.hit_id \
-                 WHERE p.hit_policy IS NOT NULL AND h.disposed = 0 AND h.reviewing = 0) c \
+                 WHERE p.hit_policy IS NOT NULL AND h.disposed = 0 AND h.reviewing = 0 \
+                 AND (p.assignment_policy IS NULL OR (NOT EXISTS (SELECT 1 FROM assignments a \
+                  WHERE a.hit_id = h.id AND a.status IN ('Submitted', 'Approved', 'Rejected') \
+                  AND NOT EXISTS (SELECT 1 FROM review_results r WHERE r.hit_id = h.id \
+                  AND r.subject_id = a.id AND r.result_key = 'KnownAnswerScore')) \
+                 AND NOT EXISTS (SELECT 1 FROM review_actions x WHERE x.hit_id = h.id \
+                  AND x.level = 'Assignment' AND x.status = 'Intended')))) c \
                  WHERE (c.expiration <= $1 OR c.submitted >= c.max_assignments) \
                  AND (c.reviewed_max IS NULL OR c.reviewed_submitted IS NULL \
                  OR c.reviewed_max < c.max_assignments OR c.reviewed_submitted < c.submitted) ORDER BY c.id",
