@@ -103,9 +103,10 @@ pub(crate) fn internal(err: StoreError) -> MturkError {
 /// Settles what time has made due (on every read of HITs, assignments or
 /// money, so it happens exactly when the clock passes): automatic
 /// approvals, then the HIT-level review policies of HITs that have become
-/// Reviewable without a submission completing them (expired, by the clock,
-/// `UpdateExpirationForHIT` or `ForceExpireHIT`, or by their last worker
-/// giving up after the expiry). Each use case settles once, at its start;
+/// Reviewable and were not reviewed as they stand: expired (by the clock,
+/// `UpdateExpirationForHIT` or `ForceExpireHIT`, or with their last worker
+/// giving up after the expiry), or filled by a submission whose own run of
+/// the policy did not happen. Each use case settles once, at its start;
 /// the helpers it calls after that (`load_*`, [`account::ensure_account`])
 /// do not settle again.
 pub(crate) async fn settle(w: &WorkerCtx) -> crate::error::Result<()> {

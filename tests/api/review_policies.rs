@@ -669,7 +669,10 @@ both_backends!(two_last_submissions_racing_review_the_hit_once, |app: TestApp| a
 /// `(SubjectId, Key, Value)` of the HIT-level results, and `(ActionName,
 /// TargetId, Status, Result)` of the HIT-level actions, read through
 /// ListReviewPolicyResultsForHIT.
-async fn hit_report(ep: &Endpoint, hit_id: &str) -> (Vec<(String, String, String)>, Vec<(String, String, String, String)>) {
+async fn hit_report(
+    ep: &Endpoint,
+    hit_id: &str,
+) -> (Vec<(String, String, String)>, Vec<(String, String, String, String)>) {
     let r = ep.json("ListReviewPolicyResultsForHIT", &json!({ "HITId": hit_id, "MaxResults": 100 })).await.unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     let report = r.json()["HITReviewReport"].clone();
@@ -858,87 +861,95 @@ async fn worker_stat(app: &TestApp, worker: &str, name: &str, period: &str, coun
         .collect()
 }
 
-both_backends!(known_answer_and_plurality_worker_statistics_match_a_scripted_review_history, |app: TestApp| async move {
-    const DAY0: &str = "2026-01-01T00:00:00Z";
-    const DAY1: &str = "2026-01-02T00:00:00Z";
-    let ep = Endpoint::for_app(&app);
-    // Known answers: "known" is cat, "shape" is square. Plurality over colour
-    // and shape, agreed above 50%.
-    let body = json_create_hit(&[
-        ("LifetimeInSeconds", json!(5 * 86_400)),
-        (
-            "AssignmentReviewPolicy",
-            json_policy(KNOWN, &[("AnswerKey", vec![], vec![("known", vec!["cat"]), ("shape", vec!["square"])])]),
-        ),
-        (
-            "HITReviewPolicy",
-            json_policy(
-                PLURALITY,
-                &[("QuestionIds", vec!["color", "shape"], vec![]), value("QuestionAgreementThreshold", "50")],
+both_backends!(
+    known_answer_and_plurality_worker_statistics_match_a_scripted_review_history,
+    |app: TestApp| async move {
+        const DAY0: &str = "2026-01-01T00:00:00Z";
+        const DAY1: &str = "2026-01-02T00:00:00Z";
+        let ep = Endpoint::for_app(&app);
+        // Known answers: "known" is cat, "shape" is square. Plurality over colour
+        // and shape, agreed above 50%.
+        let body = json_create_hit(&[
+            ("LifetimeInSeconds", json!(5 * 86_400)),
+            (
+                "AssignmentReviewPolicy",
+                json_policy(KNOWN, &[("AnswerKey", vec![], vec![("known", vec!["cat"]), ("shape", vec!["square"])])]),
             ),
-        ),
-    ]);
-    // Day 0, 01:00: W1 gets both known answers right, W2 one of two.
-    app.advance(3600);
-    let hit = ep.json("CreateHIT", &body).await.unwrap().json()["HIT"]["HITId"].as_str().unwrap().to_owned();
-    app.work("A1KNOWNONE", &hit, &answers("cat", "blue", "square")).await;
-    app.work("A1KNOWNTWO", &hit, &answers("cat", "blue", "circle")).await;
-    // Day 1, 01:00: W3 gets one of two right and completes the HIT. Blue and
-    // square are agreed (2 of 3 each): W1 agrees on both, W2 and W3 on one.
-    app.advance(86_400);
-    app.work("A1KNOWNTHREE", &hit, &answers("dog", "red", "square")).await;
+            (
+                "HITReviewPolicy",
+                json_policy(
+                    PLURALITY,
+                    &[("QuestionIds", vec!["color", "shape"], vec![]), value("QuestionAgreementThreshold", "50")],
+                ),
+            ),
+        ]);
+        // Day 0, 01:00: W1 gets both known answers right, W2 one of two.
+        app.advance(3600);
+        let hit = ep.json("CreateHIT", &body).await.unwrap().json()["HIT"]["HITId"].as_str().unwrap().to_owned();
+        app.work("A1KNOWNONE", &hit, &answers("cat", "blue", "square")).await;
+        app.work("A1KNOWNTWO", &hit, &answers("cat", "blue", "circle")).await;
+        // Day 1, 01:00: W3 gets one of two right and completes the HIT. Blue and
+        // square are agreed (2 of 3 each): W1 agrees on both, W2 and W3 on one.
+        app.advance(86_400);
+        app.work("A1KNOWNTHREE", &hit, &answers("dog", "red", "square")).await;
 
-    let now = "2026-01-02T01:00:00Z";
-    let life = |v: &str| vec![(now.to_owned(), v.to_owned())];
-    let days = |day1: &str, day0: &str| vec![(DAY1.to_owned(), day1.to_owned()), (DAY0.to_owned(), day0.to_owned())];
-    // Worker, statistic, LifeToDate, OneDay (Count 2: day 1, day 0).
-    let expected: &[(&str, &str, &str, [&str; 2])] = &[
-        ("A1KNOWNONE", "NumberKnownAnswersCorrect", "2", ["0", "2"]),
-        ("A1KNOWNONE", "NumberKnownAnswersIncorrect", "0", ["0", "0"]),
-        ("A1KNOWNONE", "NumberKnownAnswersEvaluated", "2", ["0", "2"]),
-        ("A1KNOWNONE", "PercentKnownAnswersCorrect", "1", ["0", "1"]),
-        ("A1KNOWNONE", "NumberPluralityAnswersCorrect", "2", ["2", "0"]),
-        ("A1KNOWNONE", "NumberPluralityAnswersIncorrect", "0", ["0", "0"]),
-        ("A1KNOWNONE", "NumberPluralityAnswersEvaluated", "2", ["2", "0"]),
-        ("A1KNOWNONE", "PercentPluralityAnswersCorrect", "1", ["1", "0"]),
-        ("A1KNOWNTWO", "NumberKnownAnswersCorrect", "1", ["0", "1"]),
-        ("A1KNOWNTWO", "NumberKnownAnswersIncorrect", "1", ["0", "1"]),
-        ("A1KNOWNTWO", "PercentKnownAnswersCorrect", "0.5", ["0", "0.5"]),
-        ("A1KNOWNTWO", "NumberPluralityAnswersCorrect", "1", ["1", "0"]),
-        ("A1KNOWNTWO", "NumberPluralityAnswersIncorrect", "1", ["1", "0"]),
-        ("A1KNOWNTWO", "PercentPluralityAnswersCorrect", "0.5", ["0.5", "0"]),
-        ("A1KNOWNTHREE", "NumberKnownAnswersCorrect", "1", ["1", "0"]),
-        ("A1KNOWNTHREE", "NumberKnownAnswersEvaluated", "2", ["2", "0"]),
-        ("A1KNOWNTHREE", "NumberPluralityAnswersIncorrect", "1", ["1", "0"]),
-        ("A1KNOWNTHREE", "NumberPluralityAnswersEvaluated", "2", ["2", "0"]),
-        ("A1NEVERHERE", "NumberKnownAnswersEvaluated", "0", ["0", "0"]),
-        ("A1NEVERHERE", "PercentPluralityAnswersCorrect", "0", ["0", "0"]),
-    ];
-    for (worker, name, to_date, [day1, day0]) in expected {
-        assert_eq!(worker_stat(&app, worker, name, "LifeToDate", "1").await, life(to_date), "{worker} {name}");
-        assert_eq!(worker_stat(&app, worker, name, "OneDay", "2").await, days(day1, day0), "{worker} {name}");
-        assert_eq!(worker_stat(&app, worker, name, "SevenDays", "1").await, life(to_date), "{worker} {name}");
-    }
-    // Another requester's view of the same worker: none of it is theirs.
-    let other = app
-        .call_as(
-            OTHER_KEY,
-            OTHER_SECRET,
-            "GetRequesterWorkerStatistic",
-            &[("Statistic", "NumberKnownAnswersEvaluated"), ("WorkerId", "A1KNOWNONE"), ("TimePeriod", "LifeToDate")],
-        )
-        .await
-        .ok();
-    assert!(other.body.contains("<LongValue>0</LongValue>"), "{}", other.body);
+        let now = "2026-01-02T01:00:00Z";
+        let life = |v: &str| vec![(now.to_owned(), v.to_owned())];
+        let days =
+            |day1: &str, day0: &str| vec![(DAY1.to_owned(), day1.to_owned()), (DAY0.to_owned(), day0.to_owned())];
+        // Worker, statistic, LifeToDate, OneDay (Count 2: day 1, day 0).
+        let expected: &[(&str, &str, &str, [&str; 2])] = &[
+            ("A1KNOWNONE", "NumberKnownAnswersCorrect", "2", ["0", "2"]),
+            ("A1KNOWNONE", "NumberKnownAnswersIncorrect", "0", ["0", "0"]),
+            ("A1KNOWNONE", "NumberKnownAnswersEvaluated", "2", ["0", "2"]),
+            ("A1KNOWNONE", "PercentKnownAnswersCorrect", "1", ["0", "1"]),
+            ("A1KNOWNONE", "NumberPluralityAnswersCorrect", "2", ["2", "0"]),
+            ("A1KNOWNONE", "NumberPluralityAnswersIncorrect", "0", ["0", "0"]),
+            ("A1KNOWNONE", "NumberPluralityAnswersEvaluated", "2", ["2", "0"]),
+            ("A1KNOWNONE", "PercentPluralityAnswersCorrect", "1", ["1", "0"]),
+            ("A1KNOWNTWO", "NumberKnownAnswersCorrect", "1", ["0", "1"]),
+            ("A1KNOWNTWO", "NumberKnownAnswersIncorrect", "1", ["0", "1"]),
+            ("A1KNOWNTWO", "PercentKnownAnswersCorrect", "0.5", ["0", "0.5"]),
+            ("A1KNOWNTWO", "NumberPluralityAnswersCorrect", "1", ["1", "0"]),
+            ("A1KNOWNTWO", "NumberPluralityAnswersIncorrect", "1", ["1", "0"]),
+            ("A1KNOWNTWO", "PercentPluralityAnswersCorrect", "0.5", ["0.5", "0"]),
+            ("A1KNOWNTHREE", "NumberKnownAnswersCorrect", "1", ["1", "0"]),
+            ("A1KNOWNTHREE", "NumberKnownAnswersEvaluated", "2", ["2", "0"]),
+            ("A1KNOWNTHREE", "NumberPluralityAnswersIncorrect", "1", ["1", "0"]),
+            ("A1KNOWNTHREE", "NumberPluralityAnswersEvaluated", "2", ["2", "0"]),
+            ("A1NEVERHERE", "NumberKnownAnswersEvaluated", "0", ["0", "0"]),
+            ("A1NEVERHERE", "PercentPluralityAnswersCorrect", "0", ["0", "0"]),
+        ];
+        for (worker, name, to_date, [day1, day0]) in expected {
+            assert_eq!(worker_stat(&app, worker, name, "LifeToDate", "1").await, life(to_date), "{worker} {name}");
+            assert_eq!(worker_stat(&app, worker, name, "OneDay", "2").await, days(day1, day0), "{worker} {name}");
+            assert_eq!(worker_stat(&app, worker, name, "SevenDays", "1").await, life(to_date), "{worker} {name}");
+        }
+        // Another requester's view of the same worker: none of it is theirs.
+        let other = app
+            .call_as(
+                OTHER_KEY,
+                OTHER_SECRET,
+                "GetRequesterWorkerStatistic",
+                &[
+                    ("Statistic", "NumberKnownAnswersEvaluated"),
+                    ("WorkerId", "A1KNOWNONE"),
+                    ("TimePeriod", "LifeToDate"),
+                ],
+            )
+            .await
+            .ok();
+        assert!(other.body.contains("<LongValue>0</LongValue>"), "{}", other.body);
 
-    // A week later (day 8, 01:00) it has all left the seven-day window (which
-    // starts just after day 1, 01:00), and not the thirty-day one.
-    app.advance(7 * 86_400);
-    let later = |v: &str| vec![("2026-01-09T01:00:00Z".to_owned(), v.to_owned())];
-    for (worker, name, to_date, _) in expected {
-        let zero = if name.starts_with("Percent") { "0" } else { "0" };
-        assert_eq!(worker_stat(&app, worker, name, "SevenDays", "1").await, later(zero), "{worker} {name}");
-        assert_eq!(worker_stat(&app, worker, name, "ThirtyDays", "1").await, later(to_date), "{worker} {name}");
-        assert_eq!(worker_stat(&app, worker, name, "LifeToDate", "1").await, later(to_date), "{worker} {name}");
+        // A week later (day 8, 01:00) it has all left the seven-day window (which
+        // starts just after day 1, 01:00), and not the thirty-day one.
+        app.advance(7 * 86_400);
+        let later = |v: &str| vec![("2026-01-09T01:00:00Z".to_owned(), v.to_owned())];
+        for (worker, name, to_date, _) in expected {
+            let zero = if name.starts_with("Percent") { "0" } else { "0" };
+            assert_eq!(worker_stat(&app, worker, name, "SevenDays", "1").await, later(zero), "{worker} {name}");
+            assert_eq!(worker_stat(&app, worker, name, "ThirtyDays", "1").await, later(to_date), "{worker} {name}");
+            assert_eq!(worker_stat(&app, worker, name, "LifeToDate", "1").await, later(to_date), "{worker} {name}");
+        }
     }
-});
+);
