@@ -584,4 +584,48 @@ mod tests {
         assert_eq!(f.value(Stat::EstimatedTotalLiability, None, 100), StatValue::Double("0.60".into()));
         assert_eq!(f.value(Stat::PercentApproved, None, 100), StatValue::Double("1".into()));
     }
+
+    fn review(assignment: &str, key: &str, value: &str, at: i64) -> ReviewFacts {
+        ReviewFacts {
+            assignment_id: assignment.into(),
+            worker_id: "A1W".into(),
+            key: key.into(),
+            value: value.into(),
+            recorded_at: Some(at),
+        }
+    }
+
+    #[test]
+    fn review_statistics_count_known_answers_and_each_assignments_latest_plurality_verdict() {
+        let activity = Activity {
+            reviews: vec![
+                review("X", "KnownAnswerCorrect", "1", 10),
+                review("X", "KnownAnswerCorrect", "0", 10),
+                review("Y", "KnownAnswerCorrect", "1", 50),
+                // X judged at 20 (2 of 2), then again at 60 after an extension (1 of 2).
+                review("X", "PluralityAnswersCorrect", "2", 20),
+                review("X", "PluralityAnswersIncorrect", "0", 20),
+                review("Y", "PluralityAnswersCorrect", "1", 20),
+                review("Y", "PluralityAnswersIncorrect", "1", 20),
+                review("X", "PluralityAnswersCorrect", "1", 60),
+                review("X", "PluralityAnswersIncorrect", "1", 60),
+                // Older than the record of its time: counted in no period.
+                ReviewFacts { recorded_at: None, ..review("Z", "KnownAnswerCorrect", "1", 0) },
+            ],
+            ..Activity::default()
+        };
+        let f = Facts::new(&activity, 100);
+        assert_eq!(f.value(Stat::KnownAnswersCorrect, None, 100), StatValue::Long(2));
+        assert_eq!(f.value(Stat::KnownAnswersIncorrect, None, 100), StatValue::Long(1));
+        assert_eq!(f.value(Stat::KnownAnswersEvaluated, Some(10), 100), StatValue::Long(1));
+        assert_eq!(
+            f.value(Stat::PercentKnownAnswersCorrect, None, 100),
+            StatValue::Double("0.6666666666666666".into())
+        );
+        assert_eq!(f.value(Stat::PluralityAnswersCorrect, None, 100), StatValue::Long(2));
+        assert_eq!(f.value(Stat::PluralityAnswersIncorrect, None, 100), StatValue::Long(2));
+        assert_eq!(f.value(Stat::PluralityAnswersEvaluated, None, 30), StatValue::Long(2));
+        assert_eq!(f.value(Stat::PercentPluralityAnswersCorrect, Some(30), 100), StatValue::Double("0.5".into()));
+        assert_eq!(f.value(Stat::PercentPluralityAnswersCorrect, Some(60), 100), StatValue::Double("0".into()));
+    }
 }

@@ -414,9 +414,25 @@ mod tests {
             .record_review("3HIT", Some(claim(4, 3)), at(9), std::slice::from_ref(&result), &[])
             .await
             .unwrap());
+        // A review that saw less than the last one claimed (a stale one) records nothing.
+        assert!(!store.record_review("3HIT", Some(claim(3, 3)), at(9), &[], &[]).await.unwrap());
+        assert!(!store.record_review("3HIT", Some(claim(4, 2)), at(9), &[], &[]).await.unwrap());
         let log = store.review_log("3HIT").await.unwrap();
         assert_eq!(log.results, vec![result.clone(), result]);
         assert!(log.actions.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_expired_hit_is_due_for_review_until_it_is_reviewed_as_it_stands() {
+        let store = store_with_policies().await;
+        // Open (expires at 1,000,000) and with no work in: not due.
+        assert!(store.hits_due_for_review(at(999_999)).await.unwrap().is_empty());
+        // Expired: due, until reviewed with its 3 slots and none of them in.
+        assert_eq!(store.hits_due_for_review(at(1_000_000)).await.unwrap(), vec!["3HIT".to_owned()]);
+        assert!(store.record_review("3HIT", Some(claim(3, 0)), at(1_000_000), &[], &[]).await.unwrap());
+        assert!(store.hits_due_for_review(at(2_000_000)).await.unwrap().is_empty());
+        // A second sweep that saw the same would record nothing.
+        assert!(!store.record_review("3HIT", Some(claim(3, 0)), at(2_000_000), &[], &[]).await.unwrap());
     }
 
     #[tokio::test]
