@@ -291,6 +291,14 @@ pub fn check(policies: &HitReviewPolicies) -> Result<()> {
     Ok(())
 }
 
+tokio::task_local! {
+    /// Set while a policy takes its actions. They are requester operations,
+    /// which settle; settling then reviews no other HIT (see
+    /// [`review_due_hits`]), so reviews run one after another, never one
+    /// inside another's action.
+    static TAKING_ACTIONS: ();
+}
+
 /// An action a policy decided on, before it is taken.
 #[derive(Debug, Clone)]
 enum Planned {
@@ -373,22 +381,26 @@ impl<'a> Run<'a> {
         if !ctx.store.record_review(hit_id, claim, ctx.now, &self.results, &actions).await.map_err(internal)? {
             return Ok(false);
         }
-        for (planned, action) in self.planned.into_iter().zip(&actions) {
-            let outcome = take(ctx, planned).await;
-            let (status, result, error_code) = match outcome {
-                Ok(text) => (ActionStatus::Succeeded, text, None),
-                Err(e) => (ActionStatus::Failed, e.message().to_owned(), Some(e.code().as_str().to_owned())),
-            };
-            let done = ReviewAction {
-                status,
-                complete_time: Some(ctx.now),
-                result: Some(result),
-                error_code,
-                ..action.clone()
-            };
-            ctx.store.finish_review_action(&done).await.map_err(internal)?;
-        }
-        Ok(true)
+        let planned = self.planned;
+        let take_all = async {
+            for (planned, action) in planned.into_iter().zip(&actions) {
+                let outcome = take(ctx, planned).await;
+                let (status, result, error_code) = match outcome {
+                    Ok(text) => (ActionStatus::Succeeded, text, None),
+                    Err(e) => (ActionStatus::Failed, e.message().to_owned(), Some(e.code().as_str().to_owned())),
+                };
+                let done = ReviewAction {
+                    status,
+                    complete_time: Some(ctx.now),
+                    result: Some(result),
+                    error_code,
+                    ..action.clone()
+                };
+                ctx.store.finish_review_action(&done).await.map_err(internal)?;
+            }
+            Ok(true)
+        };
+        TAKING_ACTIONS.scope((), take_all).await
     }
 }
 
@@ -508,10 +520,14 @@ pub(crate) async fn after_submit(w: &WorkerCtx, hit_id: &str, assignment_id: &st
 /// others still run (it is tried again at the next settle).
 ///
 /// Boxed, with its `Send` stated: a policy's actions are requester
-/// operations, which settle too (and find nothing left to review: each
-/// review is claimed before it acts).
+/// operations, which settle too (and skip this part then, see
+/// `TAKING_ACTIONS`).
 pub(crate) fn review_due_hits(w: &WorkerCtx) -> Pin<Box<dyn Future<Output = Result<()>> + Send + '_>> {
     Box::pin(async move {
+        // Inside a policy's action: the settle that started that review goes on to the others.
+        if TAKING_ACTIONS.try_with(|()| ()).is_ok() {
+            return Ok(());
+        }
         let due = w.store.hits_due_for_review(w.now).await.map_err(internal)?;
         for hit_id in due {
             if let Err(e) = review_due_hit(w, &hit_id).await {

@@ -953,3 +953,39 @@ both_backends!(
         }
     }
 );
+
+both_backends!(many_hits_expiring_at_once_are_all_reviewed_by_the_next_read, |app: TestApp| async move {
+    let ep = Endpoint::for_app(&app);
+    let body = json_create_hit(&[
+        ("MaxAssignments", json!(2)),
+        ("LifetimeInSeconds", json!(60)),
+        (
+            "HITReviewPolicy",
+            json_policy(
+                PLURALITY,
+                &[
+                    ("QuestionIds", vec!["color"], vec![]),
+                    value("QuestionAgreementThreshold", "50"),
+                    value("ApproveIfWorkerAgreementScoreIsAtLeast", "100"),
+                ],
+            ),
+        ),
+    ]);
+    let mut work = Vec::new();
+    for _ in 0..25 {
+        let hit = ep.json("CreateHIT", &body).await.unwrap().json()["HIT"]["HITId"].as_str().unwrap().to_owned();
+        let id = app.work("A1MANYEXPIRE", &hit, &answers("cat", "blue", "square")).await;
+        work.push((hit, id));
+    }
+    app.advance(61);
+    // One read settles them all, one review each (each approving inside the
+    // settle that started it, none inside another's approval).
+    let balance = app.call("GetAccountBalance", &[]).await.ok();
+    // 25 rewards of 0.50 with the 20% fee, paid by the reviews: 10000.00 - 15.00.
+    assert_eq!(balance.text("Amount").as_deref(), Some("9985.00"));
+    for (hit, id) in &work {
+        let (results, actions) = hit_report(&ep, hit).await;
+        assert_eq!(results.iter().filter(|r| r.1 == "HitAgreementScore").count(), 1, "{hit}: {results:?}");
+        assert_eq!(actions, vec![approved(id, "Approved")], "{hit}");
+    }
+});
