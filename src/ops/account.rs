@@ -13,7 +13,7 @@ use super::{internal, Ctx};
 /// authenticated requester: accounts are created at start-up).
 pub async fn balance_cents(ctx: &Ctx) -> Result<i64> {
     // Automatic approvals that are due pay out before anyone reads the balance.
-    super::settle(ctx.store.as_ref(), ctx.now).await?;
+    super::settle(&ctx.worker()).await?;
     ensure_account(ctx).await
 }
 

@@ -56,7 +56,7 @@ pub async fn get_assignment(ctx: &Ctx, id: AssignmentId) -> Result<(Assignment, 
 }
 
 pub(super) async fn settled_assignment(ctx: &Ctx, id: &str) -> Result<(Assignment, Hit)> {
-    settle(ctx.store.as_ref(), ctx.now).await?;
+    settle(&ctx.worker()).await?;
     load_assignment(ctx, id).await
 }
 
@@ -109,7 +109,7 @@ pub struct Approval {
 pub async fn approve(ctx: &Ctx, approval: Approval) -> Result<()> {
     let Approval { assignment_id, feedback, override_rejection } = approval;
     let id = assignment_id.as_str();
-    settle(ctx.store.as_ref(), ctx.now).await?;
+    settle(&ctx.worker()).await?;
     let (a, hit) = load_assignment(ctx, id).await?;
     let feedback = feedback_text(feedback)?;
     let from = match a.status {

@@ -255,7 +255,7 @@ pub async fn get_hit(ctx: &Ctx, id: HitId) -> Result<Hit> {
 }
 
 pub(super) async fn owned_hit(ctx: &Ctx, id: &str) -> Result<Hit> {
-    settle(ctx.store.as_ref(), ctx.now).await?;
+    settle(&ctx.worker()).await?;
     load_owned_hit(ctx, id).await
 }
 
@@ -283,7 +283,7 @@ pub struct HitListing {
 /// Ownership errors for the qualification type.
 pub async fn list_hits(ctx: &Ctx, listing: HitListing) -> Result<Paged<Hit>> {
     let HitListing { qualification, page } = listing;
-    settle(ctx.store.as_ref(), ctx.now).await?;
+    settle(&ctx.worker()).await?;
     let filter = match &qualification {
         None => HitFilter::Owner(ctx.caller.clone()),
         Some(q) => {
@@ -326,11 +326,18 @@ pub async fn update_expiration(ctx: &Ctx, change: ExpirationChange) -> Result<()
     // A time at or before now expires the HIT now; a later one (re)opens it.
     let at = if expire_at <= ctx.now { ctx.now } else { expire_at };
     // Disposed since we looked: the same answer as if it had been before.
-    if ctx.store.set_expiration(id, at).await.map_err(internal)? {
-        Ok(())
-    } else {
-        Err(hit_deleted(id))
+    if !ctx.store.set_expiration(id, at).await.map_err(internal)? {
+        return Err(hit_deleted(id));
     }
+    // Expired, the HIT may be Reviewable now: its HIT-level policy runs at
+    // once (else at the next settle, claimed once either way). The new
+    // expiration stands whatever the policy does.
+    if at <= ctx.now {
+        if let Err(e) = super::review::review_due_hits(&ctx.worker()).await {
+            tracing::error!(error = %e, hit_id = %id, "the HIT-level review policy failed after an expiry");
+        }
+    }
+    Ok(())
 }
 
 fn hit_deleted(id: &str) -> MturkError {
@@ -411,7 +418,7 @@ pub struct ReviewableListing {
 pub async fn list_reviewable(ctx: &Ctx, listing: ReviewableListing) -> Result<Paged<Hit>> {
     let ReviewableListing { hit_type_id, reviewing, page } = listing;
     let hit_type_id = hit_type_id.as_ref().map(HitTypeId::as_str);
-    settle(ctx.store.as_ref(), ctx.now).await?;
+    settle(&ctx.worker()).await?;
     let mark = if reviewing { ReviewMark::Reviewing } else { ReviewMark::Unmarked };
     let filter = HitFilter::Review { owner: ctx.caller.clone(), hit_type: hit_type_id.map(str::to_owned), mark };
     ctx.store.hits(&filter, ctx.now, page).await.map_err(internal)

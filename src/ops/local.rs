@@ -38,7 +38,7 @@ pub async fn worker_notifications(w: &WorkerCtx, worker: &WorkerId) -> Result<Ve
 /// # Errors
 /// Store failures only.
 pub async fn worker_assignments(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<Assignment>> {
-    super::settle(w.store.as_ref(), w.now).await?;
+    super::settle(w).await?;
     w.store.worker_assignments(worker).await.map_err(internal)
 }
 

@@ -196,7 +196,7 @@ const MARKETPLACE_PAGE: i64 = 200;
 /// # Errors
 /// Store failures.
 pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eligibility)>> {
-    settle(w.store.as_ref(), w.now).await?;
+    settle(w).await?;
     let mut facts = WorkerFacts::load(w, worker).await?;
     let mut out = Vec::new();
     let mut after = None;
@@ -228,7 +228,7 @@ pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eli
 /// `HITDoesNotExist`, `InvalidHITState` (no slot, expired), `WorkerBlocked`,
 /// `DoesNotMeetRequirements`, `AssignmentAlreadyExists`.
 pub async fn accept(w: &WorkerCtx, worker: &WorkerId, hit_id: &str) -> Result<Assignment> {
-    settle(w.store.as_ref(), w.now).await?;
+    settle(w).await?;
     let hit = w.store.hit(hit_id, w.now).await.map_err(internal)?.ok_or_else(|| hit_does_not_exist(hit_id))?;
     let e = eligibility(w, worker, &hit).await?;
     if e.blocked {

@@ -63,6 +63,14 @@ pub struct Ctx {
     pub origin: Option<String>,
 }
 
+impl Ctx {
+    /// What settling needs of this context (no requester is calling then).
+    #[must_use]
+    pub(crate) fn worker(&self) -> WorkerCtx {
+        WorkerCtx { store: self.store.clone(), now: self.now, ids: self.ids.clone(), policy: self.policy.clone() }
+    }
+}
+
 /// `now` plus `seconds`, or a clear error when the result would fall after
 /// 9999-12-31 (see [`Timestamp::LATEST`]); `what` names the instant.
 pub(crate) fn later(now: Timestamp, seconds: i64, what: &str) -> crate::error::Result<Timestamp> {
@@ -92,10 +100,16 @@ pub(crate) fn internal(err: StoreError) -> MturkError {
     MturkError::internal(err)
 }
 
-/// Approves what is due for automatic approval (on every read of HITs,
-/// assignments or money, so it happens exactly when the clock passes).
-/// Each use case settles once, at its start; the helpers it calls after
-/// that (`load_*`, [`account::ensure_account`]) do not settle again.
-pub(crate) async fn settle(store: &dyn Store, now: Timestamp) -> crate::error::Result<()> {
-    store.settle_auto_approvals(now).await.map_err(internal).map(|_| ())
+/// Settles what time has made due (on every read of HITs, assignments or
+/// money, so it happens exactly when the clock passes): automatic
+/// approvals, then the HIT-level review policies of HITs that have become
+/// Reviewable and were not reviewed as they stand: expired (by the clock,
+/// `UpdateExpirationForHIT` or `ForceExpireHIT`, or with their last worker
+/// giving up after the expiry), or filled by a submission whose own run of
+/// the policy did not happen. Each use case settles once, at its start;
+/// the helpers it calls after that (`load_*`, [`account::ensure_account`])
+/// do not settle again.
+pub(crate) async fn settle(w: &WorkerCtx) -> crate::error::Result<()> {
+    w.store.settle_auto_approvals(w.now).await.map_err(internal)?;
+    review::review_due_hits(w).await
 }

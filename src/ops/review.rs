@@ -2,8 +2,9 @@
 //! reference's "Assignment Review Policies" and "HIT Review Policies"):
 //! checking the two published policies at CreateHIT, running them when MTurk
 //! would (the assignment-level one when an assignment is submitted, the
-//! HIT-level one when the HIT's last assignment is in), and reading what they
-//! did (ListReviewPolicyResultsForHIT / GetReviewResultsForHIT).
+//! HIT-level one when the HIT becomes Reviewable: its last assignment is in,
+//! or it expired), and reading what they did (ListReviewPolicyResultsForHIT /
+//! GetReviewResultsForHIT).
 //!
 //! A policy acts through the requester's own operations
 //! ([`super::assignments::approve`], [`super::assignments::reject`],
@@ -16,6 +17,8 @@
 //! short shows what it meant to do, never half of a payment.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use crate::documents;
 use crate::domain::hit::{AssignmentStatus, Hit, HitStatus};
@@ -27,6 +30,7 @@ use crate::domain::review::{
 };
 use crate::error::{MturkError, Result};
 use crate::mturk_error;
+use crate::store::review::ReviewClaim;
 
 use super::assignments::{Approval, Rejection};
 use super::hits::{owned_hit, HitExtension};
@@ -287,6 +291,14 @@ pub fn check(policies: &HitReviewPolicies) -> Result<()> {
     Ok(())
 }
 
+tokio::task_local! {
+    /// Set while a policy takes its actions. They are requester operations,
+    /// which settle; settling then reviews no other HIT (see
+    /// [`review_due_hits`]), so reviews run one after another, never one
+    /// inside another's action.
+    static TAKING_ACTIONS: ();
+}
+
 /// An action a policy decided on, before it is taken.
 #[derive(Debug, Clone)]
 enum Planned {
@@ -335,10 +347,11 @@ impl<'a> Run<'a> {
         self.planned.push(Planned::Extend { hit_id: hit_id.to_owned(), maximum, secs });
     }
 
-    /// Records the run (claiming the HIT-level review at `claim` assignments
-    /// in the same transaction, when given), then takes its actions. Returns
-    /// false, recording and doing nothing, when the claim was taken already.
-    async fn finish(self, hit_id: &str, claim: Option<i64>) -> Result<bool> {
+    /// Records the run (claiming the HIT-level review as `claim` describes
+    /// it in the same transaction, when given), then takes its actions.
+    /// Returns false, recording and doing nothing, when the claim was taken
+    /// already.
+    async fn finish(self, hit_id: &str, claim: Option<ReviewClaim>) -> Result<bool> {
         let ctx = self.ctx;
         let actions: Vec<ReviewAction> = self
             .planned
@@ -365,25 +378,29 @@ impl<'a> Run<'a> {
         if claim.is_none() && self.results.is_empty() && actions.is_empty() {
             return Ok(true);
         }
-        if !ctx.store.record_review(hit_id, claim, &self.results, &actions).await.map_err(internal)? {
+        if !ctx.store.record_review(hit_id, claim, ctx.now, &self.results, &actions).await.map_err(internal)? {
             return Ok(false);
         }
-        for (planned, action) in self.planned.into_iter().zip(&actions) {
-            let outcome = take(ctx, planned).await;
-            let (status, result, error_code) = match outcome {
-                Ok(text) => (ActionStatus::Succeeded, text, None),
-                Err(e) => (ActionStatus::Failed, e.message().to_owned(), Some(e.code().as_str().to_owned())),
-            };
-            let done = ReviewAction {
-                status,
-                complete_time: Some(ctx.now),
-                result: Some(result),
-                error_code,
-                ..action.clone()
-            };
-            ctx.store.finish_review_action(&done).await.map_err(internal)?;
-        }
-        Ok(true)
+        let planned = self.planned;
+        let take_all = async {
+            for (planned, action) in planned.into_iter().zip(&actions) {
+                let outcome = take(ctx, planned).await;
+                let (status, result, error_code) = match outcome {
+                    Ok(text) => (ActionStatus::Succeeded, text, None),
+                    Err(e) => (ActionStatus::Failed, e.message().to_owned(), Some(e.code().as_str().to_owned())),
+                };
+                let done = ReviewAction {
+                    status,
+                    complete_time: Some(ctx.now),
+                    result: Some(result),
+                    error_code,
+                    ..action.clone()
+                };
+                ctx.store.finish_review_action(&done).await.map_err(internal)?;
+            }
+            Ok(true)
+        };
+        TAKING_ACTIONS.scope((), take_all).await
     }
 }
 
@@ -454,6 +471,18 @@ fn parsed_answers(answer: Option<&str>) -> documents::Answers {
     answer.and_then(|a| documents::parse_answers(a).ok()).unwrap_or_default()
 }
 
+/// The context a HIT's policies act in: the HIT's owner as the caller.
+fn owner_ctx(w: &WorkerCtx, hit: &Hit) -> Ctx {
+    Ctx {
+        store: w.store.clone(),
+        now: w.now,
+        ids: w.ids.clone(),
+        caller: hit.hit_type.owner.clone(),
+        policy: w.policy.clone(),
+        origin: None,
+    }
+}
+
 /// Runs a HIT's policies after one of its assignments was submitted: the
 /// assignment-level policy on that assignment, then the HIT-level policy if
 /// the HIT is now complete. Called by the worker-side submit once the
@@ -468,14 +497,7 @@ pub(crate) async fn after_submit(w: &WorkerCtx, hit_id: &str, assignment_id: &st
     }
     let Some(hit) = w.store.hit(hit_id, w.now).await.map_err(internal)? else { return Ok(()) };
     // The policies act as the HIT's owner would.
-    let ctx = Ctx {
-        store: w.store.clone(),
-        now: w.now,
-        ids: w.ids.clone(),
-        caller: hit.hit_type.owner.clone(),
-        policy: w.policy.clone(),
-        origin: None,
-    };
+    let ctx = owner_ctx(w, &hit);
     if let Some(policy) = &policies.assignment {
         score_known_answers(&ctx, &hit, &known_answers(policy)?, assignment_id).await?;
     }
@@ -483,6 +505,45 @@ pub(crate) async fn after_submit(w: &WorkerCtx, hit_id: &str, assignment_id: &st
         review_hit(&ctx, hit_id, &plurality(policy)?).await?;
     }
     Ok(())
+}
+
+/// Runs the HIT-level policy of every HIT that has become Reviewable with
+/// no submission to run it: expired (by the clock, `UpdateExpirationForHIT`
+/// or `ForceExpireHIT`) with its slots never all taken, or with its last
+/// worker returning or abandoning after the expiry. Part of settling, so it
+/// happens at the first read after the HIT became Reviewable, whoever reads.
+/// Each review is claimed in the transaction that records it, so a HIT is
+/// reviewed once however many requests settle at once.
+///
+/// # Errors
+/// Store failures listing the HITs; a review that fails is logged and the
+/// others still run (it is tried again at the next settle).
+///
+/// Boxed, with its `Send` stated: a policy's actions are requester
+/// operations, which settle too (and skip this part then, see
+/// `TAKING_ACTIONS`).
+pub(crate) fn review_due_hits(w: &WorkerCtx) -> Pin<Box<dyn Future<Output = Result<()>> + Send + '_>> {
+    Box::pin(async move {
+        // Inside a policy's action: the settle that started that review goes on to the others.
+        if TAKING_ACTIONS.try_with(|()| ()).is_ok() {
+            return Ok(());
+        }
+        let due = w.store.hits_due_for_review(w.now).await.map_err(internal)?;
+        for hit_id in due {
+            if let Err(e) = review_due_hit(w, &hit_id).await {
+                tracing::error!(error = %e, hit_id = %hit_id, "the HIT-level review policy failed");
+            }
+        }
+        Ok(())
+    })
+}
+
+async fn review_due_hit(w: &WorkerCtx, hit_id: &str) -> Result<()> {
+    let Some(policy) = w.store.review_policies(hit_id).await.map_err(internal)?.and_then(|p| p.hit) else {
+        return Ok(());
+    };
+    let Some(hit) = w.store.hit(hit_id, w.now).await.map_err(internal)? else { return Ok(()) };
+    review_hit(&owner_ctx(w, &hit), hit_id, &plurality(&policy)?).await
 }
 
 async fn score_known_answers(ctx: &Ctx, hit: &Hit, policy: &KnownAnswers, assignment_id: &str) -> Result<()> {
@@ -514,9 +575,11 @@ async fn score_known_answers(ctx: &Ctx, hit: &Hit, policy: &KnownAnswers, assign
     run.finish(&hit.id, None).await.map(|_| ())
 }
 
-/// The HIT-level policy, once the HIT is Reviewable (every assignment in),
-/// once per HIT size: an extension lets it run again when the new
-/// assignments are in, as the reference says it may.
+/// The HIT-level policy, once the HIT is Reviewable (every assignment in, or
+/// expired with no work in progress: "when a HIT becomes reviewable", the
+/// reference says), once per (HIT size, assignments in): an extension lets
+/// it run again when the new assignments are in, as the reference says it
+/// may.
 async fn review_hit(ctx: &Ctx, hit_id: &str, policy: &Plurality) -> Result<()> {
     let Some(hit) = ctx.store.hit(hit_id, ctx.now).await.map_err(internal)? else { return Ok(()) };
     if hit.status(ctx.now) != HitStatus::Reviewable {
@@ -532,6 +595,8 @@ async fn review_hit(ctx: &Ctx, hit_id: &str, policy: &Plurality) -> Result<()> {
         .await
         .map_err(internal)?
         .items;
+    let claim =
+        ReviewClaim { max_assignments: hit.max_assignments, submitted: i64::try_from(all.len()).unwrap_or(i64::MAX) };
     let log = ctx.store.review_log(hit_id).await.map_err(internal)?;
     let known_scores: HashMap<&str, i64> = log
         .results
@@ -614,9 +679,9 @@ async fn review_hit(ctx: &Ctx, hit_id: &str, policy: &Plurality) -> Result<()> {
     if policy.extend_less_than.is_some_and(|t| hit_score < t) {
         run.extend(hit_id, policy.extend_maximum, policy.extend_secs);
     }
-    // The claim makes the HIT-level review of this size happen once, even when
-    // two last submissions race to it.
-    run.finish(hit_id, Some(hit.max_assignments)).await.map(|_| ())
+    // The claim makes the HIT-level review of the HIT as it stands happen
+    // once, even when two last submissions (or a submission and a settle) race to it.
+    run.finish(hit_id, Some(claim)).await.map(|_| ())
 }
 
 /// Input of ListReviewPolicyResultsForHIT / GetReviewResultsForHIT.

@@ -15,11 +15,13 @@
 //! Money comes out exact to the cent, fees as the operations that paid them
 //! computed them (`domain::hit::{reward_fee_cents, bonus_fee_cents}`).
 
+use std::collections::HashMap;
+
 use crate::domain::hit::{bonus_fee_cents, reward_fee_cents};
 use crate::domain::ids::WorkerId;
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value_because, out_of_range, Result};
-use crate::store::activity::{Activity, AssignmentFacts, HitFacts};
+use crate::store::activity::{Activity, AssignmentFacts, HitFacts, ReviewFacts};
 
 use super::{internal, settle, Ctx};
 
@@ -224,11 +226,12 @@ async fn compute(
     if query.period == TimePeriod::OneDay && !(1..=MAX_COUNT).contains(&count) {
         return Err(out_of_range("Count", count, 1, MAX_COUNT));
     }
-    settle(ctx.store.as_ref(), ctx.now).await?;
+    settle(&ctx.worker()).await?;
     let mut activity = ctx.store.requester_activity(&ctx.caller).await.map_err(internal)?;
     if let Some(w) = &worker {
         activity.assignments.retain(|a| a.worker_id == w.as_str());
         activity.bonuses.retain(|b| b.worker_id == w.as_str());
+        activity.reviews.retain(|r| r.worker_id == w.as_str());
     }
     let now = ctx.now.millis();
     let facts = Facts::new(&activity, now);
@@ -471,16 +474,64 @@ impl<'a> Facts<'a> {
                     }
                 }
             }
-            // Review-policy results are not kept by this store yet: nothing
-            // was evaluated, so every count is 0 (and the percentage 0).
             Stat::KnownAnswersCorrect
             | Stat::KnownAnswersIncorrect
             | Stat::KnownAnswersEvaluated
-            | Stat::PluralityAnswersCorrect
+            | Stat::PercentKnownAnswersCorrect => {
+                let (correct, incorrect) = self.known_answers(from, to);
+                match stat {
+                    Stat::KnownAnswersCorrect => StatValue::Long(correct),
+                    Stat::KnownAnswersIncorrect => StatValue::Long(incorrect),
+                    Stat::KnownAnswersEvaluated => StatValue::Long(correct + incorrect),
+                    _ => fraction(correct, correct + incorrect),
+                }
+            }
+            Stat::PluralityAnswersCorrect
             | Stat::PluralityAnswersIncorrect
-            | Stat::PluralityAnswersEvaluated => StatValue::Long(0),
-            Stat::PercentKnownAnswersCorrect | Stat::PercentPluralityAnswersCorrect => fraction(0, 0),
+            | Stat::PluralityAnswersEvaluated
+            | Stat::PercentPluralityAnswersCorrect => {
+                let (correct, incorrect) = self.plurality_answers(from, to);
+                match stat {
+                    Stat::PluralityAnswersCorrect => StatValue::Long(correct),
+                    Stat::PluralityAnswersIncorrect => StatValue::Long(incorrect),
+                    Stat::PluralityAnswersEvaluated => StatValue::Long(correct + incorrect),
+                    _ => fraction(correct, correct + incorrect),
+                }
+            }
         }
+    }
+
+    /// `(correct, incorrect)` known answers recorded in the period: one
+    /// `KnownAnswerCorrect` result per question of the answer key per
+    /// assignment, `1` when it was answered right.
+    fn known_answers(&self, from: Option<i64>, to: i64) -> (i64, i64) {
+        self.activity
+            .reviews
+            .iter()
+            .filter(|r| r.key == "KnownAnswerCorrect" && within(r.recorded_at, from, to))
+            .fold((0, 0), |(right, wrong), r| if r.value == "1" { (right + 1, wrong) } else { (right, wrong + 1) })
+    }
+
+    /// `(correct, incorrect)` plurality answers in the period: each
+    /// assignment's `PluralityAnswersCorrect` and `PluralityAnswersIncorrect`
+    /// from the last HIT-level review that counted it (a HIT reviewed again
+    /// after an extension judges its first assignments anew), dated by when
+    /// that review was recorded.
+    fn plurality_answers(&self, from: Option<i64>, to: i64) -> (i64, i64) {
+        let mut latest: HashMap<(&str, &str), &ReviewFacts> = HashMap::new();
+        for r in &self.activity.reviews {
+            if r.key == "PluralityAnswersCorrect" || r.key == "PluralityAnswersIncorrect" {
+                latest.insert((r.assignment_id.as_str(), r.key.as_str()), r);
+            }
+        }
+        latest.into_values().filter(|r| within(r.recorded_at, from, to)).fold((0, 0), |(right, wrong), r| {
+            let n = r.value.parse::<i64>().unwrap_or(0);
+            if r.key == "PluralityAnswersCorrect" {
+                (right + n, wrong)
+            } else {
+                (right, wrong + n)
+            }
+        })
     }
 }
 
@@ -522,6 +573,7 @@ mod tests {
             }],
             assignments: vec![a, b],
             bonuses: vec![],
+            reviews: vec![],
         };
         let f = Facts::new(&activity, 100);
         assert_eq!(f.value(Stat::AssignmentsPending, None, 100), StatValue::Long(1));
@@ -531,5 +583,49 @@ mod tests {
         // One open slot and one pending: 2 × (0.25 + 0.05).
         assert_eq!(f.value(Stat::EstimatedTotalLiability, None, 100), StatValue::Double("0.60".into()));
         assert_eq!(f.value(Stat::PercentApproved, None, 100), StatValue::Double("1".into()));
+    }
+
+    fn review(assignment: &str, key: &str, value: &str, at: i64) -> ReviewFacts {
+        ReviewFacts {
+            assignment_id: assignment.into(),
+            worker_id: "A1W".into(),
+            key: key.into(),
+            value: value.into(),
+            recorded_at: Some(at),
+        }
+    }
+
+    #[test]
+    fn review_statistics_count_known_answers_and_each_assignments_latest_plurality_verdict() {
+        let activity = Activity {
+            reviews: vec![
+                review("X", "KnownAnswerCorrect", "1", 10),
+                review("X", "KnownAnswerCorrect", "0", 10),
+                review("Y", "KnownAnswerCorrect", "1", 50),
+                // X judged at 20 (2 of 2), then again at 60 after an extension (1 of 2).
+                review("X", "PluralityAnswersCorrect", "2", 20),
+                review("X", "PluralityAnswersIncorrect", "0", 20),
+                review("Y", "PluralityAnswersCorrect", "1", 20),
+                review("Y", "PluralityAnswersIncorrect", "1", 20),
+                review("X", "PluralityAnswersCorrect", "1", 60),
+                review("X", "PluralityAnswersIncorrect", "1", 60),
+                // Older than the record of its time: counted in no period.
+                ReviewFacts { recorded_at: None, ..review("Z", "KnownAnswerCorrect", "1", 0) },
+            ],
+            ..Activity::default()
+        };
+        let f = Facts::new(&activity, 100);
+        assert_eq!(f.value(Stat::KnownAnswersCorrect, None, 100), StatValue::Long(2));
+        assert_eq!(f.value(Stat::KnownAnswersIncorrect, None, 100), StatValue::Long(1));
+        assert_eq!(f.value(Stat::KnownAnswersEvaluated, Some(10), 100), StatValue::Long(1));
+        assert_eq!(
+            f.value(Stat::PercentKnownAnswersCorrect, None, 100),
+            StatValue::Double("0.6666666666666666".into())
+        );
+        assert_eq!(f.value(Stat::PluralityAnswersCorrect, None, 100), StatValue::Long(2));
+        assert_eq!(f.value(Stat::PluralityAnswersIncorrect, None, 100), StatValue::Long(2));
+        assert_eq!(f.value(Stat::PluralityAnswersEvaluated, None, 30), StatValue::Long(2));
+        assert_eq!(f.value(Stat::PercentPluralityAnswersCorrect, Some(30), 100), StatValue::Double("0.5".into()));
+        assert_eq!(f.value(Stat::PercentPluralityAnswersCorrect, Some(60), 100), StatValue::Double("0".into()));
     }
 }

@@ -1,6 +1,6 @@
 //! What the requester statistics are computed from: a requester's HITs,
-//! the assignments of those HITs and the bonuses it paid, read from one
-//! snapshot. `ops::statistics` does the arithmetic; the store only reads.
+//! the assignments of those HITs, the bonuses it paid and the review-policy
+//! results about those assignments, read from one snapshot. `ops::statistics` does the arithmetic; the store only reads.
 
 use async_trait::async_trait;
 
@@ -60,6 +60,24 @@ pub struct BonusFacts {
     pub grant_time: i64,
 }
 
+/// A review-policy result about one assignment, as the worker statistics
+/// see it: `KnownAnswerCorrect` (one per question of the answer key),
+/// `PluralityAnswersCorrect` and `PluralityAnswersIncorrect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewFacts {
+    /// The assignment the result is about.
+    pub assignment_id: String,
+    /// Its worker.
+    pub worker_id: String,
+    /// The result's key.
+    pub key: String,
+    /// Its value, as recorded (an integer).
+    pub value: String,
+    /// When it was recorded (epoch milliseconds, emulated time); `None` for a
+    /// result older than the record of its time, of an assignment never submitted.
+    pub recorded_at: Option<i64>,
+}
+
 /// Everything a requester did, as the statistics need it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Activity {
@@ -69,6 +87,9 @@ pub struct Activity {
     pub assignments: Vec<AssignmentFacts>,
     /// Every bonus it paid.
     pub bonuses: Vec<BonusFacts>,
+    /// The review results about those assignments that the worker statistics
+    /// count, in the order they were recorded (per HIT).
+    pub reviews: Vec<ReviewFacts>,
 }
 
 /// Reads a requester's activity.
@@ -103,6 +124,16 @@ stored_row! {
     }
 }
 
+stored_row! {
+    struct ReviewFactsRow {
+        assignment_id: String,
+        worker_id: String,
+        result_key: String,
+        result_value: String,
+        recorded_at: Option<i64>,
+    }
+}
+
 #[async_trait]
 impl<B: Backend> ActivityStore for SqlStore<B> {
     async fn requester_activity(&self, requester: &RequesterId) -> StoreResult<Activity> {
@@ -131,7 +162,28 @@ impl<B: Backend> ActivityStore for SqlStore<B> {
                 args![requester.as_str()],
             )
             .await?;
+        let reviews: Vec<ReviewFactsRow> = snapshot
+            .fetch_all(
+                "SELECT r.subject_id AS assignment_id, a.worker_id AS worker_id, r.result_key AS result_key, \
+                 r.result_value AS result_value, r.recorded_at AS recorded_at \
+                 FROM review_results r JOIN hits h ON h.id = r.hit_id JOIN assignments a ON a.id = r.subject_id \
+                 WHERE h.owner = $1 AND r.subject_type = 'Assignment' AND r.result_key IN \
+                 ('KnownAnswerCorrect', 'PluralityAnswersCorrect', 'PluralityAnswersIncorrect') \
+                 ORDER BY r.hit_id, r.position",
+                args![requester.as_str()],
+            )
+            .await?;
         Ok(Activity {
+            reviews: reviews
+                .into_iter()
+                .map(|r| ReviewFacts {
+                    assignment_id: r.assignment_id,
+                    worker_id: r.worker_id,
+                    key: r.result_key,
+                    value: r.result_value,
+                    recorded_at: r.recorded_at,
+                })
+                .collect(),
             hits: hits
                 .into_iter()
                 .map(|r| HitFacts {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::db::{args, stored_row, Backend, Exec, Writer as _};
-use super::review::ReviewStore;
+use super::review::{ReviewClaim, ReviewStore};
 use super::sql_store::SqlStore;
 use crate::domain::review::{
     ActionStatus, HitReviewPolicies, MapEntry, PolicyLevel, PolicyParameter, ReviewAction, ReviewLog, ReviewPolicy,
@@ -131,17 +131,21 @@ impl<B: Backend> ReviewStore for SqlStore<B> {
     async fn record_review(
         &self,
         hit_id: &str,
-        claim: Option<i64>,
+        claim: Option<ReviewClaim>,
+        now: Timestamp,
         results: &[ReviewResult],
         actions: &[ReviewAction],
     ) -> StoreResult<bool> {
         let mut tx = self.db.writer().await?;
-        if let Some(max_assignments) = claim {
+        if let Some(ReviewClaim { max_assignments, submitted }) = claim {
+            // Both numbers only grow: a review that saw no more than the last
+            // one claimed (a racing twin, or a stale one) records nothing.
             let claimed = tx
                 .execute(
-                    "UPDATE review_policies SET hit_reviewed_max = $2 WHERE hit_id = $1 AND hit_policy IS NOT NULL \
-                     AND (hit_reviewed_max IS NULL OR hit_reviewed_max <> $2)",
-                    args![hit_id, max_assignments],
+                    "UPDATE review_policies SET hit_reviewed_max = $2, hit_reviewed_submitted = $3 \
+                     WHERE hit_id = $1 AND hit_policy IS NOT NULL AND (hit_reviewed_max IS NULL \
+                     OR hit_reviewed_submitted IS NULL OR hit_reviewed_max < $2 OR hit_reviewed_submitted < $3)",
+                    args![hit_id, max_assignments, submitted],
                 )
                 .await?;
             if claimed == 0 {
@@ -157,7 +161,7 @@ impl<B: Backend> ReviewStore for SqlStore<B> {
         for (r, position) in results.iter().zip(next + 1..) {
             tx.execute(
                 "INSERT INTO review_results (hit_id, position, level, action_id, subject_id, subject_type, \
-                 question_id, result_key, result_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 question_id, result_key, result_value, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 args![
                     hit_id,
                     position,
@@ -167,7 +171,8 @@ impl<B: Backend> ReviewStore for SqlStore<B> {
                     r.subject_type.as_str(),
                     r.question_id.as_deref(),
                     r.key.as_str(),
-                    r.value.as_str()
+                    r.value.as_str(),
+                    now.millis()
                 ],
             )
             .await?;
@@ -197,6 +202,37 @@ impl<B: Backend> ReviewStore for SqlStore<B> {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn hits_due_for_review(&self, now: Timestamp) -> StoreResult<Vec<String>> {
+        // Cheap when there is nothing to do: only HITs with a HIT-level policy
+        // are looked at, and those reviewed as they stand drop out. A HIT
+        // whose assignment-level policy has not finished with every
+        // assignment in (a submission being scored, its actions being taken)
+        // waits: the HIT-level policy runs after it, as after a submission.
+        self.db
+            .reader()
+            .await?
+            .fetch_all::<String>(
+                "SELECT c.id FROM (SELECT h.id AS id, h.max_assignments AS max_assignments, \
+                 h.expiration AS expiration, p.hit_reviewed_max AS reviewed_max, \
+                 p.hit_reviewed_submitted AS reviewed_submitted, \
+                 (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id \
+                  AND a.status IN ('Submitted', 'Approved', 'Rejected')) AS submitted \
+                 FROM review_policies p JOIN hits h ON h.id = p.hit_id \
+                 WHERE p.hit_policy IS NOT NULL AND h.disposed = 0 AND h.reviewing = 0 \
+                 AND (p.assignment_policy IS NULL OR (NOT EXISTS (SELECT 1 FROM assignments a \
+                  WHERE a.hit_id = h.id AND a.status IN ('Submitted', 'Approved', 'Rejected') \
+                  AND NOT EXISTS (SELECT 1 FROM review_results r WHERE r.hit_id = h.id \
+                  AND r.subject_id = a.id AND r.result_key = 'KnownAnswerScore')) \
+                 AND NOT EXISTS (SELECT 1 FROM review_actions x WHERE x.hit_id = h.id \
+                  AND x.level = 'Assignment' AND x.status = 'Intended')))) c \
+                 WHERE (c.expiration <= $1 OR c.submitted >= c.max_assignments) \
+                 AND (c.reviewed_max IS NULL OR c.reviewed_submitted IS NULL \
+                 OR c.reviewed_max < c.max_assignments OR c.reviewed_submitted < c.submitted) ORDER BY c.id",
+                args![now.millis()],
+            )
+            .await
     }
 
     async fn finish_review_action(&self, a: &ReviewAction) -> StoreResult<()> {
@@ -282,6 +318,10 @@ mod tests {
         Timestamp::from_millis(millis)
     }
 
+    fn claim(max_assignments: i64, submitted: i64) -> ReviewClaim {
+        ReviewClaim { max_assignments, submitted }
+    }
+
     async fn store_with_policies() -> SqliteStore {
         let store = SqliteStore::in_memory().unwrap();
         let owner = RequesterId::from_stored("AKIAOWNER00000000000".to_owned());
@@ -354,23 +394,51 @@ mod tests {
             key: "HitAgreementScore".into(),
             value: "50".into(),
         };
-        assert!(store.record_review("3HIT", Some(3), std::slice::from_ref(&result), &[]).await.unwrap());
+        assert!(store
+            .record_review("3HIT", Some(claim(3, 3)), at(9), std::slice::from_ref(&result), &[])
+            .await
+            .unwrap());
         // A racing submission that also saw the HIT complete records nothing.
         assert!(!store
-            .record_review("3HIT", Some(3), std::slice::from_ref(&result), &[action("3A", ActionStatus::Intended)])
+            .record_review(
+                "3HIT",
+                Some(claim(3, 3)),
+                at(9),
+                std::slice::from_ref(&result),
+                &[action("3A", ActionStatus::Intended)]
+            )
             .await
             .unwrap());
         // Extended to 4, the HIT is reviewed again.
-        assert!(store.record_review("3HIT", Some(4), std::slice::from_ref(&result), &[]).await.unwrap());
+        assert!(store
+            .record_review("3HIT", Some(claim(4, 3)), at(9), std::slice::from_ref(&result), &[])
+            .await
+            .unwrap());
+        // A review that saw less than the last one claimed (a stale one) records nothing.
+        assert!(!store.record_review("3HIT", Some(claim(3, 3)), at(9), &[], &[]).await.unwrap());
+        assert!(!store.record_review("3HIT", Some(claim(4, 2)), at(9), &[], &[]).await.unwrap());
         let log = store.review_log("3HIT").await.unwrap();
         assert_eq!(log.results, vec![result.clone(), result]);
         assert!(log.actions.is_empty());
     }
 
     #[tokio::test]
+    async fn an_expired_hit_is_due_for_review_until_it_is_reviewed_as_it_stands() {
+        let store = store_with_policies().await;
+        // Open (expires at 1,000,000) and with no work in: not due.
+        assert!(store.hits_due_for_review(at(999_999)).await.unwrap().is_empty());
+        // Expired: due, until reviewed with its 3 slots and none of them in.
+        assert_eq!(store.hits_due_for_review(at(1_000_000)).await.unwrap(), vec!["3HIT".to_owned()]);
+        assert!(store.record_review("3HIT", Some(claim(3, 0)), at(1_000_000), &[], &[]).await.unwrap());
+        assert!(store.hits_due_for_review(at(2_000_000)).await.unwrap().is_empty());
+        // A second sweep that saw the same would record nothing.
+        assert!(!store.record_review("3HIT", Some(claim(3, 0)), at(2_000_000), &[], &[]).await.unwrap());
+    }
+
+    #[tokio::test]
     async fn an_intended_action_takes_its_outcome_once() {
         let store = store_with_policies().await;
-        assert!(store.record_review("3HIT", None, &[], &[action("3A", ActionStatus::Intended)]).await.unwrap());
+        assert!(store.record_review("3HIT", None, at(9), &[], &[action("3A", ActionStatus::Intended)]).await.unwrap());
         assert_eq!(store.review_log("3HIT").await.unwrap().actions, vec![action("3A", ActionStatus::Intended)]);
         let done = ReviewAction {
             complete_time: Some(at(5)),

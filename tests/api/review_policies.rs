@@ -665,3 +665,327 @@ both_backends!(two_last_submissions_racing_review_the_hit_once, |app: TestApp| a
     assert_eq!(actions.len(), 2, "{report}");
     assert!(actions.iter().all(|a| a["ActionName"] == "approve" && a["Status"] == "Succeeded"), "{report}");
 });
+
+/// `(SubjectId, Key, Value)` of the HIT-level results, and `(ActionName,
+/// TargetId, Status, Result)` of the HIT-level actions, read through
+/// ListReviewPolicyResultsForHIT.
+async fn hit_report(
+    ep: &Endpoint,
+    hit_id: &str,
+) -> (Vec<(String, String, String)>, Vec<(String, String, String, String)>) {
+    let r = ep.json("ListReviewPolicyResultsForHIT", &json!({ "HITId": hit_id, "MaxResults": 100 })).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let report = r.json()["HITReviewReport"].clone();
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let results = report["ReviewResults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (text(&x["SubjectId"]), text(&x["Key"]), text(&x["Value"])))
+        .collect();
+    let actions = report["ReviewActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (text(&x["ActionName"]), text(&x["TargetId"]), text(&x["Status"]), text(&x["Result"])))
+        .collect();
+    (results, actions)
+}
+
+fn triple(s: &str, k: &str, v: &str) -> (String, String, String) {
+    (s.to_owned(), k.to_owned(), v.to_owned())
+}
+
+fn approved(target: &str, result: &str) -> (String, String, String, String) {
+    ("approve".to_owned(), target.to_owned(), "Succeeded".to_owned(), result.to_owned())
+}
+
+async fn json_status(ep: &Endpoint, op: &str, key: &str, id: &str) -> String {
+    let r = ep.json(op, &json!({ key: id })).await.unwrap().json();
+    let member = if op == "GetHIT" { &r["HIT"]["HITStatus"] } else { &r["Assignment"]["AssignmentStatus"] };
+    member.as_str().unwrap_or_default().to_owned()
+}
+
+both_backends!(a_hit_that_becomes_reviewable_by_expiring_is_reviewed_once_whoever_sees_it, |app: TestApp| async move {
+    let ep = Endpoint::for_app(&app);
+    let body = json_create_hit(&[
+        ("LifetimeInSeconds", json!(3600)),
+        (
+            "HITReviewPolicy",
+            json_policy(
+                PLURALITY,
+                &[
+                    ("QuestionIds", vec!["color"], vec![]),
+                    value("QuestionAgreementThreshold", "50"),
+                    value("ApproveIfWorkerAgreementScoreIsAtLeast", "100"),
+                ],
+            ),
+        ),
+    ]);
+    let mut hits = Vec::new();
+    for _ in 0..5 {
+        let created = ep.json("CreateHIT", &body).await.unwrap().json();
+        hits.push(created["HIT"]["HITId"].as_str().unwrap().to_owned());
+    }
+    let [by_clock, forced, updated, empty, in_progress] = hits.as_slice() else { unreachable!() };
+    let blue = answers("cat", "blue", "square");
+
+    // By the clock: two of three slots done, the third never taken.
+    let c1 = app.work("A1EXPIREONE", by_clock, &blue).await;
+    // A minute apart, so that they are listed (and reviewed) in this order.
+    app.advance(60);
+    let c2 = app.work("A1EXPIRETWO", by_clock, &blue).await;
+    // ForceExpireHIT (legacy) on a HIT whose two answers disagree: reviewed in the call.
+    app.work("A1EXPIREONE", forced, &blue).await;
+    app.work("A1EXPIRETWO", forced, &answers("cat", "red", "square")).await;
+    app.call("ForceExpireHIT", &[("HITId", forced)]).await.ok();
+    // UpdateExpirationForHIT (JSON) to the past, with one answer in.
+    let u1 = app.work("A1EXPIREONE", updated, &blue).await;
+    let expired = ep.json("UpdateExpirationForHIT", &json!({ "HITId": updated, "ExpireAt": 0 })).await.unwrap();
+    assert_eq!(expired.status, 200, "{}", expired.body);
+    // One answer in, and a worker still at work when the HIT expires.
+    let p1 = app.work("A1EXPIREONE", in_progress, &blue).await;
+
+    // Nothing is reviewed while the HITs are open.
+    for hit in [by_clock, empty, in_progress] {
+        assert_eq!(hit_report(&ep, hit).await, (vec![], vec![]), "{hit}");
+    }
+    let forced_report = app.call("GetReviewResultsForHIT", &[("HITId", forced)]).await.ok();
+    assert_eq!(forced_report.body.matches("<Key>HitAgreementScore</Key><Value>0</Value>").count(), 1);
+    assert_eq!(forced_report.body.matches("<Key>AgreedAnswerFound</Key><Value>false</Value>").count(), 1);
+    assert_eq!(forced_report.body.matches("<ReviewAction>").count(), 0, "{}", forced_report.body);
+    assert_eq!(
+        hit_report(&ep, updated).await,
+        (
+            vec![
+                triple(updated, "AgreedAnswerFound", "true"),
+                triple(updated, "AgreedAnswer", "blue"),
+                triple(updated, "AnswerAgreementScore", "100"),
+                triple(&u1, "WorkerAgreementScore", "100"),
+                triple(&u1, "PluralityAnswersCorrect", "1"),
+                triple(&u1, "PluralityAnswersIncorrect", "0"),
+                triple(updated, "HitAgreementScore", "100"),
+            ],
+            vec![approved(&u1, "Approved")]
+        )
+    );
+    assert_eq!(json_status(&ep, "GetAssignment", "AssignmentId", &u1).await, "Approved");
+
+    app.advance(3240);
+    let p2 = {
+        let a = app.control("POST", "/workers/A1EXPIRELATE/assignments", Some(json!({ "HITId": in_progress }))).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.json()["AssignmentId"].as_str().unwrap().to_owned()
+    };
+    // The clock passes the expiry; the worker simulator is the first to look.
+    app.advance(301);
+    let seen = app.control("GET", "/workers/A1EXPIREONE/hits", None).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+
+    let expected_by_clock = (
+        vec![
+            triple(by_clock, "AgreedAnswerFound", "true"),
+            triple(by_clock, "AgreedAnswer", "blue"),
+            triple(by_clock, "AnswerAgreementScore", "100"),
+            triple(&c1, "WorkerAgreementScore", "100"),
+            triple(&c1, "PluralityAnswersCorrect", "1"),
+            triple(&c1, "PluralityAnswersIncorrect", "0"),
+            triple(&c2, "WorkerAgreementScore", "100"),
+            triple(&c2, "PluralityAnswersCorrect", "1"),
+            triple(&c2, "PluralityAnswersIncorrect", "0"),
+            triple(by_clock, "HitAgreementScore", "100"),
+        ],
+        vec![approved(&c1, "Approved"), approved(&c2, "Approved")],
+    );
+    // Read again and again (each read settles): reviewed once.
+    for _ in 0..3 {
+        assert_eq!(hit_report(&ep, by_clock).await, expected_by_clock);
+    }
+    assert_eq!(json_status(&ep, "GetHIT", "HITId", by_clock).await, "Reviewable");
+    assert_eq!(json_status(&ep, "GetAssignment", "AssignmentId", &c2).await, "Approved");
+    // A HIT that expires with no work at all is Reviewable too, and reviewed: nothing agreed.
+    assert_eq!(
+        hit_report(&ep, empty).await,
+        (vec![triple(empty, "AgreedAnswerFound", "false"), triple(empty, "HitAgreementScore", "0")], vec![])
+    );
+    // Work in progress keeps an expired HIT Unassignable: not reviewed yet.
+    assert_eq!(json_status(&ep, "GetHIT", "HITId", in_progress).await, "Unassignable");
+    assert_eq!(hit_report(&ep, in_progress).await, (vec![], vec![]));
+    // The last worker gives up: the HIT is Reviewable, and reviewed over what is in.
+    assert_eq!(app.control("POST", &format!("/assignments/{p2}/return"), None).await.status, 200);
+    let (results, actions) = hit_report(&ep, in_progress).await;
+    assert_eq!(results.last(), Some(&triple(in_progress, "HitAgreementScore", "100")));
+    assert!(results.contains(&triple(&p1, "WorkerAgreementScore", "100")), "{results:?}");
+    assert_eq!(actions, vec![approved(&p1, "Approved")]);
+
+    // Reopened by the requester and completed, the HIT is reviewed again over
+    // its three assignments (the first two were approved already).
+    let reopened =
+        ep.json("UpdateExpirationForHIT", &json!({ "HITId": by_clock, "ExpireAt": 1_893_456_000 })).await.unwrap();
+    assert_eq!(reopened.status, 200, "{}", reopened.body);
+    assert_eq!(json_status(&ep, "GetHIT", "HITId", by_clock).await, "Assignable");
+    let c3 = app.work("A1EXPIRETHREE", by_clock, &blue).await;
+    let (results, actions) = hit_report(&ep, by_clock).await;
+    assert_eq!(results[..10].to_vec(), expected_by_clock.0);
+    assert_eq!(results.iter().filter(|r| r.1 == "HitAgreementScore").count(), 2, "{results:?}");
+    assert!(results.contains(&triple(&c3, "PluralityAnswersCorrect", "1")), "{results:?}");
+    assert_eq!(
+        actions[2..].to_vec(),
+        vec![approved(&c1, "Already approved"), approved(&c2, "Already approved"), approved(&c3, "Approved")]
+    );
+    // Expiring it again changes nothing: everything in was reviewed.
+    app.call("ForceExpireHIT", &[("HITId", by_clock)]).await.ok();
+    app.advance(60);
+    let (again, _) = hit_report(&ep, by_clock).await;
+    assert_eq!(again.len(), results.len());
+});
+
+/// `(Date, value)` of every DataPoint of a GetRequesterWorkerStatistic answer.
+async fn worker_stat(app: &TestApp, worker: &str, name: &str, period: &str, count: &str) -> Vec<(String, String)> {
+    let a = app
+        .call(
+            "GetRequesterWorkerStatistic",
+            &[("Statistic", name), ("WorkerId", worker), ("TimePeriod", period), ("Count", count)],
+        )
+        .await
+        .ok();
+    a.body
+        .split("<DataPoint>")
+        .skip(1)
+        .map(|p| {
+            let date = crate::common::xml_text(p, "Date").unwrap();
+            let value =
+                crate::common::xml_text(p, "LongValue").or_else(|| crate::common::xml_text(p, "DoubleValue")).unwrap();
+            (date, value)
+        })
+        .collect()
+}
+
+both_backends!(
+    known_answer_and_plurality_worker_statistics_match_a_scripted_review_history,
+    |app: TestApp| async move {
+        const DAY0: &str = "2026-01-01T00:00:00Z";
+        const DAY1: &str = "2026-01-02T00:00:00Z";
+        let ep = Endpoint::for_app(&app);
+        // Known answers: "known" is cat, "shape" is square. Plurality over colour
+        // and shape, agreed above 50%.
+        let body = json_create_hit(&[
+            ("LifetimeInSeconds", json!(5 * 86_400)),
+            (
+                "AssignmentReviewPolicy",
+                json_policy(KNOWN, &[("AnswerKey", vec![], vec![("known", vec!["cat"]), ("shape", vec!["square"])])]),
+            ),
+            (
+                "HITReviewPolicy",
+                json_policy(
+                    PLURALITY,
+                    &[("QuestionIds", vec!["color", "shape"], vec![]), value("QuestionAgreementThreshold", "50")],
+                ),
+            ),
+        ]);
+        // Day 0, 01:00: W1 gets both known answers right, W2 one of two.
+        app.advance(3600);
+        let hit = ep.json("CreateHIT", &body).await.unwrap().json()["HIT"]["HITId"].as_str().unwrap().to_owned();
+        app.work("A1KNOWNONE", &hit, &answers("cat", "blue", "square")).await;
+        app.work("A1KNOWNTWO", &hit, &answers("cat", "blue", "circle")).await;
+        // Day 1, 01:00: W3 gets one of two right and completes the HIT. Blue and
+        // square are agreed (2 of 3 each): W1 agrees on both, W2 and W3 on one.
+        app.advance(86_400);
+        app.work("A1KNOWNTHREE", &hit, &answers("dog", "red", "square")).await;
+
+        let now = "2026-01-02T01:00:00Z";
+        let life = |v: &str| vec![(now.to_owned(), v.to_owned())];
+        let days =
+            |day1: &str, day0: &str| vec![(DAY1.to_owned(), day1.to_owned()), (DAY0.to_owned(), day0.to_owned())];
+        // Worker, statistic, LifeToDate, OneDay (Count 2: day 1, day 0).
+        let expected: &[(&str, &str, &str, [&str; 2])] = &[
+            ("A1KNOWNONE", "NumberKnownAnswersCorrect", "2", ["0", "2"]),
+            ("A1KNOWNONE", "NumberKnownAnswersIncorrect", "0", ["0", "0"]),
+            ("A1KNOWNONE", "NumberKnownAnswersEvaluated", "2", ["0", "2"]),
+            ("A1KNOWNONE", "PercentKnownAnswersCorrect", "1", ["0", "1"]),
+            ("A1KNOWNONE", "NumberPluralityAnswersCorrect", "2", ["2", "0"]),
+            ("A1KNOWNONE", "NumberPluralityAnswersIncorrect", "0", ["0", "0"]),
+            ("A1KNOWNONE", "NumberPluralityAnswersEvaluated", "2", ["2", "0"]),
+            ("A1KNOWNONE", "PercentPluralityAnswersCorrect", "1", ["1", "0"]),
+            ("A1KNOWNTWO", "NumberKnownAnswersCorrect", "1", ["0", "1"]),
+            ("A1KNOWNTWO", "NumberKnownAnswersIncorrect", "1", ["0", "1"]),
+            ("A1KNOWNTWO", "PercentKnownAnswersCorrect", "0.5", ["0", "0.5"]),
+            ("A1KNOWNTWO", "NumberPluralityAnswersCorrect", "1", ["1", "0"]),
+            ("A1KNOWNTWO", "NumberPluralityAnswersIncorrect", "1", ["1", "0"]),
+            ("A1KNOWNTWO", "PercentPluralityAnswersCorrect", "0.5", ["0.5", "0"]),
+            ("A1KNOWNTHREE", "NumberKnownAnswersCorrect", "1", ["1", "0"]),
+            ("A1KNOWNTHREE", "NumberKnownAnswersEvaluated", "2", ["2", "0"]),
+            ("A1KNOWNTHREE", "NumberPluralityAnswersIncorrect", "1", ["1", "0"]),
+            ("A1KNOWNTHREE", "NumberPluralityAnswersEvaluated", "2", ["2", "0"]),
+            ("A1NEVERHERE", "NumberKnownAnswersEvaluated", "0", ["0", "0"]),
+            ("A1NEVERHERE", "PercentPluralityAnswersCorrect", "0", ["0", "0"]),
+        ];
+        for (worker, name, to_date, [day1, day0]) in expected {
+            assert_eq!(worker_stat(&app, worker, name, "LifeToDate", "1").await, life(to_date), "{worker} {name}");
+            assert_eq!(worker_stat(&app, worker, name, "OneDay", "2").await, days(day1, day0), "{worker} {name}");
+            assert_eq!(worker_stat(&app, worker, name, "SevenDays", "1").await, life(to_date), "{worker} {name}");
+        }
+        // Another requester's view of the same worker: none of it is theirs.
+        let other = app
+            .call_as(
+                OTHER_KEY,
+                OTHER_SECRET,
+                "GetRequesterWorkerStatistic",
+                &[
+                    ("Statistic", "NumberKnownAnswersEvaluated"),
+                    ("WorkerId", "A1KNOWNONE"),
+                    ("TimePeriod", "LifeToDate"),
+                ],
+            )
+            .await
+            .ok();
+        assert!(other.body.contains("<LongValue>0</LongValue>"), "{}", other.body);
+
+        // A week later (day 8, 01:00) it has all left the seven-day window (which
+        // starts just after day 1, 01:00), and not the thirty-day one.
+        app.advance(7 * 86_400);
+        let later = |v: &str| vec![("2026-01-09T01:00:00Z".to_owned(), v.to_owned())];
+        for (worker, name, to_date, _) in expected {
+            // Counts and percentages alike: nothing evaluated is 0.
+            assert_eq!(worker_stat(&app, worker, name, "SevenDays", "1").await, later("0"), "{worker} {name}");
+            assert_eq!(worker_stat(&app, worker, name, "ThirtyDays", "1").await, later(to_date), "{worker} {name}");
+            assert_eq!(worker_stat(&app, worker, name, "LifeToDate", "1").await, later(to_date), "{worker} {name}");
+        }
+    }
+);
+
+both_backends!(many_hits_expiring_at_once_are_all_reviewed_by_the_next_read, |app: TestApp| async move {
+    let ep = Endpoint::for_app(&app);
+    let body = json_create_hit(&[
+        ("MaxAssignments", json!(2)),
+        ("LifetimeInSeconds", json!(60)),
+        (
+            "HITReviewPolicy",
+            json_policy(
+                PLURALITY,
+                &[
+                    ("QuestionIds", vec!["color"], vec![]),
+                    value("QuestionAgreementThreshold", "50"),
+                    value("ApproveIfWorkerAgreementScoreIsAtLeast", "100"),
+                ],
+            ),
+        ),
+    ]);
+    let mut work = Vec::new();
+    for _ in 0..25 {
+        let hit = ep.json("CreateHIT", &body).await.unwrap().json()["HIT"]["HITId"].as_str().unwrap().to_owned();
+        let id = app.work("A1MANYEXPIRE", &hit, &answers("cat", "blue", "square")).await;
+        work.push((hit, id));
+    }
+    app.advance(61);
+    // One read settles them all, one review each (each approving inside the
+    // settle that started it, none inside another's approval).
+    let balance = app.call("GetAccountBalance", &[]).await.ok();
+    // 25 rewards of 0.50 with the 20% fee, paid by the reviews: 10000.00 - 15.00.
+    assert_eq!(balance.text("Amount").as_deref(), Some("9985.00"));
+    for (hit, id) in &work {
+        let (results, actions) = hit_report(&ep, hit).await;
+        assert_eq!(results.iter().filter(|r| r.1 == "HitAgreementScore").count(), 1, "{hit}: {results:?}");
+        assert_eq!(actions, vec![approved(id, "Approved")], "{hit}");
+    }
+});

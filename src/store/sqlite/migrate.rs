@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "fixture_names", include_str!("../../../migrations/sqlite/0007_fixture_names.sql")),
     (10, "review_policies", include_str!("../../../migrations/sqlite/0010_review_policies.sql")),
     (11, "file_answers", include_str!("../../../migrations/sqlite/0011_file_answers.sql")),
+    (12, "review_history", include_str!("../../../migrations/sqlite/0012_review_history.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own
@@ -77,6 +78,53 @@ mod tests {
         }
     }
 
+    #[test]
+    fn review_history_dates_old_results_and_keeps_old_reviews_claimed() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+             applied_at BIGINT NOT NULL)",
+        )
+        .unwrap();
+        for (version, description, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v < 12) {
+            conn.execute_batch(sql).unwrap_or_else(|e| panic!("migration {version}: {e}"));
+            conn.execute("INSERT INTO schema_migrations VALUES (?1, ?2, 0)", (version, description)).unwrap();
+        }
+        // A HIT reviewed (at 3 slots) before version 12, with two assignments in and one
+        // in progress, and a HIT never reviewed.
+        conn.execute_batch(
+            "INSERT INTO hit_types (id, owner, title, description, reward_cents, assignment_duration_secs, \
+             auto_approval_delay_secs, requirements, fingerprint, creation_time) \
+             VALUES ('T', 'R', 't', 'd', 1, 60, 60, '[]', 'f', 0); \
+             INSERT INTO hits (id, hit_type_id, owner, question, max_assignments, expiration, creation_time, \
+             reviewing, disposed) VALUES ('H1', 'T', 'R', 'q', 3, 10, 0, 0, 0), ('H2', 'T', 'R', 'q', 3, 10, 0, 0, 0); \
+             INSERT INTO review_policies VALUES ('H1', NULL, '{}', 3), ('H2', NULL, '{}', NULL); \
+             INSERT INTO assignments (id, hit_id, worker_id, status, accept_time, deadline, submit_time) VALUES \
+             ('A1', 'H1', 'W1', 'Approved', 1, 100, 5), ('A2', 'H1', 'W2', 'Submitted', 1, 100, 7), \
+             ('A3', 'H1', 'W3', 'Accepted', 1, 100, NULL); \
+             INSERT INTO review_results VALUES ('H1', 1, 'Assignment', NULL, 'A2', 'Assignment', 'q', \
+             'KnownAnswerCorrect', '1'), ('H1', 2, 'HIT', NULL, 'H1', 'HIT', NULL, 'HitAgreementScore', '0');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let dated: Vec<Option<i64>> = conn
+            .prepare("SELECT recorded_at FROM review_results ORDER BY position")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(dated, vec![Some(7), None]);
+        let claims: Vec<(Option<i64>, Option<i64>)> = conn
+            .prepare("SELECT hit_reviewed_max, hit_reviewed_submitted FROM review_policies ORDER BY hit_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(claims, vec![(Some(3), Some(2)), (None, None)]);
+    }
+
     #[tokio::test]
     async fn migrating_twice_changes_nothing_and_adopts_sqlx_history() {
         let dir = tempfile::tempdir().unwrap();
@@ -98,6 +146,6 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 10, 11]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 10, 11, 12]);
     }
 }
