@@ -3,7 +3,9 @@
 The scripts run as `python3 benches/NAME.py`, so this folder is on their import path.
 """
 
+import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -27,3 +29,19 @@ def wait_for_port(port, server, deadline):
         except OSError:
             time.sleep(0.05)
     sys.exit("the server did not start listening within 30 s")
+
+
+def stop_server(server, log):
+    """Stops `server` (a Popen) with SIGTERM, or SIGKILL after 15 s, and prints the first ERROR lines
+    of its `log` (a binary file it wrote to), so a benchmark never hides a failing server."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    log.seek(0)
+    errors = [line for line in log.read().decode(errors="replace").splitlines() if "ERROR" in line]
+    if errors:
+        print("server errors:", *errors[:5], sep="\n  ")

@@ -18,14 +18,13 @@ by itself. Linux only (it reads /proc). Results: BENCHMARKS.md, "Slow bodies".
 import argparse
 import os
 import select
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from bench_support import free_port, wait_for_port
+from bench_support import free_port, stop_server, wait_for_port
 
 
 def rss_mib(pid):
@@ -161,17 +160,7 @@ def main():
     finally:
         for s in sockets:
             s.close()
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        log.seek(0)
-        errors = [line for line in log.read().decode(errors="replace").splitlines() if "ERROR" in line]
-        if errors:
-            print("server errors:", *errors[:5], sep="\n  ")
+        stop_server(server, log)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import tempfile
 import time
 import urllib.parse
 
-from bench_support import free_port, wait_for_port
+from bench_support import free_port, stop_server, wait_for_port
 
 KEY = "AKIAMTURKLOCALDEV000"
 SECRET = b"mturk-local-dev-secret-do-not-use-in-production"
@@ -205,17 +204,7 @@ def main():
         print(f"  restore: {summary(restores)}")
         client.control("DELETE", "/snapshots/bench")
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        log.seek(0)
-        errors = [line for line in log.read().decode(errors="replace").splitlines() if "ERROR" in line]
-        if errors:
-            print("server errors:", *errors[:5], sep="\n  ")
+        stop_server(server, log)
         workdir.cleanup()
 
 

@@ -549,7 +549,7 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! The compare-and-set guards of the HIT transitions: a change that lost
     //! the race to another (the HIT was disposed, the 10 rule was reached,
     //! new work came in after the caller looked) changes nothing.
@@ -560,7 +560,9 @@ mod tests {
 
     const OWNER: &str = "AKIAOWNER00000000000";
 
-    async fn store_with_hit(max_assignments: i64) -> (SqliteStore, Hit) {
+    /// A store with one requester, one HIT type and HIT `3HIT` of
+    /// `max_assignments` slots with `policies`; also for the review store's tests.
+    pub(crate) async fn store_with_hit(max_assignments: i64, policies: &HitReviewPolicies) -> (SqliteStore, Hit) {
         let store = SqliteStore::in_memory().unwrap();
         let owner = RequesterId::from_stored(OWNER.to_owned());
         store.ensure_requesters(&[(owner.clone(), 10_000)], Timestamp::from_millis(0)).await.unwrap();
@@ -591,7 +593,7 @@ mod tests {
             submitted: 0,
             completed: 0,
         };
-        store.insert_hit(&hit, None, &HitReviewPolicies::default()).await.unwrap();
+        store.insert_hit(&hit, None, policies).await.unwrap();
         (store, hit)
     }
 
@@ -601,7 +603,7 @@ mod tests {
 
     #[tokio::test]
     async fn changes_to_a_hit_disposed_meanwhile_change_nothing() {
-        let (store, hit) = store_with_hit(2).await;
+        let (store, hit) = store_with_hit(2, &HitReviewPolicies::default()).await;
         let owner = hit.hit_type.owner.clone();
         assert_eq!(store.disable_hit("3HIT", &owner, at(10)).await.unwrap(), DisableOutcome::Done);
         let disposed = store.hit("3HIT", at(10)).await.unwrap().unwrap();
@@ -629,7 +631,7 @@ mod tests {
 
     #[tokio::test]
     async fn two_additions_cannot_race_past_the_ten_rule() {
-        let (store, hit) = store_with_hit(5).await;
+        let (store, hit) = store_with_hit(5, &HitReviewPolicies::default()).await;
         let owner = hit.hit_type.owner.clone();
         // Both callers saw 5 assignments and asked for 4 more: only one may have them.
         let more = |expiration| Extension {
@@ -648,7 +650,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hit_that_got_new_work_is_not_deleted() {
-        let (store, hit) = store_with_hit(1).await;
+        let (store, hit) = store_with_hit(1, &HitReviewPolicies::default()).await;
         // The caller saw it expired and empty; meanwhile it was extended and accepted.
         assert!(store.set_expiration("3HIT", at(2_000_000)).await.unwrap());
         let assignment = Assignment {
@@ -686,7 +688,7 @@ mod tests {
 
     #[tokio::test]
     async fn disable_hit_that_cannot_pay_changes_nothing() {
-        let (store, hit) = store_with_hit(2).await;
+        let (store, hit) = store_with_hit(2, &HitReviewPolicies::default()).await;
         let owner = hit.hit_type.owner.clone();
         for (id, worker) in [("3ASG1", "A1ONE"), ("3ASG2", "A1TWO")] {
             let a = Assignment {

@@ -309,10 +309,7 @@ mod tests {
     //! recorded as `Intended` that take their outcome once.
 
     use super::*;
-    use crate::domain::hit::{Hit, HitType};
-    use crate::domain::ids::RequesterId;
-    use crate::store::hits::HitStore as _;
-    use crate::store::{SqliteStore, Store as _};
+    use crate::store::SqliteStore;
 
     fn at(millis: i64) -> Timestamp {
         Timestamp::from_millis(millis)
@@ -323,36 +320,6 @@ mod tests {
     }
 
     async fn store_with_policies() -> SqliteStore {
-        let store = SqliteStore::in_memory().unwrap();
-        let owner = RequesterId::from_stored("AKIAOWNER00000000000".to_owned());
-        store.ensure_requesters(&[(owner.clone(), 10_000)], at(0)).await.unwrap();
-        let hit_type = HitType {
-            id: "3TYPE".into(),
-            owner,
-            title: "t".into(),
-            description: "d".into(),
-            keywords: None,
-            reward_cents: 100,
-            assignment_duration_secs: 600,
-            auto_approval_delay_secs: 3600,
-            requirements: vec![],
-            creation_time: at(0),
-        };
-        store.insert_hit_type(&hit_type, "fp").await.unwrap();
-        let hit = Hit {
-            id: "3HIT".into(),
-            hit_type,
-            question: "q".into(),
-            max_assignments: 3,
-            expiration: at(1_000_000),
-            requester_annotation: None,
-            creation_time: at(0),
-            reviewing: false,
-            disposed: false,
-            pending: 0,
-            submitted: 0,
-            completed: 0,
-        };
         let policy = ReviewPolicy {
             name: "SimplePlurality/2011-09-01".into(),
             parameters: vec![PolicyParameter {
@@ -362,7 +329,7 @@ mod tests {
             }],
         };
         let policies = HitReviewPolicies { assignment: None, hit: Some(policy) };
-        store.insert_hit(&hit, None, &policies).await.unwrap();
+        let (store, _) = crate::store::hit_sql::tests::store_with_hit(3, &policies).await;
         assert_eq!(store.review_policies("3HIT").await.unwrap(), Some(policies));
         assert_eq!(store.review_policies("3NONE").await.unwrap(), None);
         store
