@@ -490,14 +490,53 @@ pub fn score(key: &AnswerKey, answers: &Answers) -> i64 {
     }
 }
 
+/// The namespace of `QuestionFormAnswers` documents (2005-10-01).
+const ANSWERS_NS: &str =
+    "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd";
+
+/// One uploaded file's `Answer` in a `QuestionFormAnswers` document.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadedFileAnswer<'a> {
+    /// The question it answers.
+    pub question_id: &'a str,
+    /// `UploadedFileSizeInBytes`.
+    pub size_bytes: i64,
+    /// `UploadedFileKey`.
+    pub file_key: &'a str,
+}
+
+/// `answer` (a `QuestionFormAnswers` document, or none) with one `Answer` per
+/// uploaded file after its own answers, each with `UploadedFileSizeInBytes`
+/// and `UploadedFileKey` as QuestionFormAnswers.xsd (2005-10-01) defines them.
+#[must_use]
+pub fn with_uploaded_files(answer: Option<&str>, files: &[UploadedFileAnswer<'_>]) -> String {
+    let mut elements = String::new();
+    for f in files {
+        elements.push_str("<Answer><QuestionIdentifier>");
+        elements.push_str(&quick_xml::escape::escape(f.question_id));
+        elements.push_str("</QuestionIdentifier><UploadedFileSizeInBytes>");
+        elements.push_str(&f.size_bytes.to_string());
+        elements.push_str("</UploadedFileSizeInBytes><UploadedFileKey>");
+        elements.push_str(&quick_xml::escape::escape(f.file_key));
+        elements.push_str("</UploadedFileKey></Answer>");
+    }
+    match answer {
+        // Before the root's end tag: the files' answers follow the others.
+        Some(a) => {
+            let trimmed = a.trim_end();
+            let at = trimmed.rfind("</").unwrap_or(trimmed.len());
+            format!("{}{elements}{}", &trimmed[..at], &trimmed[at..])
+        }
+        None => format!("<QuestionFormAnswers xmlns=\"{ANSWERS_NS}\">{elements}</QuestionFormAnswers>"),
+    }
+}
+
 /// The QuestionFormAnswers of a form posted by an ExternalQuestion page:
 /// each field a FreeText answer whose QuestionIdentifier is its name.
 /// Callers refuse text XML cannot carry first (see [`is_xml_char`]).
 #[must_use]
 pub fn free_text_answers<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut answers = String::from(
-        "<QuestionFormAnswers xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd\">",
-    );
+    let mut answers = format!("<QuestionFormAnswers xmlns=\"{ANSWERS_NS}\">");
     for (name, value) in fields {
         answers.push_str("<Answer><QuestionIdentifier>");
         answers.push_str(&quick_xml::escape::escape(name));

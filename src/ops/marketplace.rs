@@ -4,7 +4,6 @@
 //! and returning.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use base64::Engine as _;
 
@@ -384,9 +383,6 @@ async fn submit_work(
     Ok(a.hit_id)
 }
 
-const ANSWERS_NS: &str =
-    "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd";
-
 /// Checks each file against its question of `hit` and returns the answer
 /// document with one `Answer` per file added, and the files to keep.
 fn file_answers(
@@ -400,7 +396,6 @@ fn file_answers(
         Some(a) => documents::parse_answers(a)?.answers.into_iter().map(|(q, _)| q).collect(),
         None => Vec::new(),
     };
-    let mut elements = String::new();
     let mut stored: Vec<StoredFile> = Vec::with_capacity(files.len());
     for f in files {
         let q = &f.question_id;
@@ -433,12 +428,6 @@ fn file_answers(
             return Err(mturk_error!(InvalidParameterValue, "The file for question {q} needs a printable Name."));
         }
         let key = w.ids.alphanumeric(40);
-        elements.push_str("<Answer><QuestionIdentifier>");
-        elements.push_str(&quick_xml::escape::escape(q.as_str()));
-        let _ = write!(
-            elements,
-            "</QuestionIdentifier><UploadedFileSizeInBytes>{size}</UploadedFileSizeInBytes><UploadedFileKey>{key}</UploadedFileKey></Answer>"
-        );
         stored.push(StoredFile {
             question_identifier: q.clone(),
             file_key: key,
@@ -447,15 +436,15 @@ fn file_answers(
             content_base64: base64::engine::general_purpose::STANDARD.encode(&f.content),
         });
     }
-    let document = match answer {
-        // Before the root's end tag: the files' answers follow the others.
-        Some(a) => {
-            let trimmed = a.trim_end();
-            let at = trimmed.rfind("</").unwrap_or(trimmed.len());
-            format!("{}{elements}{}", &trimmed[..at], &trimmed[at..])
-        }
-        None => format!("<QuestionFormAnswers xmlns=\"{ANSWERS_NS}\">{elements}</QuestionFormAnswers>"),
-    };
+    let uploaded: Vec<documents::UploadedFileAnswer<'_>> = stored
+        .iter()
+        .map(|f| documents::UploadedFileAnswer {
+            question_id: &f.question_identifier,
+            size_bytes: f.size_bytes,
+            file_key: &f.file_key,
+        })
+        .collect();
+    let document = documents::with_uploaded_files(answer, &uploaded);
     documents::parse_answers(&document)?;
     check_len("Answer", &document, 65_535)?;
     Ok((document, stored))
