@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 
-use super::db::{args, Arg, Backend, Exec as _, Writer as _};
+use super::db::{args, Arg, Backend, Exec, Writer as _};
 use super::sql_store::{PagedQuery, SqlStore};
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::RequesterId;
@@ -286,14 +286,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
     async fn extend_hit(&self, e: &Extension<'_>) -> StoreResult<ExtendOutcome> {
         let mut tx = self.db.writer().await?;
         if let (Some(token), Some(_)) = (e.token, e.more_assignments) {
-            let fresh = tx
-                .execute(
-                    "INSERT INTO idempotency_tokens (requester, operation, token, created_at) \
-                             VALUES ($1, 'CreateAdditionalAssignmentsForHIT', $2, $3) ON CONFLICT DO NOTHING",
-                    args![e.owner.as_str(), token, e.now.millis()],
-                )
-                .await?;
-            if fresh == 0 {
+            if !claim_token(&mut tx, e.owner.as_str(), "CreateAdditionalAssignmentsForHIT", token, e.now).await? {
                 return Ok(ExtendOutcome::DuplicateToken);
             }
         }
@@ -502,14 +495,7 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let mut tx = self.db.writer().await?;
         if let Some(token) = token {
-            let fresh = tx
-                .execute(
-                    "INSERT INTO idempotency_tokens (requester, operation, token, created_at) \
-                             VALUES ($1, 'SendBonus', $2, $3) ON CONFLICT DO NOTHING",
-                    args![b.requester.as_str(), token, b.grant_time.millis()],
-                )
-                .await?;
-            if fresh == 0 {
+            if !claim_token(&mut tx, b.requester.as_str(), "SendBonus", token, b.grant_time).await? {
                 return Ok(PaidOutcome::DuplicateToken);
             }
         }
@@ -546,6 +532,27 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
         };
         self.paged::<BonusRow, _>(&q, page).await
     }
+}
+
+/// Records a requester's `UniqueRequestToken` for `operation` inside `tx`;
+/// false when it was used before (tokens are remembered forever, per
+/// requester and operation), so the caller answers its duplicate error and
+/// rolls back.
+async fn claim_token(
+    tx: &mut impl Exec,
+    requester: &str,
+    operation: &str,
+    token: &str,
+    at: Timestamp,
+) -> StoreResult<bool> {
+    let fresh = tx
+        .execute(
+            "INSERT INTO idempotency_tokens (requester, operation, token, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            args![requester, operation, token, at.millis()],
+        )
+        .await?;
+    Ok(fresh == 1)
 }
 
 #[cfg(test)]

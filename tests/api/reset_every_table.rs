@@ -38,6 +38,32 @@ fn comparable(table: &str, rows: &[String]) -> Vec<String> {
     rows.iter().map(|r| r.rsplit_once(['|', ',']).map_or(r.as_str(), |(head, _)| head).to_owned()).collect()
 }
 
+/// A HIT of one slot with `question`, and `requirement` if given.
+async fn one_slot_hit(
+    c: &aws_sdk_mturk::Client,
+    title: &str,
+    question: &str,
+    requirement: Option<QualificationRequirement>,
+) -> String {
+    c.create_hit()
+        .title(title)
+        .description("d")
+        .reward("0.50")
+        .max_assignments(1)
+        .lifetime_in_seconds(3600)
+        .assignment_duration_in_seconds(600)
+        .question(question)
+        .set_qualification_requirements(requirement.map(|r| vec![r]))
+        .send()
+        .await
+        .unwrap()
+        .hit()
+        .unwrap()
+        .hit_id()
+        .unwrap()
+        .to_owned()
+}
+
 both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| async move {
     let fresh = table_rows(&app.database).await;
 
@@ -55,24 +81,7 @@ both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| 
     let c = sdk(&app, DEV_KEY, DEV_SECRET);
     let requirement =
         QualificationRequirement::builder().qualification_type_id(&qt).comparator(Comparator::Exists).build().unwrap();
-    let hit = c
-        .create_hit()
-        .title("reset")
-        .description("d")
-        .reward("0.50")
-        .max_assignments(1)
-        .lifetime_in_seconds(3600)
-        .assignment_duration_in_seconds(600)
-        .question(QUESTION)
-        .qualification_requirements(requirement)
-        .send()
-        .await
-        .unwrap()
-        .hit()
-        .unwrap()
-        .hit_id()
-        .unwrap()
-        .to_owned();
+    let hit = one_slot_hit(&c, "reset", QUESTION, Some(requirement)).await;
     let accepted = app.control("POST", &format!("/workers/{WORKER}/assignments"), Some(json!({ "HITId": hit }))).await;
     let assignment = accepted.json()["AssignmentId"].as_str().unwrap().to_owned();
     app.control("POST", &format!("/assignments/{assignment}/submit"), Some(json!({ "Answer": ANSWER }))).await;
@@ -88,23 +97,7 @@ both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| 
     let fixture = json!({ "Workers": [{ "WorkerId": "A1FIXTURE" }] }).to_string().into_bytes();
     assert_eq!(app.raw("POST", "/_local/fixtures", Some("application/json"), fixture).await.status, 200);
     // A file answer and a download address for it.
-    let file_hit = c
-        .create_hit()
-        .title("reset file")
-        .description("d")
-        .reward("0.50")
-        .max_assignments(1)
-        .lifetime_in_seconds(3600)
-        .assignment_duration_in_seconds(600)
-        .question(FILE_FORM)
-        .send()
-        .await
-        .unwrap()
-        .hit()
-        .unwrap()
-        .hit_id()
-        .unwrap()
-        .to_owned();
+    let file_hit = one_slot_hit(&c, "reset file", FILE_FORM, None).await;
     let accepted =
         app.control("POST", &format!("/workers/{WORKER}/assignments"), Some(json!({ "HITId": file_hit }))).await;
     let file_assignment = accepted.json()["AssignmentId"].as_str().unwrap().to_owned();

@@ -23,6 +23,19 @@ fn value(key: &'static str, v: &'static str) -> Param {
     (key, vec![v], vec![])
 }
 
+/// The HIT-level policy several tests share: plurality on `color`, agreed
+/// above 50 %, workers who agree with it approved.
+fn color_plurality() -> Value {
+    json_policy(
+        PLURALITY,
+        &[
+            ("QuestionIds", vec!["color"], vec![]),
+            value("QuestionAgreementThreshold", "50"),
+            value("ApproveIfWorkerAgreementScoreIsAtLeast", "100"),
+        ],
+    )
+}
+
 /// The JSON `ReviewPolicy` member.
 fn json_policy(name: &str, params: &[Param]) -> Value {
     let parameters: Vec<Value> = params
@@ -625,20 +638,7 @@ both_backends!(
 
 both_backends!(two_last_submissions_racing_review_the_hit_once, |app: TestApp| async move {
     let ep = Endpoint::for_app(&app);
-    let body = json_create_hit(&[
-        ("MaxAssignments", json!(2)),
-        (
-            "HITReviewPolicy",
-            json_policy(
-                PLURALITY,
-                &[
-                    ("QuestionIds", vec!["color"], vec![]),
-                    value("QuestionAgreementThreshold", "50"),
-                    value("ApproveIfWorkerAgreementScoreIsAtLeast", "100"),
-                ],
-            ),
-        ),
-    ]);
+    let body = json_create_hit(&[("MaxAssignments", json!(2)), ("HITReviewPolicy", color_plurality())]);
     let hit_id = ep.json("CreateHIT", &body).await.unwrap().json()["HIT"]["HITId"].as_str().unwrap().to_owned();
     let mut assignments = Vec::new();
     for worker in ["A1RACEONE", "A1RACETWO"] {
@@ -708,20 +708,7 @@ async fn json_status(ep: &Endpoint, op: &str, key: &str, id: &str) -> String {
 
 both_backends!(a_hit_that_becomes_reviewable_by_expiring_is_reviewed_once_whoever_sees_it, |app: TestApp| async move {
     let ep = Endpoint::for_app(&app);
-    let body = json_create_hit(&[
-        ("LifetimeInSeconds", json!(3600)),
-        (
-            "HITReviewPolicy",
-            json_policy(
-                PLURALITY,
-                &[
-                    ("QuestionIds", vec!["color"], vec![]),
-                    value("QuestionAgreementThreshold", "50"),
-                    value("ApproveIfWorkerAgreementScoreIsAtLeast", "100"),
-                ],
-            ),
-        ),
-    ]);
+    let body = json_create_hit(&[("LifetimeInSeconds", json!(3600)), ("HITReviewPolicy", color_plurality())]);
     let mut hits = Vec::new();
     for _ in 0..5 {
         let created = ep.json("CreateHIT", &body).await.unwrap().json();
@@ -959,17 +946,7 @@ both_backends!(many_hits_expiring_at_once_are_all_reviewed_by_the_next_read, |ap
     let body = json_create_hit(&[
         ("MaxAssignments", json!(2)),
         ("LifetimeInSeconds", json!(60)),
-        (
-            "HITReviewPolicy",
-            json_policy(
-                PLURALITY,
-                &[
-                    ("QuestionIds", vec!["color"], vec![]),
-                    value("QuestionAgreementThreshold", "50"),
-                    value("ApproveIfWorkerAgreementScoreIsAtLeast", "100"),
-                ],
-            ),
-        ),
+        ("HITReviewPolicy", color_plurality()),
     ]);
     let mut work = Vec::new();
     for _ in 0..25 {
