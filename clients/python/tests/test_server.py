@@ -113,7 +113,9 @@ def test_workers_find_accept_and_submit_hits_and_request_qualifications(server: 
     returned = server.workers.accept(WORKER, hit["HITId"])["AssignmentId"]
     server.workers.return_assignment(returned)
     assignment = server.workers.work(WORKER, hit["HITId"], {"label": "cat & dog"})
-    assert server.workers.assignments(WORKER)[0]["Status"] == "Submitted"
+    # Both assignments may carry the same millisecond, which the listing breaks by id: look each up by id.
+    statuses = {a["AssignmentId"]: a["Status"] for a in server.workers.assignments(WORKER)}
+    assert statuses == {returned: "Returned", assignment: "Submitted"}
     listed = mturk.list_assignments_for_hit(HITId=hit["HITId"])["Assignments"]
     assert [a["AssignmentId"] for a in listed] == [assignment]
     assert "<FreeText>cat &amp; dog</FreeText>" in listed[0]["Answer"]
