@@ -199,13 +199,13 @@ pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eli
     let mut facts = WorkerFacts::load(w, worker).await?;
     let mut out = Vec::new();
     let mut after = None;
-    // Page by the listing's order (creation time, id), each page after the last
+    // Page by the listing's key (creation time, id), each page after the last
     // HIT of the one before, so that HITs filling up meanwhile shift nothing.
     loop {
-        let page = Page { offset: 0, limit: MARKETPLACE_PAGE };
-        let found = w.store.hits(&HitFilter::Marketplace { after }, w.now, page).await.map_err(internal)?;
+        let page = Page::after(after.take(), MARKETPLACE_PAGE);
+        let found = w.store.hits(&HitFilter::Marketplace, w.now, page).await.map_err(internal)?;
         let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= MARKETPLACE_PAGE;
-        after = found.items.last().map(|h| (h.creation_time, h.id.clone()));
+        after = found.next;
         for hit in found.items {
             if hit.status(w.now) != HitStatus::Assignable {
                 continue;

@@ -590,7 +590,7 @@ async fn review_hit(ctx: &Ctx, hit_id: &str, policy: &Plurality) -> Result<()> {
         .assignments_for_hit(
             hit_id,
             &[AssignmentStatus::Submitted, AssignmentStatus::Approved, AssignmentStatus::Rejected],
-            Page { offset: 0, limit: hit.max_assignments.max(1) },
+            Page::first(hit.max_assignments.max(1)),
         )
         .await
         .map_err(internal)?
@@ -722,8 +722,10 @@ impl ReviewReport {
     }
 }
 
-fn page_of<T: Clone>(items: &[T], page: Page) -> Vec<T> {
-    let start = usize::try_from(page.offset).unwrap_or(usize::MAX);
+/// A page of a report's list, which is read whole (one HIT's log) and keyed
+/// by position: a JSON page's cursor is the position it starts at.
+fn page_of<T: Clone>(items: &[T], page: &Page) -> Vec<T> {
+    let start = usize::try_from(page.position()).unwrap_or(usize::MAX);
     let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
     items.iter().skip(start).take(limit).cloned().collect()
 }
@@ -744,14 +746,14 @@ pub async fn results(ctx: &Ctx, query: ResultsQuery) -> Result<ReviewReport> {
         results: if retrieve_results {
             let of_level: Vec<ReviewResult> =
                 log.results.iter().filter(|r| r.level == level && about(&r.subject_id)).cloned().collect();
-            page_of(&of_level, page)
+            page_of(&of_level, &page)
         } else {
             Vec::new()
         },
         actions: if retrieve_actions {
             let of_level: Vec<ReviewAction> =
                 log.actions.iter().filter(|a| a.level == level && about(&a.target_id)).cloned().collect();
-            page_of(&of_level, page)
+            page_of(&of_level, &page)
         } else {
             Vec::new()
         },

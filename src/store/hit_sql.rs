@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 
 use super::db::{args, Arg, Backend, Exec, Writer as _};
-use super::sql_store::{PagedQuery, SqlStore};
+use super::sql_store::{Key, PagedQuery, SqlStore};
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::RequesterId;
 use crate::domain::review::HitReviewPolicies;
@@ -166,16 +166,10 @@ impl<B: Backend> HitStore for SqlStore<B> {
                 }
                 condition
             }
-            HitFilter::Marketplace { after } => {
+            HitFilter::Marketplace => {
                 args.push(now.into());
                 now_param = Some(1);
-                match after {
-                    None => MARKETPLACE.to_owned(),
-                    Some((time, id)) => {
-                        args.extend([Arg::from(time.millis()), Arg::from(id.as_str())]);
-                        format!("{MARKETPLACE} AND (h.creation_time > $2 OR (h.creation_time = $2 AND h.id > $3))")
-                    }
-                }
+                MARKETPLACE.to_owned()
             }
         };
         let now_arg = [Arg::from(now)];
@@ -187,11 +181,12 @@ impl<B: Backend> HitStore for SqlStore<B> {
         let q = PagedQuery {
             select: &select,
             from: &from,
-            order: "h.creation_time, h.id",
+            keys: &[Key::int("h.creation_time"), Key::text("h.id")],
+            descending: false,
             filter_args: &args,
             select_args,
         };
-        self.paged::<(HitRow, HitTypeRow), _>(&q, page).await
+        self.paged::<(HitRow, HitTypeRow), _>(&q, &page).await
     }
 
     async fn set_reviewing(&self, hit_id: &str, to: ReviewMark) -> StoreResult<bool> {
@@ -381,11 +376,12 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
         let q = PagedQuery {
             select: &select,
             from: "FROM assignments WHERE hit_id = $1 AND $2 LIKE '%,' || status || ',%'",
-            order: "accept_time, id",
+            keys: &[Key::int("accept_time"), Key::text("id")],
+            descending: false,
             filter_args: args![hit_id, wanted.as_str()],
             select_args: &[],
         };
-        self.paged::<AssignmentRow, _>(&q, page).await
+        self.paged::<AssignmentRow, _>(&q, &page).await
     }
 
     async fn submit(&self, id: &str, answer: &str, now: Timestamp, auto: Timestamp) -> StoreResult<bool> {
@@ -526,11 +522,12 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
         let q = PagedQuery {
             select: "SELECT id, requester, worker_id, assignment_id, hit_id, amount_cents, reason, grant_time",
             from,
-            order: "grant_time, id",
+            keys: &[Key::int("grant_time"), Key::text("id")],
+            descending: false,
             filter_args: args![id],
             select_args: &[],
         };
-        self.paged::<BonusRow, _>(&q, page).await
+        self.paged::<BonusRow, _>(&q, &page).await
     }
 }
 

@@ -167,12 +167,8 @@ pub enum HitFilter {
         mark: ReviewMark,
     },
     /// Every HIT of every requester that a worker could accept now (live,
-    /// unexpired, with a free slot), after the HIT at `after` (creation time
-    /// and id) in the listing's order when given.
-    Marketplace {
-        /// Where the previous page ended.
-        after: Option<(Timestamp, String)>,
-    },
+    /// unexpired, with a free slot).
+    Marketplace,
 }
 
 /// Persistence of HITs and assignments.

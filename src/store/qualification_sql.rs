@@ -38,7 +38,7 @@ use std::sync::{Arc, LazyLock};
 use async_trait::async_trait;
 
 use super::db::{args, Arg, Backend, Exec as _, Writer as _};
-use super::sql_store::{PagedQuery, SqlStore};
+use super::sql_store::{Key, PagedQuery, SqlStore};
 use super::{QualificationStore, RequestStore};
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
 use crate::domain::qualification::{
@@ -389,13 +389,16 @@ impl<B: Backend> QualificationStore for SqlStore<B> {
                  OR LOWER(COALESCE(keywords, '')) LIKE $2 ESCAPE '\\')",
             );
         }
-        let order = match s.order {
-            Direction::Ascending => "name ASC, id ASC",
-            Direction::Descending => "name DESC, id DESC",
-        };
         let select = format!("SELECT {TYPE_COLUMNS}");
-        let q = PagedQuery { select: &select, from: &from, order, filter_args: &filter_args, select_args: &[] };
-        self.paged::<TypeRow, _>(&q, page).await
+        let q = PagedQuery {
+            select: &select,
+            from: &from,
+            keys: &[Key::text("name"), Key::text("id")],
+            descending: s.order == Direction::Descending,
+            filter_args: &filter_args,
+            select_args: &[],
+        };
+        self.paged::<TypeRow, _>(&q, &page).await
     }
 
     async fn type_with_qualification(
@@ -509,11 +512,12 @@ impl<B: Backend> QualificationStore for SqlStore<B> {
         let q = PagedQuery {
             select: &select,
             from: "FROM qualifications WHERE type_id = $1 AND status = $2",
-            order: "grant_time, worker_id",
+            keys: &[Key::int("grant_time"), Key::text("worker_id")],
+            descending: false,
             filter_args: args![type_id.as_str(), status.as_str()],
             select_args: &[],
         };
-        self.paged::<QualificationRow, _>(&q, page).await
+        self.paged::<QualificationRow, _>(&q, &page).await
     }
 
     async fn worker_qualifications(&self, worker: &WorkerId) -> StoreResult<Vec<Qualification>> {
@@ -612,20 +616,21 @@ impl<B: Backend> RequestStore for SqlStore<B> {
         order: RequestOrder,
         page: Page,
     ) -> StoreResult<Paged<QualificationRequest>> {
-        let order = match order {
-            RequestOrder::SubmitTime(Direction::Ascending) => "submit_time ASC, id ASC",
-            RequestOrder::SubmitTime(Direction::Descending) => "submit_time DESC, id DESC",
-            RequestOrder::Type(Direction::Ascending) => "type_id ASC, submit_time ASC, id ASC",
-            RequestOrder::Type(Direction::Descending) => "type_id DESC, submit_time DESC, id DESC",
+        const BY_TIME: &[Key<'_>] = &[Key::int("submit_time"), Key::text("id")];
+        const BY_TYPE: &[Key<'_>] = &[Key::text("type_id"), Key::int("submit_time"), Key::text("id")];
+        let (keys, direction) = match order {
+            RequestOrder::SubmitTime(d) => (BY_TIME, d),
+            RequestOrder::Type(d) => (BY_TYPE, d),
         };
         let select = format!("SELECT {REQUEST_COLUMNS}");
         let q = PagedQuery {
             select: &select,
             from: "FROM qualification_requests WHERE owner = $1 AND status = 'Submitted' AND ($2 = '' OR type_id = $2)",
-            order,
+            keys,
+            descending: direction == Direction::Descending,
             filter_args: args![owner.as_str(), type_id.map_or("", QualificationTypeId::as_str)],
             select_args: &[],
         };
-        self.paged::<RequestRow, _>(&q, page).await
+        self.paged::<RequestRow, _>(&q, &page).await
     }
 }

@@ -14,7 +14,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::db::{Arg, Backend, Exec as _, FromRow, Writer as _};
+use super::db::{Arg, Backend, Exec as _, FromRow, RowRead, Writer as _};
+use crate::domain::paging::{Cursor, Start};
 use crate::domain::qualification::QualificationType;
 use crate::store::qualification_rows::convert_all;
 use crate::store::{Page, Paged, StoreError, StoreResult};
@@ -28,21 +29,84 @@ pub struct SqlStore<B> {
     cache: Mutex<SharedCache>,
 }
 
-/// A listing for [`SqlStore::paged`]: the rows are `{select} {from} ORDER BY
-/// {order}` plus the page's `LIMIT` and `OFFSET`, the total is
-/// `SELECT COUNT(*) {from}`.
+/// A listing for [`SqlStore::paged`]: the rows are `{select} {from}` in the
+/// order of `keys`, a page after a cursor adds `AND (keys…) > (cursor…)`
+/// (`<` when descending), and the total is `SELECT COUNT(*) {from}`.
 pub(super) struct PagedQuery<'a> {
     /// `SELECT` and the column list; its placeholders are numbered after the
     /// filter's and bound to `select_args`.
     pub select: &'a str,
     /// `FROM … WHERE …`, with placeholders `$1`… bound to `filter_args`.
     pub from: &'a str,
-    /// The `ORDER BY` list; it must make the order total, for stable pages.
-    pub order: &'a str,
+    /// The sort key, most significant first: NOT NULL columns that together
+    /// make the order total (the last is unique), so pages neither repeat nor
+    /// skip a row. An index on the filter's equalities followed by these
+    /// columns lets a page seek to its start.
+    pub keys: &'a [Key<'a>],
+    /// Whether the listing runs from the greatest key down.
+    pub descending: bool,
     /// Arguments of `from`.
     pub filter_args: &'a [Arg<'a>],
     /// Arguments of `select` (the HIT counts' "now").
     pub select_args: &'a [Arg<'a>],
+}
+
+/// A column of a listing's sort key ([`PagedQuery::keys`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Key<'a> {
+    /// The column expression, as the query names it (`h.creation_time`).
+    pub column: &'a str,
+    /// Whether it is BIGINT (else TEXT), for binding a cursor's value.
+    pub int: bool,
+}
+
+impl<'a> Key<'a> {
+    /// A BIGINT key column.
+    pub const fn int(column: &'a str) -> Self {
+        Self { column, int: true }
+    }
+
+    /// A TEXT key column.
+    pub const fn text(column: &'a str) -> Self {
+        Self { column, int: false }
+    }
+}
+
+/// Sort key columns a listing has at most: the row reader reads this many
+/// leading key columns, padded with NULL.
+const MAX_KEYS: usize = 3;
+
+/// A listing's row after its sort key's leading text columns.
+struct Keyed<R> {
+    key: Vec<Option<String>>,
+    row: R,
+}
+
+impl<R: FromRow> FromRow for Keyed<R> {
+    fn from_row(row: &dyn RowRead) -> StoreResult<Self> {
+        let key = (0..MAX_KEYS).map(|col| row.text(col)).collect::<StoreResult<Vec<_>>>()?;
+        Ok(Self { key, row: R::from_row(&After { row, first: MAX_KEYS })? })
+    }
+}
+
+/// A row seen from column `first` on.
+struct After<'a> {
+    row: &'a dyn RowRead,
+    first: usize,
+}
+
+impl RowRead for After<'_> {
+    fn text(&self, col: usize) -> StoreResult<Option<String>> {
+        self.row.text(self.first + col)
+    }
+
+    fn int(&self, col: usize) -> StoreResult<Option<i64>> {
+        self.row.int(self.first + col)
+    }
+
+    fn column_name(&self, col: usize) -> Option<String> {
+        self.row.column_name(self.first + col)
+    }
 }
 
 /// What [`SqlStore`] keeps in memory.
@@ -131,23 +195,89 @@ impl<B: Backend> SqlStore<B> {
         row.map(T::try_from).transpose()
     }
 
-    /// One page of a listing and the number of rows it is a page of, both read
-    /// from one snapshot, so the total always counts the rows the page shows.
-    pub(super) async fn paged<R, T>(&self, q: &PagedQuery<'_>, page: Page) -> StoreResult<Paged<T>>
+    /// One page of a listing, and with [`Page::count`] the number of rows it
+    /// is a page of, both read from one snapshot, so the total always counts
+    /// the rows the page shows. A page after a cursor seeks past it by key;
+    /// only a numbered (legacy) page skips rows by `OFFSET`.
+    pub(super) async fn paged<R, T>(&self, q: &PagedQuery<'_>, page: &Page) -> StoreResult<Paged<T>>
     where
         R: FromRow,
         T: TryFrom<R, Error = StoreError>,
     {
-        let n = q.filter_args.len() + q.select_args.len();
-        let rows_sql = format!("{} {} ORDER BY {} LIMIT ${} OFFSET ${}", q.select, q.from, q.order, n + 1, n + 2);
-        let mut args = Vec::with_capacity(n + 2);
+        let columns = q
+            .select
+            .strip_prefix("SELECT ")
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("a listing's select must start with SELECT")))?;
+        if q.keys.is_empty() || q.keys.len() > MAX_KEYS {
+            return Err(StoreError::Other(anyhow::anyhow!("a listing's key has 1 to {MAX_KEYS} columns")));
+        }
+        // Named, so that PostgreSQL does not name them after their columns and
+        // make the ORDER BY's names ambiguous.
+        let key_columns: Vec<String> = (0..MAX_KEYS)
+            .map(|i| {
+                let column = q.keys.get(i).map_or("NULL", |k| k.column);
+                format!("CAST({column} AS TEXT) AS page_key_{i}")
+            })
+            .collect();
+        let names: Vec<&str> = q.keys.iter().map(|k| k.column).collect();
+        let direction = if q.descending { "DESC" } else { "ASC" };
+        let order: Vec<String> = names.iter().map(|c| format!("{c} {direction}")).collect();
+
+        let mut args: Vec<Arg<'_>> = Vec::with_capacity(q.filter_args.len() + q.select_args.len() + MAX_KEYS + 2);
         args.extend_from_slice(q.filter_args);
         args.extend_from_slice(q.select_args);
-        args.extend([Arg::from(page.limit), Arg::from(page.offset)]);
+        let mut seek = String::new();
+        let offset = match &page.start {
+            Start::Offset(n) => *n,
+            Start::After(Cursor(values)) => {
+                if values.len() != q.keys.len() {
+                    return Err(StoreError::Other(anyhow::anyhow!(
+                        "a cursor of {} values for a key of {}",
+                        values.len(),
+                        q.keys.len()
+                    )));
+                }
+                let first = args.len() + 1;
+                for (key, value) in q.keys.iter().zip(values) {
+                    args.push(if key.int {
+                        Arg::from(value.parse::<i64>().map_err(|_| {
+                            StoreError::Other(anyhow::anyhow!("a cursor's value for {} is not an integer", key.column))
+                        })?)
+                    } else {
+                        Arg::from(value.as_str())
+                    });
+                }
+                let placeholders: Vec<String> = (first..first + q.keys.len()).map(|n| format!("${n}")).collect();
+                let op = if q.descending { "<" } else { ">" };
+                seek = format!(" AND ({}) {op} ({})", names.join(", "), placeholders.join(", "));
+                0
+            }
+        };
+        let n = args.len();
+        let mut rows_sql = format!(
+            "SELECT {}, {columns} {}{seek} ORDER BY {} LIMIT ${}",
+            key_columns.join(", "),
+            q.from,
+            order.join(", "),
+            n + 1
+        );
+        args.push(Arg::from(page.limit));
+        if offset > 0 {
+            rows_sql.push_str(&format!(" OFFSET ${}", n + 2));
+            args.push(Arg::from(offset));
+        }
         let mut snapshot = self.db.snapshot().await?;
-        let rows = snapshot.fetch_all::<R>(&rows_sql, &args).await?;
-        let total = snapshot.fetch_one::<i64>(&format!("SELECT COUNT(*) {}", q.from), q.filter_args).await?;
-        Ok(Paged { items: convert_all(rows)?, total })
+        let rows = snapshot.fetch_all::<Keyed<R>>(&rows_sql, &args).await?;
+        let total = if page.count {
+            Some(snapshot.fetch_one::<i64>(&format!("SELECT COUNT(*) {}", q.from), q.filter_args).await?)
+        } else {
+            None
+        };
+        let next = rows
+            .last()
+            .map(|last| Cursor(last.key.iter().take(q.keys.len()).map(|v| v.clone().unwrap_or_default()).collect()));
+        let items = convert_all(rows.into_iter().map(|k| k.row).collect())?;
+        Ok(Paged { items, total, next })
     }
 
     pub(super) async fn count(&self, sql: &str, binds: &[&str]) -> StoreResult<i64> {

@@ -10,7 +10,7 @@ use super::db::{args, Backend, Exec as _, Writer as _};
 use super::hit_rows::{AssignmentRow, ASSIGNMENT_COLUMNS};
 use super::qualification_rows::{convert_all, BlockRow, NotificationRow};
 use super::qualification_sql::NOTIFICATION_COLUMNS;
-use super::sql_store::{PagedQuery, SqlStore};
+use super::sql_store::{Key, PagedQuery, SqlStore};
 use super::{Page, Paged, StoreResult, WorkerStore};
 use crate::domain::hit::Assignment;
 use crate::domain::ids::{RequesterId, WorkerId};
@@ -49,11 +49,12 @@ impl<B: Backend> WorkerStore for SqlStore<B> {
         let q = PagedQuery {
             select: "SELECT worker_id, reason",
             from: "FROM worker_blocks WHERE requester = $1",
-            order: "created_at, worker_id",
+            keys: &[Key::int("created_at"), Key::text("worker_id")],
+            descending: false,
             filter_args: args![requester.as_str()],
             select_args: &[],
         };
-        self.paged::<BlockRow, _>(&q, page).await
+        self.paged::<BlockRow, _>(&q, &page).await
     }
 
     async fn is_blocked(&self, requester: &RequesterId, worker: &WorkerId) -> StoreResult<bool> {

@@ -19,6 +19,7 @@ mod hostile;
 mod json_api;
 mod legacy_protocol;
 mod lifecycle;
+mod listings;
 mod marketplace;
 mod one_transaction;
 mod persistence;

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::domain::hit::{Assignment, Bonus, Hit};
 use crate::domain::ids::HitTypeId;
 use crate::domain::money::Money;
-use crate::domain::paging::Paged;
+use crate::domain::paging::{Cursor, Paged};
 use crate::domain::qualification::{Qualification, QualificationType};
 use crate::domain::review::ReviewLog;
 use crate::ops::files::FileUrl;
@@ -74,18 +74,15 @@ pub fn notify_failures(_ctx: &Ctx, _input: &Input, failures: &Vec<NotifyFailure>
 /// `NextToken`, and oTree's `get_all_assignments` reads `NextToken` after each
 /// non-empty page and stops only at an empty one, so it raises `KeyError` on
 /// a last page without it. The call with that token answers `NumResults: 0`
-/// and no `NextToken`, which ends every SDK paginator one call later. Offsets
-/// only grow, so no token is ever handed out twice in one walk.
+/// and no `NextToken`, which ends every SDK paginator one call later. The
+/// token carries the last row's sort key, which only grows within a walk, so
+/// no token is ever handed out twice in one walk.
 pub fn listing<T>(key: &'static str, item: fn(&Ctx, &T) -> Value) -> impl Fn(&Ctx, &Input, &Paged<T>) -> Value {
     move |ctx, input, found| {
         let items: Vec<Value> = found.items.iter().map(|t| item(ctx, t)).collect();
         let mut out = json!({ "NumResults": items.len() });
-        if !items.is_empty() {
-            // The page decoded once already; it cannot fail the second time.
-            let scope = input.listing_scope();
-            let offset = input.page(&scope).map_or(0, |p| p.offset);
-            let next = offset.saturating_add(i64::try_from(items.len()).unwrap_or(i64::MAX));
-            out["NextToken"] = json!(encode_token(next, &scope));
+        if let Some(next) = found.next.as_ref().filter(|_| !items.is_empty()) {
+            out["NextToken"] = json!(encode_token(next, &input.listing_scope()));
         }
         out[key] = Value::Array(items);
         out
@@ -226,7 +223,9 @@ pub fn review_report(_ctx: &Ctx, input: &Input, report: &ReviewReport) -> Value 
         // The page decoded once already; it cannot fail the second time.
         let scope = input.listing_scope();
         if let Ok(page) = input.page(&scope) {
-            out["NextToken"] = json!(encode_token(page.offset.saturating_add(page.limit), &scope));
+            // The report's lists are keyed by position (`ops::review`).
+            let next = Cursor(vec![page.position().saturating_add(page.limit).to_string()]);
+            out["NextToken"] = json!(encode_token(&next, &scope));
         }
     }
     out

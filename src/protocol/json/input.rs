@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use crate::domain::paging::Page;
+use crate::domain::paging::{Cursor, Page};
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, missing_parameter, out_of_range, Result};
 use crate::mturk_error;
@@ -307,39 +307,65 @@ impl Input {
         if !(1..=100).contains(&limit) {
             return Err(out_of_range("MaxResults", limit, 1, 100));
         }
-        let offset = match self.string("NextToken")? {
-            None => 0,
-            Some(token) => decode_token(&token, scope).ok_or_else(|| invalid_value("NextToken", &token))?,
+        let cursor = match self.string("NextToken")? {
+            None => None,
+            Some(token) => Some(decode_token(&token, scope).ok_or_else(|| invalid_value("NextToken", &token))?),
         };
-        Ok(Page { offset, limit })
+        Ok(Page::after(cursor, limit))
     }
 }
 
-fn scope_tag(scope: &str) -> u32 {
-    // FNV-1a: a short, stable fingerprint of the listing and its filter.
-    scope.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+/// Bytes of the check that leads a token.
+const CHECK_LEN: usize = 8;
+
+/// Longest token taken back: the longest one handed out (a qualification
+/// type's name of the most characters the service allows is its longest key)
+/// with room to spare.
+const MAX_TOKEN_LEN: usize = 2048;
+
+/// The check of a token's `payload` for listing `scope`: the first bytes of
+/// SHA-256 over both. It refuses a token of another listing or filter, and
+/// one edited by hand, rather than misreading either. (It detects mistakes;
+/// it is not a secret, as nothing in a development emulator is.)
+fn token_check(scope: &str, payload: &[u8]) -> [u8; CHECK_LEN] {
+    use sha2::{Digest as _, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(b"mturk-local NextToken v2\0");
+    hash.update(scope.as_bytes());
+    hash.update(b"\0");
+    hash.update(payload);
+    let digest = hash.finalize();
+    let mut check = [0_u8; CHECK_LEN];
+    check.copy_from_slice(&digest[..CHECK_LEN]);
+    check
 }
 
-/// An opaque token for the page that starts at `offset`. Offsets only grow
-/// within a listing, so a token is never repeated.
+/// An opaque token for the page after `cursor` (the sort key of the last
+/// row shown) in listing `scope`: the check, then the key as a JSON array,
+/// in URL-safe base64. Keys only grow within a listing (or only fall, in a
+/// descending one), so a walk never sees the same token twice.
 #[must_use]
-pub fn encode_token(offset: i64, scope: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("v1:{}:{offset}", scope_tag(scope)))
+pub fn encode_token(cursor: &Cursor, scope: &str) -> String {
+    let payload = serde_json::to_vec(&cursor.0).unwrap_or_default();
+    let mut raw = token_check(scope, &payload).to_vec();
+    raw.extend_from_slice(&payload);
+    URL_SAFE_NO_PAD.encode(raw)
 }
 
-fn decode_token(token: &str, scope: &str) -> Option<i64> {
-    if token.is_empty() || token.len() > 255 {
+fn decode_token(token: &str, scope: &str) -> Option<Cursor> {
+    if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return None;
     }
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
-    let mut parts = raw.split(':');
-    let (Some("v1"), Some(tag), Some(offset), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return None;
-    };
-    if tag.parse::<u32>().ok()? != scope_tag(scope) {
+    let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
+    if raw.len() <= CHECK_LEN {
         return None;
     }
-    offset.parse::<i64>().ok().filter(|o| *o > 0)
+    let (check, payload) = raw.split_at(CHECK_LEN);
+    if check != token_check(scope, payload) {
+        return None;
+    }
+    let key: Vec<String> = serde_json::from_slice(payload).ok()?;
+    (!key.is_empty()).then_some(Cursor(key))
 }
 
 #[cfg(test)]
@@ -348,11 +374,31 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_only_within_their_listing() {
-        let t = encode_token(20, "ListWorkerBlocks");
-        assert_eq!(decode_token(&t, "ListWorkerBlocks"), Some(20));
+        let key = Cursor(vec!["1700000000000".to_owned(), "3HIT\"ID,with:odd chars".to_owned()]);
+        let t = encode_token(&key, "ListWorkerBlocks");
+        assert_eq!(decode_token(&t, "ListWorkerBlocks"), Some(key.clone()));
         assert_eq!(decode_token(&t, "ListHITs"), None);
         assert_eq!(decode_token("garbage!", "ListWorkerBlocks"), None);
-        assert_ne!(encode_token(10, "x"), encode_token(20, "x"));
+        assert_eq!(decode_token("", "ListWorkerBlocks"), None);
+        let other = Cursor(vec!["1700000000001".to_owned(), "3HIT".to_owned()]);
+        assert_ne!(encode_token(&key, "x"), encode_token(&other, "x"));
+    }
+
+    #[test]
+    fn an_edited_token_is_refused() {
+        let key = Cursor(vec!["42".to_owned(), "A".to_owned()]);
+        let raw = URL_SAFE_NO_PAD.decode(encode_token(&key, "ListHITs")).unwrap();
+        // Change one byte anywhere: the check, the key's text, its framing.
+        for at in 0..raw.len() {
+            let mut edited = raw.clone();
+            edited[at] ^= 0x01;
+            assert_eq!(decode_token(&URL_SAFE_NO_PAD.encode(&edited), "ListHITs"), None, "byte {at}");
+        }
+        // A key made by hand without the check is refused too.
+        assert_eq!(decode_token(&URL_SAFE_NO_PAD.encode(br#"["42","B"]"#), "ListHITs"), None);
+        // An empty key carries no position.
+        let empty = encode_token(&Cursor(Vec::new()), "ListHITs");
+        assert_eq!(decode_token(&empty, "ListHITs"), None);
     }
 
     #[test]

@@ -97,7 +97,9 @@ pub fn listing<T>(
         // The paging decoded once already; it cannot fail the second time.
         let number = p.paging(max).map_or(1, |(_, _, number)| number);
         let mut xml = Xml::new();
-        dto::counters(&mut xml, order, found.items.len(), found.total, number);
+        // Legacy pages are numbered, which counts them (`Page::numbered`).
+        let total = found.total.unwrap_or_else(|| i64::try_from(found.items.len()).unwrap_or(i64::MAX));
+        dto::counters(&mut xml, order, found.items.len(), total, number);
         for t in &found.items {
             item(&mut xml, ctx, t);
         }

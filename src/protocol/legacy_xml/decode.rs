@@ -75,7 +75,7 @@ pub fn text(p: &Params, name: &str) -> Result<String> {
 /// `AWS.ParameterOutOfRange`, `InvalidParameterValue`.
 pub fn page(p: &Params, max: i64) -> Result<Page> {
     let (offset, limit, _) = p.paging(max)?;
-    Ok(Page { offset, limit })
+    Ok(Page::numbered(offset, limit))
 }
 
 /// A value fixed by the operation, not sent by the client.
@@ -428,7 +428,7 @@ pub fn review_page(p: &Params) -> Result<Page> {
     }
     let offset =
         (number - 1).checked_mul(size).ok_or_else(|| crate::error::out_of_range("PageNumber", number, 1, i64::MAX))?;
-    Ok(Page { offset, limit: size })
+    Ok(Page::numbered(offset, size))
 }
 
 /// SearchHITs' page: `SortProperty` must be one the API documents (the

@@ -1,0 +1,17 @@
+-- Indexes that let every listing seek to its page by key (sqlite flavour; keep in step with
+-- the postgres flavour's 0016_listing_keys.sql). Each is the listing's filter equalities followed
+-- by its sort key, so a JSON page after a NextToken starts with one index seek, and a legacy
+-- numbered page and its TotalNumResults walk the index alone.
+
+-- ListAssignmentsForHIT / GetAssignmentsForHIT: any set of statuses, by (accept_time, id).
+-- assignments_hit (hit_id, status, accept_time, id) serves one status only.
+CREATE INDEX assignments_hit_accepted ON assignments (hit_id, accept_time, id);
+
+-- ListWorkerBlocks / GetBlockedWorkers: by (created_at, worker_id).
+CREATE INDEX worker_blocks_requester_created ON worker_blocks (requester, created_at, worker_id);
+
+-- ListQualificationTypes / SearchQualificationTypes: by (name, id), either way.
+CREATE INDEX qualification_types_name ON qualification_types (name, id);
+
+-- ListQualificationRequests / GetQualificationRequests sorted by type: (type_id, submit_time, id).
+CREATE INDEX qualification_requests_owner_type ON qualification_requests (owner, status, type_id, submit_time, id);
