@@ -14,6 +14,8 @@
 //!
 //! then **growth**: the writes again with 10 thousand and 1 million
 //! qualifications stored, seeded in bulk with SQL while the server is down.
+//! On SQLite it also reads the WAL file's size as each write cell ends and
+//! while the server then sits idle (issue 16: the WAL must shrink back).
 //! Every answer must be HTTP 200 with `<IsValid>True</IsValid>` and no
 //! `<Errors>`; anything else is counted as failed and the run exits non-zero.
 //! It prints a Markdown table (see BENCHMARKS.md). All traffic goes to 127.0.0.1,
@@ -164,17 +166,19 @@ async fn run(options: Options) -> anyhow::Result<()> {
     }
     warn_if_stale(&options.server);
     let mut results = Vec::new();
+    let mut wal = Vec::new();
     for &backend in &options.backends {
         let dir = tempfile::tempdir()?;
         let log = options.server_log.clone().unwrap_or_else(|| dir.path().join("server.log"));
         let outcome = match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite:{}", dir.path().join("bench.db").display());
-                measure_backend(&options, backend, &url, &log, &mut results).await
+                let wal_file = Some(dir.path().join("bench.db-wal"));
+                measure_backend(&options, backend, &url, &log, wal_file, &mut results, &mut wal).await
             }
             Backend::Postgres => {
                 let db = PgDatabase::create(&options.database).await?;
-                let outcome = measure_backend(&options, backend, &db.url, &log, &mut results).await;
+                let outcome = measure_backend(&options, backend, &db.url, &log, None, &mut results, &mut wal).await;
                 db.drop_it().await;
                 outcome
             }
@@ -188,6 +192,7 @@ async fn run(options: Options) -> anyhow::Result<()> {
         }
     }
     println!("{}", table(&results));
+    println!("{}", wal_table(&wal));
     println!("{}", verdict(&results));
     let failed: u64 = results.iter().map(|r| r.failed).sum();
     for r in results.iter().filter(|r| r.failed > 0) {
@@ -233,7 +238,9 @@ async fn measure_backend(
     backend: Backend,
     url: &str,
     log: &Path,
+    wal_file: Option<PathBuf>,
     results: &mut Vec<CellResult>,
+    wal: &mut Vec<WalSample>,
 ) -> anyhow::Result<()> {
     let mut server = Server::start(&options.server, url, log).await?;
     eprintln!("{}: server pid {} on {}", backend.name(), server.pid, server.addr);
@@ -250,6 +257,9 @@ async fn measure_backend(
             let spec = CellSpec { backend, label, workload, connections, stored: 0, cell_number };
             let result = run_cell(options, &server, &ctx, spec).await?;
             report_progress(&result);
+            if let (Workload::Writes, Some(file)) = (workload, &wal_file) {
+                wal.push(WalSample::after_cell(file, connections).await);
+            }
             results.push(result);
         }
     }
@@ -284,6 +294,48 @@ async fn measure_backend(
     }
     server.stop()?;
     Ok(())
+}
+
+/// The SQLite WAL file's size when a write cell ends and at moments of
+/// idleness after it, in bytes (`None`: no such file, as after a truncation).
+#[derive(Debug, Clone)]
+struct WalSample {
+    connections: usize,
+    sizes: Vec<(f64, Option<u64>)>,
+}
+
+/// Seconds after a write cell at which its WAL is measured (0: as it ends).
+const WAL_SAMPLED_AT: [f64; 4] = [0.0, 1.0, 2.0, 5.0];
+
+impl WalSample {
+    async fn after_cell(file: &Path, connections: usize) -> Self {
+        let ended = Instant::now();
+        let mut sizes = Vec::new();
+        for at in WAL_SAMPLED_AT {
+            tokio::time::sleep_until((ended + Duration::from_secs_f64(at)).into()).await;
+            sizes.push((at, std::fs::metadata(file).ok().map(|m| m.len())));
+        }
+        Self { connections, sizes }
+    }
+}
+
+fn wal_table(samples: &[WalSample]) -> String {
+    if samples.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("SQLite WAL file, MiB, as each write cell ends and while the server then sits idle:\n\n");
+    let heads: Vec<String> = WAL_SAMPLED_AT.iter().map(|at| format!("{at:.0} s idle")).collect();
+    let _ = writeln!(out, "| conns | {} |", heads.join(" | "));
+    let _ = writeln!(out, "|--:|{}", "--:|".repeat(heads.len()));
+    for w in samples {
+        let cells: Vec<String> = w
+            .sizes
+            .iter()
+            .map(|(_, size)| size.map_or_else(|| "no file".to_owned(), |b| format!("{:.2}", b as f64 / 1_048_576.0)))
+            .collect();
+        let _ = writeln!(out, "| {} | {} |", w.connections, cells.join(" | "));
+    }
+    out
 }
 
 fn workload_label(workload: Workload) -> &'static str {

@@ -93,3 +93,32 @@ both_backends!(a_type_changed_through_one_instance_is_seen_by_the_other_at_once,
     let seen = a.call("GetQualificationType", &[("QualificationTypeId", &other)]).await.ok();
     assert_eq!(seen.text("Description").as_deref(), Some("changed on b"));
 });
+
+/// Issue 16: under writes the SQLite WAL grows (up to `WAL_SIZE_LIMIT`, about
+/// 144 MB, under a benchmark's load); once the writes stop, the checkpoint
+/// thread cuts it to nothing within a couple of seconds, and every write is
+/// still there.
+#[tokio::test]
+async fn an_idle_sqlite_server_cuts_its_wal_to_nothing() {
+    let app = TestApp::spawn(&crate::common::Backend::Sqlite).await;
+    let file = format!("{}-wal", app.database.strip_prefix("sqlite:").unwrap());
+    let size = || std::fs::metadata(&file).map_or(0, |m| m.len());
+    let qt = app.create_type("wal", &[]).await;
+    for n in 0..40 {
+        let worker = format!("AWALWORKER{n:04}");
+        app.call("AssignQualification", &[("QualificationTypeId", &qt), ("WorkerId", &worker), ("IntegerValue", "7")])
+            .await
+            .ok();
+    }
+    assert!(size() > 0, "forty commits are in the WAL");
+    // Idle means a second without writes; allow a slow machine many times that.
+    let mut waited = 0;
+    while size() > 0 && waited < 300 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(size(), 0, "the WAL of an idle server is cut to nothing");
+    let kept =
+        app.call("GetQualificationScore", &[("QualificationTypeId", &qt), ("SubjectId", "AWALWORKER0039")]).await.ok();
+    assert_eq!(kept.text("IntegerValue").as_deref(), Some("7"));
+}

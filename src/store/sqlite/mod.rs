@@ -41,7 +41,10 @@
 //!   beside the writer never catches up with it, and the WAL could only
 //!   grow; so once it is longer than `checkpoint::WAL_RESTART_PAGES`, the thread takes
 //!   the writer for one more checkpoint of the few pages left, after which
-//!   the next write starts the WAL over from its beginning.
+//!   the next write starts the WAL over from its beginning. When the writes
+//!   stop (the WAL's length unchanged for a second), the thread checkpoints
+//!   once more with `TRUNCATE`, so an idle server's WAL is 0 bytes however
+//!   large a write load left it (BENCHMARKS.md, "The WAL after a load").
 //! - An in-memory database has one connection for everything: a second
 //!   connection would see a different, empty database.
 //!
