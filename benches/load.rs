@@ -11,10 +11,13 @@
 //! * **reads**: signed legacy `GetQualificationScore` of seeded workers;
 //! * **writes**: signed `AssignQualification` / `RevokeQualification` cycles,
 //!   each connection on workers of its own;
+//! * **creates** (only when asked for): signed legacy `CreateHIT`s of one
+//!   assignment each;
 //!
 //! then **growth**: the writes again with 10 thousand and 1 million
 //! qualifications stored, seeded in bulk with SQL while the server is down.
-//! On SQLite it also reads the WAL file's size as each write cell ends and
+//! With `--hit-growth`, **creates** again with that many HITs stored
+//! (issue 16), seeded in bulk the same way. On SQLite it also reads the WAL file's size as each write cell ends and
 //! while the server then sits idle (issue 16: the WAL must shrink back).
 //! Every answer must be HTTP 200 with `<IsValid>True</IsValid>` and no
 //! `<Errors>`; anything else is counted as failed and the run exits non-zero.
@@ -89,6 +92,9 @@ struct Options {
     /// Connections of the growth cells.
     #[arg(long, default_value_t = 16)]
     growth_connections: usize,
+    /// HITs stored before the CreateHIT growth cells (cumulative targets; empty: none).
+    #[arg(long, value_delimiter = ',')]
+    hit_growth: Vec<u64>,
     /// Worker threads of the load generator's runtime (it shares the machine with the server).
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
@@ -123,6 +129,7 @@ enum Workload {
     Limit,
     Reads,
     Writes,
+    Creates,
 }
 
 /// What one cell measured.
@@ -292,6 +299,32 @@ async fn measure_backend(
         report_progress(&result);
         results.push(result);
     }
+    let mut hits_stored = 0;
+    let template = if options.hit_growth.is_empty() { None } else { Some(create_hit(server.addr).await?) };
+    for &target in &options.hit_growth {
+        let Some(template) = template.as_deref() else { break };
+        if target <= hits_stored {
+            continue;
+        }
+        server.stop()?;
+        let started = Instant::now();
+        seed_hits(backend, url, template, hits_stored, target).await?;
+        eprintln!("{}: seeded {} HITs in {:.1} s", backend.name(), target - hits_stored, started.elapsed().as_secs_f64());
+        hits_stored = target;
+        server = Server::start(&options.server, url, log).await?;
+        cell_number += 1;
+        let spec = CellSpec {
+            backend,
+            label: format!("creates, {} HITs stored", human_count(hits_stored)),
+            workload: Workload::Creates,
+            connections: options.growth_connections,
+            stored: hits_stored,
+            cell_number,
+        };
+        let result = run_cell(options, &server, &ctx, spec).await?;
+        report_progress(&result);
+        results.push(result);
+    }
     server.stop()?;
     Ok(())
 }
@@ -343,6 +376,7 @@ fn workload_label(workload: Workload) -> &'static str {
         Workload::Limit => "limit",
         Workload::Reads => "reads",
         Workload::Writes => "writes",
+        Workload::Creates => "creates",
     }
 }
 
@@ -545,6 +579,52 @@ async fn seed_qualifications(backend: Backend, url: &str, type_id: &str, from: u
     Ok(())
 }
 
+/// Inserts HITs number `from + 1 ..= to`, copies of HIT `template` (of the
+/// development requester, so they are all in one requester's listings) with
+/// ids of their own (`SEED…`), straight into the database (the server is
+/// stopped), in one transaction. Columns as in `migrations/*/0002_hits.sql`.
+async fn seed_hits(backend: Backend, url: &str, template: &str, from: u64, to: u64) -> anyhow::Result<()> {
+    const COLUMNS: &str = "id, hit_type_id, owner, question, max_assignments, expiration, requester_annotation, \
+                           creation_time, reviewing, disposed, unique_request_token";
+    const COPIED: &str = "hit_type_id, owner, question, max_assignments, expiration, requester_annotation, \
+                          creation_time, reviewing, disposed, NULL";
+    let (from, to) = (i64::try_from(from)?, i64::try_from(to)?);
+    match backend {
+        Backend::Sqlite => {
+            let path = url.trim_start_matches("sqlite:");
+            let mut db = rusqlite::Connection::open(path)?;
+            db.busy_timeout(std::time::Duration::from_secs(10))?;
+            let tx = db.transaction()?;
+            tx.execute(
+                &format!(
+                    "WITH RECURSIVE seq(n) AS (SELECT ?1 + 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?2) \
+                     INSERT INTO hits ({COLUMNS}) SELECT printf('SEED%026d', n), {COPIED} \
+                     FROM seq, hits t WHERE t.id = ?3"
+                ),
+                rusqlite::params![from, to, template],
+            )?;
+            tx.commit()?;
+        }
+        Backend::Postgres => {
+            let mut db = sqlx::PgConnection::connect(url).await?;
+            let mut tx = db.begin().await?;
+            sqlx::query(&format!(
+                "INSERT INTO hits ({COLUMNS}) SELECT 'SEED' || lpad(n::text, 26, '0'), {COPIED} \
+                 FROM generate_series($1 + 1, $2) AS n, hits t WHERE t.id = $3"
+            ))
+            .bind(from)
+            .bind(to)
+            .bind(template)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            sqlx::query("ANALYZE hits").execute(&mut db).await?;
+            db.close().await?;
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // HTTP: one hyper connection per simulated client
 
@@ -651,6 +731,31 @@ async fn create_type(addr: SocketAddr) -> anyhow::Result<String> {
     Ok(body[start..end].to_owned())
 }
 
+/// The ExternalQuestion of every benchmark HIT.
+const QUESTION: &str = "<ExternalQuestion xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/\
+                        2006-07-14/ExternalQuestion.xsd\"><ExternalURL>https://example.org/task</ExternalURL>\
+                        <FrameHeight>600</FrameHeight></ExternalQuestion>";
+
+/// The parameters of the benchmark's `CreateHIT`.
+const CREATE_HIT: &[(&str, &str)] = &[
+    ("Title", "mturk-local load benchmark"),
+    ("Description", "Created by benches/load.rs"),
+    ("Reward.1.Amount", "0.01"),
+    ("Reward.1.CurrencyCode", "USD"),
+    ("AssignmentDurationInSeconds", "600"),
+    ("LifetimeInSeconds", "86400"),
+    ("MaxAssignments", "1"),
+    ("Question", QUESTION),
+];
+
+/// Creates one HIT (the template of the seeded ones) and returns its id.
+async fn create_hit(addr: SocketAddr) -> anyhow::Result<String> {
+    let body = call(addr, "CreateHIT", CREATE_HIT).await?;
+    let start = body.find("<HITId>").context("no HITId in the answer")? + 7;
+    let end = start + body[start..].find('<').context("unterminated HITId")?;
+    Ok(body[start..end].to_owned())
+}
+
 fn read_worker(n: usize) -> String {
     format!("ABENCHREAD{n:05}")
 }
@@ -715,7 +820,7 @@ struct RequestSource {
 impl RequestSource {
     fn new(ctx: Arc<LoadContext>, workload: Workload, cell: usize, connection: usize) -> Self {
         let workers = match workload {
-            Workload::Limit => Vec::new(),
+            Workload::Limit | Workload::Creates => Vec::new(),
             // Spread the connections over the seeded workers.
             Workload::Reads => (0..READ_WORKERS).map(|n| read_worker((n + connection * 7) % READ_WORKERS)).collect(),
             // Workers of this cell and connection only: no two connections touch one pair.
@@ -750,6 +855,7 @@ impl RequestSource {
                     self.signer.url("RevokeQualification", &[("QualificationTypeId", type_id), ("SubjectId", worker)])
                 }
             }
+            Workload::Creates => self.signer.url("CreateHIT", CREATE_HIT),
         }
     }
 }
@@ -921,6 +1027,23 @@ fn verdict(results: &[CellResult]) -> String {
             .iter()
             .find(|r| r.backend == Backend::Sqlite && r.workload == w && r.connections == top && r.stored == 0)
     };
+    let creates: Vec<&CellResult> = results.iter().filter(|r| r.workload == Workload::Creates).collect();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let of: Vec<&&CellResult> = creates.iter().filter(|r| r.backend == backend).collect();
+        if let (Some(few), Some(many)) = (of.iter().min_by_key(|r| r.stored), of.iter().max_by_key(|r| r.stored)) {
+            if few.stored < many.stored {
+                let ratio = many.rate() / few.rate();
+                let _ = writeln!(
+                    out,
+                    "- {}: CreateHIT with {} HITs stored at {ratio:.2} of its rate with {} (issue 16, target ≥ 0.8): {}",
+                    backend.name(),
+                    human_count(many.stored),
+                    human_count(few.stored),
+                    if ratio >= 0.8 { "met" } else { "NOT met" },
+                );
+            }
+        }
+    }
     let Some(limit) = cell(Workload::Limit) else { return String::new() };
     for (workload, share) in [(Workload::Writes, 0.25), (Workload::Reads, 0.5)] {
         let Some(r) = cell(workload) else { continue };
