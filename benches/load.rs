@@ -309,7 +309,12 @@ async fn measure_backend(
         server.stop()?;
         let started = Instant::now();
         seed_hits(backend, url, template, hits_stored, target).await?;
-        eprintln!("{}: seeded {} HITs in {:.1} s", backend.name(), target - hits_stored, started.elapsed().as_secs_f64());
+        eprintln!(
+            "{}: seeded {} HITs in {:.1} s",
+            backend.name(),
+            target - hits_stored,
+            started.elapsed().as_secs_f64()
+        );
         hits_stored = target;
         server = Server::start(&options.server, url, log).await?;
         cell_number += 1;
@@ -356,7 +361,8 @@ fn wal_table(samples: &[WalSample]) -> String {
     if samples.is_empty() {
         return String::new();
     }
-    let mut out = String::from("SQLite WAL file, MiB, as each write cell ends and while the server then sits idle:\n\n");
+    let mut out =
+        String::from("SQLite WAL file, MiB, as each write cell ends and while the server then sits idle:\n\n");
     let heads: Vec<String> = WAL_SAMPLED_AT.iter().map(|at| format!("{at:.0} s idle")).collect();
     let _ = writeln!(out, "| conns | {} |", heads.join(" | "));
     let _ = writeln!(out, "|--:|{}", "--:|".repeat(heads.len()));

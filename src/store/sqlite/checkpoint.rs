@@ -49,12 +49,6 @@ pub(super) fn checkpoint_loop(conn: &Connection, writer: &Mutex<WriterState>, st
     let mut written = false;
     while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
         match checkpoint("PASSIVE") {
-            Ok(wal_pages) if wal_pages > WAL_RESTART_PAGES => {
-                // Writers wait for the length of one short checkpoint.
-                with_writer_held("PASSIVE");
-                written = true;
-                unchanged = 0;
-            }
             Ok(wal_pages) => {
                 if wal_pages == last_pages {
                     unchanged = unchanged.saturating_add(1);
@@ -64,9 +58,14 @@ pub(super) fn checkpoint_loop(conn: &Connection, writer: &Mutex<WriterState>, st
                 }
                 last_pages = wal_pages;
                 if written && unchanged >= IDLE_CHECKPOINTS {
+                    // The load is over (however long the WAL it left).
                     with_writer_held("TRUNCATE");
                     written = false;
+                    unchanged = 0;
                     last_pages = 0;
+                } else if wal_pages > WAL_RESTART_PAGES {
+                    // Writers wait for the length of one short checkpoint.
+                    with_writer_held("PASSIVE");
                 }
             }
             Err(e) => tracing::warn!(error = %e, "SQLite checkpoint failed"),
