@@ -28,3 +28,4 @@ mod reset_every_table;
 mod review_policies;
 mod revoke;
 mod snapshots;
+mod soap;

@@ -307,7 +307,7 @@ impl ApiHandler for LegacyApi {
 
 /// The `ResponseGroup=Request` echo: the parsed parameters in XSD order
 /// (spec §3.4). Operations without an echo element in the XSD echo nothing.
-fn render_echo(op: &dispatch::Operation, params: &Params) -> String {
+pub(crate) fn render_echo(op: &dispatch::Operation, params: &Params) -> String {
     let Some(fields) = op.echo else {
         return String::new();
     };
