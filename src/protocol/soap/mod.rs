@@ -318,7 +318,7 @@ fn run_batch<'a>(ctx: &'a Ctx, input: &'a SoapInput) -> BoxFuture<'a, Result<Vec
         for params in &input.requests {
             let outcome = match params {
                 Some(params) => {
-                    let outcome = handler(ctx, params).await;
+                    let outcome = handler(ctx, params).await.map(strict_schema);
                     if let Err(err) = &outcome {
                         if !err.code().is_client_fault() {
                             tracing::error!(
@@ -338,6 +338,24 @@ fn run_batch<'a>(ctx: &'a Ctx, input: &'a SoapInput) -> BoxFuture<'a, Result<Vec
         }
         Ok(outcomes)
     })
+}
+
+/// What the SOAP face leaves out of the legacy answer writer's output: the
+/// elements that REST answers carry from a capture but the 2014-08-15 schema
+/// does not have. WSDL-compiled clients refuse them: Amazon's Java SDK 1.6.2
+/// (Axis 1.4 over the 2014-08-15 WSDL) fails a CreateHIT answer with
+/// "Invalid element in com.amazonaws.mturk.requester.HIT -
+/// NumberOfSimilarHITs" (tried by hand, docs/soap.md).
+const NOT_IN_THE_SCHEMA: &[&str] = &["<NumberOfSimilarHITs>0</NumberOfSimilarHITs>"];
+
+/// A result body without [`NOT_IN_THE_SCHEMA`]'s elements. The writer
+/// escapes `<` in all text, so these strings can only be markup.
+fn strict_schema(body: String) -> String {
+    if NOT_IN_THE_SCHEMA.iter().any(|element| body.contains(element)) {
+        NOT_IN_THE_SCHEMA.iter().fold(body, |body, element| body.replace(element, ""))
+    } else {
+        body
+    }
 }
 
 /// `<?xml?><soapenv:Envelope><soapenv:Body><{Op}Response xmlns="{namespace}">`:

@@ -397,7 +397,12 @@ fn flatten(prefix: &str, node: &Node, namespace: &str, out: &mut Vec<(String, St
         }
         if child.children.is_empty() {
             let name = if totals[child.name.as_str()] == 1 { path } else { format!("{path}.{index}") };
-            out.push((name, child.text.clone()));
+            let value = if child.name == "Amount" && !prefix.is_empty() {
+                price_amount(&child.text)
+            } else {
+                child.text.clone()
+            };
+            out.push((name, value));
         } else {
             if !child.text.trim().is_empty() {
                 return Err(mturk_error!(
@@ -410,6 +415,29 @@ fn flatten(prefix: &str, node: &Node, namespace: &str, out: &mut Vec<(String, St
         }
     }
     Ok(())
+}
+
+/// A `Price`'s `Amount` (an `xs:decimal` in the schema) as the money
+/// decoders read it. Amazon's Java SDK (1.6.2, `RequesterService.createHIT`
+/// with a `double` reward) sends the exact binary expansion of the double,
+/// `0.05000000000000000277555756156289135105907917022705078125` for 0.05, and
+/// the live service took it (the SDK's own samples create HITs that way): a
+/// decimal that is the double nearest a whole number of cents is read as
+/// those cents. Anything else is passed on as sent, for the decoders to judge.
+fn price_amount(text: &str) -> String {
+    let trimmed = text.trim();
+    let Some((whole, fraction)) = trimmed.split_once('.') else { return text.to_owned() };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if fraction.len() <= 2 || !digits(whole) || !digits(fraction) {
+        return text.to_owned();
+    }
+    let Ok(value) = trimmed.parse::<f64>() else { return text.to_owned() };
+    let cents = format!("{value:.2}");
+    if value.is_finite() && cents.parse::<f64>().is_ok_and(|c| c.to_bits() == value.to_bits()) {
+        cents
+    } else {
+        text.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -534,6 +562,20 @@ mod tests {
             let err = read(body.as_bytes()).expect_err(what);
             assert_eq!((err.code, err.error.code()), (code, error), "{what}");
         }
+    }
+
+    #[test]
+    fn a_price_sent_as_a_doubles_expansion_is_read_as_its_cents() {
+        assert_eq!(price_amount("0.05000000000000000277555756156289135105907917022705078125"), "0.05");
+        assert_eq!(price_amount("0.1000000000000000055511151231257827021181583404541015625"), "0.10");
+        assert_eq!(price_amount("1.5"), "1.5");
+        // Not a whole number of cents: left for the decoder to refuse.
+        assert_eq!(price_amount("0.505"), "0.505");
+        assert_eq!(
+            price_amount("-0.05000000000000000277555756156289135105907917022705078125"),
+            "-0.05000000000000000277555756156289135105907917022705078125"
+        );
+        assert_eq!(price_amount("abc.def"), "abc.def");
     }
 
     #[test]

@@ -81,8 +81,10 @@ pub fn answer(state: &AppState, headers: &HeaderMap, version: Option<String>) ->
 /// type `Type` (`Name:` when the type has the child's name), no `:` a simple
 /// value. Where mturk-local sends what the live service was captured sending
 /// rather than what the 2014-08-15 schema says (the counter order of
-/// listings, `NumberOfSimilarHITs`, the NotifyWorkers failure order), the
-/// sequence describes what it sends; the test file says why for each.
+/// listings, the NotifyWorkers failure order), the sequence describes what it
+/// sends; the test file says why for each. `HIT` is the schema's: the SOAP
+/// face leaves out the captured `NumberOfSimilarHITs` (`strict_schema` in
+/// `soap/mod.rs`).
 pub const SEQUENCES: &[(&str, &str)] = &[
     ("ApproveAssignmentRequest", "AssignmentId ResponseGroup* RequesterFeedback?"),
     ("ApproveAssignmentResponse", "OperationRequest:? ApproveAssignmentResult:*"),
@@ -230,7 +232,7 @@ pub const SEQUENCES: &[(&str, &str)] = &[
         "HIT",
         "Request:? HITId? HITTypeId? HITGroupId? HITLayoutId? CreationTime? Title? Description? Question? \
          Keywords? HITStatus? MaxAssignments? Reward:Price? AutoApprovalDelayInSeconds? Expiration? \
-         AssignmentDurationInSeconds? NumberOfSimilarHITs? RequesterAnnotation? QualificationRequirement:* \
+         AssignmentDurationInSeconds? RequesterAnnotation? QualificationRequirement:* \
          HITReviewStatus? NumberOfAssignmentsPending? NumberOfAssignmentsAvailable? \
          NumberOfAssignmentsCompleted?",
     ),
