@@ -16,6 +16,8 @@
 //! the wire text is the same, and every value is checked by the operation's
 //! decoders as on the REST face.
 
+use std::fmt::Write as _;
+
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -411,11 +413,13 @@ fn element(xml: &mut String, c: &Child<'_>) {
     }
     xml.push('"');
     if c.min != 1 {
-        xml.push_str(&format!(" minOccurs=\"{}\"", c.min));
+        let _ = write!(xml, " minOccurs=\"{}\"", c.min);
     }
     match c.max {
         Some(1) => {}
-        Some(n) => xml.push_str(&format!(" maxOccurs=\"{n}\"")),
+        Some(n) => {
+            let _ = write!(xml, " maxOccurs=\"{n}\"");
+        }
         None => xml.push_str(" maxOccurs=\"unbounded\""),
     }
     xml.push_str("/>");
@@ -437,15 +441,18 @@ pub fn write(version: &str, address: &str) -> String {
     let ns = namespace(version);
     let mut xml = String::with_capacity(96 * 1024);
     xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    xml.push_str(&format!(
+    let _ = writeln!(
+        xml,
         "<!-- AWSMechanicalTurkRequester, version {version}: written by mturk-local from the facts of the \
-         published WSDL. -->\n"
-    ));
-    xml.push_str(&format!(
-        "<definitions xmlns=\"http://schemas.xmlsoap.org/wsdl/\" xmlns:soap=\"http://schemas.xmlsoap.org/wsdl/soap/\" \
+         published WSDL. -->"
+    );
+    let _ = write!(
+        xml,
+        "<definitions xmlns=\"http://schemas.xmlsoap.org/wsdl/\" \
+         xmlns:soap=\"http://schemas.xmlsoap.org/wsdl/soap/\" \
          xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:tns=\"{ns}\" targetNamespace=\"{ns}\">\n<types>\n\
          <xs:schema targetNamespace=\"{ns}\" xmlns:tns=\"{ns}\" elementFormDefault=\"qualified\">\n"
-    ));
+    );
     for (name, sequence) in SEQUENCES {
         complex_type(&mut xml, name, sequence);
     }
@@ -457,26 +464,29 @@ pub fn write(version: &str, address: &str) -> String {
             &format!("{name}.Call"),
             &format!("AWSAccessKeyId Timestamp Signature Validate? Credential? Request:{name}Request+"),
         );
-        xml.push_str(&format!(
+        let _ = write!(
+            xml,
             "<xs:element name=\"{name}\" type=\"tns:{name}.Call\"/>\n\
              <xs:element name=\"{name}Response\" type=\"tns:{name}Response\"/>\n"
-        ));
+        );
     }
     xml.push_str("</xs:schema>\n</types>\n");
     for op in OPERATIONS {
         let name = op.name;
-        xml.push_str(&format!(
+        let _ = write!(
+            xml,
             "<message name=\"{name}RequestMsg\"><part name=\"body\" element=\"tns:{name}\"/></message>\n\
              <message name=\"{name}ResponseMsg\"><part name=\"body\" element=\"tns:{name}Response\"/></message>\n"
-        ));
+        );
     }
     xml.push_str("<portType name=\"AWSMechanicalTurkRequesterPortType\">\n");
     for op in OPERATIONS {
         let name = op.name;
-        xml.push_str(&format!(
+        let _ = writeln!(
+            xml,
             "<operation name=\"{name}\"><input message=\"tns:{name}RequestMsg\"/>\
-             <output message=\"tns:{name}ResponseMsg\"/></operation>\n"
-        ));
+             <output message=\"tns:{name}ResponseMsg\"/></operation>"
+        );
     }
     xml.push_str(
         "</portType>\n<binding name=\"AWSMechanicalTurkRequesterBinding\" \
@@ -484,11 +494,12 @@ pub fn write(version: &str, address: &str) -> String {
          <soap:binding style=\"document\" transport=\"http://schemas.xmlsoap.org/soap/http\"/>\n",
     );
     for op in OPERATIONS {
-        xml.push_str(&format!(
+        let _ = writeln!(
+            xml,
             "<operation name=\"{}\"><soap:operation soapAction=\"{SOAP_ACTION}\"/>\
-             <input><soap:body use=\"literal\"/></input><output><soap:body use=\"literal\"/></output></operation>\n",
+             <input><soap:body use=\"literal\"/></input><output><soap:body use=\"literal\"/></output></operation>",
             op.name
-        ));
+        );
     }
     xml.push_str(
         "</binding>\n<service name=\"AWSMechanicalTurkRequester\">\n\
