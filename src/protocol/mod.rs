@@ -57,7 +57,7 @@ pub fn request_span(protocol: &'static str, request_id: &str) -> tracing::Span {
 /// Who a request is, for its error lines.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestTag<'a> {
-    /// `legacy` or `json`.
+    /// `legacy`, `soap` or `json`.
     pub protocol: &'static str,
     /// The id its answer carries.
     pub request_id: &'a str,

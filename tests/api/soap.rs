@@ -366,3 +366,36 @@ both_backends!(the_wsdl_names_this_server_and_every_operation, |app: TestApp| as
     let never = app.raw("GET", "/AWSMechanicalTurk/2001-01-01/AWSMechanicalTurkRequester.wsdl", None, Vec::new()).await;
     assert_eq!(never.status, 404);
 });
+
+both_backends!(injected_faults_reach_soap_calls_as_the_java_sdk_retries_them, |app: TestApp| async move {
+    let add = |rule: serde_json::Value| {
+        let app = &app;
+        async move {
+            let added = app.control("POST", "/faults", Some(rule)).await;
+            assert_eq!(added.status, 200, "{}", added.body);
+        }
+    };
+    // A rule for the legacy protocol covers SOAP calls: throttling is a Server.ServiceUnavailable fault.
+    add(serde_json::json!({ "Operation": "GetAccountBalance", "Protocol": "legacy", "Error": "Throttling", "Count": 1 }))
+        .await;
+    let throttled = soap(&app, "GetAccountBalance", &[""]).await;
+    assert_eq!(throttled.status, 503, "{}", throttled.body);
+    assert_eq!(throttled.text("faultcode").as_deref(), Some("soapenv:Server.ServiceUnavailable"));
+    assert_eq!(throttled.code().as_deref(), Some("AWS.ServiceUnavailable"));
+    // An injected MTurk error goes in each result of the batch, and the operation does not run.
+    let type_id = app.create_type("faulted", &[]).await;
+    add(serde_json::json!({ "Operation": "AssignQualification", "Error": "AWS.MechanicalTurk.QualificationTypeDoesNotExist", "Count": 1 }))
+        .await;
+    let request = format!("<QualificationTypeId>{type_id}</QualificationTypeId><WorkerId>AFAULTEDWORKER</WorkerId>");
+    let faulted = soap(&app, "AssignQualification", &[&request, &request]).await;
+    assert_eq!(faulted.status, 200, "{}", faulted.body);
+    let results = results(&faulted.body, "AssignQualificationResult");
+    assert_eq!(results.len(), 2, "{}", faulted.body);
+    for result in results {
+        assert!(result.contains("<Code>AWS.MechanicalTurk.QualificationTypeDoesNotExist</Code>"), "{result}");
+    }
+    let none = app.call("GetQualificationsForQualificationType", &[("QualificationTypeId", &type_id)]).await.ok();
+    assert_eq!(none.text("TotalNumResults").as_deref(), Some("0"));
+    // The rule is spent: the next call runs.
+    soap(&app, "GetAccountBalance", &[""]).await.ok();
+});
