@@ -387,7 +387,8 @@ fn flatten(prefix: &str, node: &Node, namespace: &str, out: &mut Vec<(String, St
         if child.namespace.as_deref().is_some_and(|ns| ns != namespace) {
             return Err(mturk_error!(
                 InvalidParameterValue,
-                "The element {path} is in another namespace than its operation."
+                "The element {path} is in another namespace than its operation (embedded XML such as a \
+                 Question is sent as escaped text)."
             ));
         }
         let index = seen.entry(child.name.as_str()).or_default();

@@ -10,6 +10,7 @@
 // an application does too.
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { createRequire } from "node:module";
 import { test } from "node:test";
 
@@ -117,4 +118,28 @@ test("mturk-api reports a request error and an authentication failure with their
   await assert.rejects(api.req("GetHIT", { HITId: "3NOSUCHHIT00000000000000000000" }), /does not exist/);
   const stranger = await mturk.createClient({ access: "AKIANOBODYKNOWSTHIS1", secret: "x", sandbox: true });
   await assert.rejects(stranger.req("GetAccountBalance"), /not authorized/);
+});
+
+test("node-soap builds a client from mturk-local's own WSDL and batches two requests", async () => {
+  const client = await new Promise((resolve, reject) =>
+    soap.createClient(`${ENDPOINT}/onca/soap?wsdl`, (err, c) => (err ? reject(err) : resolve(c))));
+  const operation = "CreateQualificationType";
+  const timestamp = new Date().toISOString();
+  const signature = createHmac("sha1", HIT_CREDENTIALS.secretAccessKey)
+    .update(`AWSMechanicalTurkRequester${operation}${timestamp}`)
+    .digest("base64");
+  const names = [uniqueName("from the WSDL"), uniqueName("from the WSDL")];
+  const answer = await new Promise((resolve, reject) =>
+    client[operation](
+      {
+        AWSAccessKeyId: HIT_CREDENTIALS.accessKeyId,
+        Timestamp: timestamp,
+        Signature: signature,
+        Request: names.map((Name) => ({ Name, Description: "batched", QualificationTypeStatus: "Active" })),
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    ));
+  // The call went to the WSDL's soap:address, on this server.
+  assert.equal(client.lastEndpoint, SOAP_ENDPOINT);
+  assert.deepEqual(answer.QualificationType.map((t) => [t.Request.IsValid, t.Name]), names.map((n) => ["True", n]));
 });
