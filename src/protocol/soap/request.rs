@@ -546,6 +546,18 @@ mod tests {
             ),
             ("an unknown operation", envelope("StealHIT", ""), FaultCode::Client, ErrorCode::InvalidParameterValue),
             (
+                "more requests than a batch may hold",
+                envelope("GetAccountBalance", &"<Request/>".repeat(MAX_REQUESTS + 1)),
+                FaultCode::Client,
+                ErrorCode::ParameterOutOfRange,
+            ),
+            (
+                "elements nested too deep",
+                envelope("GetAccountBalance", &format!("<Request>{}{}</Request>", "<a>".repeat(40), "</a>".repeat(40))),
+                FaultCode::Client,
+                ErrorCode::XmlParseError,
+            ),
+            (
                 "a stray child",
                 envelope("GetAccountBalance", "<Operation>x</Operation>"),
                 FaultCode::Client,
