@@ -336,6 +336,7 @@ both_backends!(soap_on_the_root_is_told_apart_by_content_type_and_soapaction, |a
     // Without SOAPAction, a text/xml body is not a REST form either.
     let rest = app.raw("POST", "/", Some("text/xml"), envelope(&app, "GetAccountBalance", &[""]).into_bytes()).await;
     assert_eq!(rest.code().as_deref(), Some("AWS.MechanicalTurk.InvalidParameterValue"), "{}", rest.body);
+    assert!(rest.body.contains("SOAP envelopes go to /onca/soap"), "{}", rest.body);
     // REST forms and JSON calls on / are untouched.
     app.call("GetAccountBalance", &[]).await.ok();
 });
