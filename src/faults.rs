@@ -101,7 +101,8 @@ impl ProtocolMatch {
     fn matches(self, protocol: &str) -> bool {
         match self {
             Self::Any => true,
-            Self::Legacy => protocol == "legacy",
+            // The legacy API, over REST or SOAP: the same operations.
+            Self::Legacy => protocol == "legacy" || protocol == "soap",
             Self::Json => protocol == "json",
         }
     }

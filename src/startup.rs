@@ -224,6 +224,16 @@ pub fn router(state: AppState) -> Router {
         .route("/", any(root))
         .route("/health", axum::routing::get(health))
         .route("/onca/xml", any(legacy_xml::handle))
+        .route("/onca/soap", any(crate::protocol::soap::handle))
+        // Where Amazon published the WSDLs (and the mturk-api package's commented-out WSDL address).
+        .route(
+            "/AWSMechanicalTurk/AWSMechanicalTurkRequester.wsdl",
+            axum::routing::get(crate::protocol::soap::wsdl::latest),
+        )
+        .route(
+            "/AWSMechanicalTurk/{version}/AWSMechanicalTurkRequester.wsdl",
+            axum::routing::get(crate::protocol::soap::wsdl::versioned),
+        )
         .nest("/_local", crate::control::router(state.clone()))
         .merge(crate::control::external_submit_router(state.clone()))
         .route("/_files/{token}", axum::routing::get(crate::control::download_file));
@@ -270,11 +280,17 @@ const CANNED: &str = "<?xml version=\"1.0\"?>\n<GetAccountBalanceResponse><Opera
     </IsValid></Request><AvailableBalance><Amount>10000.00</Amount><CurrencyCode>USD</CurrencyCode><FormattedPrice>\
     $10000.00</FormattedPrice></AvailableBalance></GetAccountBalanceResult></GetAccountBalanceResponse>";
 
-/// `/` serves both APIs: requests with `X-Amz-Target` are the JSON API
-/// (modern-api.md §1.3), all others the legacy API.
+/// `/` serves every API: requests with `X-Amz-Target` are the JSON API
+/// (modern-api.md §1.3); a `text/xml` body with a `SOAPAction` header is the
+/// SOAP face (Amazon's Java SDK posts its envelopes to
+/// `/?Service=AWSMechanicalTurkRequester`, its `service_url`); all others the
+/// legacy REST API.
 async fn root(state: State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     if headers.contains_key("x-amz-target") {
         return crate::protocol::json::handle(state.0, method, uri, headers, body).await;
+    }
+    if crate::protocol::soap::is_soap(&headers) {
+        return crate::protocol::soap::handle(state, method, uri, headers, body).await;
     }
     legacy_xml::handle(state, method, uri, headers, body).await
 }

@@ -1,12 +1,15 @@
 //! Wire codecs. Each protocol decodes requests into domain inputs, calls
 //! `ops`, and encodes outputs and errors in its own format. Requests are
 //! classified in `startup::router`: an `X-Amz-Target` header means the JSON
-//! API; everything else on `/` and `/onca/xml` is the legacy API.
+//! API; a `text/xml` body with a `SOAPAction` header (and everything on
+//! `/onca/soap`) the legacy SOAP face; everything else on `/` and
+//! `/onca/xml` is the legacy REST API.
 
 pub mod form;
 pub mod json;
 pub mod legacy_xml;
 pub mod pipeline;
+pub mod soap;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -54,7 +57,7 @@ pub fn request_span(protocol: &'static str, request_id: &str) -> tracing::Span {
 /// Who a request is, for its error lines.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestTag<'a> {
-    /// `legacy` or `json`.
+    /// `legacy`, `soap` or `json`.
     pub protocol: &'static str,
     /// The id its answer carries.
     pub request_id: &'a str,

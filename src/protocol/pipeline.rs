@@ -73,7 +73,7 @@ pub struct Refused<P: ApiHandler> {
 
 /// One API face: its wire format, its authentication and its answers.
 pub trait ApiHandler: Sized + Send + Sync + 'static {
-    /// `legacy` or `json`, for logs.
+    /// `legacy`, `soap` or `json`, for logs and fault rules.
     const PROTOCOL: &'static str;
     /// An operation of this face (an entry of its dispatch table).
     type Operation: Copy + Send + Sync + std::fmt::Debug + 'static;

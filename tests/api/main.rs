@@ -29,3 +29,4 @@ mod reset_every_table;
 mod review_policies;
 mod revoke;
 mod snapshots;
+mod soap;

@@ -3,7 +3,8 @@
 # mturk-local: tests/clients/legacy (boto 2, raw REST and the Perl SDK's
 # requests on the legacy API), tests/clients/modern (boto3, the AWS CLI,
 # oTree's and psiTurk's requests on the JSON API), then tests/clients/js (the
-# AWS SDK for JavaScript v3, with Node's test runner) against the same server,
+# AWS SDK for JavaScript v3, and the mturk-api package over the SOAP face, with
+# Node's test runner) against the same server,
 # and last every command of README.md and docs/ (tests/clients/docs) against
 # a server of their own on 127.0.0.1:8099.
 # Builds nothing.

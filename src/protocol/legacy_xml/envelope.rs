@@ -94,7 +94,9 @@ pub fn escape_into(out: &mut String, text: &str) {
 /// The XML prolog every response starts with.
 pub const PROLOG: &str = "<?xml version=\"1.0\"?>\n";
 
-fn render_errors(xml: &mut Xml, errors: &[&MturkError], epoch_ms: i64) {
+/// `<Errors>` with one `<Error>` per error (code, message with the server
+/// time suffix, data).
+pub fn render_errors(xml: &mut Xml, errors: &[&MturkError], epoch_ms: i64) {
     xml.open("Errors");
     for err in errors {
         xml.open("Error").leaf("Code", err.code().as_str());
@@ -123,12 +125,34 @@ fn open_frame(frame: Frame<'_>, auth_errors: Option<&MturkError>) -> Xml {
     let mut xml = Xml::new();
     xml.raw(PROLOG);
     xml.open(&format!("{}Response", frame.operation));
+    operation_request(&mut xml, frame, auth_errors);
+    xml
+}
+
+/// `<OperationRequest>`: the request id, and the errors that refused the
+/// whole call (authentication, spec §2.4).
+pub fn operation_request(xml: &mut Xml, frame: Frame<'_>, errors: Option<&MturkError>) {
     xml.open("OperationRequest").leaf("RequestId", frame.request_id);
-    if let Some(err) = auth_errors {
-        render_errors(&mut xml, &[err], frame.epoch_ms);
+    if let Some(err) = errors {
+        render_errors(xml, &[err], frame.epoch_ms);
     }
     xml.close("OperationRequest");
-    xml
+}
+
+/// One result element: `<Request>` (IsValid, the echo, the errors of a
+/// refused request), then the data of a successful one.
+pub fn result_element(xml: &mut Xml, element: &str, echo: &str, outcome: Result<&str, &MturkError>, epoch_ms: i64) {
+    xml.open(element).open("Request");
+    xml.leaf("IsValid", if outcome.is_ok() { "True" } else { "False" });
+    xml.raw(echo);
+    if let Err(err) = outcome {
+        render_errors(xml, &[err], epoch_ms);
+    }
+    xml.close("Request");
+    if let Ok(body) = outcome {
+        xml.raw(body);
+    }
+    xml.close(element);
 }
 
 /// An authentication (or pre-dispatch) error: inside
@@ -147,17 +171,7 @@ pub fn service_error(frame: Frame<'_>, err: &MturkError) -> String {
 #[must_use]
 pub fn result(frame: Frame<'_>, result_element: &str, echo: &str, outcome: Result<&str, &MturkError>) -> String {
     let mut xml = open_frame(frame, None);
-    xml.open(result_element).open("Request");
-    xml.leaf("IsValid", if outcome.is_ok() { "True" } else { "False" });
-    xml.raw(echo);
-    if let Err(err) = outcome {
-        render_errors(&mut xml, &[err], frame.epoch_ms);
-    }
-    xml.close("Request");
-    if let Ok(body) = outcome {
-        xml.raw(body);
-    }
-    xml.close(result_element);
+    self::result_element(&mut xml, result_element, echo, outcome, frame.epoch_ms);
     xml.close(&format!("{}Response", frame.operation));
     xml.finish()
 }

@@ -160,9 +160,11 @@ impl ApiHandler for LegacyApi {
         }
         if method == Method::POST && !body.is_empty() && !is_form(incoming.headers) {
             let content_type = incoming.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            // A SOAP envelope without its SOAPAction header lands here: say where SOAP is served.
             let err = mturk_error!(
                 InvalidParameterValue,
-                "The Content-Type {content_type:?} is not supported; send application/x-www-form-urlencoded."
+                "The Content-Type {content_type:?} is not supported; send application/x-www-form-urlencoded \
+                 (SOAP envelopes go to /onca/soap, or to / with a SOAPAction header)."
             );
             return Err(refused(&sniff_operation(query, &[]), err));
         }
@@ -307,7 +309,7 @@ impl ApiHandler for LegacyApi {
 
 /// The `ResponseGroup=Request` echo: the parsed parameters in XSD order
 /// (spec §3.4). Operations without an echo element in the XSD echo nothing.
-fn render_echo(op: &dispatch::Operation, params: &Params) -> String {
+pub(crate) fn render_echo(op: &dispatch::Operation, params: &Params) -> String {
     let Some(fields) = op.echo else {
         return String::new();
     };
