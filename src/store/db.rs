@@ -329,4 +329,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
 
     /// Called after a committed change of those rows.
     fn shared_changed(&self) {}
+
+    /// A statement that makes the transaction wait until no other
+    /// transaction claiming notification deliveries holds it (released at
+    /// the end of the transaction); `None` where the one writer connection
+    /// already runs one transaction at a time (SQLite).
+    fn claim_lock() -> Option<&'static str> {
+        None
+    }
 }

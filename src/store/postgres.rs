@@ -192,4 +192,10 @@ impl Backend for PgDb {
     fn empty_tables(tables: &str) -> Option<String> {
         Some(format!("TRUNCATE {tables}"))
     }
+
+    fn claim_lock() -> Option<&'static str> {
+        // A transaction-scoped advisory lock; the key is arbitrary but fixed
+        // ("mturk-local notification claims").
+        Some("SELECT pg_advisory_xact_lock(7212012)")
+    }
 }
