@@ -26,6 +26,7 @@ use subtle::ConstantTimeEq;
 
 use crate::domain::clock::Clock as _;
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::notification::{EventFilter, EventRecord, EventType};
 use crate::domain::requirement::Locale;
 use crate::domain::snapshot::{Snapshot, SnapshotName};
 use crate::domain::time::Timestamp;
@@ -33,7 +34,6 @@ use crate::domain::worker::WorkerProfile;
 use crate::error::{invalid_value, ErrorCode, MturkError};
 use crate::mturk_error;
 use crate::ops::requests::{self, RequestOutcome};
-use crate::domain::notification::{EventFilter, EventRecord, EventType};
 use crate::ops::{local, marketplace, notifications};
 use crate::state::{AppState, ControlAccess};
 

@@ -64,7 +64,12 @@ pub fn rest_string_to_sign(timestamp: &str) -> String {
 /// The query parameters of the REST transport's request, `Signature`
 /// computed with `secret` (empty without one: the receiver cannot verify it).
 #[must_use]
-pub fn rest_parameters(event: &Event, version: &str, sent_at: Timestamp, secret: Option<&[u8]>) -> Vec<(String, String)> {
+pub fn rest_parameters(
+    event: &Event,
+    version: &str,
+    sent_at: Timestamp,
+    secret: Option<&[u8]>,
+) -> Vec<(String, String)> {
     let timestamp = sent_at.to_xml_datetime();
     let signature = secret.map(|s| crate::auth::legacy::sign(s, &rest_string_to_sign(&timestamp))).unwrap_or_default();
     let mut params = vec![
@@ -141,10 +146,8 @@ mod tests {
         let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
         assert_eq!(get("method"), "Notify");
         assert_eq!(get("Timestamp"), "1970-01-01T00:00:00Z");
-        let expected = crate::auth::legacy::sign(
-            b"secret",
-            "AWSMechanicalTurkRequesterNotificationNotify1970-01-01T00:00:00Z",
-        );
+        let expected =
+            crate::auth::legacy::sign(b"secret", "AWSMechanicalTurkRequesterNotificationNotify1970-01-01T00:00:00Z");
         assert_eq!(get("Signature"), expected);
         assert_eq!(get("Event.1.HITId"), "3HIT");
     }

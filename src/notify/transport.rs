@@ -38,11 +38,15 @@ impl Senders {
                 .ok_or_else(|| anyhow::anyhow!("notifications.smtp_url must be smtp://HOST[:PORT]"))?;
             let rest = rest.trim_end_matches('/');
             let (host, port) = match rest.rsplit_once(':') {
-                Some((h, p)) => (h, p.parse::<u16>().map_err(|_| anyhow::anyhow!("bad port in notifications.smtp_url"))?),
+                Some((h, p)) => {
+                    (h, p.parse::<u16>().map_err(|_| anyhow::anyhow!("bad port in notifications.smtp_url"))?)
+                }
                 None => (rest, 25),
             };
             // Plain SMTP without TLS: the Email transport is for local mail catchers.
-            Some(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).timeout(Some(timeout)).build())
+            Some(
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).timeout(Some(timeout)).build(),
+            )
         };
         Ok(Self { http, settings: settings.clone(), smtp })
     }
@@ -51,7 +55,12 @@ impl Senders {
     ///
     /// # Errors
     /// Why it did not arrive, for `LastError`.
-    pub async fn send(&self, claimed: &ClaimedDelivery, secret: Option<&[u8]>, wall_now: Timestamp) -> Result<(), String> {
+    pub async fn send(
+        &self,
+        claimed: &ClaimedDelivery,
+        secret: Option<&[u8]>,
+        wall_now: Timestamp,
+    ) -> Result<(), String> {
         let d = &claimed.delivery;
         let e = &claimed.event;
         match d.transport {
@@ -103,11 +112,8 @@ impl Senders {
     }
 
     async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<(), String> {
-        let body: String = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let body: String =
+            form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
         let response = self
             .http
             .post(url)

@@ -91,7 +91,12 @@ impl NotificationInput {
             }
         }
         check_destination(transport, &self.destination)?;
-        Ok(NotificationSpec { destination: self.destination.clone(), transport, version: self.version.clone(), event_types })
+        Ok(NotificationSpec {
+            destination: self.destination.clone(),
+            transport,
+            version: self.version.clone(),
+            event_types,
+        })
     }
 }
 
@@ -109,7 +114,9 @@ fn check_destination(transport: Transport, destination: &str) -> Result<()> {
                 let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
                 let aws = host.ends_with(".amazonaws.com");
                 let queue_name = |n: &str| {
-                    !n.is_empty() && n.len() <= 80 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    !n.is_empty()
+                        && n.len() <= 80
+                        && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                         || n.ends_with(".fifo")
                 };
                 let ok = if aws {
@@ -251,8 +258,8 @@ pub struct TestEvent {
 /// A specification or event type that is not valid.
 pub async fn send_test_event(ctx: &Ctx, test: TestEvent) -> Result<()> {
     let spec = test.notification.check(PingAllowed::Yes)?;
-    let event_type = EventType::parse(&test.test_event_type)
-        .ok_or_else(|| invalid_value("TestEventType", &test.test_event_type))?;
+    let event_type =
+        EventType::parse(&test.test_event_type).ok_or_else(|| invalid_value("TestEventType", &test.test_event_type))?;
     let event = Event {
         id: uuid::Uuid::new_v4().to_string(),
         requester: ctx.caller.clone(),

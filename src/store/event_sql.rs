@@ -309,13 +309,7 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
         tx.execute(
             "INSERT INTO event_deliveries (seq, event_id, transport, destination, version, status, attempts, \
              next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'Pending', 0, 0)",
-            args![
-                next_seq(),
-                e.id.as_str(),
-                spec.transport.as_str(),
-                spec.destination.as_str(),
-                spec.version.as_str()
-            ],
+            args![next_seq(), e.id.as_str(), spec.transport.as_str(), spec.destination.as_str(), spec.version.as_str()],
         )
         .await?;
         tx.commit().await?;
@@ -326,8 +320,11 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
     async fn events(&self, f: &EventFilter) -> StoreResult<Vec<EventRecord>> {
         let mut condition = String::from("1 = 1");
         let mut binds: Vec<Arg<'_>> = Vec::new();
-        let filters =
-            [("hit_id", f.hit_id.as_deref()), ("hit_type_id", f.hit_type_id.as_deref()), ("event_type", f.event_type.map(EventType::as_str))];
+        let filters = [
+            ("hit_id", f.hit_id.as_deref()),
+            ("hit_type_id", f.hit_type_id.as_deref()),
+            ("event_type", f.event_type.map(EventType::as_str)),
+        ];
         for (column, value) in filters {
             if let Some(v) = value {
                 binds.push(Arg::from(v));
@@ -379,7 +376,7 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
             let mut reader = self.db.reader().await?;
             let settings: Vec<(String, i64, i64, i64)> = reader
                 .fetch_all(
-                    "SELECT hit_type_id, timed_through, active, 0 FROM notification_settings \
+                    "SELECT hit_type_id, timed_through, active, CAST(0 AS BIGINT) FROM notification_settings \
                      WHERE active = 1 AND timed_through < $1",
                     args![now.millis()],
                 )
@@ -423,7 +420,7 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
             let mut touched: BTreeSet<(String, i64)> = BTreeSet::new();
             let abandoned: Vec<(String, String, i64, i64)> = tx
                 .fetch_all(
-                    "SELECT a.id, a.hit_id, a.deadline, 0 FROM assignments a JOIN hits h ON h.id = a.hit_id \
+                    "SELECT a.id, a.hit_id, a.deadline, CAST(0 AS BIGINT) FROM assignments a JOIN hits h ON h.id = a.hit_id \
                      WHERE h.hit_type_id = $1 AND a.status = 'Accepted' AND a.deadline >= $2 AND a.deadline < $3 \
                      ORDER BY a.deadline, a.id",
                     args![hit_type.as_str(), from, now.millis()],
@@ -441,7 +438,7 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
             }
             let expired: Vec<(String, i64, i64, i64)> = tx
                 .fetch_all(
-                    "SELECT id, expiration, 0, 0 FROM hits WHERE hit_type_id = $1 AND disposed = 0 \
+                    "SELECT id, expiration, CAST(0 AS BIGINT), CAST(0 AS BIGINT) FROM hits WHERE hit_type_id = $1 AND disposed = 0 \
                      AND expiration > $2 AND expiration <= $3 ORDER BY expiration, id",
                     args![hit_type.as_str(), from, now.millis()],
                 )

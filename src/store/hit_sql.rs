@@ -11,10 +11,10 @@ use async_trait::async_trait;
 
 use super::db::{args, Arg, Backend, Exec, Writer as _};
 use super::event_sql::{emit_expired, emit_for_assignment, emit_for_hit, emit_if_reviewable};
-use crate::domain::notification::EventType;
 use super::sql_store::{PagedQuery, SqlStore};
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::RequesterId;
+use crate::domain::notification::EventType;
 use crate::domain::review::HitReviewPolicies;
 use crate::domain::time::Timestamp;
 use crate::store::hit_rows::{

@@ -9,7 +9,9 @@
 
 use async_trait::async_trait;
 
-use crate::domain::notification::{ClaimedDelivery, Event, EventFilter, EventRecord, NotificationSetting, NotificationSpec};
+use crate::domain::notification::{
+    ClaimedDelivery, Event, EventFilter, EventRecord, NotificationSetting, NotificationSpec,
+};
 use crate::domain::time::Timestamp;
 
 use super::StoreResult;

@@ -20,6 +20,7 @@ mod json_api;
 mod legacy_protocol;
 mod lifecycle;
 mod marketplace;
+mod notifications;
 mod one_transaction;
 mod persistence;
 mod real_clients;

@@ -527,7 +527,11 @@ fn notification_structure(p: &Params, name: &str) -> Result<Option<NotificationI
         return Ok(None);
     }
     if parts.len() > 1 {
-        return Err(mturk_error!(InvalidParameterValue, "Send one {name} structure ({name}.1.*), not {}.", parts.len()));
+        return Err(mturk_error!(
+            InvalidParameterValue,
+            "Send one {name} structure ({name}.1.*), not {}.",
+            parts.len()
+        ));
     }
     let n = parts.remove(0);
     let field = |f: &str| n.required(f).map(str::to_owned).map_err(|_| missing_parameter(&format!("{name}.1.{f}")));
