@@ -200,8 +200,9 @@ pub struct SettingsUpdate {
     pub active: Option<bool>,
 }
 
-/// UpdateNotificationSettings / SetHITTypeNotification. A new specification
-/// is active unless `Active` says otherwise; `Active` alone needs a stored one.
+/// UpdateNotificationSettings / SetHITTypeNotification. Without `Active` a
+/// specification keeps the stored one's switch (a HIT type's first one is
+/// off); `Active` alone needs a stored specification.
 ///
 /// # Errors
 /// `AWS.MissingParameters` with neither `Notification` nor `Active`; an
@@ -222,9 +223,11 @@ pub async fn update_settings(ctx: &Ctx, update: SettingsUpdate) -> Result<()> {
         (Some(spec), stored) => NotificationSetting {
             hit_type_id: hit_type.id.clone(),
             spec,
-            // A new specification sends at once; one that replaces another keeps its switch
-            // unless Active is given.
-            active: active.unwrap_or_else(|| stored.is_none_or(|s| s.active)),
+            // "The 'Active' parameter is optional. If omitted, the active status of the HIT
+            // type's notification specification is unchanged. All HIT types begin with their
+            // notification specifications in the 'inactive' status." (the Developer Guide, as
+            // boto 2's mturk/connection.py quotes it; boto 2 therefore always sends Active).
+            active: active.unwrap_or_else(|| stored.is_some_and(|s| s.active)),
         },
         (None, Some(stored)) => NotificationSetting { active: active.unwrap_or(stored.active), ..stored },
         (None, None) => {

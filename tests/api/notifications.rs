@@ -103,7 +103,8 @@ async fn notify_rest(app: &TestApp, hit_type: &str, url: &str, types: &[&str]) {
         ("Notification.1.Destination".into(), url.into()),
         ("Notification.1.Transport".into(), "REST".into()),
         ("Notification.1.Version".into(), "2006-05-05".into()),
-        ("Active".into(), "True".into()),
+        // Inside the structure, where boto 2 sends it.
+        ("Notification.1.Active".into(), "True".into()),
     ];
     for (i, t) in types.iter().enumerate() {
         params.push((format!("Notification.1.EventType.{}", i + 1), (*t).to_owned()));
@@ -469,10 +470,14 @@ both_backends!(settings_are_validated_alike_on_both_faces, |app: TestApp| async 
         .await
         .unwrap();
     assert_eq!(reply.status, 200, "{}", reply.body);
+    // A HIT type's first specification starts switched off (the Developer Guide, as boto 2 quotes it).
     create_hit(&app, &hit_type, "1", "3600").await;
-    assert_eq!(endpoint.json(update, &json!({ "HITTypeId": hit_type, "Active": false })).await.unwrap().status, 200);
+    let switch = |on: bool| json!({ "HITTypeId": hit_type, "Active": on });
+    assert_eq!(endpoint.json(update, &switch(true)).await.unwrap().status, 200);
     create_hit(&app, &hit_type, "1", "3600").await;
-    assert_eq!(endpoint.json(update, &json!({ "HITTypeId": hit_type, "Active": true })).await.unwrap().status, 200);
+    assert_eq!(endpoint.json(update, &switch(false)).await.unwrap().status, 200);
+    create_hit(&app, &hit_type, "1", "3600").await;
+    assert_eq!(endpoint.json(update, &switch(true)).await.unwrap().status, 200);
     create_hit(&app, &hit_type, "1", "3600").await;
     let created = events(&app, "?EventType=HITCreated").await;
     assert_eq!(created.len(), 2);

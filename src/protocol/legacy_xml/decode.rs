@@ -552,6 +552,22 @@ pub fn notification(p: &Params, name: &str) -> Result<NotificationInput> {
     notification_structure(p, name)?.ok_or_else(|| missing_parameter(name))
 }
 
+/// SetHITTypeNotification's `Active`: the parameter, or inside the
+/// structure, where boto 2's `_set_notification` sends it
+/// (`Notification.1.Active=True`).
+///
+/// # Errors
+/// A value that is not a boolean.
+pub fn notification_active(p: &Params, name: &str) -> Result<Option<bool>> {
+    if let Some(active) = opt::<bool>(p, name)? {
+        return Ok(Some(active));
+    }
+    match p.structures("Notification").first() {
+        Some(n) => opt::<bool>(n, name),
+        None => Ok(None),
+    }
+}
+
 /// An optional `Notification` structure (SetHITTypeNotification).
 ///
 /// # Errors

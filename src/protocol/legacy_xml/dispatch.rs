@@ -347,7 +347,7 @@ operations! {
         SetHITTypeNotification (Wrapped, None) => notifications::update_settings[notifications::SettingsUpdate {
             hit_type_id: req("HITTypeId"),
             notification: opt_notification("Notification"),
-            active: opt("Active"),
+            active: notification_active("Active"),
         }] => answer::empty;
         // Revert to go back.
         SetHITAsReviewing (Wrapped, None) => hits::update_review_status[hits::ReviewStatusChange {
