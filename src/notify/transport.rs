@@ -73,7 +73,7 @@ impl Senders {
                     ("QueueUrl", url.as_str()),
                     ("MessageBody", body.as_str()),
                 ];
-                self.post_form(&url, &form).await
+                self.post_form(&url, "sqs", &form).await
             }
             Transport::Sns => {
                 if self.settings.sns_endpoint.is_empty() {
@@ -87,7 +87,7 @@ impl Senders {
                     ("Message", body.as_str()),
                 ];
                 let url = format!("{}/", self.settings.sns_endpoint.trim_end_matches('/'));
-                self.post_form(&url, &form).await
+                self.post_form(&url, "sns", &form).await
             }
             Transport::Rest => {
                 let params = payload::rest_parameters(e, &d.version, wall_now, secret);
@@ -111,18 +111,20 @@ impl Senders {
         }
     }
 
-    async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<(), String> {
+    async fn post_form(&self, url: &str, service: &str, form: &[(&str, &str)]) -> Result<(), String> {
         let body: String =
             form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
         let response = self
             .http
             .post(url)
             .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
-            // Local emulators do not check signatures; the scope names the region as AWS would.
+            // Local emulators do not check signatures, but moto and LocalStack tell the
+            // service a request is for by its credential scope, as AWS signs it.
             .header(
                 "authorization",
                 format!(
-                    "AWS4-HMAC-SHA256 Credential=mturklocal/{}/{}/aws4_request, SignedHeaders=host, Signature=0",
+                    "AWS4-HMAC-SHA256 Credential=mturklocal/{}/{}/{service}/aws4_request, SignedHeaders=host, \
+                     Signature=0",
                     chrono::Utc::now().format("%Y%m%d"),
                     self.settings.region
                 ),
