@@ -562,3 +562,66 @@ async fn a_dead_destination_is_retried_then_failed_without_holding_up_others() {
     assert!(retried["Deliveries"][0]["Attempts"].as_i64().unwrap() >= 2);
     assert_eq!(receiver.received().len(), 3);
 }
+
+/// Two instances on one PostgreSQL database, both dispatching: every event
+/// is delivered, none by both, never two attempts at one event at once, and
+/// one destination's events in order.
+#[tokio::test]
+async fn two_instances_on_one_postgres_database_deliver_each_event_once() {
+    let Some(db) = crate::common::postgres_database().await else { return };
+    let fast = |s: &mut mturk_local::config::Settings| s.notifications.poll_interval_ms = 20;
+    let a = TestApp::spawn_on(&db.url, None, fast).await;
+    let b = TestApp::spawn_on(&db.url, None, fast).await;
+    // The receiver is slow (so attempts could overlap) and notes any event it gets twice
+    // or while an attempt at it is still going.
+    #[derive(Clone, Default)]
+    struct Slow {
+        in_flight: Arc<Mutex<Vec<String>>>,
+        order: Arc<Mutex<Vec<String>>>,
+        overlaps: Arc<Mutex<Vec<String>>>,
+    }
+    let slow = Slow::default();
+    let s = slow.clone();
+    let receiver = axum::Router::new().route(
+        "/notify",
+        axum::routing::get(move |uri: axum::http::Uri| {
+            let s = s.clone();
+            async move {
+                let params = mturk_local::protocol::form::decode(uri.query(), None).unwrap();
+                let key = format!("{}:{}", params["Event.1.EventType"], params["Event.1.HITId"]);
+                if s.in_flight.lock().unwrap().contains(&key) {
+                    s.overlaps.lock().unwrap().push(key.clone());
+                }
+                s.in_flight.lock().unwrap().push(key.clone());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                s.in_flight.lock().unwrap().retain(|k| k != &key);
+                s.order.lock().unwrap().push(key);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let hit_type = register_type(&a, "two instances", "3600").await;
+    notify_rest(&a, &hit_type, &url, &["HITCreated"]).await;
+    let mut hits = Vec::new();
+    for i in 0..40 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        hits.push(create_hit(app, &hit_type, "1", "3600").await);
+    }
+    let all = settled(&a).await;
+    assert_eq!(all.len(), 40);
+    let order = slow.order.lock().unwrap().clone();
+    assert!(slow.overlaps.lock().unwrap().is_empty(), "overlapping attempts: {:?}", slow.overlaps.lock().unwrap());
+    let mut unique = order.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), order.len(), "an event was delivered twice: {order:?}");
+    // In the order the events were written (the outbox's order).
+    let expected: Vec<String> = all.iter().map(|e| format!("HITCreated:{}", e["HITId"].as_str().unwrap())).collect();
+    assert_eq!(order, expected);
+    assert!(all.iter().all(|e| e["Deliveries"][0]["Attempts"] == 1));
+    drop((a, b));
+}
