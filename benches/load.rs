@@ -12,6 +12,14 @@
 //! * **writes**: signed `AssignQualification` / `RevokeQualification` cycles,
 //!   each connection on workers of its own;
 //!
+//! * **work**: simulated workers accept and submit through the control plane
+//!   (`POST /_local/workers/{id}/assignments`, `POST /_local/assignments/{id}/submit`),
+//!   each connection on a HIT of its own;
+//! * **work-notified**: the same on a HIT type whose notification setting
+//!   sends AssignmentAccepted and AssignmentSubmitted to an SQS queue URL served by
+//!   a sink in this process (answering 200, as a queue server would), so
+//!   the dispatcher delivers every event while the work goes on (issue 12);
+//!
 //! then **growth**: the writes again with 10 thousand and 1 million
 //! qualifications stored, seeded in bulk with SQL while the server is down.
 //! Every answer must be HTTP 200 with `<IsValid>True</IsValid>` and no
@@ -33,7 +41,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use axum::body::Bytes;
 use clap::{Parser, ValueEnum};
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -121,6 +129,8 @@ enum Workload {
     Limit,
     Reads,
     Writes,
+    Work,
+    WorkNotified,
 }
 
 /// What one cell measured.
@@ -239,7 +249,14 @@ async fn measure_backend(
     eprintln!("{}: server pid {} on {}", backend.name(), server.pid, server.addr);
     let type_id = create_type(server.addr).await?;
     seed_read_workers(server.addr, &type_id).await?;
-    let ctx = Arc::new(LoadContext { type_id: type_id.clone(), notify: options.notify });
+    let wants_work = options.workloads.iter().any(|w| matches!(w, Workload::Work | Workload::WorkNotified));
+    let (work_type, notified_type) = if wants_work {
+        let sink = start_sink().await?;
+        (create_hit_type(server.addr, "work", None).await?, create_hit_type(server.addr, "work notified", Some(&sink)).await?)
+    } else {
+        (String::new(), String::new())
+    };
+    let ctx = Arc::new(LoadContext { type_id: type_id.clone(), notify: options.notify, work_type, notified_type });
     let mut cell_number = 0;
     for &connections in &options.connections {
         let mut workloads = vec![Workload::Limit];
@@ -291,6 +308,8 @@ fn workload_label(workload: Workload) -> &'static str {
         Workload::Limit => "limit",
         Workload::Reads => "reads",
         Workload::Writes => "writes",
+        Workload::Work => "work",
+        Workload::WorkNotified => "work, SQS notifications",
     }
 }
 
@@ -496,7 +515,7 @@ async fn seed_qualifications(backend: Backend, url: &str, type_id: &str, from: u
 // ---------------------------------------------------------------------------
 // HTTP: one hyper connection per simulated client
 
-type Sender = SendRequest<Empty<Bytes>>;
+type Sender = SendRequest<Full<Bytes>>;
 
 async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
     let stream = TcpStream::connect(addr).await?;
@@ -509,9 +528,29 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
 }
 
 async fn get(sender: &mut Sender, path_and_query: &str) -> anyhow::Result<(u16, Bytes)> {
+    send(sender, &Request::Get(path_and_query.to_owned())).await
+}
+
+/// One request of a closed loop.
+enum Request {
+    /// A GET of this path and query.
+    Get(String),
+    /// A JSON POST of this body to this path (the control plane).
+    Post(String, String),
+}
+
+async fn send(sender: &mut Sender, request: &Request) -> anyhow::Result<(u16, Bytes)> {
     let exchange = async {
         sender.ready().await?;
-        let request = hyper::Request::get(path_and_query).header("host", "127.0.0.1").body(Empty::<Bytes>::new())?;
+        let request = match request {
+            Request::Get(path) => {
+                hyper::Request::get(path.as_str()).header("host", "127.0.0.1").body(Full::new(Bytes::new()))?
+            }
+            Request::Post(path, body) => hyper::Request::post(path.as_str())
+                .header("host", "127.0.0.1")
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(body.clone())))?,
+        };
         let response = sender.send_request(request).await?;
         let status = response.status().as_u16();
         let body = response.into_body().collect().await?.to_bytes();
@@ -599,6 +638,83 @@ async fn create_type(addr: SocketAddr) -> anyhow::Result<String> {
     Ok(body[start..end].to_owned())
 }
 
+/// The answer the work workloads submit.
+const WORK_ANSWER: &str = "<QuestionFormAnswers xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd\"><Answer><QuestionIdentifier>q</QuestionIdentifier><FreeText>done</FreeText></Answer></QuestionFormAnswers>";
+
+/// A HIT type for the work workloads; with `sink`, a notification setting
+/// that sends the workers' events to an SQS queue URL on it.
+async fn create_hit_type(addr: SocketAddr, title: &str, sink: Option<&str>) -> anyhow::Result<String> {
+    let body = call(
+        addr,
+        "RegisterHITType",
+        &[
+            ("Title", title),
+            ("Description", "Accepted and submitted by benches/load.rs"),
+            ("Reward.1.Amount", "0.01"),
+            ("Reward.1.CurrencyCode", "USD"),
+            ("AssignmentDurationInSeconds", "3600"),
+        ],
+    )
+    .await?;
+    let id = element(&body, "HITTypeId")?;
+    if let Some(sink) = sink {
+        let queue = format!("{sink}/123456789012/mturk-local-bench");
+        call(
+            addr,
+            "SetHITTypeNotification",
+            &[
+                ("HITTypeId", &id),
+                ("Notification.1.Destination", &queue),
+                ("Notification.1.Transport", "SQS"),
+                ("Notification.1.Version", "2006-05-05"),
+                ("Notification.1.EventType.1", "AssignmentAccepted"),
+                ("Notification.1.EventType.2", "AssignmentSubmitted"),
+                ("Active", "true"),
+            ],
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+/// A HIT of `hit_type` with room for a whole cell's work.
+async fn create_work_hit(addr: SocketAddr, hit_type: &str) -> anyhow::Result<String> {
+    let question = "<ExternalQuestion xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd\"><ExternalURL>https://example.org/task</ExternalURL><FrameHeight>600</FrameHeight></ExternalQuestion>";
+    let body = call(
+        addr,
+        "CreateHIT",
+        &[
+            ("HITTypeId", hit_type),
+            ("Question", question),
+            ("LifetimeInSeconds", "86400"),
+            ("MaxAssignments", "1000000"),
+        ],
+    )
+    .await?;
+    element(&body, "HITId")
+}
+
+fn element(body: &str, name: &str) -> anyhow::Result<String> {
+    let open = format!("<{name}>");
+    let start = body.find(&open).with_context(|| format!("no {name} in {body}"))? + open.len();
+    let end = start + body[start..].find('<').with_context(|| format!("unterminated {name}"))?;
+    Ok(body[start..end].to_owned())
+}
+
+/// A stand-in SQS server: answers every request 200 (a SendMessage result),
+/// so the dispatcher's deliveries succeed. Returns its `http://` base.
+async fn start_sink() -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let app = axum::Router::new().fallback(|| async {
+        "<SendMessageResponse><SendMessageResult><MessageId>m</MessageId></SendMessageResult></SendMessageResponse>"
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(base)
+}
+
 fn read_worker(n: usize) -> String {
     format!("ABENCHREAD{n:05}")
 }
@@ -632,6 +748,10 @@ async fn seed_read_workers(addr: SocketAddr, type_id: &str) -> anyhow::Result<()
 struct LoadContext {
     type_id: String,
     notify: bool,
+    /// The HIT type of the work workload (no notification setting).
+    work_type: String,
+    /// The HIT type of the work-notified workload (SQS notifications on).
+    notified_type: String,
 }
 
 struct CellSpec {
@@ -658,12 +778,16 @@ struct RequestSource {
     signer: Signer,
     workers: Vec<String>,
     step: usize,
+    /// The work workloads: this connection's HIT, and the assignment last accepted.
+    hit: String,
+    assignment: String,
+    prefix: String,
 }
 
 impl RequestSource {
-    fn new(ctx: Arc<LoadContext>, workload: Workload, cell: usize, connection: usize) -> Self {
+    fn new(ctx: Arc<LoadContext>, workload: Workload, cell: usize, connection: usize, hit: String) -> Self {
         let workers = match workload {
-            Workload::Limit => Vec::new(),
+            Workload::Limit | Workload::Work | Workload::WorkNotified => Vec::new(),
             // Spread the connections over the seeded workers.
             Workload::Reads => (0..READ_WORKERS).map(|n| read_worker((n + connection * 7) % READ_WORKERS)).collect(),
             // Workers of this cell and connection only: no two connections touch one pair.
@@ -671,15 +795,57 @@ impl RequestSource {
                 (0..WRITE_WORKERS_PER_CONNECTION).map(|n| format!("ABENCHW{cell:03}C{connection:03}N{n:03}")).collect()
             }
         };
-        Self { workload, ctx, signer: Signer::new(), workers, step: 0 }
+        let prefix = format!("ABENCHK{cell:03}C{connection:03}N");
+        Self { workload, ctx, signer: Signer::new(), workers, step: 0, hit, assignment: String::new(), prefix }
     }
 
-    fn next(&mut self) -> String {
+    /// Whether an answer is a success, and what the next request needs of it.
+    fn observe(&mut self, status: u16, body: &[u8]) -> bool {
+        match self.workload {
+            Workload::Work | Workload::WorkNotified => {
+                if status != 200 {
+                    return false;
+                }
+                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+                    if let Some(id) = v["AssignmentId"].as_str() {
+                        id.clone_into(&mut self.assignment);
+                    }
+                }
+                true
+            }
+            _ => status == 200 && is_success(body),
+        }
+    }
+
+    fn next(&mut self) -> Request {
         let step = self.step;
         self.step += 1;
-        let type_id = self.ctx.type_id.as_str();
         match self.workload {
-            Workload::Limit => "/_bench/canned".to_owned(),
+            Workload::Work | Workload::WorkNotified => {
+                if step % 2 == 0 {
+                    // A new worker each time: a worker takes one assignment of a HIT.
+                    let worker = format!("{}{:07}", self.prefix, step / 2);
+                    Request::Post(
+                        format!("/_local/workers/{worker}/assignments"),
+                        serde_json::json!({ "HITId": self.hit }).to_string(),
+                    )
+                } else {
+                    Request::Post(
+                        format!("/_local/assignments/{}/submit", self.assignment),
+                        serde_json::json!({ "Answer": WORK_ANSWER }).to_string(),
+                    )
+                }
+            }
+            other => {
+                let ctx = Arc::clone(&self.ctx);
+                Request::Get(self.next_get(other, step, &ctx.type_id))
+            }
+        }
+    }
+
+    fn next_get(&mut self, workload: Workload, step: usize, type_id: &str) -> String {
+        match workload {
+            Workload::Limit | Workload::Work | Workload::WorkNotified => "/_bench/canned".to_owned(),
             Workload::Reads => {
                 let worker = &self.workers[step % self.workers.len()];
                 self.signer.url("GetQualificationScore", &[("QualificationTypeId", type_id), ("SubjectId", worker)])
@@ -708,6 +874,19 @@ async fn run_cell(
     ctx: &Arc<LoadContext>,
     spec: CellSpec,
 ) -> anyhow::Result<CellResult> {
+    // The work workloads: a HIT per connection, big enough for the whole cell.
+    let mut hits = Vec::with_capacity(spec.connections);
+    for _ in 0..spec.connections {
+        let hit_type = match spec.workload {
+            Workload::Work => Some(&ctx.work_type),
+            Workload::WorkNotified => Some(&ctx.notified_type),
+            _ => None,
+        };
+        hits.push(match hit_type {
+            Some(t) => create_work_hit(server.addr, t).await?,
+            None => String::new(),
+        });
+    }
     // Connect everyone before the clock starts.
     let mut senders = Vec::with_capacity(spec.connections);
     for _ in 0..spec.connections {
@@ -718,8 +897,8 @@ async fn run_cell(
     let measure_from = start + Duration::from_secs_f64(options.warmup);
     let until = measure_from + Duration::from_secs_f64(options.duration);
     let mut tasks = Vec::with_capacity(spec.connections);
-    for (connection, sender) in senders.into_iter().enumerate() {
-        let source = RequestSource::new(Arc::clone(ctx), spec.workload, spec.cell_number, connection);
+    for ((connection, sender), hit) in senders.into_iter().enumerate().zip(hits) {
+        let source = RequestSource::new(Arc::clone(ctx), spec.workload, spec.cell_number, connection, hit);
         tasks.push(tokio::spawn(drive(server.addr, sender, source, measure_from, until)));
     }
     // CPU use over the measured window, of the server and of this process.
@@ -780,16 +959,16 @@ async fn drive(
 ) -> anyhow::Result<TaskTally> {
     let mut tally = TaskTally::default();
     loop {
-        let url = source.next();
+        let request = source.next();
         let sent = Instant::now();
         if sent >= until {
             return Ok(tally);
         }
-        let outcome = get(&mut sender, &url).await;
+        let outcome = send(&mut sender, &request).await;
         let done = Instant::now();
         let counted = done >= measure_from && done < until;
         let failure = match outcome {
-            Ok((200, body)) if is_success(&body) => None,
+            Ok((status, body)) if source.observe(status, &body) => None,
             Ok((status, body)) => Some(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
             Err(err) => {
                 // The connection is unusable after a transport error: open a new one.
