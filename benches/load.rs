@@ -252,7 +252,10 @@ async fn measure_backend(
     let wants_work = options.workloads.iter().any(|w| matches!(w, Workload::Work | Workload::WorkNotified));
     let (work_type, notified_type) = if wants_work {
         let sink = start_sink().await?;
-        (create_hit_type(server.addr, "work", None).await?, create_hit_type(server.addr, "work notified", Some(&sink)).await?)
+        (
+            create_hit_type(server.addr, "work", None).await?,
+            create_hit_type(server.addr, "work notified", Some(&sink)).await?,
+        )
     } else {
         (String::new(), String::new())
     };

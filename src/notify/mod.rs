@@ -125,10 +125,21 @@ async fn round(state: &AppState, senders: &Senders, owner: &str) -> usize {
     count
 }
 
+/// Sends one destination's claimed deliveries in order, stopping at the
+/// first failure (the rest are released, to go after it), and records the
+/// outcomes in one transaction.
 async fn deliver_lane(state: &AppState, senders: &Senders, owner: &str, lane: Vec<ClaimedDelivery>) {
     let settings = &state.settings.notifications;
     let mut stopped = false;
+    let mut outcomes = Vec::with_capacity(lane.len());
+    // Past half the lease, the rest go back unsent: their claim must not run out
+    // while they wait here (another instance would take them).
+    let deadline = std::time::Instant::now()
+        + Duration::from_millis(u64::try_from(settings.lease_secs.saturating_mul(500)).unwrap_or(15_000));
     for c in lane {
+        if std::time::Instant::now() >= deadline {
+            stopped = true;
+        }
         let outcome = if stopped {
             DeliveryOutcome::Released
         } else {
@@ -155,11 +166,14 @@ async fn deliver_lane(state: &AppState, senders: &Senders, owner: &str, lane: Ve
                 }
             }
         };
-        match state.store.finish_delivery(c.delivery.seq, owner, &outcome, state.wall.now()).await {
-            Ok(true) => {}
-            Ok(false) => tracing::info!(seq = c.delivery.seq, "a notification delivery's claim was lost meanwhile"),
-            Err(e) => tracing::warn!(error = %e, "notification dispatcher: recording a delivery failed"),
+        outcomes.push((c.delivery.seq, outcome));
+    }
+    match state.store.finish_deliveries(owner, &outcomes, state.wall.now()).await {
+        Ok(n) if n < outcomes.len() as u64 => {
+            tracing::info!(lost = outcomes.len() as u64 - n, "notification deliveries' claims were lost meanwhile");
         }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "notification dispatcher: recording deliveries failed"),
     }
 }
 

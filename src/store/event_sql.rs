@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 
@@ -477,6 +477,20 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let now = wall_now.millis();
         let until = now.saturating_add(lease_ms);
+        // Most rounds find nothing: look without taking the writer.
+        let due = self
+            .db
+            .reader()
+            .await?
+            .fetch_optional::<i64>(
+                "SELECT seq FROM event_deliveries WHERE status = 'Pending' AND next_attempt_at <= $1 \
+                 AND (lease_until IS NULL OR lease_until < $1) LIMIT 1",
+                args![now],
+            )
+            .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.db.writer().await?;
         // Claims run one at a time (PostgreSQL: a transaction-scoped advisory
         // lock; SQLite's one writer does it already), so each sees the leases
@@ -521,55 +535,54 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
             .collect()
     }
 
-    async fn finish_delivery(
+    async fn finish_deliveries(
         &self,
-        seq: i64,
         owner: &str,
-        outcome: &DeliveryOutcome,
+        outcomes: &[(i64, DeliveryOutcome)],
         wall_now: Timestamp,
-    ) -> StoreResult<bool> {
-        let now = wall_now.millis();
+    ) -> StoreResult<u64> {
         const GUARD: &str = "WHERE seq = $1 AND lease_owner = $2 AND status = 'Pending'";
-        let done = match outcome {
-            DeliveryOutcome::Delivered => {
-                self.update_one(
-                    &format!(
-                        "UPDATE event_deliveries SET status = 'Delivered', attempts = attempts + 1, \
-                         finished_at = $3, last_error = NULL, lease_owner = NULL, lease_until = NULL {GUARD}"
-                    ),
-                    args![seq, owner, now],
-                )
-                .await?
-            }
-            DeliveryOutcome::Retry { error, next_attempt_at } => {
-                self.update_one(
-                    &format!(
-                        "UPDATE event_deliveries SET attempts = attempts + 1, last_error = $3, \
-                         next_attempt_at = $4, lease_owner = NULL, lease_until = NULL {GUARD}"
-                    ),
-                    args![seq, owner, error.as_str(), next_attempt_at.millis()],
-                )
-                .await?
-            }
-            DeliveryOutcome::Failed { error } => {
-                self.update_one(
-                    &format!(
-                        "UPDATE event_deliveries SET status = 'Failed', attempts = attempts + 1, last_error = $3, \
-                         finished_at = $4, lease_owner = NULL, lease_until = NULL {GUARD}"
-                    ),
-                    args![seq, owner, error.as_str(), now],
-                )
-                .await?
-            }
-            DeliveryOutcome::Released => {
-                self.update_one(
-                    &format!("UPDATE event_deliveries SET lease_owner = NULL, lease_until = NULL {GUARD}"),
-                    args![seq, owner],
-                )
-                .await?
-            }
-        };
-        Ok(done)
+        static DELIVERED: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "UPDATE event_deliveries SET status = 'Delivered', attempts = attempts + 1, finished_at = $3, \
+                 last_error = NULL, lease_owner = NULL, lease_until = NULL {GUARD}"
+            )
+        });
+        static RETRY: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "UPDATE event_deliveries SET attempts = attempts + 1, last_error = $3, next_attempt_at = $4, \
+                 lease_owner = NULL, lease_until = NULL {GUARD}"
+            )
+        });
+        static FAILED: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "UPDATE event_deliveries SET status = 'Failed', attempts = attempts + 1, last_error = $3, \
+                 finished_at = $4, lease_owner = NULL, lease_until = NULL {GUARD}"
+            )
+        });
+        static RELEASED: LazyLock<String> =
+            LazyLock::new(|| format!("UPDATE event_deliveries SET lease_owner = NULL, lease_until = NULL {GUARD}"));
+        if outcomes.is_empty() {
+            return Ok(0);
+        }
+        let now = wall_now.millis();
+        let mut tx = self.db.writer().await?;
+        let mut recorded = 0;
+        for (seq, outcome) in outcomes {
+            let seq = *seq;
+            recorded += match outcome {
+                DeliveryOutcome::Delivered => tx.execute(&DELIVERED, args![seq, owner, now]).await?,
+                DeliveryOutcome::Retry { error, next_attempt_at } => {
+                    tx.execute(&RETRY, args![seq, owner, error.as_str(), next_attempt_at.millis()]).await?
+                }
+                DeliveryOutcome::Failed { error } => {
+                    tx.execute(&FAILED, args![seq, owner, error.as_str(), now]).await?
+                }
+                DeliveryOutcome::Released => tx.execute(&RELEASED, args![seq, owner]).await?,
+            };
+        }
+        tx.commit().await?;
+        Ok(recorded)
     }
 
     fn events_signal(&self) -> Arc<tokio::sync::Notify> {

@@ -80,15 +80,16 @@ pub trait NotificationStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
 
-    /// Records how an attempt at a delivery claimed by `owner` ended; false
-    /// when the claim was lost (it expired and another took it, or a reset).
-    async fn finish_delivery(
+    /// Records how attempts at deliveries claimed by `owner` ended (by
+    /// `seq`), in one transaction; a delivery whose claim was lost (it
+    /// expired and another took it, or a reset) is left alone. Returns how
+    /// many were recorded.
+    async fn finish_deliveries(
         &self,
-        seq: i64,
         owner: &str,
-        outcome: &DeliveryOutcome,
+        outcomes: &[(i64, DeliveryOutcome)],
         wall_now: Timestamp,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<u64>;
 
     /// Woken after a commit that wrote events, so a dispatcher can start at once.
     fn events_signal(&self) -> std::sync::Arc<tokio::sync::Notify>;
