@@ -16,6 +16,9 @@ CREATE TABLE notification_settings (
     timed_through BIGINT NOT NULL
 );
 
+-- The numbers of events (see Backend::NEXT_EVENT_SEQ): concurrent transactions never share one.
+CREATE SEQUENCE event_seq;
+
 -- The outbox: one row per event, written in the transaction of the state change that caused
 -- it. id is the EventDocId. seq orders events (and their deliveries) as they were written.
 -- dedup_key, when set, makes an event that two paths may record (an expiry seen by the API
@@ -32,6 +35,7 @@ CREATE TABLE events (
     dedup_key     TEXT UNIQUE
 );
 CREATE INDEX events_hit ON events (hit_id);
+CREATE INDEX events_seq ON events (seq);
 CREATE INDEX events_hit_type ON events (hit_type_id);
 
 -- One delivery of an event to one destination. Pending ones are claimed by a dispatcher with a

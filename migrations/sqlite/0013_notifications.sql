@@ -32,6 +32,7 @@ CREATE TABLE events (
     dedup_key     TEXT UNIQUE
 );
 CREATE INDEX events_hit ON events (hit_id);
+CREATE INDEX events_seq ON events (seq);
 CREATE INDEX events_hit_type ON events (hit_type_id);
 
 -- One delivery of an event to one destination. Pending ones are claimed by a dispatcher with a

@@ -30,6 +30,9 @@ use transport::Senders;
 /// Deliveries claimed per round at most.
 const CLAIM_BATCH: i64 = 200;
 
+/// Dispatchers started in this process (tells two apart in the claims' owner).
+static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A running dispatcher; stops when dropped or with [`Dispatcher::stop`].
 #[derive(Debug)]
 pub struct Dispatcher {
@@ -43,7 +46,15 @@ impl Dispatcher {
     /// Bad `[notifications]` settings (the SMTP URL).
     pub fn start(state: AppState) -> anyhow::Result<Self> {
         let senders = Arc::new(Senders::new(&state.settings.notifications)?);
-        let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        // Names this dispatcher's claims: the address, the process and the start instant tell
+        // instances apart (on one machine, in containers with one pid, or restarted).
+        let owner = format!(
+            "{}-{}-{}-{}",
+            state.local_addr,
+            std::process::id(),
+            state.wall.now().millis(),
+            STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let task = tokio::spawn(run(state, senders, owner));
         Ok(Self { task })
     }

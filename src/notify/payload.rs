@@ -97,15 +97,16 @@ pub fn email_subject(event: &Event) -> String {
 /// The text of a notification e-mail.
 #[must_use]
 pub fn email_body(event: &Event) -> String {
+    use std::fmt::Write as _;
     let mut body = String::from("The following event occurred on Amazon Mechanical Turk (mturk-local):\n\n");
-    body.push_str(&format!("Event Type: {}\n", event.event_type.as_str()));
-    body.push_str(&format!("Event Time: {}\n", event.time.to_xml_datetime()));
-    body.push_str(&format!("HIT Type ID: {}\n", event.hit_type_id));
-    body.push_str(&format!("HIT ID: {}\n", event.hit_id));
+    let _ = writeln!(body, "Event Type: {}", event.event_type.as_str());
+    let _ = writeln!(body, "Event Time: {}", event.time.to_xml_datetime());
+    let _ = writeln!(body, "HIT Type ID: {}", event.hit_type_id);
+    let _ = writeln!(body, "HIT ID: {}", event.hit_id);
     if let Some(a) = &event.assignment_id {
-        body.push_str(&format!("Assignment ID: {a}\n"));
+        let _ = writeln!(body, "Assignment ID: {a}");
     }
-    body.push_str(&format!("\nEventDocId {}\n", event.id));
+    let _ = writeln!(body, "\nEventDocId {}", event.id);
     body
 }
 

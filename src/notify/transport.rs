@@ -73,7 +73,7 @@ impl Senders {
                     ("QueueUrl", url.as_str()),
                     ("MessageBody", body.as_str()),
                 ];
-                self.post_form(&url, "sqs", &form).await
+                self.post_form(&url, "sqs", &form, wall_now).await
             }
             Transport::Sns => {
                 if self.settings.sns_endpoint.is_empty() {
@@ -87,11 +87,11 @@ impl Senders {
                     ("Message", body.as_str()),
                 ];
                 let url = format!("{}/", self.settings.sns_endpoint.trim_end_matches('/'));
-                self.post_form(&url, "sns", &form).await
+                self.post_form(&url, "sns", &form, wall_now).await
             }
             Transport::Rest => {
                 let params = payload::rest_parameters(e, &d.version, wall_now, secret);
-                let response = self.http.get(&d.destination).query(&params).send().await.map_err(describe)?;
+                let response = self.http.get(&d.destination).query(&params).send().await.map_err(|e| describe(&e))?;
                 check(response).await
             }
             Transport::Email => {
@@ -111,7 +111,13 @@ impl Senders {
         }
     }
 
-    async fn post_form(&self, url: &str, service: &str, form: &[(&str, &str)]) -> Result<(), String> {
+    async fn post_form(
+        &self,
+        url: &str,
+        service: &str,
+        form: &[(&str, &str)],
+        wall_now: Timestamp,
+    ) -> Result<(), String> {
         let body: String =
             form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
         let response = self
@@ -125,14 +131,14 @@ impl Senders {
                 format!(
                     "AWS4-HMAC-SHA256 Credential=mturklocal/{}/{}/{service}/aws4_request, SignedHeaders=host, \
                      Signature=0",
-                    chrono::Utc::now().format("%Y%m%d"),
+                    wall_now.to_xml_datetime().get(..10).unwrap_or_default().replace('-', ""),
                     self.settings.region
                 ),
             )
             .body(body)
             .send()
             .await
-            .map_err(describe)?;
+            .map_err(|e| describe(&e))?;
         check(response).await
     }
 }
@@ -141,9 +147,9 @@ fn encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-fn describe(e: reqwest::Error) -> String {
+fn describe(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
+    let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         text.push_str(": ");
         text.push_str(&s.to_string());

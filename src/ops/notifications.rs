@@ -115,11 +115,12 @@ fn check_destination(transport: Transport, destination: &str) -> Result<()> {
             Some((host, path)) => {
                 let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
                 let aws = host.ends_with(".amazonaws.com");
+                // 1-80 letters, digits, - and _, and a FIFO queue's ".fifo" after them.
                 let queue_name = |n: &str| {
-                    !n.is_empty()
+                    let base = n.strip_suffix(".fifo").unwrap_or(n);
+                    !base.is_empty()
                         && n.len() <= 80
-                        && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                        || n.ends_with(".fifo")
+                        && base.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                 };
                 let ok = if aws {
                     // https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (or the older queue.amazonaws.com).
@@ -266,7 +267,7 @@ pub async fn send_test_event(ctx: &Ctx, test: TestEvent) -> Result<()> {
     let event_type =
         EventType::parse(&test.test_event_type).ok_or_else(|| invalid_value("TestEventType", &test.test_event_type))?;
     let event = Event {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: String::new(),
         requester: ctx.caller.clone(),
         event_type,
         time: ctx.now,
@@ -274,7 +275,8 @@ pub async fn send_test_event(ctx: &Ctx, test: TestEvent) -> Result<()> {
         hit_id: String::new(),
         assignment_id: None,
     };
-    ctx.store.insert_test_event(&event, &spec, ctx.now).await.map_err(internal)
+    ctx.store.insert_test_event(&event, &spec).await.map_err(internal)?;
+    Ok(())
 }
 
 /// The outbox, oldest event first, each with its deliveries.

@@ -7,7 +7,6 @@
 //! row goes in with it, to the setting's destination as it is at that moment.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
@@ -23,27 +22,27 @@ use crate::domain::notification::{
 };
 use crate::domain::time::Timestamp;
 
-/// The last `seq` handed out in this process.
-static LAST_SEQ: AtomicI64 = AtomicI64::new(0);
-
-/// A number for a new event or delivery: larger than every one this process
-/// handed out before, and close to the wall clock in microseconds, so the
-/// numbers of several instances on one database interleave by time.
-pub(super) fn next_seq() -> i64 {
-    let wall = chrono::Utc::now().timestamp_micros();
-    let mut last = LAST_SEQ.load(Ordering::Relaxed);
-    loop {
-        let next = wall.max(last + 1);
-        match LAST_SEQ.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => return next,
-            Err(seen) => last = seen,
-        }
-    }
+/// The `seq` of a new event and its delivery: larger than every one
+/// before it on this database (PostgreSQL: a sequence, so concurrent
+/// writers never take one number; SQLite: its one writer makes MAX + 1 safe).
+async fn next_seq<B: Backend>(tx: &mut impl Exec) -> StoreResult<i64> {
+    tx.fetch_one::<i64>(B::NEXT_EVENT_SEQ, args![]).await
 }
 
-/// A new `EventDocId`.
-fn new_event_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+/// The `EventDocId` of event number `seq`: UUID-shaped, from a hash of what
+/// the event is and its number (unique, since the number is).
+fn event_doc_id(seq: i64, kind: EventType, hit_id: &str, assignment: Option<&str>, at: Timestamp) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(seq.to_be_bytes());
+    hash.update(kind.as_str());
+    hash.update([0]);
+    hash.update(hit_id);
+    hash.update([0]);
+    hash.update(assignment.unwrap_or_default());
+    hash.update(at.millis().to_be_bytes());
+    let h = hex::encode(&hash.finalize()[..16]);
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 /// The comma-framed list stored in `notification_settings.event_types`.
@@ -64,7 +63,7 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 /// its delivery, when the HIT's type has an active setting that sends it.
 /// With `dedup`, an event already recorded under that key is not recorded
 /// again. True when it was recorded.
-pub(super) async fn emit_for_hit(
+pub(super) async fn emit_for_hit<B: Backend>(
     tx: &mut impl Exec,
     kind: EventType,
     hit_id: &str,
@@ -72,15 +71,34 @@ pub(super) async fn emit_for_hit(
     at: Timestamp,
     dedup: Option<&str>,
 ) -> StoreResult<bool> {
-    let id = new_event_id();
     let pattern = format!("%,{},%", kind.as_str());
+    // The one statement a HIT type without a setting costs.
+    let wanted = tx
+        .fetch_optional::<(String, String, String, String)>(
+            "SELECT h.owner, h.hit_type_id, s.transport, s.destination FROM hits h \
+             JOIN notification_settings s ON s.hit_type_id = h.hit_type_id \
+             WHERE h.id = $1 AND s.active = 1 AND s.event_types LIKE $2",
+            args![hit_id, pattern.as_str()],
+        )
+        .await?;
+    let Some((owner, hit_type, _, _)) = wanted else { return Ok(false) };
+    let seq = next_seq::<B>(tx).await?;
+    let id = event_doc_id(seq, kind, hit_id, assignment, at);
     let written = tx
         .execute(
             "INSERT INTO events (id, seq, requester, hit_type_id, hit_id, assignment_id, event_type, event_time, \
-             dedup_key) SELECT $1, $2, h.owner, h.hit_type_id, h.id, $4, $5, $6, $7 FROM hits h \
-             JOIN notification_settings s ON s.hit_type_id = h.hit_type_id \
-             WHERE h.id = $3 AND s.active = 1 AND s.event_types LIKE $8 ON CONFLICT DO NOTHING",
-            args![id.as_str(), next_seq(), hit_id, assignment, kind.as_str(), at.millis(), dedup, pattern.as_str()],
+             dedup_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            args![
+                id.as_str(),
+                seq,
+                owner.as_str(),
+                hit_type.as_str(),
+                hit_id,
+                assignment,
+                kind.as_str(),
+                at.millis(),
+                dedup
+            ],
         )
         .await?;
     if written == 0 {
@@ -88,16 +106,16 @@ pub(super) async fn emit_for_hit(
     }
     tx.execute(
         "INSERT INTO event_deliveries (seq, event_id, transport, destination, version, status, attempts, \
-         next_attempt_at) SELECT $1, $2, s.transport, s.destination, s.version, 'Pending', 0, 0 FROM hits h \
-         JOIN notification_settings s ON s.hit_type_id = h.hit_type_id WHERE h.id = $3",
-        args![next_seq(), id.as_str(), hit_id],
+         next_attempt_at) SELECT $1, $2, s.transport, s.destination, s.version, 'Pending', 0, 0 \
+         FROM notification_settings s WHERE s.hit_type_id = $3",
+        args![seq, id.as_str(), hit_type.as_str()],
     )
     .await?;
     Ok(true)
 }
 
 /// [`emit_for_hit`] for an assignment's event.
-pub(super) async fn emit_for_assignment(
+pub(super) async fn emit_for_assignment<B: Backend>(
     tx: &mut impl Exec,
     kind: EventType,
     assignment_id: &str,
@@ -105,7 +123,7 @@ pub(super) async fn emit_for_assignment(
 ) -> StoreResult<bool> {
     let hit = tx.fetch_optional::<String>("SELECT hit_id FROM assignments WHERE id = $1", args![assignment_id]).await?;
     match hit {
-        Some(hit) => emit_for_hit(tx, kind, &hit, Some(assignment_id), at, None).await,
+        Some(hit) => emit_for_hit::<B>(tx, kind, &hit, Some(assignment_id), at, None).await,
         None => Ok(false),
     }
 }
@@ -115,7 +133,7 @@ pub(super) async fn emit_for_assignment(
 /// and expired or every slot taken by submitted work) and its type sends
 /// it. Once per (expiration, MaxAssignments): the HIT only becomes
 /// assignable again, and later Reviewable again, through one of them changing.
-pub(super) async fn emit_if_reviewable(
+pub(super) async fn emit_if_reviewable<B: Backend>(
     tx: &mut impl Exec,
     hit_id: &str,
     now: Timestamp,
@@ -136,14 +154,18 @@ pub(super) async fn emit_if_reviewable(
         .await?;
     let Some((expiration, max, _, _)) = found else { return Ok(false) };
     let key = format!("HITReviewable:{hit_id}:{expiration}:{max}");
-    emit_for_hit(tx, EventType::HitReviewable, hit_id, None, at, Some(&key)).await
+    emit_for_hit::<B>(tx, EventType::HitReviewable, hit_id, None, at, Some(&key)).await
 }
 
 /// Records HITExpired for HIT `hit_id` expiring at `expiration`, once per
 /// expiration (the API call that expires it and the clock may both see it).
-pub(super) async fn emit_expired(tx: &mut impl Exec, hit_id: &str, expiration: Timestamp) -> StoreResult<bool> {
+pub(super) async fn emit_expired<B: Backend>(
+    tx: &mut impl Exec,
+    hit_id: &str,
+    expiration: Timestamp,
+) -> StoreResult<bool> {
     let key = format!("HITExpired:{hit_id}:{}", expiration.millis());
-    emit_for_hit(tx, EventType::HitExpired, hit_id, None, expiration, Some(&key)).await
+    emit_for_hit::<B>(tx, EventType::HitExpired, hit_id, None, expiration, Some(&key)).await
 }
 
 stored_row! {
@@ -289,14 +311,16 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
         tx.commit().await
     }
 
-    async fn insert_test_event(&self, e: &Event, spec: &NotificationSpec, _wall_now: Timestamp) -> StoreResult<()> {
+    async fn insert_test_event(&self, e: &Event, spec: &NotificationSpec) -> StoreResult<String> {
         let mut tx = self.db.writer().await?;
+        let seq = next_seq::<B>(&mut tx).await?;
+        let id = event_doc_id(seq, e.event_type, &e.hit_id, e.assignment_id.as_deref(), e.time);
         tx.execute(
             "INSERT INTO events (id, seq, requester, hit_type_id, hit_id, assignment_id, event_type, event_time) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             args![
-                e.id.as_str(),
-                next_seq(),
+                id.as_str(),
+                seq,
                 e.requester.as_str(),
                 e.hit_type_id.as_str(),
                 e.hit_id.as_str(),
@@ -309,12 +333,12 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
         tx.execute(
             "INSERT INTO event_deliveries (seq, event_id, transport, destination, version, status, attempts, \
              next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'Pending', 0, 0)",
-            args![next_seq(), e.id.as_str(), spec.transport.as_str(), spec.destination.as_str(), spec.version.as_str()],
+            args![seq, id.as_str(), spec.transport.as_str(), spec.destination.as_str(), spec.version.as_str()],
         )
         .await?;
         tx.commit().await?;
         self.events_ready.notify_one();
-        Ok(())
+        Ok(id)
     }
 
     async fn events(&self, f: &EventFilter) -> StoreResult<Vec<EventRecord>> {
@@ -330,7 +354,8 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
                 binds.push(Arg::from(v));
                 condition.push_str(" AND e.");
                 condition.push_str(column);
-                condition.push_str(&format!(" = ${}", binds.len()));
+                condition.push_str(" = $");
+                condition.push_str(&binds.len().to_string());
             }
         }
         let mut snapshot = self.db.snapshot().await?;
@@ -429,7 +454,7 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
             for (assignment, hit, deadline, _) in abandoned {
                 let key = format!("AssignmentAbandoned:{assignment}");
                 let at = Timestamp::from_millis(deadline);
-                if emit_for_hit(&mut tx, EventType::AssignmentAbandoned, &hit, Some(&assignment), at, Some(&key))
+                if emit_for_hit::<B>(&mut tx, EventType::AssignmentAbandoned, &hit, Some(&assignment), at, Some(&key))
                     .await?
                 {
                     recorded += 1;
@@ -444,7 +469,7 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
                 )
                 .await?;
             for (hit, expiration, _, _) in expired {
-                if emit_expired(&mut tx, &hit, Timestamp::from_millis(expiration)).await? {
+                if emit_expired::<B>(&mut tx, &hit, Timestamp::from_millis(expiration)).await? {
                     recorded += 1;
                 }
                 touched.insert((hit, expiration));
@@ -456,7 +481,7 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
                 *entry = (*entry).max(at);
             }
             for (hit, at) in latest {
-                if emit_if_reviewable(&mut tx, &hit, now, Timestamp::from_millis(at)).await? {
+                if emit_if_reviewable::<B>(&mut tx, &hit, now, Timestamp::from_millis(at)).await? {
                     recorded += 1;
                 }
             }

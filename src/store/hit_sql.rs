@@ -116,7 +116,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
         )
         .await?;
         super::review_sql::insert_policies(&mut tx, &h.id, policies).await?;
-        let emitted = emit_for_hit(&mut tx, EventType::HitCreated, &h.id, None, h.creation_time, None).await?;
+        let emitted = emit_for_hit::<B>(&mut tx, EventType::HitCreated, &h.id, None, h.creation_time, None).await?;
         tx.commit().await?;
         self.events_written(emitted);
         Ok(())
@@ -224,10 +224,10 @@ impl<B: Backend> HitStore for SqlStore<B> {
             // Expired by the call: HITExpired now (the clock, seeing the same
             // expiration, does not record it again), and HITReviewable if
             // nothing is in progress.
-            let expired = emit_expired(&mut tx, hit_id, expiration).await?;
-            emit_if_reviewable(&mut tx, hit_id, now, expiration).await? || expired
+            let expired = emit_expired::<B>(&mut tx, hit_id, expiration).await?;
+            emit_if_reviewable::<B>(&mut tx, hit_id, now, expiration).await? || expired
         } else if expiration.millis() > before {
-            emit_for_hit(&mut tx, EventType::HitExtended, hit_id, None, now, None).await?
+            emit_for_hit::<B>(&mut tx, EventType::HitExtended, hit_id, None, now, None).await?
         } else {
             false
         };
@@ -254,7 +254,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
         if done != 1 {
             return Ok(false);
         }
-        let emitted = emit_for_hit(&mut tx, EventType::HitDisposed, hit_id, None, now, None).await?;
+        let emitted = emit_for_hit::<B>(&mut tx, EventType::HitDisposed, hit_id, None, now, None).await?;
         tx.commit().await?;
         self.events_written(emitted);
         Ok(true)
@@ -318,9 +318,9 @@ impl<B: Backend> HitStore for SqlStore<B> {
         }
         let mut emitted = false;
         for id in &submitted {
-            emitted |= emit_for_hit(&mut tx, EventType::AssignmentApproved, hit_id, Some(id), now, None).await?;
+            emitted |= emit_for_hit::<B>(&mut tx, EventType::AssignmentApproved, hit_id, Some(id), now, None).await?;
         }
-        emitted |= emit_for_hit(&mut tx, EventType::HitDisposed, hit_id, None, now, None).await?;
+        emitted |= emit_for_hit::<B>(&mut tx, EventType::HitDisposed, hit_id, None, now, None).await?;
         tx.commit().await?;
         self.events_written(emitted);
         Ok(DisableOutcome::Done)
@@ -346,7 +346,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
             // Dropping the transaction forgets the token too.
             return Ok(ExtendOutcome::Changed);
         }
-        let emitted = emit_for_hit(&mut tx, EventType::HitExtended, e.hit_id, None, e.now, None).await?;
+        let emitted = emit_for_hit::<B>(&mut tx, EventType::HitExtended, e.hit_id, None, e.now, None).await?;
         tx.commit().await?;
         self.events_written(emitted);
         Ok(ExtendOutcome::Done)
@@ -399,7 +399,7 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
             ],
         )
         .await?;
-        let emitted = emit_for_hit(
+        let emitted = emit_for_hit::<B>(
             &mut tx,
             EventType::AssignmentAccepted,
             asg.hit_id.as_str(),
@@ -455,7 +455,7 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
         if done != 1 {
             return Ok(false);
         }
-        let emitted = worker_done(&mut tx, EventType::AssignmentSubmitted, id, now).await?;
+        let emitted = worker_done::<B>(&mut tx, EventType::AssignmentSubmitted, id, now).await?;
         tx.commit().await?;
         self.events_written(emitted);
         Ok(true)
@@ -473,7 +473,7 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
         if done != 1 {
             return Ok(false);
         }
-        let emitted = worker_done(&mut tx, EventType::AssignmentReturned, id, now).await?;
+        let emitted = worker_done::<B>(&mut tx, EventType::AssignmentReturned, id, now).await?;
         tx.commit().await?;
         self.events_written(emitted);
         Ok(true)
@@ -516,7 +516,7 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
         } else {
             EventType::AssignmentRejected
         };
-        let emitted = emit_for_assignment(&mut tx, kind, r.id.as_str(), r.now).await?;
+        let emitted = emit_for_assignment::<B>(&mut tx, kind, r.id.as_str(), r.now).await?;
         tx.commit().await?;
         self.events_written(emitted);
         Ok(ReviewOutcome::Done)
@@ -565,7 +565,8 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
                 // Dated when the delay ran out, as the approval itself is.
                 let at = Timestamp::from_millis(approval_time);
                 emitted |=
-                    emit_for_hit(&mut tx, EventType::AssignmentApproved, &hit_id, Some(id.as_str()), at, None).await?;
+                    emit_for_hit::<B>(&mut tx, EventType::AssignmentApproved, &hit_id, Some(id.as_str()), at, None)
+                        .await?;
                 settled += 1;
             }
         }
@@ -623,11 +624,16 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
 
 /// The events of a worker finishing with assignment `id` at `now` (submit,
 /// return): `kind`, and HITReviewable when that left the HIT Reviewable.
-pub(super) async fn worker_done(tx: &mut impl Exec, kind: EventType, id: &str, now: Timestamp) -> StoreResult<bool> {
+pub(super) async fn worker_done<B: Backend>(
+    tx: &mut impl Exec,
+    kind: EventType,
+    id: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
     let hit = tx.fetch_optional::<String>("SELECT hit_id FROM assignments WHERE id = $1", args![id]).await?;
     let Some(hit) = hit else { return Ok(false) };
-    let done = emit_for_hit(tx, kind, &hit, Some(id), now, None).await?;
-    Ok(emit_if_reviewable(tx, &hit, now, now).await? || done)
+    let done = emit_for_hit::<B>(tx, kind, &hit, Some(id), now, None).await?;
+    Ok(emit_if_reviewable::<B>(tx, &hit, now, now).await? || done)
 }
 
 /// Records a requester's `UniqueRequestToken` for `operation` inside `tx`;

@@ -53,8 +53,9 @@ pub trait NotificationStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<()>;
 
-    /// Records a test event with one delivery to `spec`'s destination.
-    async fn insert_test_event(&self, event: &Event, spec: &NotificationSpec, wall_now: Timestamp) -> StoreResult<()>;
+    /// Records a test event (its `id` is ignored) with one delivery to
+    /// `spec`'s destination; returns the event's `EventDocId`.
+    async fn insert_test_event(&self, event: &Event, spec: &NotificationSpec) -> StoreResult<String>;
 
     /// Events matching `filter` with their deliveries, oldest first.
     async fn events(&self, filter: &EventFilter) -> StoreResult<Vec<EventRecord>>;

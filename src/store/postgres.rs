@@ -163,6 +163,7 @@ impl Backend for PgDb {
     const NAME: &'static str = "postgres";
     const LOCK_ROW: &'static str = " FOR UPDATE";
     const SCHEMA_VERSION: &'static str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
+    const NEXT_EVENT_SEQ: &'static str = "SELECT nextval('event_seq')";
 
     type Reader = PgReader;
     type Snapshot = PgSnapshot;

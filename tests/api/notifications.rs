@@ -178,17 +178,17 @@ both_backends!(every_event_type_fires_from_every_cause_and_reaches_the_rest_rece
     // The API: HITCreated.
     let hit = create_hit(&app, &hit_type, "3", "3600").await;
     // Simulated workers: accepted and submitted, accepted and returned.
-    let a = app.work("A1ALICE", &hit, ANSWER).await;
-    let d = app.work("A1DAVE", &hit, ANSWER).await;
-    let b = accept(&app, "A1BOB", &hit).await;
-    let returned = app.control("POST", &format!("/assignments/{b}/return"), Some(json!({}))).await;
+    let alice = app.work("A1ALICE", &hit, ANSWER).await;
+    let dave = app.work("A1DAVE", &hit, ANSWER).await;
+    let bob = accept(&app, "A1BOB", &hit).await;
+    let returned = app.control("POST", &format!("/assignments/{bob}/return"), Some(json!({}))).await;
     assert_eq!(returned.status, 200, "{}", returned.body);
     // The clock: Carol's deadline passes.
-    let c = accept(&app, "A1CAROL", &hit).await;
+    let carol = accept(&app, "A1CAROL", &hit).await;
     assert_eq!(app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 601 }))).await.status, 200);
     // The API again: approve, reject, extend, expire, dispose.
-    app.call("ApproveAssignment", &[("AssignmentId", &a)]).await.ok();
-    app.call("RejectAssignment", &[("AssignmentId", &d), ("RequesterFeedback", "no")]).await.ok();
+    app.call("ApproveAssignment", &[("AssignmentId", &alice)]).await.ok();
+    app.call("RejectAssignment", &[("AssignmentId", &dave), ("RequesterFeedback", "no")]).await.ok();
     app.call("ExtendHIT", &[("HITId", &hit), ("ExpirationIncrementInSeconds", "3600")]).await.ok();
     app.call("ForceExpireHIT", &[("HITId", &hit)]).await.ok();
     app.call("DisposeHIT", &[("HITId", &hit)]).await.ok();
@@ -198,23 +198,23 @@ both_backends!(every_event_type_fires_from_every_cause_and_reaches_the_rest_rece
     let quick = register_type(&app, "quick approval", "60").await;
     notify_rest(&app, &quick, &url, &["AssignmentApproved", "HITExpired", "HITReviewable"]).await;
     let hit2 = create_hit(&app, &quick, "1", "300").await;
-    let e = app.work("A1ERIN", &hit2, ANSWER).await;
+    let erin = app.work("A1ERIN", &hit2, ANSWER).await;
     assert_eq!(app.control("POST", "/clock", Some(json!({ "AdvanceSeconds": 301 }))).await.status, 200);
 
     let all = settled(&app).await;
     let got = kinds(&all);
     let expected = vec![
         ev("HITCreated", &hit, ""),
-        ev("AssignmentAccepted", &hit, &a),
-        ev("AssignmentSubmitted", &hit, &a),
-        ev("AssignmentAccepted", &hit, &d),
-        ev("AssignmentSubmitted", &hit, &d),
-        ev("AssignmentAccepted", &hit, &b),
-        ev("AssignmentReturned", &hit, &b),
-        ev("AssignmentAccepted", &hit, &c),
-        ev("AssignmentAbandoned", &hit, &c),
-        ev("AssignmentApproved", &hit, &a),
-        ev("AssignmentRejected", &hit, &d),
+        ev("AssignmentAccepted", &hit, &alice),
+        ev("AssignmentSubmitted", &hit, &alice),
+        ev("AssignmentAccepted", &hit, &dave),
+        ev("AssignmentSubmitted", &hit, &dave),
+        ev("AssignmentAccepted", &hit, &bob),
+        ev("AssignmentReturned", &hit, &bob),
+        ev("AssignmentAccepted", &hit, &carol),
+        ev("AssignmentAbandoned", &hit, &carol),
+        ev("AssignmentApproved", &hit, &alice),
+        ev("AssignmentRejected", &hit, &dave),
         ev("HITExtended", &hit, ""),
         ev("HITExpired", &hit, ""),
         ev("HITReviewable", &hit, ""),
@@ -222,7 +222,7 @@ both_backends!(every_event_type_fires_from_every_cause_and_reaches_the_rest_rece
         // The second type: submitted work (not sent: not among its types) is approved by the clock
         // when the HIT expires too: the expiry and the Reviewable HIT come first in the same move,
         // then the approval recorded by the settle the move runs.
-        ev("AssignmentApproved", &hit2, &e),
+        ev("AssignmentApproved", &hit2, &erin),
         ev("HITExpired", &hit2, ""),
         ev("HITReviewable", &hit2, ""),
     ];
@@ -250,14 +250,14 @@ both_backends!(every_event_type_fires_from_every_cause_and_reaches_the_rest_rece
         assert_eq!(deliveries[0]["Transport"], "REST");
         assert_eq!(deliveries[0]["Attempts"], 1);
     }
-    let received = receiver.received();
-    assert_eq!(received.len(), all.len());
-    for r in &received {
+    let requests = receiver.received();
+    assert_eq!(requests.len(), all.len());
+    for r in &requests {
         assert!(verify(r, DEV_SECRET), "{r:?}");
         assert!(!verify(r, OTHER_SECRET));
         assert_eq!(r["Version"], "2006-05-05");
     }
-    let delivered_first: Vec<(String, String, String)> = received
+    let delivered_first: Vec<(String, String, String)> = requests
         .iter()
         .filter(|r| r["Event.1.HITId"] == hit)
         .map(|r| {
@@ -269,7 +269,7 @@ both_backends!(every_event_type_fires_from_every_cause_and_reaches_the_rest_rece
         })
         .collect();
     assert_eq!(delivered_first, expected[..15].to_vec(), "one destination's events arrive in order");
-    let abandoned = received.iter().find(|r| r["Event.1.EventType"] == "AssignmentAbandoned").unwrap();
+    let abandoned = requests.iter().find(|r| r["Event.1.EventType"] == "AssignmentAbandoned").unwrap();
     assert_eq!(abandoned["Event.1.EventTime"], start.plus_seconds(600).to_xml_datetime());
     assert_eq!(abandoned["Event.1.HITTypeId"], hit_type);
 
@@ -401,7 +401,7 @@ both_backends!(settings_are_validated_alike_on_both_faces, |app: TestApp| async 
     assert_eq!(reply.json_code().as_deref(), Some("AWS.MechanicalTurk.PermissionDenied"), "{}", reply.body);
 
     // The same rules on the legacy face, and SOAP refused.
-    let legacy: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let legacy: Vec<crate::common::Case> = vec![
         ("neither", vec![("HITTypeId", &hit_type)], "AWS.MissingParameters"),
         (
             "SOAP",
@@ -563,6 +563,14 @@ async fn a_dead_destination_is_retried_then_failed_without_holding_up_others() {
     assert_eq!(receiver.received().len(), 3);
 }
 
+/// A slow receiver that notes events it gets twice or while an attempt at them is going.
+#[derive(Clone, Default)]
+struct Slow {
+    in_flight: Arc<Mutex<Vec<String>>>,
+    order: Arc<Mutex<Vec<String>>>,
+    overlaps: Arc<Mutex<Vec<String>>>,
+}
+
 /// Two instances on one PostgreSQL database, both dispatching: every event
 /// is delivered, none by both, never two attempts at one event at once, and
 /// one destination's events in order.
@@ -574,12 +582,6 @@ async fn two_instances_on_one_postgres_database_deliver_each_event_once() {
     let b = TestApp::spawn_on(&db.url, None, fast).await;
     // The receiver is slow (so attempts could overlap) and notes any event it gets twice
     // or while an attempt at it is still going.
-    #[derive(Clone, Default)]
-    struct Slow {
-        in_flight: Arc<Mutex<Vec<String>>>,
-        order: Arc<Mutex<Vec<String>>>,
-        overlaps: Arc<Mutex<Vec<String>>>,
-    }
     let slow = Slow::default();
     let s = slow.clone();
     let receiver = axum::Router::new().route(

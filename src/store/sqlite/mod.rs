@@ -106,6 +106,8 @@ impl Backend for SqliteDb {
     const NAME: &'static str = "sqlite";
     const LOCK_ROW: &'static str = "";
     const SCHEMA_VERSION: &'static str = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+    // The one writer connection runs one transaction at a time.
+    const NEXT_EVENT_SEQ: &'static str = "SELECT COALESCE(MAX(seq), 0) + 1 FROM events";
 
     type Reader = SqliteReader;
     type Snapshot = SqliteReader;
