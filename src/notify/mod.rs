@@ -147,18 +147,22 @@ async fn deliver_lane(state: &AppState, senders: &Senders, owner: &str, lane: Ve
     // while they wait here (another instance would take them).
     let deadline = std::time::Instant::now()
         + Duration::from_millis(u64::try_from(settings.lease_secs.saturating_mul(500)).unwrap_or(15_000));
-    for c in lane {
+    let size = lane.first().map_or(1, |c| Senders::batch_size(c.delivery.transport));
+    for run in lane.chunks(size) {
         if std::time::Instant::now() >= deadline {
             stopped = true;
         }
-        let outcome = if stopped {
-            DeliveryOutcome::Released
-        } else {
-            let secret = state.credentials.secret(c.event.requester.as_str()).map(|s| s.expose().to_vec());
-            match senders.send(&c, secret.as_deref(), state.wall.now()).await {
-                Ok(()) => DeliveryOutcome::Delivered,
-                Err(error) => {
-                    stopped = true;
+        if stopped {
+            outcomes.extend(run.iter().map(|c| (c.delivery.seq, DeliveryOutcome::Released)));
+            continue;
+        }
+        let requester = run[0].event.requester.as_str();
+        let secret = state.credentials.secret(requester).map(|s| s.expose().to_vec());
+        match senders.send_many(run, secret.as_deref(), state.wall.now()).await {
+            Ok(()) => outcomes.extend(run.iter().map(|c| (c.delivery.seq, DeliveryOutcome::Delivered))),
+            Err(error) => {
+                stopped = true;
+                for c in run {
                     let attempt = c.delivery.attempts + 1;
                     tracing::info!(
                         event = %c.event.id,
@@ -167,17 +171,17 @@ async fn deliver_lane(state: &AppState, senders: &Senders, owner: &str, lane: Ve
                         error = %error,
                         "notification delivery failed"
                     );
-                    if attempt >= settings.max_attempts {
-                        DeliveryOutcome::Failed { error }
+                    let outcome = if attempt >= settings.max_attempts {
+                        DeliveryOutcome::Failed { error: error.clone() }
                     } else {
                         let wait = backoff_ms(settings.backoff_initial_ms, settings.backoff_max_ms, attempt);
                         let next_attempt_at = Timestamp::from_millis(state.wall.now().millis().saturating_add(wait));
-                        DeliveryOutcome::Retry { error, next_attempt_at }
-                    }
+                        DeliveryOutcome::Retry { error: error.clone(), next_attempt_at }
+                    };
+                    outcomes.push((c.delivery.seq, outcome));
                 }
             }
-        };
-        outcomes.push((c.delivery.seq, outcome));
+        }
     }
     match state.store.finish_deliveries(owner, &outcomes, state.wall.now()).await {
         Ok(n) if n < outcomes.len() as u64 => {

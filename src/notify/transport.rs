@@ -55,6 +55,67 @@ impl Senders {
     ///
     /// # Errors
     /// Why it did not arrive, for `LastError`.
+    /// The most deliveries [`Senders::send_many`] sends at once to a destination of `transport`:
+    /// SQS takes ten messages per `SendMessageBatch`; the others one at a time.
+    #[must_use]
+    pub const fn batch_size(transport: Transport) -> usize {
+        match transport {
+            Transport::Sqs => 10,
+            _ => 1,
+        }
+    }
+
+    /// Sends a run of deliveries to one destination (at most
+    /// [`Senders::batch_size`]), all or nothing: an SQS `SendMessageBatch`
+    /// with one entry per delivery, in order, when there are several.
+    ///
+    /// # Errors
+    /// Why they did not arrive (or not all of them), for `LastError`.
+    pub async fn send_many(
+        &self,
+        run: &[ClaimedDelivery],
+        secret: Option<&[u8]>,
+        wall_now: Timestamp,
+    ) -> Result<(), String> {
+        match run {
+            [] => Ok(()),
+            [one] => self.send(one, secret, wall_now).await,
+            [first, ..] => {
+                let d = &first.delivery;
+                if d.transport != Transport::Sqs || run.iter().any(|c| c.delivery.destination != d.destination) {
+                    return Err("a batch holds SQS deliveries to one queue only".into());
+                }
+                let url = sqs_url(&d.destination, &self.settings.sqs_endpoint)?;
+                let mut form: Vec<(String, String)> = vec![
+                    ("Action".into(), "SendMessageBatch".into()),
+                    ("Version".into(), "2012-11-05".into()),
+                    ("QueueUrl".into(), url.clone()),
+                ];
+                for (i, c) in run.iter().enumerate() {
+                    let n = i + 1;
+                    let body = payload::event_document(&c.event, &c.delivery.version, &c.delivery.destination);
+                    form.push((format!("SendMessageBatchRequestEntry.{n}.Id"), format!("e{n}")));
+                    form.push((format!("SendMessageBatchRequestEntry.{n}.MessageBody"), body.to_string()));
+                }
+                let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let answer = self.post_form(&url, "sqs", &refs, wall_now).await?;
+                // A batch can succeed in part: then it counts as failed, and the ones that
+                // went in are sent again with their EventDocIds (at least once).
+                if answer.contains("BatchResultErrorEntry") {
+                    return Err(format!(
+                        "SendMessageBatch failed in part: {}",
+                        answer.chars().take(300).collect::<String>()
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends one delivery; `secret` is the requester's secret key (REST signatures).
+    ///
+    /// # Errors
+    /// Why it did not arrive, for `LastError`.
     pub async fn send(
         &self,
         claimed: &ClaimedDelivery,
@@ -73,7 +134,7 @@ impl Senders {
                     ("QueueUrl", url.as_str()),
                     ("MessageBody", body.as_str()),
                 ];
-                self.post_form(&url, "sqs", &form, wall_now).await
+                self.post_form(&url, "sqs", &form, wall_now).await.map(drop)
             }
             Transport::Sns => {
                 if self.settings.sns_endpoint.is_empty() {
@@ -87,12 +148,12 @@ impl Senders {
                     ("Message", body.as_str()),
                 ];
                 let url = format!("{}/", self.settings.sns_endpoint.trim_end_matches('/'));
-                self.post_form(&url, "sns", &form, wall_now).await
+                self.post_form(&url, "sns", &form, wall_now).await.map(drop)
             }
             Transport::Rest => {
                 let params = payload::rest_parameters(e, &d.version, wall_now, secret);
                 let response = self.http.get(&d.destination).query(&params).send().await.map_err(|e| describe(&e))?;
-                check(response).await
+                check(response).await.map(drop)
             }
             Transport::Email => {
                 let Some(smtp) = &self.smtp else {
@@ -117,7 +178,7 @@ impl Senders {
         service: &str,
         form: &[(&str, &str)],
         wall_now: Timestamp,
-    ) -> Result<(), String> {
+    ) -> Result<String, String> {
         let body: String =
             form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
         let response = self
@@ -158,12 +219,13 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
-async fn check(response: reqwest::Response) -> Result<(), String> {
+/// The answer's body when its status is a success.
+async fn check(response: reqwest::Response) -> Result<String, String> {
     let status = response.status();
-    if status.is_success() {
-        return Ok(());
-    }
     let body = response.text().await.unwrap_or_default();
+    if status.is_success() {
+        return Ok(body);
+    }
     let body: String = body.chars().take(300).collect();
     Err(format!("HTTP {status}: {body}"))
 }
