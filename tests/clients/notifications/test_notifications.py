@@ -206,3 +206,17 @@ def test_events_left_undelivered_by_kill_9_are_delivered_after_a_restart(start_s
             break
         time.sleep(0.1)
     assert all(e["Deliveries"][0]["Status"] == "Delivered" for e in after), after
+
+
+def test_the_documented_consumer_example_reads_its_event(start_server, moto_url):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    server = start_server()
+    example = Path(__file__).resolve().parents[3] / "docs" / "examples" / "notifications_consumer.py"
+    env = dict(os.environ, MTURK_ENDPOINT=server.endpoint, SQS_ENDPOINT=moto_url)
+    done = subprocess.run([sys.executable, str(example)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["AssignmentSubmitted True True"], done.stdout
