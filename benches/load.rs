@@ -250,16 +250,8 @@ async fn measure_backend(
     let type_id = create_type(server.addr).await?;
     seed_read_workers(server.addr, &type_id).await?;
     let wants_work = options.workloads.iter().any(|w| matches!(w, Workload::Work | Workload::WorkNotified));
-    let (work_type, notified_type) = if wants_work {
-        let sink = start_sink().await?;
-        (
-            create_hit_type(server.addr, "work", None).await?,
-            create_hit_type(server.addr, "work notified", Some(&sink)).await?,
-        )
-    } else {
-        (String::new(), String::new())
-    };
-    let ctx = Arc::new(LoadContext { type_id: type_id.clone(), notify: options.notify, work_type, notified_type });
+    let sink = if wants_work { start_sink().await? } else { String::new() };
+    let ctx = Arc::new(LoadContext { type_id: type_id.clone(), notify: options.notify, sink });
     let mut cell_number = 0;
     for &connections in &options.connections {
         let mut workloads = vec![Workload::Limit];
@@ -690,7 +682,7 @@ async fn create_work_hit(addr: SocketAddr, hit_type: &str) -> anyhow::Result<Str
             ("HITTypeId", hit_type),
             ("Question", question),
             ("LifetimeInSeconds", "86400"),
-            ("MaxAssignments", "1000000"),
+            ("MaxAssignments", "100000"),
         ],
     )
     .await?;
@@ -751,10 +743,8 @@ async fn seed_read_workers(addr: SocketAddr, type_id: &str) -> anyhow::Result<()
 struct LoadContext {
     type_id: String,
     notify: bool,
-    /// The HIT type of the work workload (no notification setting).
-    work_type: String,
-    /// The HIT type of the work-notified workload (SQS notifications on).
-    notified_type: String,
+    /// The stand-in queue server of the work-notified workload.
+    sink: String,
 }
 
 struct CellSpec {
@@ -877,15 +867,24 @@ async fn run_cell(
     ctx: &Arc<LoadContext>,
     spec: CellSpec,
 ) -> anyhow::Result<CellResult> {
-    // The work workloads: a HIT per connection, big enough for the whole cell.
+    // The work workloads start on an emptied store (POST /_local/reset), so that each cell
+    // finds the same store whatever ran before it (the assignments of earlier cells would
+    // slow every later one), with a HIT per connection, big enough for the whole cell.
+    let hit_type = match spec.workload {
+        Workload::Work | Workload::WorkNotified => {
+            let mut sender = connect(server.addr).await?;
+            let (status, body) = send(&mut sender, &Request::Post("/_local/reset".into(), "{}".into())).await?;
+            if status != 200 {
+                bail!("reset failed (HTTP {status}): {}", String::from_utf8_lossy(&body));
+            }
+            let sink = (spec.workload == Workload::WorkNotified).then_some(ctx.sink.as_str());
+            Some(create_hit_type(server.addr, "work", sink).await?)
+        }
+        _ => None,
+    };
     let mut hits = Vec::with_capacity(spec.connections);
     for _ in 0..spec.connections {
-        let hit_type = match spec.workload {
-            Workload::Work => Some(&ctx.work_type),
-            Workload::WorkNotified => Some(&ctx.notified_type),
-            _ => None,
-        };
-        hits.push(match hit_type {
+        hits.push(match &hit_type {
             Some(t) => create_work_hit(server.addr, t).await?,
             None => String::new(),
         });

@@ -35,8 +35,6 @@ CREATE TABLE events (
     dedup_key     TEXT UNIQUE
 );
 CREATE INDEX events_hit ON events (hit_id);
-CREATE INDEX events_seq ON events (seq);
-CREATE INDEX events_hit_type ON events (hit_type_id);
 
 -- One delivery of an event to one destination. Pending ones are claimed by a dispatcher with a
 -- lease (lease_owner, lease_until, wall time); next_attempt_at is wall time too.
@@ -54,6 +52,8 @@ CREATE TABLE event_deliveries (
     last_error      TEXT,
     finished_at     BIGINT
 );
-CREATE INDEX event_deliveries_event ON event_deliveries (event_id);
-CREATE INDEX event_deliveries_pending ON event_deliveries (status, seq);
-CREATE INDEX event_deliveries_destination ON event_deliveries (transport, destination, seq);
+-- Only pending deliveries are indexed for the dispatcher: a delivered one leaves both indexes.
+CREATE INDEX event_deliveries_pending ON event_deliveries (seq) WHERE status = 'Pending';
+-- A claim looks for earlier pending deliveries to the same destination (they go first).
+CREATE INDEX event_deliveries_destination ON event_deliveries (transport, destination, seq)
+    WHERE status = 'Pending';

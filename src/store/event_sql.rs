@@ -139,6 +139,17 @@ pub(super) async fn emit_if_reviewable<B: Backend>(
     now: Timestamp,
     at: Timestamp,
 ) -> StoreResult<bool> {
+    // Whether the HIT's type sends it at all, first: the state's check counts the HIT's work.
+    let wanted = tx
+        .fetch_optional::<i64>(
+            "SELECT h.max_assignments FROM hits h JOIN notification_settings s ON s.hit_type_id = h.hit_type_id \
+             WHERE h.id = $1 AND s.active = 1 AND s.event_types LIKE '%,HITReviewable,%'",
+            args![hit_id],
+        )
+        .await?;
+    if wanted.is_none() {
+        return Ok(false);
+    }
     let found = tx
         .fetch_optional::<(i64, i64, i64, i64)>(
             "SELECT h.expiration, h.max_assignments, h.reviewing, h.disposed FROM hits h \
@@ -523,33 +534,27 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
         if let Some(lock) = B::claim_lock() {
             tx.execute(lock, args![]).await?;
         }
-        let seqs: Vec<i64> = tx
-            .fetch_all(
-                "SELECT d.seq FROM event_deliveries d WHERE d.status = 'Pending' AND d.next_attempt_at <= $1 \
+        let claimed = tx
+            .execute(
+                "UPDATE event_deliveries SET lease_owner = $2, lease_until = $3 WHERE seq IN (\
+                 SELECT d.seq FROM event_deliveries d WHERE d.status = 'Pending' AND d.next_attempt_at <= $1 \
                  AND (d.lease_until IS NULL OR d.lease_until < $1) \
-                 AND NOT EXISTS (SELECT 1 FROM event_deliveries p WHERE p.transport = d.transport \
-                     AND p.destination = d.destination AND p.status = 'Pending' AND p.seq < d.seq \
+                 AND NOT EXISTS (SELECT 1 FROM event_deliveries p WHERE p.status = 'Pending' \
+                     AND p.transport = d.transport AND p.destination = d.destination AND p.seq < d.seq \
                      AND (p.next_attempt_at > $1 OR p.lease_until >= $1)) \
-                 ORDER BY d.seq LIMIT $2",
-                args![now, limit],
+                 ORDER BY d.seq LIMIT $4)",
+                args![now, owner, until, limit],
             )
             .await?;
-        if seqs.is_empty() {
+        if claimed == 0 {
             return Ok(Vec::new());
-        }
-        for seq in &seqs {
-            tx.execute(
-                "UPDATE event_deliveries SET lease_owner = $2, lease_until = $3 WHERE seq = $1",
-                args![*seq, owner, until],
-            )
-            .await?;
         }
         let rows: Vec<(DeliveryRow, EventRow)> = tx
             .fetch_all(
                 &format!(
                     "SELECT {DELIVERY_COLUMNS}, {EVENT_COLUMNS} FROM event_deliveries d \
-                     JOIN events e ON e.id = d.event_id WHERE d.lease_owner = $1 AND d.lease_until = $2 \
-                     AND d.status = 'Pending' ORDER BY d.seq"
+                     JOIN events e ON e.id = d.event_id WHERE d.status = 'Pending' AND d.lease_owner = $1 \
+                     AND d.lease_until = $2 ORDER BY d.seq"
                 ),
                 args![owner, until],
             )
@@ -567,12 +572,6 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
         wall_now: Timestamp,
     ) -> StoreResult<u64> {
         const GUARD: &str = "WHERE seq = $1 AND lease_owner = $2 AND status = 'Pending'";
-        static DELIVERED: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "UPDATE event_deliveries SET status = 'Delivered', attempts = attempts + 1, finished_at = $3, \
-                 last_error = NULL, lease_owner = NULL, lease_until = NULL {GUARD}"
-            )
-        });
         static RETRY: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "UPDATE event_deliveries SET attempts = attempts + 1, last_error = $3, next_attempt_at = $4, \
@@ -590,13 +589,31 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
         if outcomes.is_empty() {
             return Ok(0);
         }
+        /// Deliveries marked Delivered per statement (unused places hold -1, which no seq is).
+        const CHUNK: usize = 16;
+        static DELIVERED_MANY: LazyLock<String> = LazyLock::new(|| {
+            let places: Vec<String> = (3..3 + CHUNK).map(|n| format!("${n}")).collect();
+            format!(
+                "UPDATE event_deliveries SET status = 'Delivered', attempts = attempts + 1, finished_at = $2, \
+                 last_error = NULL, lease_owner = NULL, lease_until = NULL \
+                 WHERE lease_owner = $1 AND status = 'Pending' AND seq IN ({})",
+                places.join(", ")
+            )
+        });
         let now = wall_now.millis();
         let mut tx = self.db.writer().await?;
         let mut recorded = 0;
+        let delivered: Vec<i64> =
+            outcomes.iter().filter(|(_, o)| *o == DeliveryOutcome::Delivered).map(|(seq, _)| *seq).collect();
+        for chunk in delivered.chunks(CHUNK) {
+            let mut binds: Vec<Arg<'_>> = vec![Arg::from(owner), Arg::from(now)];
+            binds.extend((0..CHUNK).map(|i| Arg::from(chunk.get(i).copied().unwrap_or(-1))));
+            recorded += tx.execute(&DELIVERED_MANY, &binds).await?;
+        }
         for (seq, outcome) in outcomes {
             let seq = *seq;
             recorded += match outcome {
-                DeliveryOutcome::Delivered => tx.execute(&DELIVERED, args![seq, owner, now]).await?,
+                DeliveryOutcome::Delivered => 0,
                 DeliveryOutcome::Retry { error, next_attempt_at } => {
                     tx.execute(&RETRY, args![seq, owner, error.as_str(), next_attempt_at.millis()]).await?
                 }
