@@ -586,9 +586,6 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
         });
         static RELEASED: LazyLock<String> =
             LazyLock::new(|| format!("UPDATE event_deliveries SET lease_owner = NULL, lease_until = NULL {GUARD}"));
-        if outcomes.is_empty() {
-            return Ok(0);
-        }
         /// Deliveries marked Delivered per statement (unused places hold -1, which no seq is).
         const CHUNK: usize = 16;
         static DELIVERED_MANY: LazyLock<String> = LazyLock::new(|| {
@@ -600,6 +597,9 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
                 places.join(", ")
             )
         });
+        if outcomes.is_empty() {
+            return Ok(0);
+        }
         let now = wall_now.millis();
         let mut tx = self.db.writer().await?;
         let mut recorded = 0;
