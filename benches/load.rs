@@ -14,6 +14,14 @@
 //! * **creates** (only when asked for): signed legacy `CreateHIT`s of one
 //!   assignment each;
 //!
+//! * **work**: simulated workers accept and submit through the control plane
+//!   (`POST /_local/workers/{id}/assignments`, `POST /_local/assignments/{id}/submit`),
+//!   each connection on a HIT of its own;
+//! * **work-notified**: the same on a HIT type whose notification setting
+//!   sends AssignmentAccepted and AssignmentSubmitted to an SQS queue URL served by
+//!   a sink in this process (answering 200, as a queue server would), so
+//!   the dispatcher delivers every event while the work goes on (issue 12);
+//!
 //! then **growth**: the writes again with 10 thousand and 1 million
 //! qualifications stored, seeded in bulk with SQL while the server is down.
 //! With `--hit-growth`, **creates** again with that many HITs stored
@@ -38,7 +46,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use axum::body::Bytes;
 use clap::{Parser, ValueEnum};
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -130,6 +138,8 @@ enum Workload {
     Reads,
     Writes,
     Creates,
+    Work,
+    WorkNotified,
 }
 
 /// What one cell measured.
@@ -253,7 +263,9 @@ async fn measure_backend(
     eprintln!("{}: server pid {} on {}", backend.name(), server.pid, server.addr);
     let type_id = create_type(server.addr).await?;
     seed_read_workers(server.addr, &type_id).await?;
-    let ctx = Arc::new(LoadContext { type_id: type_id.clone(), notify: options.notify });
+    let wants_work = options.workloads.iter().any(|w| matches!(w, Workload::Work | Workload::WorkNotified));
+    let sink = if wants_work { start_sink().await? } else { String::new() };
+    let ctx = Arc::new(LoadContext { type_id: type_id.clone(), notify: options.notify, sink });
     let mut cell_number = 0;
     for &connections in &options.connections {
         let mut workloads = vec![Workload::Limit];
@@ -383,6 +395,8 @@ fn workload_label(workload: Workload) -> &'static str {
         Workload::Reads => "reads",
         Workload::Writes => "writes",
         Workload::Creates => "creates",
+        Workload::Work => "work",
+        Workload::WorkNotified => "work, SQS notifications",
     }
 }
 
@@ -634,7 +648,7 @@ async fn seed_hits(backend: Backend, url: &str, template: &str, from: u64, to: u
 // ---------------------------------------------------------------------------
 // HTTP: one hyper connection per simulated client
 
-type Sender = SendRequest<Empty<Bytes>>;
+type Sender = SendRequest<Full<Bytes>>;
 
 async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
     let stream = TcpStream::connect(addr).await?;
@@ -647,9 +661,29 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
 }
 
 async fn get(sender: &mut Sender, path_and_query: &str) -> anyhow::Result<(u16, Bytes)> {
+    send(sender, &Request::Get(path_and_query.to_owned())).await
+}
+
+/// One request of a closed loop.
+enum Request {
+    /// A GET of this path and query.
+    Get(String),
+    /// A JSON POST of this body to this path (the control plane).
+    Post(String, String),
+}
+
+async fn send(sender: &mut Sender, request: &Request) -> anyhow::Result<(u16, Bytes)> {
     let exchange = async {
         sender.ready().await?;
-        let request = hyper::Request::get(path_and_query).header("host", "127.0.0.1").body(Empty::<Bytes>::new())?;
+        let request = match request {
+            Request::Get(path) => {
+                hyper::Request::get(path.as_str()).header("host", "127.0.0.1").body(Full::new(Bytes::new()))?
+            }
+            Request::Post(path, body) => hyper::Request::post(path.as_str())
+                .header("host", "127.0.0.1")
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(body.clone())))?,
+        };
         let response = sender.send_request(request).await?;
         let status = response.status().as_u16();
         let body = response.into_body().collect().await?.to_bytes();
@@ -756,10 +790,83 @@ const CREATE_HIT: &[(&str, &str)] = &[
 
 /// Creates one HIT (the template of the seeded ones) and returns its id.
 async fn create_hit(addr: SocketAddr) -> anyhow::Result<String> {
-    let body = call(addr, "CreateHIT", CREATE_HIT).await?;
-    let start = body.find("<HITId>").context("no HITId in the answer")? + 7;
-    let end = start + body[start..].find('<').context("unterminated HITId")?;
+    element(&call(addr, "CreateHIT", CREATE_HIT).await?, "HITId")
+}
+
+/// The answer the work workloads submit.
+const WORK_ANSWER: &str = "<QuestionFormAnswers xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd\"><Answer><QuestionIdentifier>q</QuestionIdentifier><FreeText>done</FreeText></Answer></QuestionFormAnswers>";
+
+/// A HIT type for the work workloads; with `sink`, a notification setting
+/// that sends the workers' events to an SQS queue URL on it.
+async fn create_hit_type(addr: SocketAddr, title: &str, sink: Option<&str>) -> anyhow::Result<String> {
+    let body = call(
+        addr,
+        "RegisterHITType",
+        &[
+            ("Title", title),
+            ("Description", "Accepted and submitted by benches/load.rs"),
+            ("Reward.1.Amount", "0.01"),
+            ("Reward.1.CurrencyCode", "USD"),
+            ("AssignmentDurationInSeconds", "3600"),
+        ],
+    )
+    .await?;
+    let id = element(&body, "HITTypeId")?;
+    if let Some(sink) = sink {
+        let queue = format!("{sink}/123456789012/mturk-local-bench");
+        call(
+            addr,
+            "SetHITTypeNotification",
+            &[
+                ("HITTypeId", &id),
+                ("Notification.1.Destination", &queue),
+                ("Notification.1.Transport", "SQS"),
+                ("Notification.1.Version", "2006-05-05"),
+                ("Notification.1.EventType.1", "AssignmentAccepted"),
+                ("Notification.1.EventType.2", "AssignmentSubmitted"),
+                ("Active", "true"),
+            ],
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+/// A HIT of `hit_type` with room for a whole cell's work.
+async fn create_work_hit(addr: SocketAddr, hit_type: &str) -> anyhow::Result<String> {
+    let body = call(
+        addr,
+        "CreateHIT",
+        &[
+            ("HITTypeId", hit_type),
+            ("Question", QUESTION),
+            ("LifetimeInSeconds", "86400"),
+            ("MaxAssignments", "100000"),
+        ],
+    )
+    .await?;
+    element(&body, "HITId")
+}
+
+fn element(body: &str, name: &str) -> anyhow::Result<String> {
+    let open = format!("<{name}>");
+    let start = body.find(&open).with_context(|| format!("no {name} in {body}"))? + open.len();
+    let end = start + body[start..].find('<').with_context(|| format!("unterminated {name}"))?;
     Ok(body[start..end].to_owned())
+}
+
+/// A stand-in SQS server: answers every request 200 (a SendMessage result),
+/// so the dispatcher's deliveries succeed. Returns its `http://` base.
+async fn start_sink() -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let app = axum::Router::new().fallback(|| async {
+        "<SendMessageResponse><SendMessageResult><MessageId>m</MessageId></SendMessageResult></SendMessageResponse>"
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(base)
 }
 
 fn read_worker(n: usize) -> String {
@@ -795,6 +902,8 @@ async fn seed_read_workers(addr: SocketAddr, type_id: &str) -> anyhow::Result<()
 struct LoadContext {
     type_id: String,
     notify: bool,
+    /// The stand-in queue server of the work-notified workload.
+    sink: String,
 }
 
 struct CellSpec {
@@ -821,12 +930,16 @@ struct RequestSource {
     signer: Signer,
     workers: Vec<String>,
     step: usize,
+    /// The work workloads: this connection's HIT, and the assignment last accepted.
+    hit: String,
+    assignment: String,
+    prefix: String,
 }
 
 impl RequestSource {
-    fn new(ctx: Arc<LoadContext>, workload: Workload, cell: usize, connection: usize) -> Self {
+    fn new(ctx: Arc<LoadContext>, workload: Workload, cell: usize, connection: usize, hit: String) -> Self {
         let workers = match workload {
-            Workload::Limit | Workload::Creates => Vec::new(),
+            Workload::Limit | Workload::Creates | Workload::Work | Workload::WorkNotified => Vec::new(),
             // Spread the connections over the seeded workers.
             Workload::Reads => (0..READ_WORKERS).map(|n| read_worker((n + connection * 7) % READ_WORKERS)).collect(),
             // Workers of this cell and connection only: no two connections touch one pair.
@@ -834,15 +947,57 @@ impl RequestSource {
                 (0..WRITE_WORKERS_PER_CONNECTION).map(|n| format!("ABENCHW{cell:03}C{connection:03}N{n:03}")).collect()
             }
         };
-        Self { workload, ctx, signer: Signer::new(), workers, step: 0 }
+        let prefix = format!("ABENCHK{cell:03}C{connection:03}N");
+        Self { workload, ctx, signer: Signer::new(), workers, step: 0, hit, assignment: String::new(), prefix }
     }
 
-    fn next(&mut self) -> String {
+    /// Whether an answer is a success, and what the next request needs of it.
+    fn observe(&mut self, status: u16, body: &[u8]) -> bool {
+        match self.workload {
+            Workload::Work | Workload::WorkNotified => {
+                if status != 200 {
+                    return false;
+                }
+                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+                    if let Some(id) = v["AssignmentId"].as_str() {
+                        id.clone_into(&mut self.assignment);
+                    }
+                }
+                true
+            }
+            _ => status == 200 && is_success(body),
+        }
+    }
+
+    fn next(&mut self) -> Request {
         let step = self.step;
         self.step += 1;
-        let type_id = self.ctx.type_id.as_str();
         match self.workload {
-            Workload::Limit => "/_bench/canned".to_owned(),
+            Workload::Work | Workload::WorkNotified => {
+                if step % 2 == 0 {
+                    // A new worker each time: a worker takes one assignment of a HIT.
+                    let worker = format!("{}{:07}", self.prefix, step / 2);
+                    Request::Post(
+                        format!("/_local/workers/{worker}/assignments"),
+                        serde_json::json!({ "HITId": self.hit }).to_string(),
+                    )
+                } else {
+                    Request::Post(
+                        format!("/_local/assignments/{}/submit", self.assignment),
+                        serde_json::json!({ "Answer": WORK_ANSWER }).to_string(),
+                    )
+                }
+            }
+            other => {
+                let ctx = Arc::clone(&self.ctx);
+                Request::Get(self.next_get(other, step, &ctx.type_id))
+            }
+        }
+    }
+
+    fn next_get(&mut self, workload: Workload, step: usize, type_id: &str) -> String {
+        match workload {
+            Workload::Limit | Workload::Work | Workload::WorkNotified => "/_bench/canned".to_owned(),
             Workload::Reads => {
                 let worker = &self.workers[step % self.workers.len()];
                 self.signer.url("GetQualificationScore", &[("QualificationTypeId", type_id), ("SubjectId", worker)])
@@ -872,6 +1027,28 @@ async fn run_cell(
     ctx: &Arc<LoadContext>,
     spec: CellSpec,
 ) -> anyhow::Result<CellResult> {
+    // The work workloads start on an emptied store (POST /_local/reset), so that each cell
+    // finds the same store whatever ran before it (the assignments of earlier cells would
+    // slow every later one), with a HIT per connection, big enough for the whole cell.
+    let hit_type = match spec.workload {
+        Workload::Work | Workload::WorkNotified => {
+            let mut sender = connect(server.addr).await?;
+            let (status, body) = send(&mut sender, &Request::Post("/_local/reset".into(), "{}".into())).await?;
+            if status != 200 {
+                bail!("reset failed (HTTP {status}): {}", String::from_utf8_lossy(&body));
+            }
+            let sink = (spec.workload == Workload::WorkNotified).then_some(ctx.sink.as_str());
+            Some(create_hit_type(server.addr, "work", sink).await?)
+        }
+        _ => None,
+    };
+    let mut hits = Vec::with_capacity(spec.connections);
+    for _ in 0..spec.connections {
+        hits.push(match &hit_type {
+            Some(t) => create_work_hit(server.addr, t).await?,
+            None => String::new(),
+        });
+    }
     // Connect everyone before the clock starts.
     let mut senders = Vec::with_capacity(spec.connections);
     for _ in 0..spec.connections {
@@ -882,8 +1059,8 @@ async fn run_cell(
     let measure_from = start + Duration::from_secs_f64(options.warmup);
     let until = measure_from + Duration::from_secs_f64(options.duration);
     let mut tasks = Vec::with_capacity(spec.connections);
-    for (connection, sender) in senders.into_iter().enumerate() {
-        let source = RequestSource::new(Arc::clone(ctx), spec.workload, spec.cell_number, connection);
+    for ((connection, sender), hit) in senders.into_iter().enumerate().zip(hits) {
+        let source = RequestSource::new(Arc::clone(ctx), spec.workload, spec.cell_number, connection, hit);
         tasks.push(tokio::spawn(drive(server.addr, sender, source, measure_from, until)));
     }
     // CPU use over the measured window, of the server and of this process.
@@ -944,16 +1121,16 @@ async fn drive(
 ) -> anyhow::Result<TaskTally> {
     let mut tally = TaskTally::default();
     loop {
-        let url = source.next();
+        let request = source.next();
         let sent = Instant::now();
         if sent >= until {
             return Ok(tally);
         }
-        let outcome = get(&mut sender, &url).await;
+        let outcome = send(&mut sender, &request).await;
         let done = Instant::now();
         let counted = done >= measure_from && done < until;
         let failure = match outcome {
-            Ok((200, body)) if is_success(&body) => None,
+            Ok((status, body)) if source.observe(status, &body) => None,
             Ok((status, body)) => Some(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
             Err(err) => {
                 // The connection is unusable after a transport error: open a new one.

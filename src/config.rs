@@ -37,6 +37,8 @@ pub struct Settings {
     pub control: ControlSettings,
     /// Service rules.
     pub service: ServiceSettings,
+    /// Delivery of HIT event notifications.
+    pub notifications: NotificationSettings,
     /// The requesters and their credentials.
     pub requesters: Vec<RequesterSettings>,
 }
@@ -155,6 +157,38 @@ impl ServiceSettings {
 /// An RFC 3339 instant within the years the service keeps (1970 to 9999).
 fn parse_clock_start(text: &str) -> Option<Timestamp> {
     Timestamp::parse_xml_datetime(text).filter(|t| t.millis() >= 0 && *t <= Timestamp::LATEST)
+}
+
+/// `[notifications]`: where and how HIT event notifications are delivered
+/// (docs/notifications.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    /// Whether this instance runs a dispatcher. Default: true.
+    pub dispatch: bool,
+    /// An SQS-compatible endpoint (`http://host:port`) that AWS-shaped queue
+    /// URLs are delivered to. Default: empty (AWS-shaped queue URLs fail).
+    pub sqs_endpoint: String,
+    /// An SNS-compatible endpoint that topic ARNs are published to. Default: empty.
+    pub sns_endpoint: String,
+    /// `smtp://host:port` of the mail server for the Email transport. Default: empty.
+    pub smtp_url: String,
+    /// The sender address of notification e-mail.
+    pub email_from: String,
+    /// Region of the signed SQS and SNS requests. Default: `us-east-1`.
+    pub region: String,
+    /// Attempts before a delivery is Failed. 1 to 100. Default: 8.
+    pub max_attempts: i64,
+    /// Milliseconds before the first retry; doubles each time. Default: 500.
+    pub backoff_initial_ms: i64,
+    /// The longest wait between retries, in milliseconds. Default: 60000.
+    pub backoff_max_ms: i64,
+    /// Milliseconds between looks for work nobody announced. Default: 1000.
+    pub poll_interval_ms: i64,
+    /// Seconds a claimed delivery stays with the instance that claimed it. Default: 30.
+    pub lease_secs: i64,
+    /// Seconds one delivery attempt may take. Default: 10.
+    pub timeout_secs: i64,
 }
 
 /// One `[[requesters]]` entry.
@@ -326,6 +360,24 @@ impl Settings {
                 "invalid configuration: service.starting_balance {:?} is not an amount",
                 self.service.starting_balance
             );
+        }
+        let n = &self.notifications;
+        if !(1..=100).contains(&n.max_attempts) {
+            bail!("invalid configuration: notifications.max_attempts must be 1 to 100");
+        }
+        for (name, value) in [
+            ("backoff_initial_ms", n.backoff_initial_ms),
+            ("backoff_max_ms", n.backoff_max_ms),
+            ("poll_interval_ms", n.poll_interval_ms),
+            ("lease_secs", n.lease_secs),
+            ("timeout_secs", n.timeout_secs),
+        ] {
+            if !(1..=86_400_000).contains(&value) {
+                bail!("invalid configuration: notifications.{name} must be 1 to 86400000");
+            }
+        }
+        if n.lease_secs <= n.timeout_secs {
+            bail!("invalid configuration: notifications.lease_secs must be longer than notifications.timeout_secs");
         }
         if self.server.max_body_bytes < 1024 {
             bail!("invalid configuration: server.max_body_bytes must be at least 1024");

@@ -19,6 +19,7 @@ pub mod domain;
 pub mod error;
 pub mod faults;
 pub mod healthcheck;
+pub mod notify;
 pub mod ops;
 pub mod protocol;
 pub mod server;

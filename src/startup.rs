@@ -211,8 +211,23 @@ impl Application {
         );
         let store = std::sync::Arc::clone(&self.state.store);
         let limits = crate::server::Limits::from_settings(&self.state.settings.server);
+        // Delivers the notification outbox in the background while serving.
+        let dispatcher = if self.state.settings.notifications.dispatch {
+            match crate::notify::Dispatcher::start(self.state.clone()) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    tracing::error!(error = %e, "the notification dispatcher cannot start; events stay in the outbox");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let app = router(self.state);
         let served = crate::server::serve(self.listener, app, limits, shutdown).await;
+        if let Some(d) = dispatcher {
+            d.stop();
+        }
         store.close().await;
         served
     }

@@ -26,6 +26,7 @@ use subtle::ConstantTimeEq;
 
 use crate::domain::clock::Clock as _;
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
+use crate::domain::notification::{EventFilter, EventRecord, EventType};
 use crate::domain::requirement::Locale;
 use crate::domain::snapshot::{Snapshot, SnapshotName};
 use crate::domain::time::Timestamp;
@@ -33,7 +34,7 @@ use crate::domain::worker::WorkerProfile;
 use crate::error::{invalid_value, ErrorCode, MturkError};
 use crate::mturk_error;
 use crate::ops::requests::{self, RequestOutcome};
-use crate::ops::{local, marketplace};
+use crate::ops::{local, marketplace, notifications};
 use crate::state::{AppState, ControlAccess};
 
 /// The control-plane routes (nested under `/_local`).
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/assignments/{assignment_id}/return", post(return_assignment))
         .route("/clock", get(read_clock).post(move_clock))
         .route("/reset", post(reset))
+        .route("/events", get(list_events))
         .route("/faults", post(faults::add_fault).get(faults::list_faults).delete(faults::clear_faults))
         .route("/faults/{fault_id}", delete(faults::delete_fault))
         .route("/snapshots", post(take_snapshot).get(list_snapshots))
@@ -347,7 +349,90 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult
     };
     local::set_clock_offset(&state.worker_ctx(), offset).await?;
     state.clock.set_offset_ms(offset);
+    // What the move made due happens now, events included (deadlines passed,
+    // expirations, automatic approvals), rather than at the next request.
+    let w = state.worker_ctx();
+    if let Err(e) = crate::ops::settle(&w).await {
+        tracing::error!(error = %e, "settling after a clock move failed");
+    }
+    if let Err(e) = notifications::settle_timed(&w).await {
+        tracing::error!(error = %e, "recording clock-driven events after a clock move failed");
+    }
     Ok(Json(clock_json(&state)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventQuery {
+    #[serde(rename = "HITId")]
+    hit_id: Option<String>,
+    #[serde(rename = "HITTypeId")]
+    hit_type_id: Option<String>,
+    #[serde(rename = "EventType")]
+    event_type: Option<String>,
+}
+
+/// `GET /_local/events[?HITId=…&HITTypeId=…&EventType=…]`: the notification
+/// outbox, oldest event first, each with its deliveries.
+async fn list_events(State(state): State<AppState>, uri: axum::http::Uri) -> ControlResult {
+    let query: EventQuery = serde_urlencoded_query(uri.query().unwrap_or(""))?;
+    let event_type = query
+        .event_type
+        .as_deref()
+        .map(|t| EventType::parse(t).ok_or_else(|| ControlError(invalid_value("EventType", t))))
+        .transpose()?;
+    let filter = EventFilter { hit_id: query.hit_id, hit_type_id: query.hit_type_id, event_type };
+    let records = notifications::events(&state.worker_ctx(), &filter).await?;
+    let items: Vec<Value> = records.iter().map(event_json).collect();
+    Ok(Json(json!({ "Events": items })))
+}
+
+fn serde_urlencoded_query(query: &str) -> Result<EventQuery, ControlError> {
+    let fields = crate::protocol::form::decode(Some(query), None)
+        .map_err(|e| ControlError(mturk_error!(InvalidParameterValue, "{e}")))?;
+    let mut out = EventQuery { hit_id: None, hit_type_id: None, event_type: None };
+    for (k, v) in fields {
+        match k.as_str() {
+            "HITId" => out.hit_id = Some(v),
+            "HITTypeId" => out.hit_type_id = Some(v),
+            "EventType" => out.event_type = Some(v),
+            other => {
+                return Err(ControlError(mturk_error!(
+                    InvalidParameterValue,
+                    "Unknown filter {other}: use HITId, HITTypeId or EventType."
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn event_json(r: &EventRecord) -> Value {
+    let e = &r.event;
+    let deliveries: Vec<Value> = r
+        .deliveries
+        .iter()
+        .map(|d| {
+            json!({
+                "Transport": d.transport.as_str(),
+                "Destination": d.destination,
+                "Status": d.status.as_str(),
+                "Attempts": d.attempts,
+                "LastError": d.last_error,
+                "FinishedAt": d.finished_at.map(Timestamp::to_rfc3339_millis),
+            })
+        })
+        .collect();
+    json!({
+        "EventDocId": e.id,
+        "EventType": e.event_type.as_str(),
+        "EventTimestamp": e.time.to_xml_datetime(),
+        "CustomerId": e.requester.as_str(),
+        "HITTypeId": e.hit_type_id,
+        "HITId": e.hit_id,
+        "AssignmentId": e.assignment_id,
+        "Deliveries": deliveries,
+    })
 }
 
 /// `POST /_local/reset`: empties every table but the configured requesters'

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod hit;
 pub mod ids;
 pub mod money;
+pub mod notification;
 pub mod paging;
 pub mod qualification;
 pub mod requirement;

@@ -326,7 +326,7 @@ pub async fn update_expiration(ctx: &Ctx, change: ExpirationChange) -> Result<()
     // A time at or before now expires the HIT now; a later one (re)opens it.
     let at = if expire_at <= ctx.now { ctx.now } else { expire_at };
     // Disposed since we looked: the same answer as if it had been before.
-    if !ctx.store.set_expiration(id, at).await.map_err(internal)? {
+    if !ctx.store.set_expiration(id, at, ctx.now).await.map_err(internal)? {
         return Err(hit_deleted(id));
     }
     // Expired, the HIT may be Reviewable now: its HIT-level policy runs at

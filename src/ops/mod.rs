@@ -12,6 +12,7 @@ pub mod help;
 pub mod hits;
 pub mod local;
 pub mod marketplace;
+pub mod notifications;
 pub mod qualifications;
 pub mod requests;
 pub mod review;

@@ -276,6 +276,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// A query answering the latest migration applied to this database.
     const SCHEMA_VERSION: &'static str;
 
+    /// A query answering the number of a new notification event, larger
+    /// than every one before it, never the same for two transactions.
+    const NEXT_EVENT_SEQ: &'static str;
+
     /// Runs plain reads, each statement on its own.
     type Reader: Exec;
     /// Runs reads that all see one snapshot of the database (a page of rows
@@ -329,4 +333,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
 
     /// Called after a committed change of those rows.
     fn shared_changed(&self) {}
+
+    /// A statement that makes the transaction wait until no other
+    /// transaction claiming notification deliveries holds it (released at
+    /// the end of the transaction); `None` where the one writer connection
+    /// already runs one transaction at a time (SQLite).
+    fn claim_lock() -> Option<&'static str> {
+        None
+    }
 }

@@ -100,7 +100,15 @@ impl<B: Backend> FileStore for SqlStore<B> {
             )
             .await?;
         }
+        let emitted = super::hit_sql::worker_done::<B>(
+            &mut tx,
+            crate::domain::notification::EventType::AssignmentSubmitted,
+            id,
+            now,
+        )
+        .await?;
         tx.commit().await?;
+        self.events_written(emitted);
         Ok(true)
     }
 

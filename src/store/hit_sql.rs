@@ -10,9 +10,11 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 
 use super::db::{args, Arg, Backend, Exec, Writer as _};
+use super::event_sql::{emit_expired, emit_for_assignment, emit_for_hit, emit_if_reviewable};
 use super::sql_store::{Key, PagedQuery, SqlStore};
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::RequesterId;
+use crate::domain::notification::EventType;
 use crate::domain::review::HitReviewPolicies;
 use crate::domain::time::Timestamp;
 use crate::store::hit_rows::{
@@ -114,7 +116,9 @@ impl<B: Backend> HitStore for SqlStore<B> {
         )
         .await?;
         super::review_sql::insert_policies(&mut tx, &h.id, policies).await?;
+        let emitted = emit_for_hit::<B>(&mut tx, EventType::HitCreated, &h.id, None, h.creation_time, None).await?;
         tx.commit().await?;
+        self.events_written(emitted);
         Ok(())
     }
 
@@ -201,27 +205,54 @@ impl<B: Backend> HitStore for SqlStore<B> {
         .await
     }
 
-    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<bool> {
-        self.update_one(
-            "UPDATE hits SET expiration = $2 WHERE id = $1 AND disposed = 0",
-            args![hit_id, expiration.millis()],
-        )
-        .await
+    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp, now: Timestamp) -> StoreResult<bool> {
+        let mut tx = self.db.writer().await?;
+        let before = tx
+            .fetch_optional::<i64>(
+                &format!("SELECT expiration FROM hits WHERE id = $1 AND disposed = 0{}", B::LOCK_ROW),
+                args![hit_id],
+            )
+            .await?;
+        let Some(before) = before else { return Ok(false) };
+        tx.execute("UPDATE hits SET expiration = $2 WHERE id = $1", args![hit_id, expiration.millis()]).await?;
+        let emitted = if expiration <= now {
+            // Expired by the call: HITExpired now (the clock, seeing the same
+            // expiration, does not record it again), and HITReviewable if
+            // nothing is in progress.
+            let expired = emit_expired::<B>(&mut tx, hit_id, expiration).await?;
+            emit_if_reviewable::<B>(&mut tx, hit_id, now, expiration).await? || expired
+        } else if expiration.millis() > before {
+            emit_for_hit::<B>(&mut tx, EventType::HitExtended, hit_id, None, now, None).await?
+        } else {
+            false
+        };
+        tx.commit().await?;
+        self.events_written(emitted);
+        Ok(true)
     }
 
     async fn dispose_hit(&self, hit_id: &str, now: Timestamp) -> StoreResult<bool> {
         // The state `ops::hits::delete_hit` checked, again in the update: nothing
         // submitted or in progress, and Reviewing or no longer assignable
         // (expired, or every slot reviewed).
-        self.update_one(
-            "UPDATE hits SET disposed = 1 WHERE id = $1 AND disposed = 0 \
+        let mut tx = self.db.writer().await?;
+        let done = tx
+            .execute(
+                "UPDATE hits SET disposed = 1 WHERE id = $1 AND disposed = 0 \
                  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = hits.id \
                      AND (a.status = 'Submitted' OR (a.status = 'Accepted' AND a.deadline >= $2))) \
                  AND (reviewing = 1 OR expiration <= $2 OR max_assignments <= (SELECT COUNT(*) FROM assignments a \
                      WHERE a.hit_id = hits.id AND a.status IN ('Approved', 'Rejected')))",
-            args![hit_id, now.millis()],
-        )
-        .await
+                args![hit_id, now.millis()],
+            )
+            .await?;
+        if done != 1 {
+            return Ok(false);
+        }
+        let emitted = emit_for_hit::<B>(&mut tx, EventType::HitDisposed, hit_id, None, now, None).await?;
+        tx.commit().await?;
+        self.events_written(emitted);
+        Ok(true)
     }
 
     async fn disable_hit(&self, hit_id: &str, payer: &RequesterId, now: Timestamp) -> StoreResult<DisableOutcome> {
@@ -244,6 +275,12 @@ impl<B: Backend> HitStore for SqlStore<B> {
             )
             .await?;
         let max = tx.fetch_one::<i64>("SELECT max_assignments FROM hits WHERE id = $1", args![hit_id]).await?;
+        let submitted: Vec<String> = tx
+            .fetch_all(
+                "SELECT id FROM assignments WHERE hit_id = $1 AND status = 'Submitted' ORDER BY submit_time, id",
+                args![hit_id],
+            )
+            .await?;
         // The feedback stays as it was, as ApproveAssignment without one leaves it.
         let approved = tx
             .execute(
@@ -274,7 +311,13 @@ impl<B: Backend> HitStore for SqlStore<B> {
             // Dropping the transaction undoes the expiration, approvals and disposal.
             return Ok(DisableOutcome::InsufficientFunds { cost_cents: cost, balance_cents: balance });
         }
+        let mut emitted = false;
+        for id in &submitted {
+            emitted |= emit_for_hit::<B>(&mut tx, EventType::AssignmentApproved, hit_id, Some(id), now, None).await?;
+        }
+        emitted |= emit_for_hit::<B>(&mut tx, EventType::HitDisposed, hit_id, None, now, None).await?;
         tx.commit().await?;
+        self.events_written(emitted);
         Ok(DisableOutcome::Done)
     }
 
@@ -298,7 +341,9 @@ impl<B: Backend> HitStore for SqlStore<B> {
             // Dropping the transaction forgets the token too.
             return Ok(ExtendOutcome::Changed);
         }
+        let emitted = emit_for_hit::<B>(&mut tx, EventType::HitExtended, e.hit_id, None, e.now, None).await?;
         tx.commit().await?;
+        self.events_written(emitted);
         Ok(ExtendOutcome::Done)
     }
 
@@ -349,7 +394,17 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
             ],
         )
         .await?;
+        let emitted = emit_for_hit::<B>(
+            &mut tx,
+            EventType::AssignmentAccepted,
+            asg.hit_id.as_str(),
+            Some(asg.id.as_str()),
+            asg.accept_time,
+            None,
+        )
+        .await?;
         tx.commit().await?;
+        self.events_written(emitted);
         Ok(AcceptOutcome::Accepted)
     }
 
@@ -385,21 +440,39 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
     }
 
     async fn submit(&self, id: &str, answer: &str, now: Timestamp, auto: Timestamp) -> StoreResult<bool> {
-        self.update_one(
-            "UPDATE assignments SET status = 'Submitted', answer = $2, submit_time = $3, \
-                         auto_approval_time = $4 WHERE id = $1 AND status = 'Accepted' AND deadline >= $3",
-            args![id, answer, now.millis(), auto.millis()],
-        )
-        .await
+        let mut tx = self.db.writer().await?;
+        let done = tx
+            .execute(
+                "UPDATE assignments SET status = 'Submitted', answer = $2, submit_time = $3, \
+                 auto_approval_time = $4 WHERE id = $1 AND status = 'Accepted' AND deadline >= $3",
+                args![id, answer, now.millis(), auto.millis()],
+            )
+            .await?;
+        if done != 1 {
+            return Ok(false);
+        }
+        let emitted = worker_done::<B>(&mut tx, EventType::AssignmentSubmitted, id, now).await?;
+        tx.commit().await?;
+        self.events_written(emitted);
+        Ok(true)
     }
 
     async fn return_assignment(&self, id: &str, now: Timestamp) -> StoreResult<bool> {
-        self.update_one(
-            "UPDATE assignments SET status = 'Returned', return_time = $2 \
-             WHERE id = $1 AND status = 'Accepted' AND deadline >= $2",
-            args![id, now.millis()],
-        )
-        .await
+        let mut tx = self.db.writer().await?;
+        let done = tx
+            .execute(
+                "UPDATE assignments SET status = 'Returned', return_time = $2 \
+                 WHERE id = $1 AND status = 'Accepted' AND deadline >= $2",
+                args![id, now.millis()],
+            )
+            .await?;
+        if done != 1 {
+            return Ok(false);
+        }
+        let emitted = worker_done::<B>(&mut tx, EventType::AssignmentReturned, id, now).await?;
+        tx.commit().await?;
+        self.events_written(emitted);
+        Ok(true)
     }
 
     async fn review(&self, r: &Review) -> StoreResult<ReviewOutcome> {
@@ -434,7 +507,14 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
             // Dropping the transaction rolls the payment back.
             return Ok(ReviewOutcome::WrongState);
         }
+        let kind = if r.to == AssignmentStatus::Approved {
+            EventType::AssignmentApproved
+        } else {
+            EventType::AssignmentRejected
+        };
+        let emitted = emit_for_assignment::<B>(&mut tx, kind, r.id.as_str(), r.now).await?;
         tx.commit().await?;
+        self.events_written(emitted);
         Ok(ReviewOutcome::Done)
     }
 
@@ -452,16 +532,18 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
             return Ok(0);
         }
         let mut tx = self.db.writer().await?;
-        let rows: Vec<(String, String, i64, i64)> = tx
+        let rows: Vec<(String, String, i64, i64, String, i64)> = tx
             .fetch_all(
-                "SELECT a.id, h.owner, t.reward_cents, h.max_assignments FROM assignments a \
+                "SELECT a.id, h.owner, t.reward_cents, h.max_assignments, h.id, a.auto_approval_time \
+                         FROM assignments a \
                          JOIN hits h ON h.id = a.hit_id JOIN hit_types t ON t.id = h.hit_type_id \
                          WHERE a.status = 'Submitted' AND a.auto_approval_time <= $1",
                 args![now.millis()],
             )
             .await?;
         let mut settled = 0;
-        for (id, owner, reward, max) in rows {
+        let mut emitted = false;
+        for (id, owner, reward, max, hit_id, approval_time) in rows {
             let done = tx
                 .execute(
                     "UPDATE assignments SET status = 'Approved', approval_time = auto_approval_time \
@@ -476,10 +558,16 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
                     args![owner.as_str(), reward + reward_fee_cents(reward, max)],
                 )
                 .await?;
+                // Dated when the delay ran out, as the approval itself is.
+                let at = Timestamp::from_millis(approval_time);
+                emitted |=
+                    emit_for_hit::<B>(&mut tx, EventType::AssignmentApproved, &hit_id, Some(id.as_str()), at, None)
+                        .await?;
                 settled += 1;
             }
         }
         tx.commit().await?;
+        self.events_written(emitted);
         Ok(settled)
     }
 
@@ -529,6 +617,20 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
         };
         self.paged::<BonusRow, _>(&q, &page).await
     }
+}
+
+/// The events of a worker finishing with assignment `id` at `now` (submit,
+/// return): `kind`, and HITReviewable when that left the HIT Reviewable.
+pub(super) async fn worker_done<B: Backend>(
+    tx: &mut impl Exec,
+    kind: EventType,
+    id: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let hit = tx.fetch_optional::<String>("SELECT hit_id FROM assignments WHERE id = $1", args![id]).await?;
+    let Some(hit) = hit else { return Ok(false) };
+    let done = emit_for_hit::<B>(tx, kind, &hit, Some(id), now, None).await?;
+    Ok(emit_if_reviewable::<B>(tx, &hit, now, now).await? || done)
 }
 
 /// Records a requester's `UniqueRequestToken` for `operation` inside `tx`;
@@ -611,7 +713,7 @@ pub(crate) mod tests {
         let owner = hit.hit_type.owner.clone();
         assert_eq!(store.disable_hit("3HIT", &owner, at(10)).await.unwrap(), DisableOutcome::Done);
         let disposed = store.hit("3HIT", at(10)).await.unwrap().unwrap();
-        assert!(!store.set_expiration("3HIT", at(500_000)).await.unwrap());
+        assert!(!store.set_expiration("3HIT", at(500_000), at(10)).await.unwrap());
         assert!(!store.change_hit_type("3HIT", "3TYPE").await.unwrap());
         assert!(!store.dispose_hit("3HIT", at(10)).await.unwrap());
         assert!(!store.set_reviewing("3HIT", ReviewMark::Reviewing).await.unwrap());
@@ -656,7 +758,7 @@ pub(crate) mod tests {
     async fn a_hit_that_got_new_work_is_not_deleted() {
         let (store, hit) = store_with_hit(1, &HitReviewPolicies::default()).await;
         // The caller saw it expired and empty; meanwhile it was extended and accepted.
-        assert!(store.set_expiration("3HIT", at(2_000_000)).await.unwrap());
+        assert!(store.set_expiration("3HIT", at(2_000_000), at(10)).await.unwrap());
         let assignment = Assignment {
             id: "3ASG".into(),
             hit_id: hit.id.clone(),

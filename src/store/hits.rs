@@ -200,8 +200,10 @@ pub trait HitStore: Send + Sync {
     /// other mark (or is disposed).
     async fn set_reviewing(&self, hit_id: &str, to: ReviewMark) -> StoreResult<bool>;
 
-    /// Changes a HIT's expiration; false if the HIT is disposed.
-    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp) -> StoreResult<bool>;
+    /// Changes a HIT's expiration; false if the HIT is disposed. An
+    /// expiration at or before `now` records HITExpired (and HITReviewable
+    /// when nothing is in progress), a later one than before HITExtended.
+    async fn set_expiration(&self, hit_id: &str, expiration: Timestamp, now: Timestamp) -> StoreResult<bool>;
 
     /// Disposes a HIT that has nothing left in progress or to review at
     /// `now` and is Reviewable or Reviewing (DeleteHIT); false otherwise.

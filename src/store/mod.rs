@@ -14,10 +14,12 @@
 
 pub mod activity;
 mod db;
+mod event_sql;
 pub mod files;
 mod hit_rows;
 mod hit_sql;
 pub mod hits;
+pub mod notifications;
 mod postgres;
 mod qualification_rows;
 mod qualification_sql;
@@ -57,6 +59,9 @@ use hits::WorkerHistory;
 /// but the migration runners' and the snapshot storage, so a new table
 /// cannot be left out of either.
 pub const STATE_TABLES: &[&str] = &[
+    "event_deliveries",
+    "events",
+    "notification_settings",
     "fixture_names",
     "review_actions",
     "review_results",
@@ -203,6 +208,7 @@ pub trait Store:
     + activity::ActivityStore
     + files::FileStore
     + review::ReviewStore
+    + notifications::NotificationStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -163,6 +163,7 @@ impl Backend for PgDb {
     const NAME: &'static str = "postgres";
     const LOCK_ROW: &'static str = " FOR UPDATE";
     const SCHEMA_VERSION: &'static str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
+    const NEXT_EVENT_SEQ: &'static str = "SELECT nextval('event_seq')";
 
     type Reader = PgReader;
     type Snapshot = PgSnapshot;
@@ -191,5 +192,11 @@ impl Backend for PgDb {
 
     fn empty_tables(tables: &str) -> Option<String> {
         Some(format!("TRUNCATE {tables}"))
+    }
+
+    fn claim_lock() -> Option<&'static str> {
+        // A transaction-scoped advisory lock; the key is arbitrary but fixed
+        // ("mturk-local notification claims").
+        Some("SELECT pg_advisory_xact_lock(7212012)")
     }
 }

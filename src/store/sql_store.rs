@@ -27,6 +27,9 @@ pub struct SqlStore<B> {
     /// The rows every request reads and that rarely change, kept while the
     /// backend's generation holds still (see [`Backend::shared_generation`]).
     cache: Mutex<SharedCache>,
+    /// Woken after a commit that wrote events (see
+    /// [`super::notifications::NotificationStore::events_signal`]).
+    pub(super) events_ready: Arc<tokio::sync::Notify>,
 }
 
 /// A listing for [`SqlStore::paged`]: the rows are `{select} {from}` in the
@@ -125,7 +128,7 @@ const MAX_CACHED_TYPES: usize = 4_096;
 
 impl<B> SqlStore<B> {
     pub(super) fn new(db: B) -> Self {
-        Self { db, cache: Mutex::new(SharedCache::default()) }
+        Self { db, cache: Mutex::new(SharedCache::default()), events_ready: Arc::new(tokio::sync::Notify::new()) }
     }
 
     fn cache(&self) -> MutexGuard<'_, SharedCache> {
@@ -178,6 +181,13 @@ impl<B: Backend> SqlStore<B> {
     /// A guarded transition in its own transaction: one conditional `UPDATE`,
     /// and whether it changed the row (false: the row was no longer in the
     /// state the condition names, so a concurrent change won).
+    /// Tells the dispatcher that a commit wrote events.
+    pub(super) fn events_written(&self, written: bool) {
+        if written {
+            self.events_ready.notify_one();
+        }
+    }
+
     pub(super) async fn update_one(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<bool> {
         let mut tx = self.db.writer().await?;
         let done = tx.execute(sql, args).await?;

@@ -1576,6 +1576,17 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
         ("RejectAssignment", vec![("AssignmentId", assignment)], DENIED),
         ("SearchHITs", vec![], Refusal::Allowed(nothing_found)),
         ("SetHITAsReviewing", vec![("HITId", hit)], DENIED),
+        (
+            "SetHITTypeNotification",
+            vec![
+                ("HITTypeId", hit_type),
+                ("Notification.1.Destination", "me@example.com"),
+                ("Notification.1.Transport", "Email"),
+                ("Notification.1.Version", "2006-05-05"),
+                ("Notification.1.EventType.1", "HITCreated"),
+            ],
+            DENIED,
+        ),
     ];
     // The inactive type and the request listing, which other rows cannot name twice.
     let extra_legacy: Vec<LegacyRow> = vec![
@@ -1591,7 +1602,7 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
         ("GetBonusPayments", vec![("AssignmentId", assignment)], DENIED),
     ];
     // Operations that name no resource of anyone else: the caller's own creations.
-    let own_scope = ["CreateQualificationType", "RegisterHITType", "Help"];
+    let own_scope = ["CreateQualificationType", "RegisterHITType", "Help", "SendTestEventNotification"];
     let mut problems = Vec::new();
     for (op, params, refusal) in legacy.iter().chain(&extra_legacy) {
         let r = app.call_as(OTHER_KEY, OTHER_SECRET, op, params).await;
@@ -1685,9 +1696,17 @@ both_backends!(every_operation_naming_another_requesters_resource_is_refused, |a
         ("UpdateExpirationForHIT", json!({"HITId": hit, "ExpireAt": 0}), DENIED),
         ("UpdateHITReviewStatus", json!({"HITId": hit}), DENIED),
         ("UpdateHITTypeOfHIT", json!({"HITId": hit, "HITTypeId": hit_type}), DENIED),
+        (
+            "UpdateNotificationSettings",
+            json!({"HITTypeId": hit_type, "Notification": {"Destination": "me@example.com", "Transport": "Email",
+                "Version": "2006-05-05", "EventTypes": ["HITCreated"]}}),
+            DENIED,
+        ),
+        ("UpdateNotificationSettings", json!({"HITTypeId": hit_type, "Active": false}), DENIED),
     ];
     // The caller's own creations, which name nothing of anyone else's.
-    let json_own_scope = ["CreateQualificationType", "CreateHIT", "CreateHITType"];
+    // SendTestEventNotification names no resource: it sends to the caller's own destination.
+    let json_own_scope = ["CreateQualificationType", "CreateHIT", "CreateHITType", "SendTestEventNotification"];
     for (op, body, refusal) in &json_rows {
         let r = ep.json_as(OTHER_KEY, OTHER_SECRET, op, body).await.unwrap();
         let fine = match refusal {

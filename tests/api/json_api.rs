@@ -186,7 +186,7 @@ both_backends!(sdk_errors_carry_the_turk_error_code, |app: TestApp| async move {
     assert_eq!(turk_code(bad_pattern), "AWS.MechanicalTurk.InvalidParameterValue");
     let too_many = c.list_worker_blocks().max_results(500).send().await;
     assert_eq!(turk_code(too_many), "AWS.ParameterOutOfRange");
-    // The notification operations are not built yet (notifications are their own piece of work).
+    // A queue "URL" that is an ARN is refused (NotificationSpecification: an SQS destination is a queue URL).
     let notification = aws_sdk_mturk::types::NotificationSpecification::builder()
         .destination("arn:aws:sqs:us-east-1:123456789012:q")
         .transport(aws_sdk_mturk::types::NotificationTransport::Sqs)
@@ -194,13 +194,13 @@ both_backends!(sdk_errors_carry_the_turk_error_code, |app: TestApp| async move {
         .event_types(aws_sdk_mturk::types::EventType::AssignmentSubmitted)
         .build()
         .unwrap();
-    let not_built = c
+    let not_a_queue = c
         .send_test_event_notification()
         .notification(notification)
         .test_event_type(aws_sdk_mturk::types::EventType::Ping)
         .send()
         .await;
-    assert_eq!(turk_code(not_built), "AWS.MechanicalTurk.NotImplemented");
+    assert_eq!(turk_code(not_a_queue), "AWS.MechanicalTurk.InvalidParameterValue");
     let duplicate = other
         .create_qualification_type()
         .name("theirs")

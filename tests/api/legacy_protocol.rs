@@ -225,9 +225,9 @@ async fn malformed_requests_get_mturk_errors_never_a_404_500_or_panic() {
         ),
         ("an unknown operation", app.call("RevokeEverything", &[]).await, "AWS.MechanicalTurk.InvalidParameterValue"),
         (
-            "a known operation not built yet",
+            "a notification setting without HITTypeId",
             app.call("SetHITTypeNotification", &[]).await,
-            "AWS.MechanicalTurk.NotImplemented",
+            "AWS.MissingParameters",
         ),
         (
             "an operation name that is not a name",

@@ -21,6 +21,7 @@ mod legacy_protocol;
 mod lifecycle;
 mod listings;
 mod marketplace;
+mod notifications;
 mod one_transaction;
 mod persistence;
 mod real_clients;

@@ -140,6 +140,35 @@ both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| 
         .to_owned();
     app.work("A1REVIEWED", &reviewed, ANSWER).await;
 
+    // A notification setting, and a test event with its delivery.
+    let notified = app
+        .call(
+            "RegisterHITType",
+            &[
+                ("Title", "notified"),
+                ("Description", "d"),
+                ("Reward.1.Amount", "0.10"),
+                ("Reward.1.CurrencyCode", "USD"),
+                ("AssignmentDurationInSeconds", "600"),
+            ],
+        )
+        .await
+        .ok()
+        .text("HITTypeId")
+        .unwrap();
+    let spec = [
+        ("Notification.1.Destination", "me@example.com"),
+        ("Notification.1.Transport", "Email"),
+        ("Notification.1.Version", "2006-05-05"),
+        ("Notification.1.EventType.1", "HITCreated"),
+    ];
+    let mut set = vec![("HITTypeId", notified.as_str())];
+    set.extend_from_slice(&spec);
+    app.call("SetHITTypeNotification", &set).await.ok();
+    let mut test = vec![("TestEventType", "Ping")];
+    test.extend_from_slice(&spec);
+    app.call("SendTestEventNotification", &test).await.ok();
+
     let filled = table_rows(&app.database).await;
     let tables: Vec<&String> = fresh.keys().filter(|t| is_state_table(t)).collect();
     assert!(tables.len() >= 14, "{tables:?}");

@@ -2,9 +2,11 @@
 # Runs the third-party client tests against a freshly started, in-memory
 # mturk-local: tests/clients/legacy (boto 2, raw REST and the Perl SDK's
 # requests on the legacy API), tests/clients/modern (boto3, the AWS CLI,
-# oTree's and psiTurk's requests on the JSON API), then tests/clients/js (the
-# AWS SDK for JavaScript v3, and the mturk-api package over the SOAP face, with
-# Node's test runner) against the same server,
+# oTree's and psiTurk's requests on the JSON API), tests/clients/notifications
+# (delivery to moto's SQS and SNS and to aiosmtpd, from servers of its own
+# started from the same binary), then tests/clients/js (the AWS SDK for
+# JavaScript v3, and the mturk-api package over the SOAP face, with Node's test
+# runner) against the same server,
 # and last every command of README.md and docs/ (tests/clients/docs) against
 # a server of their own on 127.0.0.1:8099.
 # Builds nothing.
@@ -201,11 +203,13 @@ env \
     MTURK_LOCAL_OTHER_BALANCE="$other_balance" \
     MTURK_LOCAL_HIT_KEY="$hit_key" \
     MTURK_LOCAL_HIT_SECRET="$hit_secret" \
+    MTURK_LOCAL_BIN="$bin" \
     PYTHONDONTWRITEBYTECODE=1 \
     BOTO_CONFIG=/dev/null \
     no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" \
     NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" \
-    "$venv/bin/python" -m pytest -q tests/clients/legacy tests/clients/modern "$@" || status=$?
+    "$venv/bin/python" -m pytest -q tests/clients/legacy tests/clients/modern tests/clients/notifications "$@" \
+    || status=$?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "run.sh: the server died during the tests" >&2

@@ -15,6 +15,7 @@ use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, invalid_value_because, missing_parameter, Result};
 use crate::mturk_error;
 use crate::ops::hits::{HitTypeChoice, NewHit, NewHitType};
+use crate::ops::notifications::{Face, NotificationInput};
 
 use super::input::Input;
 
@@ -311,4 +312,36 @@ impl FromMember for Vec<AssignmentStatus> {
             .collect::<Result<Vec<_>>>()
             .map(Some)
     }
+}
+
+/// A `NotificationSpecification` member: `Destination`, `Transport`,
+/// `Version` and `EventTypes`, all required (botocore model), checked by
+/// `ops::notifications`.
+fn notification_spec(input: &Input, name: &str) -> Result<Option<NotificationInput>> {
+    let Some(obj) = input.object(name)? else { return Ok(None) };
+    let member = Input::new(obj);
+    let field = |f: &str| member.required_string(f).map_err(|_| missing_parameter(&format!("{name}.{f}")));
+    Ok(Some(NotificationInput {
+        face: Face::Json,
+        destination: field("Destination")?,
+        transport: field("Transport")?,
+        version: field("Version")?,
+        event_types: member.strings("EventTypes")?.unwrap_or_default(),
+    }))
+}
+
+/// A required `NotificationSpecification` (SendTestEventNotification).
+///
+/// # Errors
+/// `AWS.MissingParameters`, type errors.
+pub fn notification(input: &Input, name: &str) -> Result<NotificationInput> {
+    notification_spec(input, name)?.ok_or_else(|| missing_parameter(name))
+}
+
+/// An optional `NotificationSpecification` (UpdateNotificationSettings).
+///
+/// # Errors
+/// Type errors, a member missing inside it.
+pub fn opt_notification(input: &Input, name: &str) -> Result<Option<NotificationInput>> {
+    notification_spec(input, name)
 }

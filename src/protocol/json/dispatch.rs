@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
-use crate::ops::{account, assignments, files, hits, qualifications as quals, requests, review, workers, Ctx};
+use crate::ops::{
+    account, assignments, files, hits, notifications, qualifications as quals, requests, review, workers, Ctx,
+};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -233,11 +235,19 @@ operations! {
             hit_id: req("HITId"),
             hit_type_id: req("HITTypeId"),
         }] => answer::empty;
+        // One event of TestEventType to the specification's destination.
+        SendTestEventNotification => notifications::send_test_event[notifications::TestEvent {
+            notification: notification("Notification"),
+            test_event_type: req("TestEventType"),
+        }] => answer::empty;
+        // Notification and/or Active; the caller's HIT type.
+        UpdateNotificationSettings => notifications::update_settings[notifications::SettingsUpdate {
+            hit_type_id: req("HITTypeId"),
+            notification: opt_notification("Notification"),
+            active: opt("Active"),
+        }] => answer::empty;
     }
-    not_built {
-        SendTestEventNotification,
-        UpdateNotificationSettings,
-    }
+    not_built {}
 }
 
 /// Resolves an `X-Amz-Target` value (prefix, a dot, an exact operation name).

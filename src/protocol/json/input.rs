@@ -148,6 +148,18 @@ impl Input {
         self.boolean(name)?.ok_or_else(|| missing_parameter(name))
     }
 
+    /// An optional JSON object.
+    ///
+    /// # Errors
+    /// A type error for anything but an object.
+    pub fn object(&self, name: &str) -> Result<Option<Map<String, Value>>> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o.clone())),
+            Some(_) => Err(wrong_type(name, "an object")),
+        }
+    }
+
     /// An optional list of strings.
     ///
     /// # Errors

@@ -14,6 +14,7 @@ use crate::domain::review::{HitReviewPolicies, MapEntry, PolicyLevel, PolicyPara
 use crate::error::{invalid_value, invalid_value_because, missing_parameter, Result};
 use crate::mturk_error;
 use crate::ops::hits::{HitTypeChoice, NewHit, NewHitType};
+use crate::ops::notifications::{Face, NotificationInput};
 use crate::ops::requests::RequestSort;
 
 use super::params::Params;
@@ -514,4 +515,63 @@ pub fn statistic_query(p: &Params) -> Result<crate::ops::statistics::StatisticQu
         period: or(p, "TimePeriod", crate::ops::statistics::TimePeriod::LifeToDate)?,
         count: opt(p, "Count")?,
     })
+}
+
+/// The `Notification` structure: `Notification.1.Destination`,
+/// `.Transport`, `.Version` and `.EventType.N` (legacy Notification data
+/// structure; boto 2's `set_rest_notification` and `set_email_notification`
+/// send `EventType.1`, `EventType.2`, …), checked by `ops::notifications`.
+fn notification_structure(p: &Params, name: &str) -> Result<Option<NotificationInput>> {
+    let mut parts = p.structures(name);
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    if parts.len() > 1 {
+        return Err(mturk_error!(
+            InvalidParameterValue,
+            "Send one {name} structure ({name}.1.*), not {}.",
+            parts.len()
+        ));
+    }
+    let n = parts.remove(0);
+    let field = |f: &str| n.required(f).map(str::to_owned).map_err(|_| missing_parameter(&format!("{name}.1.{f}")));
+    Ok(Some(NotificationInput {
+        face: Face::Legacy,
+        destination: field("Destination")?,
+        transport: field("Transport")?,
+        version: field("Version")?,
+        event_types: n.list("EventType").into_iter().map(str::to_owned).collect(),
+    }))
+}
+
+/// A required `Notification` structure (SendTestEventNotification).
+///
+/// # Errors
+/// `AWS.MissingParameters`, several structures.
+pub fn notification(p: &Params, name: &str) -> Result<NotificationInput> {
+    notification_structure(p, name)?.ok_or_else(|| missing_parameter(name))
+}
+
+/// SetHITTypeNotification's `Active`: the parameter, or inside the
+/// structure, where boto 2's `_set_notification` sends it
+/// (`Notification.1.Active=True`).
+///
+/// # Errors
+/// A value that is not a boolean.
+pub fn notification_active(p: &Params, name: &str) -> Result<Option<bool>> {
+    if let Some(active) = opt::<bool>(p, name)? {
+        return Ok(Some(active));
+    }
+    match p.structures("Notification").first() {
+        Some(n) => opt::<bool>(n, name),
+        None => Ok(None),
+    }
+}
+
+/// An optional `Notification` structure (SetHITTypeNotification).
+///
+/// # Errors
+/// A field missing inside it, several structures.
+pub fn opt_notification(p: &Params, name: &str) -> Result<Option<NotificationInput>> {
+    notification_structure(p, name)
 }

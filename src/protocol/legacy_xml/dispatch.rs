@@ -7,7 +7,9 @@
 use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::error::Result;
 use crate::ops::statistics::{self as stats, TimePeriod};
-use crate::ops::{account, assignments, files, help, hits, qualifications as quals, requests, review, workers, Ctx};
+use crate::ops::{
+    account, assignments, files, help, hits, notifications, qualifications as quals, requests, review, workers, Ctx,
+};
 use crate::protocol::BoxFuture;
 
 use super::answer;
@@ -336,16 +338,24 @@ operations! {
             about: about("About"),
             kind: help_type("HelpType"),
         }] => answer::information;
+        // One event of TestEventType to Notification.1's destination.
+        SendTestEventNotification (Wrapped, None) => notifications::send_test_event[notifications::TestEvent {
+            notification: notification("Notification"),
+            test_event_type: req("TestEventType"),
+        }] => answer::empty;
+        // Notification.1 and/or Active; the caller's HIT type.
+        SetHITTypeNotification (Wrapped, None) => notifications::update_settings[notifications::SettingsUpdate {
+            hit_type_id: req("HITTypeId"),
+            notification: opt_notification("Notification"),
+            active: notification_active("Active"),
+        }] => answer::empty;
         // Revert to go back.
         SetHITAsReviewing (Wrapped, None) => hits::update_review_status[hits::ReviewStatusChange {
             hit_id: req("HITId"),
             revert: or("Revert", false),
         }] => answer::empty;
     }
-    not_built {
-        SendTestEventNotification (Wrapped),
-        SetHITTypeNotification (Wrapped),
-    }
+    not_built {}
 }
 
 /// Finds an operation by its exact (case-sensitive) wire name.

@@ -109,6 +109,9 @@ impl Backend for SqliteDb {
     const NAME: &'static str = "sqlite";
     const LOCK_ROW: &'static str = "";
     const SCHEMA_VERSION: &'static str = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+    // The one writer connection runs one transaction at a time; every event has its delivery,
+    // whose seq is the table's row id (its maximum is found at once).
+    const NEXT_EVENT_SEQ: &'static str = "SELECT COALESCE(MAX(seq), 0) + 1 FROM event_deliveries";
 
     type Reader = SqliteReader;
     type Snapshot = SqliteReader;

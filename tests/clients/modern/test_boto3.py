@@ -19,6 +19,7 @@ import pytest
 
 from mturk_local_testing import (
     Credentials,
+    control,
     new_worker_id,
     unique_name,
     unknown_id,
@@ -716,15 +717,22 @@ def test_a_plain_client_finds_the_server_through_aws_endpoint_url_mturk(endpoint
     )["QualificationType"]["Name"] == qt["Name"]
 
 
-def test_an_operation_mturk_local_has_not_built_yet_fails_with_not_implemented(mturk):
-    # The notification operations are not built yet (review policies, the
-    # example here before, are: see test_review_policies.py).
+def test_a_test_event_to_a_queue_arn_is_refused_and_to_a_queue_url_is_recorded(mturk, endpoint):
+    # Every operation is built now; the notification ones check the destination's shape
+    # (NotificationSpecification: an SQS destination is a queue URL, not an ARN).
     notification = {"Destination": "arn:aws:sqs:us-east-1:123456789012:q", "Transport": "SQS",
                     "Version": "2006-05-05", "EventTypes": ["AssignmentSubmitted"]}
-    response = expect_request_error(mturk, "AWS.MechanicalTurk.NotImplemented",
+    response = expect_request_error(mturk, "AWS.MechanicalTurk.InvalidParameterValue",
                                     mturk.send_test_event_notification, Notification=notification,
                                     TestEventType="AssignmentSubmitted")
-    assert "SendTestEventNotification" in response["Error"]["Message"]
+    assert "queue URL" in response["Error"]["Message"]
+    queue = f"https://sqs.us-east-1.amazonaws.com/123456789012/q-{new_uuid()}"
+    notification["Destination"] = queue
+    mturk.send_test_event_notification(Notification=notification, TestEventType="AssignmentSubmitted")
+    recorded = [e for e in control(endpoint, "GET", "/events?EventType=AssignmentSubmitted")["Events"]
+                if e["Deliveries"][0]["Destination"] == queue]
+    assert len(recorded) == 1, recorded
+    assert recorded[0]["Deliveries"][0]["Transport"] == "SQS"
 
 
 # ---------------------------------------------------------------- one store, two faces

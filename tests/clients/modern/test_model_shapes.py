@@ -100,7 +100,7 @@ PHOTO_FORM = (
 PHOTO = b"\x89PNG\r\n\x1a\n not much of a bird"
 
 NOTIFICATION = {
-    "Destination": "arn:aws:sqs:us-east-1:123456789012:mturk-local-events",
+    "Destination": "https://sqs.us-east-1.amazonaws.com/123456789012/mturk-local-events",
     "Transport": "SQS",
     "Version": "2014-08-15",
     "EventTypes": ["AssignmentSubmitted", "HITReviewable"],
@@ -384,9 +384,10 @@ def test_every_operation_answers_in_the_shape_of_the_model(endpoint, hit_credent
     s.call("DeleteQualificationType", QualificationTypeId=scored_id)
     s.call("GetAccountBalance")
 
-    # ------------------------------------------------ not built yet: notifications
-    s.not_implemented("UpdateNotificationSettings", HITTypeId=hit_type_id, Notification=NOTIFICATION, Active=True)
-    s.not_implemented("SendTestEventNotification", Notification=NOTIFICATION, TestEventType="Ping")
+    # ------------------------------------------------ notifications (no queue server here: they stay in the outbox)
+    s.call("UpdateNotificationSettings", HITTypeId=hit_type_id, Notification=NOTIFICATION, Active=True)
+    s.call("UpdateNotificationSettings", HITTypeId=hit_type_id, Active=False)
+    s.call("SendTestEventNotification", Notification=NOTIFICATION, TestEventType="Ping")
 
     # ------------------------------------------------ nothing forgotten
     operations = set(s.model["operations"])
