@@ -221,6 +221,68 @@ pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eli
     }
 }
 
+/// One page of the marketplace as a worker's page lists it.
+#[derive(Debug, Clone)]
+pub struct MarketPage {
+    /// The HITs the worker can discover on this page, with what the worker may do.
+    pub hits: Vec<(Hit, Eligibility)>,
+    /// Where the next page starts (creation time and id of this page's last
+    /// HIT read), or `None` when this was the last page.
+    pub next: Option<(crate::domain::time::Timestamp, String)>,
+}
+
+/// One page of the HITs a worker can find, read from the store a page at a
+/// time after `after` (creation time, id) in the listing's order, so that
+/// only the rows shown are read however many HITs are stored. `search`, when
+/// given, keeps the HITs whose title, description or keywords contain it
+/// (case-insensitive); pages are then read until `limit` are found or the
+/// listing ends.
+///
+/// # Errors
+/// Store failures.
+pub async fn find_hits_page(
+    w: &WorkerCtx,
+    worker: &WorkerId,
+    after: Option<(crate::domain::time::Timestamp, String)>,
+    search: Option<&str>,
+    limit: usize,
+) -> Result<MarketPage> {
+    settle(w).await?;
+    let mut facts = WorkerFacts::load(w, worker).await?;
+    let search = search.map(str::to_lowercase).filter(|s| !s.is_empty());
+    let mut out = Vec::new();
+    let mut after = after;
+    let read = i64::try_from(limit.clamp(1, 100)).unwrap_or(100);
+    loop {
+        let page = Page { offset: 0, limit: read };
+        let found = w.store.hits(&HitFilter::Marketplace { after: after.clone() }, w.now, page).await.map_err(internal)?;
+        let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= read;
+        for hit in found.items {
+            after = Some((hit.creation_time, hit.id.clone()));
+            if hit.status(w.now) != HitStatus::Assignable {
+                continue;
+            }
+            if let Some(s) = &search {
+                let t = &hit.hit_type;
+                let hay = format!("{}\n{}\n{}", t.title, t.description, t.keywords.as_deref().unwrap_or_default());
+                if !hay.to_lowercase().contains(s.as_str()) {
+                    continue;
+                }
+            }
+            let e = facts.eligibility(&hit).await?;
+            if e.can_discover {
+                out.push((hit, e));
+                if out.len() >= limit {
+                    return Ok(MarketPage { hits: out, next: after });
+                }
+            }
+        }
+        if !full {
+            return Ok(MarketPage { hits: out, next: None });
+        }
+    }
+}
+
 /// A worker accepts a HIT.
 ///
 /// # Errors
