@@ -216,6 +216,23 @@ pub fn external_url(xml: &str) -> Option<String> {
         .flatten()
 }
 
+/// The `HTMLContent` of an HTMLQuestion, if `xml` is one.
+#[must_use]
+pub fn html_content(xml: &str) -> Option<String> {
+    let els = elements("Question", xml).ok()?;
+    (els.first()?.name == "HTMLQuestion")
+        .then(|| els.iter().find(|e| e.path.len() == 2 && e.name == "HTMLContent").map(|e| e.text.clone()))
+        .flatten()
+}
+
+/// The `FrameHeight` of an ExternalQuestion or HTMLQuestion (pixels; 0 asks
+/// the worker's page to size the frame itself).
+#[must_use]
+pub fn frame_height(xml: &str) -> Option<i64> {
+    let els = elements("Question", xml).ok()?;
+    els.iter().find(|e| e.path.len() == 2 && e.name == "FrameHeight").and_then(|e| e.text.trim().parse().ok())
+}
+
 /// Checks an AnswerKey: well-formed, right namespace, and every score and
 /// mapping value numeric.
 ///

@@ -88,6 +88,21 @@ pub enum AnswerSpec {
     },
 }
 
+impl AnswerSpec {
+    /// A selection shown as a drop-down or list (`dropdown`, `list`,
+    /// `combobox`, `multichooser`) rather than radio buttons or check boxes.
+    #[must_use]
+    pub fn is_select(&self) -> bool {
+        matches!(self, Self::Selection { style, .. } if matches!(style.as_str(), "dropdown" | "list" | "combobox" | "multichooser"))
+    }
+
+    /// A selection that takes several choices.
+    #[must_use]
+    pub fn is_multiple(&self) -> bool {
+        matches!(self, Self::Selection { style, max, .. } if *max > 1 || matches!(style.as_str(), "checkbox" | "multichooser"))
+    }
+}
+
 /// One `Question`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
