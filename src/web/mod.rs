@@ -17,6 +17,7 @@
 
 
 mod pages;
+mod requester;
 
 mod worker;
 
@@ -61,6 +62,7 @@ pub(crate) fn console_csp(frame_origins: &[String]) -> String {
 pub fn router(state: AppState) -> Router<AppState> {
     let guarded = Router::new()
         .merge(worker::router())
+        .merge(requester::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new()
         .route("/console/login", get(login_page).post(login))
