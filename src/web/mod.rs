@@ -202,9 +202,13 @@ fn check_post(state: &AppState, headers: &HeaderMap, body: &Bytes, cookie: Optio
     }
 }
 
-/// Percent-encodes a query value.
+/// What a query value keeps unencoded: RFC 3986's unreserved characters.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Percent-encodes a query value (or a path segment).
 pub(crate) fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 /// A redirect after a POST, with a notice (`?notice=`) or an error (`?error=`) shown on the page.
