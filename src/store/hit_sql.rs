@@ -95,24 +95,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
                 return Err(StoreError::Conflict { existing: Some(existing) });
             }
         }
-        // A concurrent create with the same token may have won the race.
-        tx.insert_unique(
-            "INSERT INTO hits (id, hit_type_id, owner, question, max_assignments, expiration, \
-                         requester_annotation, creation_time, reviewing, disposed, unique_request_token) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9)",
-            args![
-                h.id.as_str(),
-                h.hit_type.id.as_str(),
-                h.hit_type.owner.as_str(),
-                h.question.as_str(),
-                h.max_assignments,
-                h.expiration.millis(),
-                h.requester_annotation.as_deref(),
-                h.creation_time.millis(),
-                token
-            ],
-        )
-        .await?;
+        insert_hit_row(&mut tx, h, token).await?;
         super::review_sql::insert_policies(&mut tx, &h.id, policies).await?;
         tx.commit().await?;
         Ok(())
@@ -555,6 +538,30 @@ async fn claim_token(
     Ok(fresh == 1)
 }
 
+/// Inserts one HIT's row in `tx` (CreateHIT, and each HIT of a console
+/// batch, all in one transaction). A concurrent create with the same token
+/// may have won the race: that is a `Conflict`.
+pub(super) async fn insert_hit_row<W: super::db::Exec>(tx: &mut W, h: &Hit, token: Option<&str>) -> StoreResult<()> {
+    tx.insert_unique(
+            "INSERT INTO hits (id, hit_type_id, owner, question, max_assignments, expiration, \
+                         requester_annotation, creation_time, reviewing, disposed, unique_request_token) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9)",
+            args![
+                h.id.as_str(),
+                h.hit_type.id.as_str(),
+                h.hit_type.owner.as_str(),
+                h.question.as_str(),
+                h.max_assignments,
+                h.expiration.millis(),
+                h.requester_annotation.as_deref(),
+                h.creation_time.millis(),
+                token
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     //! The compare-and-set guards of the HIT transitions: a change that lost
@@ -731,3 +738,4 @@ pub(crate) mod tests {
         assert_eq!(statuses, ["Submitted", "Submitted"]);
     }
 }
+

@@ -13,6 +13,7 @@
 //! with group commit) and PostgreSQL (through sqlx).
 
 pub mod activity;
+pub mod batches;
 mod db;
 pub mod files;
 mod hit_rows;
@@ -57,6 +58,8 @@ use hits::WorkerHistory;
 /// but the migration runners' and the snapshot storage, so a new table
 /// cannot be left out of either.
 pub const STATE_TABLES: &[&str] = &[
+    "batch_hits",
+    "batches",
     "fixture_names",
     "review_actions",
     "review_results",
@@ -203,6 +206,7 @@ pub trait Store:
     + activity::ActivityStore
     + files::FileStore
     + review::ReviewStore
+    + batches::BatchStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -41,7 +41,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/requester/{requester}/requests/{request_id}/{action}", post(request_action))
         .route("/requester/{requester}/workers", get(workers_page).post(worker_action))
         .route("/requester/{requester}/clock", post(clock_action))
-
+        .merge(super::batches::router())
 }
 
 /// The requester a console URL names: a configured one, or (in the open

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "review_policies", include_str!("../../../migrations/sqlite/0010_review_policies.sql")),
     (11, "file_answers", include_str!("../../../migrations/sqlite/0011_file_answers.sql")),
     (12, "review_history", include_str!("../../../migrations/sqlite/0012_review_history.sql")),
+    (14, "console_batches", include_str!("../../../migrations/sqlite/0014_console_batches.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own
@@ -146,6 +147,6 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 10, 11, 12]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 14]);
     }
 }

@@ -1,7 +1,10 @@
 """The web console in a real browser (headless Chromium): what a person does
 in a page is what boto3 then reads from the API, and the other way round."""
 
+import csv
+import io
 import secrets
+import urllib.request
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -213,3 +216,148 @@ def test_a_form_from_another_site_is_refused(browser, endpoint):
     browser.get(f"{endpoint.url}/worker/{worker}/qualifications")
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "Locale DE" not in main and "Locale US" in main
+
+
+BATCH_TEMPLATE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"></head><body>
+<form id="hit-form" method="post" action="/mturk/externalSubmit">
+  <input type="hidden" name="assignmentId" id="assignmentId" value="">
+  <p>Translate <b id="word">${word}</b> from ${lang}.</p>
+  <label for="translation">Translation</label><input id="translation" name="translation" type="text">
+  <input type="submit" id="submitButton" value="Submit">
+</form>
+<script>
+  var p = new URLSearchParams(location.search);
+  document.getElementById("assignmentId").value = p.get("assignmentId");
+  document.getElementById("hit-form").action = p.get("turkSubmitTo") + "/mturk/externalSubmit";
+</script>
+</body></html>"""
+
+
+# The fixed columns of the requester website's batch results CSV, in order.
+RESULT_HEADER = [
+    "HITId", "HITTypeId", "Title", "Description", "Keywords", "Reward", "CreationTime", "MaxAssignments",
+    "RequesterAnnotation", "AssignmentDurationInSeconds", "AutoApprovalDelayInSeconds", "Expiration",
+    "NumberOfSimilarHITs", "LifetimeInSeconds", "AssignmentId", "WorkerId", "AssignmentStatus", "AcceptTime",
+    "SubmitTime", "AutoApprovalTime", "ApprovalTime", "RejectionTime", "RequesterFeedback", "WorkTimeInSeconds",
+    "LifetimeApprovalRate", "Last30DaysApprovalRate", "Last7DaysApprovalRate",
+]
+
+
+def fetch_text(url: str) -> str:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=10) as r:
+        return r.read().decode("utf-8")
+
+
+def upload_review(browser, base, key, batch_id, rows) -> None:
+    browser.get(f"{base}/requester/{key}/batches/{batch_id}")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    area = browser.find_element(By.ID, "r-csv")
+    area.clear()
+    area.send_keys(out.getvalue())
+    browser.find_element(By.ID, "upload-review").click()
+
+
+def test_a_csv_batch_round_trip(browser, screenshot, endpoint, hit_mturk, hit_credentials):
+    base, key = endpoint.url, hit_credentials.access_key_id
+    title = f"Translate a word {secrets.token_hex(4)}"
+    browser.get(f"{base}/requester/{key}/batches")
+    fields = {
+        "b-name": "Words",
+        "b-title": title,
+        "b-description": "One word to translate",
+        "b-keywords": "translation",
+        "b-template": BATCH_TEMPLATE,
+        "b-csv": 'word,lang\napple,English\n"pomme, rouge",French\n',
+    }
+    for field, value in fields.items():
+        element = browser.find_element(By.ID, field)
+        element.clear()
+        element.send_keys(value)
+    reward = browser.find_element(By.ID, "b-reward")
+    reward.clear()
+    reward.send_keys("0.05")
+    screenshot("requester-new-batch")
+    browser.find_element(By.ID, "create-batch").click()
+    assert "Batch Words created." in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    batch_id = browser.current_url.rsplit("/", 1)[1].split("?")[0]
+    rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
+    hit_ids = [r.find_element(By.CSS_SELECTOR, "td:nth-child(2)").text for r in rows]
+    assert len(hit_ids) == 2
+    for hit_id, word in zip(hit_ids, ["apple", "pomme, rouge"]):
+        hit = hit_mturk.get_hit(HITId=hit_id)["HIT"]
+        assert hit["Title"] == title and hit["Reward"] == "0.05"
+        assert f"<b id=\"word\">{word}</b>" in hit["Question"]
+
+    # Two workers do the two HITs in the worker's pages.
+    workers, assignments = [new_worker_id(), new_worker_id()], []
+    for worker, hit_id, translation in zip(workers, hit_ids, ["Apfel", "roter Apfel"]):
+        row = hit_row(browser, base, worker, title, hit_id)
+        row.find_element(By.XPATH, ".//button[text()='Accept']").click()
+        assignments.append(browser.find_element(By.ID, "assignment-id").text)
+        browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "iframe.hit"))
+        browser.find_element(By.ID, "translation").send_keys(translation)
+        browser.find_element(By.ID, "submitButton").click()
+        WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "was submitted"))
+        browser.switch_to.default_content()
+
+    browser.get(f"{base}/requester/{key}/batches/{batch_id}")
+    assert browser.find_element(By.ID, "progress-submitted").text == "2"
+    screenshot("requester-batch")
+
+    # The results CSV: MTurk's columns, then Input.*, Answer.*, Approve, Reject.
+    text = fetch_text(f"{base}/requester/{key}/batches/{batch_id}/results.csv")
+    table = list(csv.reader(io.StringIO(text)))
+    header, body = table[0], table[1:]
+    assert header == RESULT_HEADER + ["Input.word", "Input.lang", "Answer.translation", "Approve", "Reject"]
+    assert len(body) == 2
+    by_assignment = {r[header.index("AssignmentId")]: dict(zip(header, r)) for r in body}
+    for hit_id, worker, assignment, word, lang, translation in zip(
+        hit_ids, workers, assignments, ["apple", "pomme, rouge"], ["English", "French"], ["Apfel", "roter Apfel"]
+    ):
+        got = by_assignment[assignment]
+        api = hit_mturk.get_assignment(AssignmentId=assignment)
+        a, h = api["Assignment"], api["HIT"]
+        assert got["HITId"] == hit_id == a["HITId"]
+        assert got["HITTypeId"] == h["HITTypeId"]
+        assert got["Title"] == h["Title"]
+        assert got["Reward"] == "$0.05"
+        assert got["MaxAssignments"] == "1"
+        assert got["WorkerId"] == worker == a["WorkerId"]
+        assert got["AssignmentStatus"] == "Submitted" == a["AssignmentStatus"]
+        assert got["AcceptTime"] and got["SubmitTime"]
+        assert got["Input.word"] == word and got["Input.lang"] == lang
+        assert got["Answer.translation"] == translation
+        assert got["Approve"] == "" and got["Reject"] == ""
+
+    # A CSV with errors (both marks, an unknown id) changes nothing.
+    a_col, ap_col, rj_col = header.index("AssignmentId"), header.index("Approve"), header.index("Reject")
+    bad = [header] + [list(r) for r in body]
+    bad[1][ap_col], bad[1][rj_col] = "x", "No"
+    bad.append(list(body[1]))
+    bad[3][a_col], bad[3][ap_col] = "3NOSUCHASSIGNMENT0000000000000", "x"
+    upload_review(browser, base, key, batch_id, bad)
+    errors = browser.find_element(By.ID, "row-errors").text
+    assert "Line 2: assignment" in errors and "both Approve and Reject" in errors
+    assert "Line 4: there is no assignment" in errors
+    for assignment in assignments:
+        assert hit_mturk.get_assignment(AssignmentId=assignment)["Assignment"]["AssignmentStatus"] == "Submitted"
+
+    # The same CSV marked well approves one and rejects the other.
+    good = [header] + [list(r) for r in body]
+    first = 1 if good[1][a_col] == assignments[0] else 2
+    good[first][ap_col] = "x"
+    good[3 - first][rj_col] = "Not a translation"
+    upload_review(browser, base, key, batch_id, good)
+    assert "1 approved, 1 rejected." in browser.find_element(By.CSS_SELECTOR, ".notice").text
+    assert hit_mturk.get_assignment(AssignmentId=assignments[0])["Assignment"]["AssignmentStatus"] == "Approved"
+    rejected = hit_mturk.get_assignment(AssignmentId=assignments[1])["Assignment"]
+    assert (rejected["AssignmentStatus"], rejected["RequesterFeedback"]) == ("Rejected", "Not a translation")
+
+    table = list(csv.reader(io.StringIO(fetch_text(f"{base}/requester/{key}/batches/{batch_id}/results.csv"))))
+    after = {r[a_col]: dict(zip(table[0], r)) for r in table[1:]}
+    assert after[assignments[0]]["AssignmentStatus"] == "Approved" and after[assignments[0]]["ApprovalTime"]
+    assert after[assignments[1]]["AssignmentStatus"] == "Rejected"
+    assert after[assignments[1]]["RequesterFeedback"] == "Not a translation"
