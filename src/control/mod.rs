@@ -314,22 +314,24 @@ struct ClockBody {
 ///
 /// # Errors
 /// `ParameterOutOfRange`, `InvalidParameterValue`; store failures.
-pub(crate) async fn move_clock_by(state: &AppState, advance_seconds: Option<i64>, set: Option<&str>) -> Result<(), MturkError> {
+pub(crate) async fn move_clock_by(
+    state: &AppState,
+    advance_seconds: Option<i64>,
+    set: Option<&str>,
+) -> Result<(), MturkError> {
     let offset = match (advance_seconds, set) {
         (Some(secs), None) => {
             if !(0..=100 * 365 * 86_400).contains(&secs) {
                 return Err(mturk_error!(
                     ParameterOutOfRange,
                     "AdvanceSeconds must be between 0 and 3153600000; use Set to move the clock to any instant."
-                )
-                ); 
+                ));
             }
             if state.clock.now().checked_plus_seconds(secs).is_none() {
                 return Err(mturk_error!(
                     ParameterOutOfRange,
                     "AdvanceSeconds would move the clock after 9999-12-31T23:59:59Z, the latest time the service keeps."
-                )
-                ); 
+                ));
             }
             state.clock.offset_ms().saturating_add(secs.saturating_mul(1000))
         }
@@ -341,13 +343,12 @@ pub(crate) async fn move_clock_by(state: &AppState, advance_seconds: Option<i64>
                 return Err(mturk_error!(
                     ParameterOutOfRange,
                     "Set must not be after 9999-12-31T23:59:59Z, the latest time the service keeps."
-                )
-                ); 
+                ));
             }
             state.clock.offset_for(to)
         }
         _ => {
-            return Err(mturk_error!(InvalidParameterValue, "Send exactly one of AdvanceSeconds and Set.")); 
+            return Err(mturk_error!(InvalidParameterValue, "Send exactly one of AdvanceSeconds and Set."));
         }
     };
     local::set_clock_offset(&state.worker_ctx(), offset).await?;

@@ -311,7 +311,8 @@ fn question_element(q: &mut Question, path: &[&str], e: &Element) {
 
 fn invalid(q: &Question, why: &str) -> crate::error::MturkError {
     let name = q.display_name.as_deref().unwrap_or(&q.id);
-    mturk_error!(InvalidParameterValue, "The answer to \"{name}\" {why}.").with_data("QuestionIdentifier", q.id.as_str())
+    mturk_error!(InvalidParameterValue, "The answer to \"{name}\" {why}.")
+        .with_data("QuestionIdentifier", q.id.as_str())
 }
 
 fn check_free_text(q: &Question, f: &FreeText, value: &str) -> Result<()> {
@@ -327,7 +328,11 @@ fn check_free_text(q: &Question, f: &FreeText, value: &str) -> Result<()> {
             return Err(invalid(q, "must be a whole number"));
         };
         if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-            let range = format!("{}..{}", min.map(|m| m.to_string()).unwrap_or_default(), max.map(|m| m.to_string()).unwrap_or_default());
+            let range = format!(
+                "{}..{}",
+                min.map(|m| m.to_string()).unwrap_or_default(),
+                max.map(|m| m.to_string()).unwrap_or_default()
+            );
             return Err(invalid(q, &format!("must be in the range {range}")));
         }
     }
@@ -383,17 +388,25 @@ pub fn answers(items: &[Item], entered: &dyn Fn(&str) -> Entered) -> Result<Stri
                     }
                     let mut body: String = chosen
                         .iter()
-                        .map(|s| format!("<SelectionIdentifier>{}</SelectionIdentifier>", quick_xml::escape::escape(*s)))
+                        .map(|s| {
+                            format!("<SelectionIdentifier>{}</SelectionIdentifier>", quick_xml::escape::escape(*s))
+                        })
                         .collect();
                     if let Some(t) = other_text {
-                        body.push_str(&format!("<OtherSelectionText>{}</OtherSelectionText>", quick_xml::escape::escape(t)));
+                        body.push_str(&format!(
+                            "<OtherSelectionText>{}</OtherSelectionText>",
+                            quick_xml::escape::escape(t)
+                        ));
                     }
                     Some(body)
                 }
             }
             AnswerSpec::FileUpload { .. } => {
                 if q.required {
-                    return Err(invalid(q, "is a file, which this page cannot upload; use the control plane's submit with Files"));
+                    return Err(invalid(
+                        q,
+                        "is a file, which this page cannot upload; use the control plane's submit with Files",
+                    ));
                 }
                 None
             }
@@ -449,7 +462,10 @@ mod tests {
         );
         let Item::Question(q) = &items[1] else { panic!("not a question") };
         assert!(q.required);
-        assert_eq!(q.answer, AnswerSpec::FreeText(FreeText { numeric: Some((Some(18), Some(99))), ..FreeText::default() }));
+        assert_eq!(
+            q.answer,
+            AnswerSpec::FreeText(FreeText { numeric: Some((Some(18), Some(99))), ..FreeText::default() })
+        );
         let Item::Question(q) = &items[2] else { panic!("not a question") };
         let AnswerSpec::Selection { max, style, selections, .. } = &q.answer else { panic!("not a selection") };
         assert_eq!((*max, style.as_str(), selections.len()), (2, "checkbox", 3));
@@ -464,7 +480,9 @@ mod tests {
         let parsed = crate::documents::parse_answers(&doc).unwrap();
         assert_eq!(parsed.answers.len(), 2);
         assert!(doc.contains("<FreeText>30</FreeText>"));
-        assert!(doc.contains("<SelectionIdentifier>r</SelectionIdentifier><SelectionIdentifier>b</SelectionIdentifier>"));
+        assert!(
+            doc.contains("<SelectionIdentifier>r</SelectionIdentifier><SelectionIdentifier>b</SelectionIdentifier>")
+        );
     }
 
     #[test]

@@ -287,9 +287,10 @@ pub async fn get(ctx: &Ctx, id: &str) -> Result<(Batch, Vec<(BatchRow, Hit)>)> {
     let rows = ctx.store.batch_rows(&batch.id).await.map_err(internal)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let hit = ctx.store.hit(&row.hit_id, ctx.now).await.map_err(internal)?.ok_or_else(|| {
-            MturkError::internal(anyhow::anyhow!("HIT {} of batch {} is gone", row.hit_id, batch.id))
-        })?;
+        let hit =
+            ctx.store.hit(&row.hit_id, ctx.now).await.map_err(internal)?.ok_or_else(|| {
+                MturkError::internal(anyhow::anyhow!("HIT {} of batch {} is gone", row.hit_id, batch.id))
+            })?;
         out.push((row, hit));
     }
     Ok((batch, out))
@@ -465,8 +466,12 @@ pub async fn review(ctx: &Ctx, id: &str, csv_text: &str) -> Result<Upload<Review
         Err(e) => return Ok(Upload::Refused(e)),
     };
     let col = |name: &str| columns.iter().position(|c| c == name);
-    let (Some(a_col), Some(approve_col), Some(reject_col)) = (col("AssignmentId"), col("Approve"), col("Reject")) else {
-        return Ok(Upload::Refused(vec![RowError::new(1, "the CSV needs the columns AssignmentId, Approve and Reject")]));
+    let (Some(a_col), Some(approve_col), Some(reject_col)) = (col("AssignmentId"), col("Approve"), col("Reject"))
+    else {
+        return Ok(Upload::Refused(vec![RowError::new(
+            1,
+            "the CSV needs the columns AssignmentId, Approve and Reject",
+        )]));
     };
     let mut errors = Vec::new();
     let mut actions: Vec<(String, bool, Option<String>)> = Vec::new();

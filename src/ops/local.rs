@@ -179,9 +179,12 @@ pub async fn worker_assignment(w: &WorkerCtx, worker: &WorkerId, id: &str) -> Re
         Some(a) if &a.worker_id == worker => a,
         _ => return Err(super::assignments::assignment_does_not_exist(id)),
     };
-    let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.ok_or_else(|| {
-        MturkError::internal(anyhow::anyhow!("HIT {} of assignment {id} is gone", a.hit_id))
-    })?;
+    let hit = w
+        .store
+        .hit(&a.hit_id, w.now)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| MturkError::internal(anyhow::anyhow!("HIT {} of assignment {id} is gone", a.hit_id)))?;
     Ok((a, hit))
 }
 
@@ -195,12 +198,8 @@ pub async fn hit_for_worker(
     hit_id: &str,
 ) -> Result<(Hit, super::marketplace::Eligibility)> {
     super::settle(w).await?;
-    let hit = w
-        .store
-        .hit(hit_id, w.now)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| super::hits::hit_does_not_exist(hit_id))?;
+    let hit =
+        w.store.hit(hit_id, w.now).await.map_err(internal)?.ok_or_else(|| super::hits::hit_does_not_exist(hit_id))?;
     let e = super::marketplace::eligibility(w, worker, &hit).await?;
     Ok((hit, e))
 }
@@ -255,7 +254,8 @@ pub async fn worker_earnings(w: &WorkerCtx, worker: &WorkerId) -> Result<Earning
             let reward = match rewards.get(&a.hit_id) {
                 Some(r) => *r,
                 None => {
-                    let r = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.map_or(0, |h| h.hit_type.reward_cents);
+                    let r =
+                        w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.map_or(0, |h| h.hit_type.reward_cents);
                     rewards.insert(a.hit_id.clone(), r);
                     r
                 }
@@ -267,11 +267,8 @@ pub async fn worker_earnings(w: &WorkerCtx, worker: &WorkerId) -> Result<Earning
             }
         }
         let page = crate::store::Page { offset: 0, limit: 100 };
-        let bonuses = w
-            .store
-            .bonuses(crate::store::hits::BonusesOf::Assignment(&a.id), page)
-            .await
-            .map_err(internal)?;
+        let bonuses =
+            w.store.bonuses(crate::store::hits::BonusesOf::Assignment(&a.id), page).await.map_err(internal)?;
         out.bonus_cents += bonuses.items.iter().map(|b| b.amount_cents).sum::<i64>();
     }
     Ok(out)

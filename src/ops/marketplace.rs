@@ -255,7 +255,8 @@ pub async fn find_hits_page(
     let read = i64::try_from(limit.clamp(1, 100)).unwrap_or(100);
     loop {
         let page = Page { offset: 0, limit: read };
-        let found = w.store.hits(&HitFilter::Marketplace { after: after.clone() }, w.now, page).await.map_err(internal)?;
+        let found =
+            w.store.hits(&HitFilter::Marketplace { after: after.clone() }, w.now, page).await.map_err(internal)?;
         let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= read;
         for hit in found.items {
             after = Some((hit.creation_time, hit.id.clone()));

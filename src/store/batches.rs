@@ -115,8 +115,6 @@ impl<B: Backend> BatchStore for SqlStore<B> {
                 args![batch_id],
             )
             .await?;
-        rows.into_iter()
-            .map(|(index, hit_id, input)| Ok(BatchRow { index, hit_id, values: decode(&input)? }))
-            .collect()
+        rows.into_iter().map(|(index, hit_id, input)| Ok(BatchRow { index, hit_id, values: decode(&input)? })).collect()
     }
 }

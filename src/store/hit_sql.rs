@@ -543,22 +543,22 @@ async fn claim_token(
 /// may have won the race: that is a `Conflict`.
 pub(super) async fn insert_hit_row<W: super::db::Exec>(tx: &mut W, h: &Hit, token: Option<&str>) -> StoreResult<()> {
     tx.insert_unique(
-            "INSERT INTO hits (id, hit_type_id, owner, question, max_assignments, expiration, \
+        "INSERT INTO hits (id, hit_type_id, owner, question, max_assignments, expiration, \
                          requester_annotation, creation_time, reviewing, disposed, unique_request_token) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9)",
-            args![
-                h.id.as_str(),
-                h.hit_type.id.as_str(),
-                h.hit_type.owner.as_str(),
-                h.question.as_str(),
-                h.max_assignments,
-                h.expiration.millis(),
-                h.requester_annotation.as_deref(),
-                h.creation_time.millis(),
-                token
-            ],
-        )
-        .await?;
+        args![
+            h.id.as_str(),
+            h.hit_type.id.as_str(),
+            h.hit_type.owner.as_str(),
+            h.question.as_str(),
+            h.max_assignments,
+            h.expiration.millis(),
+            h.requester_annotation.as_deref(),
+            h.creation_time.millis(),
+            token
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -738,4 +738,3 @@ pub(crate) mod tests {
         assert_eq!(statuses, ["Submitted", "Submitted"]);
     }
 }
-

@@ -151,7 +151,14 @@ struct ListPage {
     errors: Vec<RowError>,
 }
 
-async fn list_page(state: &AppState, session: &Session, raw: String, q: &Query, draft: Draft, errors: Vec<RowError>) -> Response {
+async fn list_page(
+    state: &AppState,
+    session: &Session,
+    raw: String,
+    q: &Query,
+    draft: Draft,
+    errors: Vec<RowError>,
+) -> Response {
     let ctx = tri!(requester_ctx(state, &raw).await);
     let (n, page) = page_of(q);
     let found = tri!(batches::list(&ctx, page).await);
@@ -198,9 +205,10 @@ async fn create(
     };
     let ctx = tri!(requester_ctx(&state, &raw).await);
     match tri!(batches::create(&ctx, project, &draft.csv).await) {
-        Upload::Done(batch) => {
-            see_other(&format!("/requester/{raw}/batches/{}", enc(&batch.id)), Ok(format!("Batch {} created.", batch.name)))
-        }
+        Upload::Done(batch) => see_other(
+            &format!("/requester/{raw}/batches/{}", enc(&batch.id)),
+            Ok(format!("Batch {} created.", batch.name)),
+        ),
         Upload::Refused(errors) => list_page(&state, &session, raw, &Query::default(), draft, errors).await,
     }
 }
@@ -226,7 +234,15 @@ struct BatchPage {
     csv: String,
 }
 
-async fn batch_page(state: &AppState, session: &Session, raw: String, id: &str, q: &Query, errors: Vec<RowError>, csv: String) -> Response {
+async fn batch_page(
+    state: &AppState,
+    session: &Session,
+    raw: String,
+    id: &str,
+    q: &Query,
+    errors: Vec<RowError>,
+    csv: String,
+) -> Response {
     let ctx = tri!(requester_ctx(state, &raw).await);
     let (batch, hits) = tri!(batches::get(&ctx, id).await);
     let progress = batches::progress(&hits);

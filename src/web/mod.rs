@@ -15,7 +15,6 @@
 //! under its own policy whose `sandbox` directive gives it an opaque origin
 //! even when opened directly.
 
-
 mod batches;
 mod pages;
 mod requester;
@@ -146,7 +145,11 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
             let next_path = request.uri().path_and_query().map_or("/worker", |p| p.as_str()).to_owned();
             return Redirect::to(&format!("/console/login?next={}", enc(&next_path))).into_response();
         }
-        return pages::message(StatusCode::UNAUTHORIZED, "Log in", "Log in first: the console needs the control token.");
+        return pages::message(
+            StatusCode::UNAUTHORIZED,
+            "Log in",
+            "Log in first: the console needs the control token.",
+        );
     }
     let (existing, fresh) = match cookie(request.headers(), CSRF_COOKIE).filter(|c| c.len() == 48) {
         Some(c) => (c.to_owned(), false),
@@ -275,10 +278,6 @@ async fn js() -> Response {
 }
 
 fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")],
-        body,
-    )
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")], body)
         .into_response()
 }

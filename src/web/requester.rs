@@ -98,7 +98,11 @@ struct ChoosePage {
     requesters: Vec<String>,
 }
 
-async fn choose(State(state): State<AppState>, Extension(session): Extension<Session>, uri: axum::http::Uri) -> Response {
+async fn choose(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    uri: axum::http::Uri,
+) -> Response {
     let q = Query::from_uri(&uri);
     let l = q.into_layout(Layout {
         title: "Requester console".into(),
@@ -233,7 +237,10 @@ async fn hit_page(
                 feedback: a.requester_feedback.clone().unwrap_or_default(),
                 submitted_state: status == AssignmentStatus::Submitted,
                 rejected_state: status == AssignmentStatus::Rejected,
-                payable: matches!(status, AssignmentStatus::Submitted | AssignmentStatus::Approved | AssignmentStatus::Rejected),
+                payable: matches!(
+                    status,
+                    AssignmentStatus::Submitted | AssignmentStatus::Approved | AssignmentStatus::Rejected
+                ),
             }
         })
         .collect();
@@ -286,8 +293,11 @@ async fn hit_action(
             "extend" => {
                 let more_assignments = number(&f, "assignments")?;
                 let expiration_increment_secs = number(&f, "seconds")?;
-                hits::extend_hit(&ctx, hits::HitExtension { hit_id: id, more_assignments, expiration_increment_secs, token: None })
-                    .await?;
+                hits::extend_hit(
+                    &ctx,
+                    hits::HitExtension { hit_id: id, more_assignments, expiration_increment_secs, token: None },
+                )
+                .await?;
                 Ok(format!("HIT {hit_id} extended."))
             }
             other => Err(mturk_error!(InvalidParameterValue, "Unknown action {other}.")),
@@ -454,7 +464,8 @@ async fn type_page(
     let t = tri!(qualifications::get_type(&ctx, tid.clone()).await);
     let mut holders = Vec::new();
     for status in [QualificationStatus::Granted, QualificationStatus::Revoked] {
-        let input = qualifications::TypeQualifications { type_id: tid.clone(), status, page: Page { offset: 0, limit: 100 } };
+        let input =
+            qualifications::TypeQualifications { type_id: tid.clone(), status, page: Page { offset: 0, limit: 100 } };
         let found = tri!(qualifications::list_for_type(&ctx, input).await);
         holders.extend(found.items.into_iter().map(|h| HolderRow {
             worker_id: h.worker_id.as_str().to_owned(),
@@ -485,7 +496,8 @@ async fn type_action(
         match action.as_str() {
             "assign" => {
                 let value = number(&f, "value")?.unwrap_or(1);
-                let integer_value = i32::try_from(value).map_err(|_| invalid_value("IntegerValue", &value.to_string()))?;
+                let integer_value =
+                    i32::try_from(value).map_err(|_| invalid_value("IntegerValue", &value.to_string()))?;
                 let input = qualifications::AssignInput {
                     type_id: tid,
                     worker_id: worker_id.clone(),
@@ -498,8 +510,11 @@ async fn type_action(
             }
             "revoke" => {
                 let reason = f.get("reason").map(str::to_owned);
-                qualifications::revoke(&ctx, qualifications::Revocation { type_id: tid, worker_id: worker_id.clone(), reason })
-                    .await?;
+                qualifications::revoke(
+                    &ctx,
+                    qualifications::Revocation { type_id: tid, worker_id: worker_id.clone(), reason },
+                )
+                .await?;
                 Ok(format!("Revoked from {worker_id}."))
             }
             other => Err(mturk_error!(InvalidParameterValue, "Unknown action {other}.")),
@@ -564,8 +579,11 @@ async fn workers_page(
     let ctx = tri!(requester_ctx(&state, &raw).await);
     let q = Query::from_uri(&uri);
     let found = tri!(workers::blocks(&ctx, Page { offset: 0, limit: 100 }).await);
-    let blocks =
-        found.items.into_iter().map(|b| BlockRow { worker_id: b.worker_id.as_str().to_owned(), reason: b.reason }).collect();
+    let blocks = found
+        .items
+        .into_iter()
+        .map(|b| BlockRow { worker_id: b.worker_id.as_str().to_owned(), reason: b.reason })
+        .collect();
     let l = layout(&state, &session, &raw, "Workers", &q);
     pages::render(&WorkersPage { l, requester: raw, blocks })
 }

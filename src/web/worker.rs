@@ -265,7 +265,13 @@ enum QuestionView {
     Unreadable(String),
 }
 
-fn question_view(state: &AppState, headers: &axum::http::HeaderMap, hit: &Hit, assignment: &str, worker: &WorkerId) -> QuestionView {
+fn question_view(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    hit: &Hit,
+    assignment: &str,
+    worker: &WorkerId,
+) -> QuestionView {
     let submit_to = state.origin(headers);
     let params = format!(
         "assignmentId={}&hitId={}&workerId={}&turkSubmitTo={}",
@@ -295,7 +301,9 @@ fn csp_for(view: &QuestionView) -> String {
     if let QuestionView::External { src, .. } = view {
         if let Some((scheme, rest)) = src.split_once("://") {
             let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            if !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')) {
+            if !host.is_empty()
+                && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            {
                 origins.push(format!("{scheme}://{host}"));
             }
         }
@@ -450,7 +458,11 @@ fn entered_from(f: &Query) -> impl Fn(&str) -> Entered + '_ {
 /// `POST …/submit`: the answers of a QuestionForm rendered by this page,
 /// stored as QuestionFormAnswers (FreeText, SelectionIdentifier,
 /// OtherSelectionText) after checking them against the form.
-async fn submit(State(state): State<AppState>, Path((raw, assignment_id)): Path<(String, String)>, body: Bytes) -> Response {
+async fn submit(
+    State(state): State<AppState>,
+    Path((raw, assignment_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     let worker = tri!(worker_id(&raw));
     let w = state.worker_ctx();
     let back = format!("/worker/{}/assignments/{}", worker.as_str(), enc(&assignment_id));
@@ -474,7 +486,9 @@ async fn submit(State(state): State<AppState>, Path((raw, assignment_id)): Path<
         Err(e) => return see_other(&back, Err(e)),
     };
     match marketplace::submit(&w, &assignment_id, Some(&worker), &answer, true).await {
-        Ok(_) => see_other(&format!("/worker/{}", worker.as_str()), Ok(format!("Assignment {assignment_id} submitted."))),
+        Ok(_) => {
+            see_other(&format!("/worker/{}", worker.as_str()), Ok(format!("Assignment {assignment_id} submitted.")))
+        }
         Err(e) => see_other(&back, Err(e)),
     }
 }
@@ -482,7 +496,9 @@ async fn submit(State(state): State<AppState>, Path((raw, assignment_id)): Path<
 async fn give_back(State(state): State<AppState>, Path((raw, assignment_id)): Path<(String, String)>) -> Response {
     let worker = tri!(worker_id(&raw));
     match marketplace::return_assignment(&state.worker_ctx(), &assignment_id, Some(&worker)).await {
-        Ok(()) => see_other(&format!("/worker/{}", worker.as_str()), Ok(format!("Assignment {assignment_id} returned."))),
+        Ok(()) => {
+            see_other(&format!("/worker/{}", worker.as_str()), Ok(format!("Assignment {assignment_id} returned.")))
+        }
         Err(e) => see_other(&format!("/worker/{}/assignments/{}", worker.as_str(), enc(&assignment_id)), Err(e)),
     }
 }
@@ -493,7 +509,11 @@ async fn give_back(State(state): State<AppState>, Path((raw, assignment_id)): Pa
 /// console's cookies or pages, even when opened outside the iframe), no
 /// fetches, forms only to `/mturk/externalSubmit` of this server, framed
 /// only by the console.
-async fn content(State(state): State<AppState>, Path(hit_id): Path<String>, headers: axum::http::HeaderMap) -> Response {
+async fn content(
+    State(state): State<AppState>,
+    Path(hit_id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let w = state.worker_ctx();
     let hit = match local::hit_content(&w, &hit_id).await {
         Ok(hit) => hit,
@@ -639,7 +659,11 @@ async fn test(
     pages::render(&page)
 }
 
-async fn answer_test(State(state): State<AppState>, Path((raw, request_id)): Path<(String, String)>, body: Bytes) -> Response {
+async fn answer_test(
+    State(state): State<AppState>,
+    Path((raw, request_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     let worker = tri!(worker_id(&raw));
     let w = state.worker_ctx();
     let Some(rid) = QualificationRequestId::parse(&request_id) else {

@@ -2,7 +2,10 @@
 # Runs the third-party client tests against a freshly started, in-memory
 # mturk-local: tests/clients/legacy (boto 2, raw REST and the Perl SDK's
 # requests on the legacy API), tests/clients/modern (boto3, the AWS CLI,
-# oTree's and psiTurk's requests on the JSON API), then tests/clients/js (the
+# oTree's and psiTurk's requests on the JSON API), tests/clients/browser (the
+# web console in Debian's headless Chromium, driven by Selenium; it fails
+# under CI=true when /usr/bin/chromium or /usr/bin/chromedriver is missing,
+# and is skipped with the reason elsewhere), then tests/clients/js (the
 # AWS SDK for JavaScript v3, with Node's test runner) against the same server,
 # and last every command of README.md and docs/ (tests/clients/docs) against
 # a server of their own on 127.0.0.1:8099.
@@ -204,7 +207,7 @@ env \
     BOTO_CONFIG=/dev/null \
     no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" \
     NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" \
-    "$venv/bin/python" -m pytest -q tests/clients/legacy tests/clients/modern "$@" || status=$?
+    "$venv/bin/python" -m pytest -q tests/clients/legacy tests/clients/modern tests/clients/browser "$@" || status=$?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "run.sh: the server died during the tests" >&2
