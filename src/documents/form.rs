@@ -124,7 +124,7 @@ pub enum Item {
     /// `Overview`.
     Overview(Vec<Content>),
     /// `Question`.
-    Question(Question),
+    Question(Box<Question>),
 }
 
 /// What a worker entered for one question.
@@ -160,13 +160,13 @@ pub fn parse(xml: &str) -> Result<Option<Vec<Item>>> {
                     content_element(content, rest, e);
                 }
             }
-            ["QuestionForm", "Question"] => items.push(Item::Question(Question {
+            ["QuestionForm", "Question"] => items.push(Item::Question(Box::new(Question {
                 id: String::new(),
                 display_name: None,
                 required: false,
                 content: Vec::new(),
                 answer: AnswerSpec::FreeText(FreeText::default()),
-            })),
+            }))),
             ["QuestionForm", "Question", rest @ ..] => {
                 if let Some(Item::Question(q)) = items.last_mut() {
                     question_element(q, rest, e);
@@ -386,17 +386,16 @@ pub fn answers(items: &[Item], entered: &dyn Fn(&str) -> Entered) -> Result<Stri
                     if count < *min || count > *max {
                         return Err(invalid(q, &format!("must choose between {min} and {max} selections")));
                     }
-                    let mut body: String = chosen
-                        .iter()
-                        .map(|s| {
-                            format!("<SelectionIdentifier>{}</SelectionIdentifier>", quick_xml::escape::escape(*s))
-                        })
-                        .collect();
+                    let mut body = String::new();
+                    for s in &chosen {
+                        body.push_str("<SelectionIdentifier>");
+                        body.push_str(&quick_xml::escape::escape(*s));
+                        body.push_str("</SelectionIdentifier>");
+                    }
                     if let Some(t) = other_text {
-                        body.push_str(&format!(
-                            "<OtherSelectionText>{}</OtherSelectionText>",
-                            quick_xml::escape::escape(t)
-                        ));
+                        body.push_str("<OtherSelectionText>");
+                        body.push_str(&quick_xml::escape::escape(t));
+                        body.push_str("</OtherSelectionText>");
                     }
                     Some(body)
                 }

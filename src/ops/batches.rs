@@ -109,7 +109,10 @@ fn html_question(html: &str, frame_height: i64) -> String {
     )
 }
 
-fn read_csv(text: &str) -> std::result::Result<(Vec<String>, Vec<(u64, Vec<String>)>), Vec<RowError>> {
+/// A CSV's header and its records, each with its line.
+type Table = (Vec<String>, Vec<(u64, Vec<String>)>);
+
+fn read_csv(text: &str) -> std::result::Result<Table, Vec<RowError>> {
     // Browsers send a text area's lines ended by CRLF, and the csv crate counts
     // the lines of CRLF-ended records one short; LF alone counts right.
     let text = text.replace("\r\n", "\n");

@@ -251,14 +251,13 @@ pub async fn worker_earnings(w: &WorkerCtx, worker: &WorkerId) -> Result<Earning
             crate::domain::hit::AssignmentStatus::Approved | crate::domain::hit::AssignmentStatus::Submitted
         );
         if counted {
-            let reward = match rewards.get(&a.hit_id) {
-                Some(r) => *r,
-                None => {
-                    let r =
-                        w.store.hit(&a.hit_id, w.now).await.map_err(internal)?.map_or(0, |h| h.hit_type.reward_cents);
-                    rewards.insert(a.hit_id.clone(), r);
-                    r
-                }
+            let reward = if let Some(r) = rewards.get(&a.hit_id) {
+                *r
+            } else {
+                let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?;
+                let r = hit.map_or(0, |h| h.hit_type.reward_cents);
+                rewards.insert(a.hit_id.clone(), r);
+                r
             };
             if status == crate::domain::hit::AssignmentStatus::Approved {
                 out.approved_cents += reward;

@@ -93,12 +93,11 @@ impl Draft {
 
     fn project(&self) -> Result<Project, Vec<RowError>> {
         let mut errors = Vec::new();
-        let mut int = |name: &str, text: &str| match text.trim().parse::<i64>() {
-            Ok(n) => n,
-            Err(_) => {
+        let mut int = |name: &str, text: &str| {
+            text.trim().parse::<i64>().unwrap_or_else(|_| {
                 errors.push(RowError { line: 0, message: invalid_value(name, text).message().to_owned() });
                 0
-            }
+            })
         };
         let assignments = int("MaxAssignments", &self.assignments);
         let lifetime = int("LifetimeInSeconds", &self.lifetime);

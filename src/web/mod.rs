@@ -59,7 +59,7 @@ pub(crate) fn console_csp(frame_origins: &[String]) -> String {
 }
 
 /// The routes of the console (merged at the root).
-pub fn router(state: AppState) -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     let guarded = Router::new()
         .merge(worker::router())
         .merge(requester::router())
@@ -95,9 +95,12 @@ fn token_matches(given: &str, token: &str) -> bool {
     bool::from(given.as_bytes().ct_eq(token.as_bytes()))
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a form token must be unpredictable, and page views must not move a seeded id sequence"
+)]
 fn random_token() -> String {
     use rand::Rng as _;
-    // Not from the id source: a seeded run's ids must not depend on page views.
     let bytes: [u8; 24] = rand::thread_rng().gen();
     hex::encode(bytes)
 }
@@ -157,11 +160,8 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
     };
     let (mut parts, body) = request.into_parts();
     let body = if parts.method == Method::POST {
-        let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
-            Ok(b) => b,
-            Err(_) => {
-                return pages::message(StatusCode::PAYLOAD_TOO_LARGE, "Too large", "The form is larger than 8 MiB.")
-            }
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+            return pages::message(StatusCode::PAYLOAD_TOO_LARGE, "Too large", "The form is larger than 8 MiB.");
         };
         if let Err(why) = check_post(&state, &parts.headers, &bytes, if fresh { None } else { Some(&existing) }) {
             return pages::message(StatusCode::FORBIDDEN, "Refused", &why);

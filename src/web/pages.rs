@@ -51,7 +51,7 @@ impl Query {
     }
 
     /// The layout's notice and error from this query.
-    pub fn into_layout(&self, mut l: Layout) -> Layout {
+    pub fn with_messages(&self, mut l: Layout) -> Layout {
         l.notice = self.get("notice").map(str::to_owned);
         l.error = self.get("error").map(str::to_owned);
         l

@@ -58,7 +58,7 @@ pub(super) async fn requester_ctx(state: &AppState, raw: &str) -> Result<Ctx, Mt
 
 pub(super) fn layout(state: &AppState, session: &Session, requester: &str, title: &str, q: &Query) -> Layout {
     let base = format!("/requester/{requester}");
-    q.into_layout(Layout {
+    q.with_messages(Layout {
         title: title.to_owned(),
         csrf: session.csrf.clone(),
         nav: vec![
@@ -104,7 +104,7 @@ async fn choose(
     uri: axum::http::Uri,
 ) -> Response {
     let q = Query::from_uri(&uri);
-    let l = q.into_layout(Layout {
+    let l = q.with_messages(Layout {
         title: "Requester console".into(),
         csrf: session.csrf,
         nav: vec![("/worker".into(), "Worker pages".into())],

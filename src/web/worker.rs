@@ -53,7 +53,7 @@ fn worker_id(raw: &str) -> Result<WorkerId, MturkError> {
 
 fn layout(state: &AppState, session: &Session, worker: &WorkerId, title: &str, q: &Query) -> Layout {
     let base = format!("/worker/{}", worker.as_str());
-    q.into_layout(Layout {
+    q.with_messages(Layout {
         title: title.to_owned(),
         csrf: session.csrf.clone(),
         nav: vec![
@@ -98,7 +98,7 @@ async fn home(State(state): State<AppState>, Extension(session): Extension<Sessi
             Err(e) => see_other("/worker", Err(e)),
         };
     }
-    let l = q.into_layout(Layout {
+    let l = q.with_messages(Layout {
         title: "Be a worker".into(),
         csrf: session.csrf,
         nav: vec![("/requester".into(), "Requester console".into())],
@@ -421,26 +421,26 @@ async fn work(
     uri: Uri,
 ) -> Response {
     let worker = tri!(worker_id(&raw));
-    let q = Query::from_uri(&uri);
-    let w = state.worker_ctx();
-    let (a, hit) = tri!(local::worker_assignment(&w, &worker, &assignment_id).await);
-    let e = tri!(marketplace::eligibility(&w, &worker, &hit).await);
-    let held = tri!(local::worker_qualifications(&w, &worker).await);
-    let status = a.status_at(w.now);
-    let question = question_view(&state, &headers, &hit, &a.id, &worker);
+    let query = Query::from_uri(&uri);
+    let wctx = state.worker_ctx();
+    let (assignment, hit) = tri!(local::worker_assignment(&wctx, &worker, &assignment_id).await);
+    let e = tri!(marketplace::eligibility(&wctx, &worker, &hit).await);
+    let held = tri!(local::worker_qualifications(&wctx, &worker).await);
+    let status = assignment.status_at(wctx.now);
+    let question = question_view(&state, &headers, &hit, &assignment.id, &worker);
     let csp = csp_for(&question);
-    let l = layout(&state, &session, &worker, &hit.hit_type.title, &q);
+    let l = layout(&state, &session, &worker, &hit.hit_type.title, &query);
     let page = WorkPage {
         l,
         worker: worker.as_str().to_owned(),
-        hit: hit_facts(&w, &hit, &e, &held).await,
-        assignment_id: a.id.clone(),
+        hit: hit_facts(&wctx, &hit, &e, &held).await,
+        assignment_id: assignment.id.clone(),
         status: status.as_str().to_owned(),
         in_progress: status == AssignmentStatus::Accepted,
-        seconds_left: (a.deadline.millis() - w.now.millis()).max(0) / 1000,
-        deadline: a.deadline.to_rfc3339_millis(),
+        seconds_left: (assignment.deadline.millis() - wctx.now.millis()).max(0) / 1000,
+        deadline: assignment.deadline.to_rfc3339_millis(),
         question,
-        form_action: format!("/worker/{}/assignments/{}/submit", worker.as_str(), enc(&a.id)),
+        form_action: format!("/worker/{}/assignments/{}/submit", worker.as_str(), enc(&assignment.id)),
     };
     with_csp(pages::render(&page), &csp)
 }

@@ -192,6 +192,7 @@ def test_a_test_taken_in_the_browser_grants_and_a_revocation_shows_on_the_worker
     assert "revoked: Answers copied from a neighbour" in row.text
     assert not row.find_elements(By.XPATH, ".//button[text()='Accept']")
     screenshot("worker-not-qualified")
+    screenshot("worker-not-qualified-phone", 390, 844)
 
     browser.get(f"{base}/worker/{worker}/qualifications")
     qrow = browser.find_element(By.CSS_SELECTOR, f'tr[data-type-id="{type_id}"]')
