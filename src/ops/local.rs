@@ -216,14 +216,6 @@ pub async fn qualification_type(
     Ok(w.store.qualification_type(id).await.map_err(internal)?.map(|t| (*t).clone()))
 }
 
-/// A HIT by id (any requester's), for the worker's page that shows its content.
-///
-/// # Errors
-/// `HITDoesNotExist`.
-pub async fn hit_content(w: &WorkerCtx, hit_id: &str) -> Result<Hit> {
-    w.store.hit(hit_id, w.now).await.map_err(internal)?.ok_or_else(|| super::hits::hit_does_not_exist(hit_id))
-}
-
 /// What a worker has earned, in cents.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Earnings {

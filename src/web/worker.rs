@@ -509,16 +509,26 @@ async fn give_back(State(state): State<AppState>, Path((raw, assignment_id)): Pa
 /// console's cookies or pages, even when opened outside the iframe), no
 /// fetches, forms only to `/mturk/externalSubmit` of this server, framed
 /// only by the console.
+///
+/// The worker named by `workerId` must be allowed to preview the HIT (a
+/// requirement may guard preview), as on the preview page.
 async fn content(
     State(state): State<AppState>,
     Path(hit_id): Path<String>,
     headers: axum::http::HeaderMap,
+    uri: Uri,
 ) -> Response {
+    let q = Query::from_uri(&uri);
+    let worker = tri!(worker_id(q.get("workerId").unwrap_or_default()));
     let w = state.worker_ctx();
-    let hit = match local::hit_content(&w, &hit_id).await {
-        Ok(hit) => hit,
-        Err(e) => return fail(&e),
-    };
+    let (hit, e) = tri!(local::hit_for_worker(&w, &worker, &hit_id).await);
+    if !e.can_preview {
+        return pages::message(
+            StatusCode::FORBIDDEN,
+            "Not qualified",
+            "A qualification requirement of this HIT keeps this worker from previewing it.",
+        );
+    }
     let Some(html) = crate::documents::html_content(&hit.question) else {
         return pages::message(StatusCode::NOT_FOUND, "No HTML", "This HIT has no HTMLQuestion.");
     };

@@ -132,7 +132,8 @@ async fn pages_carry_a_content_security_policy_and_hit_content_is_sandboxed() {
          <HTMLContent><![CDATA[{html}]]></HTMLContent><FrameHeight>300</FrameHeight></HTMLQuestion>"
     );
     let hit = create_hit(&app, &question).await;
-    let content = browser.get(&format!("/worker-content/{hit}?assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE")).await;
+    let content =
+        browser.get(&format!("/worker-content/{hit}?assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE&workerId={WORKER}")).await;
     let csp = content.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.starts_with("sandbox allow-forms allow-scripts;"), "{csp}");
     assert!(csp.contains(&format!("form-action {}/mturk/externalSubmit", app.base)), "{csp}");
@@ -145,22 +146,75 @@ async fn pages_carry_a_content_security_policy_and_hit_content_is_sandboxed() {
 }
 
 async fn create_hit(app: &TestApp, question: &str) -> String {
-    app.call(
-        "CreateHIT",
+    create_hit_with(app, question, &[]).await
+}
+
+async fn create_hit_with(app: &TestApp, question: &str, extra: &[(&str, &str)]) -> String {
+    let mut params = vec![
+        ("Title", "Console HIT"),
+        ("Description", "A HIT for the console tests"),
+        ("Reward.1.Amount", "0.10"),
+        ("Reward.1.CurrencyCode", "USD"),
+        ("AssignmentDurationInSeconds", "600"),
+        ("LifetimeInSeconds", "86400"),
+        ("Question", question),
+    ];
+    params.extend_from_slice(extra);
+    app.call("CreateHIT", &params).await.ok().text("HITId").unwrap()
+}
+
+const HTML_QUESTION: &str = "<HTMLQuestion xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd\"><HTMLContent><![CDATA[<p>secret task</p>]]></HTMLContent><FrameHeight>300</FrameHeight></HTMLQuestion>";
+
+#[tokio::test]
+async fn a_hit_whose_requirement_guards_preview_shows_no_content_to_a_worker_without_it() {
+    let app = TestApp::spawn(&crate::common::Backend::Sqlite).await;
+    let browser = Browser::open(&app.base).await;
+    let qt = app.create_type("Preview guard", &[]).await;
+    let hit = create_hit_with(
+        &app,
+        HTML_QUESTION,
         &[
-            ("Title", "Console HIT"),
-            ("Description", "A HIT for the console tests"),
-            ("Reward.1.Amount", "0.10"),
-            ("Reward.1.CurrencyCode", "USD"),
-            ("AssignmentDurationInSeconds", "600"),
-            ("LifetimeInSeconds", "86400"),
-            ("Question", question),
+            ("QualificationRequirement.1.QualificationTypeId", qt.as_str()),
+            ("QualificationRequirement.1.Comparator", "Exists"),
+            ("QualificationRequirement.1.RequiredToPreview", "true"),
         ],
     )
+    .await;
+    let path = format!("/worker-content/{hit}?assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE&workerId={WORKER}");
+    let refused = browser.get(&path).await;
+    assert_eq!(refused.status(), 403);
+    assert!(!refused.text().await.unwrap().contains("secret task"));
+    assert_eq!(browser.get(&format!("/worker-content/{hit}")).await.status(), 400, "no workerId");
+    app.call(
+        "AssignQualification",
+        &[("QualificationTypeId", &qt), ("WorkerId", WORKER), ("SendNotification", "false")],
+    )
     .await
-    .ok()
-    .text("HITId")
-    .unwrap()
+    .ok();
+    assert_eq!(browser.get(&path).await.text().await.unwrap(), "<p>secret task</p>");
+}
+
+#[tokio::test]
+async fn the_workers_list_reads_the_marketplace_a_page_at_a_time() {
+    let app = TestApp::spawn(&crate::common::Backend::Sqlite).await;
+    let browser = Browser::open(&app.base).await;
+    let mut hits = Vec::new();
+    for _ in 0..30 {
+        hits.push(create_hit(&app, HTML_QUESTION).await);
+        app.advance(1);
+    }
+    let first = browser.get(&format!("/worker/{WORKER}")).await.text().await.unwrap();
+    let rows = |page: &str| hits.iter().filter(|h| page.contains(&format!("data-hit-id=\"{h}\""))).count();
+    assert_eq!(rows(&first), 25);
+    assert!(first.contains(&format!("data-hit-id=\"{}\"", hits[0])), "oldest first");
+    let next = first.split("rel=\"next\"").next().unwrap().rsplit("href=\"").next().unwrap();
+    let next = next.split('"').next().unwrap().replace("&amp;", "&").replace("&#38;", "&");
+    let second = browser.get(&next).await.text().await.unwrap();
+    assert_eq!(rows(&second), 5);
+    assert!(second.contains(&format!("data-hit-id=\"{}\"", hits[29])));
+    assert!(!second.contains("rel=\"next\""));
+    let found = browser.get(&format!("/worker/{WORKER}?q=no+such+words")).await.text().await.unwrap();
+    assert_eq!(rows(&found), 0);
 }
 
 both_backends!(a_question_form_answered_in_the_page_is_stored_as_question_form_answers, |app: TestApp| async move {
