@@ -199,6 +199,15 @@ struct HitPage {
     rows: Vec<AssignmentRow>,
     page: i64,
     more: bool,
+    bonuses: Vec<BonusRow>,
+}
+
+struct BonusRow {
+    worker_id: String,
+    assignment_id: String,
+    amount: String,
+    reason: String,
+    time: String,
 }
 
 /// An answer document's answers, each as text (selections joined by commas).
@@ -221,6 +230,23 @@ async fn hit_page(
     let (n, page) = page_of(&q);
     let Some(id) = HitId::parse(&hit_id) else { return pages::error(&invalid_value("HITId", &hit_id)) };
     let hit = tri!(hits::get_hit(&ctx, id.clone()).await);
+    let listing = assignments::BonusListing {
+        hit_id: Some(id.clone()),
+        assignment_id: None,
+        page: Page { offset: 0, limit: 100 },
+    };
+    let paid = tri!(assignments::list_bonuses(&ctx, listing).await);
+    let bonuses = paid
+        .items
+        .iter()
+        .map(|b| BonusRow {
+            worker_id: b.worker_id.as_str().to_owned(),
+            assignment_id: b.assignment_id.clone(),
+            amount: dollars(b.amount_cents),
+            reason: b.reason.clone(),
+            time: b.grant_time.to_rfc3339_millis(),
+        })
+        .collect();
     let listing = assignments::AssignmentListing { hit_id: id, statuses: Vec::new(), page };
     let found = tri!(assignments::list_assignments(&ctx, listing).await);
     let rows = found
@@ -264,6 +290,7 @@ async fn hit_page(
         rows,
         page: n,
         more: page.offset + page.limit < found.total,
+        bonuses,
     };
     pages::render(&page)
 }

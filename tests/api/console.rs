@@ -241,6 +241,20 @@ both_backends!(a_question_form_answered_in_the_page_is_stored_as_question_form_a
             .contains("<QuestionIdentifier>color</QuestionIdentifier><SelectionIdentifier>blue</SelectionIdentifier>"),
         "{answer}"
     );
+    // The requester approves and pays a bonus in the console; the API sees both.
+    let base = format!("/requester/{DEV_KEY}/assignments/{assignment}");
+    let approved = browser.post(&format!("{base}/approve"), &[("hit_id", &hit), ("feedback", "Good")]).await;
+    assert!(location(&approved).contains("notice="), "{}", location(&approved));
+    let got = app.call("GetAssignment", &[("AssignmentId", &assignment)]).await.ok();
+    assert_eq!(got.text("AssignmentStatus").as_deref(), Some("Approved"));
+    assert_eq!(got.text("RequesterFeedback").as_deref(), Some("Good"));
+    let bonus = [("hit_id", hit.as_str()), ("worker_id", WORKER), ("amount", "0.50"), ("reason", "Thanks")];
+    let paid = browser.post(&format!("{base}/bonus"), &bonus).await;
+    assert!(location(&paid).contains("notice="), "{}", location(&paid));
+    let bonuses = app.call("GetBonusPayments", &[("HITId", &hit)]).await.ok();
+    assert_eq!(bonuses.text("Amount").as_deref(), Some("0.50"));
+    let page = browser.get(&format!("/requester/{DEV_KEY}/hits/{hit}")).await.text().await.unwrap();
+    assert!(page.contains("<td>Thanks</td>") && page.contains("Approved"));
 });
 
 async fn count(app: &TestApp) -> String {
