@@ -6,6 +6,7 @@ import io
 import secrets
 import urllib.request
 
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -60,6 +61,25 @@ def create_hit(client, title: str, requirements=()) -> str:
     return hit["HITId"]
 
 
+def navigate(browser, element) -> None:
+    """Clicks `element` and waits until the page it leads to has replaced this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 10).until(EC.staleness_of(page))
+
+
+def wait_for_text(browser, text: str) -> None:
+    """Waits until the current frame's body shows `text` (its document may be replaced meanwhile)."""
+
+    def shown(driver) -> bool:
+        try:
+            return text in driver.find_element(By.TAG_NAME, "body").text
+        except WebDriverException:
+            return False
+
+    WebDriverWait(browser, 10).until(shown)
+
+
 def hit_row(browser, base: str, worker: str, title: str, hit_id: str):
     """The HIT's row in the worker's list, found by searching its title."""
     browser.get(f"{base}/worker/{worker}?q={title}")
@@ -78,12 +98,12 @@ def test_a_worker_does_an_html_question_and_the_requester_approves_it(browser, s
     screenshot("worker-hits")
 
     # Preview: the HIT's page in its sandboxed frame, with the preview's assignment id.
-    row.find_element(By.LINK_TEXT, "Preview").click()
+    navigate(browser, row.find_element(By.LINK_TEXT, "Preview"))
     frame = browser.find_element(By.CSS_SELECTOR, "iframe.hit")
     assert frame.get_attribute("sandbox") == "allow-forms allow-scripts"
     assert "assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE" in frame.get_attribute("src")
 
-    browser.find_element(By.ID, "accept").click()
+    navigate(browser, browser.find_element(By.ID, "accept"))
     assignment_id = browser.find_element(By.ID, "assignment-id").text
     assert browser.find_element(By.ID, "assignment-status").text == "Accepted"
     assert browser.find_element(By.CSS_SELECTOR, ".timer").text  # the countdown runs
@@ -93,7 +113,7 @@ def test_a_worker_does_an_html_question_and_the_requester_approves_it(browser, s
     assert browser.find_element(By.ID, "assignmentId").get_attribute("value") == assignment_id
     browser.find_element(By.ID, "colour").send_keys("teal & <blue>")
     browser.find_element(By.ID, "submitButton").click()
-    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "was submitted"))
+    wait_for_text(browser, "was submitted")
     browser.switch_to.default_content()
 
     listed = hit_mturk.list_assignments_for_hit(HITId=hit_id, AssignmentStatuses=["Submitted"])["Assignments"]
@@ -108,7 +128,7 @@ def test_a_worker_does_an_html_question_and_the_requester_approves_it(browser, s
     assert "teal & <blue>" in arow.find_element(By.CSS_SELECTOR, ".answer").text
     screenshot("requester-hit")
     arow.find_element(By.ID, f"af-{assignment_id}").send_keys("Well done")
-    arow.find_element(By.CSS_SELECTOR, "button.approve").click()
+    navigate(browser, arow.find_element(By.CSS_SELECTOR, "button.approve"))
     assert "approved" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     got = hit_mturk.get_assignment(AssignmentId=assignment_id)["Assignment"]
     assert got["AssignmentStatus"] == "Approved"
@@ -164,11 +184,11 @@ def test_a_test_taken_in_the_browser_grants_and_a_revocation_shows_on_the_worker
 
     browser.get(f"{base}/worker/{worker}/qualifications")
     browser.find_element(By.ID, "type_id").send_keys(type_id)
-    browser.find_element(By.XPATH, "//button[text()='Request']").click()
+    navigate(browser, browser.find_element(By.XPATH, "//button[text()='Request']"))
     assert "What colour is a clear sky?" in browser.find_element(By.TAG_NAME, "main").text
     screenshot("worker-test")
     browser.find_element(By.CSS_SELECTOR, "input[name='s.sky'][value='blue']").click()
-    browser.find_element(By.ID, "submit-test").click()
+    navigate(browser, browser.find_element(By.ID, "submit-test"))
     assert "granted with the value 100" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     qrow = browser.find_element(By.CSS_SELECTOR, f'tr[data-type-id="{type_id}"]')
     assert "Granted" in qrow.text
@@ -183,7 +203,7 @@ def test_a_test_taken_in_the_browser_grants_and_a_revocation_shows_on_the_worker
     browser.get(f"{base}/requester/{hit_credentials.access_key_id}/qualifications/{type_id}")
     hrow = browser.find_element(By.CSS_SELECTOR, f'tr[data-worker-id="{worker}"]')
     hrow.find_element(By.ID, f"reason-{worker}").send_keys("Answers copied from a neighbour")
-    hrow.find_element(By.CSS_SELECTOR, "button.revoke").click()
+    navigate(browser, hrow.find_element(By.CSS_SELECTOR, "button.revoke"))
     assert "Revoked" in browser.find_element(By.CSS_SELECTOR, f'tr[data-worker-id="{worker}"]').text
     screenshot("requester-qualification")
 
@@ -210,7 +230,7 @@ def test_a_form_from_another_site_is_refused(browser, endpoint):
         "<button id=go>go</button></form>"
     )
     browser.get(page)
-    browser.find_element(By.ID, "go").click()
+    navigate(browser, browser.find_element(By.ID, "go"))
     assert browser.title.startswith("Refused")
     assert "another site" in browser.find_element(By.TAG_NAME, "main").text
     # The profile was not set: the worker has the default one, not the posted DE.
@@ -258,7 +278,7 @@ def upload_review(browser, base, key, batch_id, rows) -> None:
     area = browser.find_element(By.ID, "r-csv")
     area.clear()
     area.send_keys(out.getvalue())
-    browser.find_element(By.ID, "upload-review").click()
+    navigate(browser, browser.find_element(By.ID, "upload-review"))
 
 
 def test_a_csv_batch_round_trip(browser, screenshot, endpoint, hit_mturk, hit_credentials):
@@ -281,7 +301,7 @@ def test_a_csv_batch_round_trip(browser, screenshot, endpoint, hit_mturk, hit_cr
     reward.clear()
     reward.send_keys("0.05")
     screenshot("requester-new-batch")
-    browser.find_element(By.ID, "create-batch").click()
+    navigate(browser, browser.find_element(By.ID, "create-batch"))
     assert "Batch Words created." in browser.find_element(By.CSS_SELECTOR, ".notice").text
     batch_id = browser.current_url.rsplit("/", 1)[1].split("?")[0]
     rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
@@ -296,12 +316,12 @@ def test_a_csv_batch_round_trip(browser, screenshot, endpoint, hit_mturk, hit_cr
     workers, assignments = [new_worker_id(), new_worker_id()], []
     for worker, hit_id, translation in zip(workers, hit_ids, ["Apfel", "roter Apfel"]):
         row = hit_row(browser, base, worker, title, hit_id)
-        row.find_element(By.XPATH, ".//button[text()='Accept']").click()
+        navigate(browser, row.find_element(By.XPATH, ".//button[text()='Accept']"))
         assignments.append(browser.find_element(By.ID, "assignment-id").text)
         browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "iframe.hit"))
         browser.find_element(By.ID, "translation").send_keys(translation)
         browser.find_element(By.ID, "submitButton").click()
-        WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "was submitted"))
+        wait_for_text(browser, "was submitted")
         browser.switch_to.default_content()
 
     browser.get(f"{base}/requester/{key}/batches/{batch_id}")
