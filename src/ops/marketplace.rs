@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::mturk_error;
 use crate::store::files::StoredFile;
 use crate::store::hits::{AcceptOutcome, HitFilter, WorkerHistory, WorkerProfile};
+pub use crate::store::hits::{MarketCursor, MarketOrder};
 use crate::store::Page;
 
 use super::assignments::{assignment_does_not_exist, assignment_state_error};
@@ -203,9 +204,10 @@ pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eli
     // HIT of the one before, so that HITs filling up meanwhile shift nothing.
     loop {
         let page = Page { offset: 0, limit: MARKETPLACE_PAGE };
-        let found = w.store.hits(&HitFilter::Marketplace { after }, w.now, page).await.map_err(internal)?;
+        let filter = HitFilter::Marketplace { after, order: MarketOrder::Oldest };
+        let found = w.store.hits(&filter, w.now, page).await.map_err(internal)?;
         let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= MARKETPLACE_PAGE;
-        after = found.items.last().map(|h| (h.creation_time, h.id.clone()));
+        after = found.items.last().map(|h| cursor_of(h, MarketOrder::Oldest));
         for hit in found.items {
             if hit.status(w.now) != HitStatus::Assignable {
                 continue;
@@ -226,13 +228,23 @@ pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eli
 pub struct MarketPage {
     /// The HITs the worker can discover on this page, with what the worker may do.
     pub hits: Vec<(Hit, Eligibility)>,
-    /// Where the next page starts (creation time and id of this page's last
-    /// HIT read), or `None` when this was the last page.
-    pub next: Option<(crate::domain::time::Timestamp, String)>,
+    /// Where the next page starts (after this page's last HIT read), or
+    /// `None` when this was the last page.
+    pub next: Option<MarketCursor>,
 }
 
-/// One page of the HITs a worker can find, read from the store a page at a
-/// time after `after` (creation time, id) in the listing's order, so that
+/// Where a page that ended with `hit` stops, in `order`.
+#[must_use]
+pub fn cursor_of(hit: &Hit, order: MarketOrder) -> MarketCursor {
+    let key = match order {
+        MarketOrder::Oldest | MarketOrder::Newest => hit.creation_time.millis(),
+        MarketOrder::HighestReward | MarketOrder::LowestReward => hit.hit_type.reward_cents,
+    };
+    MarketCursor { key, time: hit.creation_time, id: hit.id.clone() }
+}
+
+/// One page of the HITs a worker can find in `order`, read from the store a
+/// page at a time after `after` (see [`MarketCursor`]), so that
 /// only the rows shown are read however many HITs are stored. `search`, when
 /// given, keeps the HITs whose title, description or keywords contain it
 /// (case-insensitive); pages are then read until `limit` are found or the
@@ -243,7 +255,8 @@ pub struct MarketPage {
 pub async fn find_hits_page(
     w: &WorkerCtx,
     worker: &WorkerId,
-    after: Option<(crate::domain::time::Timestamp, String)>,
+    after: Option<MarketCursor>,
+    order: MarketOrder,
     search: Option<&str>,
     limit: usize,
 ) -> Result<MarketPage> {
@@ -255,11 +268,11 @@ pub async fn find_hits_page(
     let read = i64::try_from(limit.clamp(1, 100)).unwrap_or(100);
     loop {
         let page = Page { offset: 0, limit: read };
-        let found =
-            w.store.hits(&HitFilter::Marketplace { after: after.clone() }, w.now, page).await.map_err(internal)?;
+        let filter = HitFilter::Marketplace { after: after.clone(), order };
+        let found = w.store.hits(&filter, w.now, page).await.map_err(internal)?;
         let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= read;
         for hit in found.items {
-            after = Some((hit.creation_time, hit.id.clone()));
+            after = Some(cursor_of(&hit, order));
             if hit.status(w.now) != HitStatus::Assignable {
                 continue;
             }

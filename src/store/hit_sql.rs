@@ -21,7 +21,7 @@ use crate::store::hit_rows::{
 };
 use crate::store::hits::{
     AcceptOutcome, AssignmentStore, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, HitStore,
-    PaidOutcome, Review, ReviewMark, ReviewOutcome,
+    MarketOrder, PaidOutcome, Review, ReviewMark, ReviewOutcome,
 };
 use crate::store::{Page, Paged, StoreError, StoreResult};
 
@@ -112,6 +112,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
         // counts' "now" reuses the filter's when it binds one.
         let mut args: Vec<Arg<'_>> = Vec::with_capacity(3);
         let mut now_param = None;
+        let mut order_by = "h.creation_time, h.id".to_owned();
         let condition = match filter {
             HitFilter::Owner(owner) => {
                 args.push(owner.as_str().into());
@@ -149,14 +150,23 @@ impl<B: Backend> HitStore for SqlStore<B> {
                 }
                 condition
             }
-            HitFilter::Marketplace { after } => {
+            HitFilter::Marketplace { after, order } => {
                 args.push(now.into());
                 now_param = Some(1);
+                let (key, cmp, dir) = market_order(*order);
+                order_by = format!("{key} {dir}, h.creation_time {dir}, h.id {dir}");
                 match after {
                     None => MARKETPLACE.to_owned(),
-                    Some((time, id)) => {
-                        args.extend([Arg::from(time.millis()), Arg::from(id.as_str())]);
+                    Some(c) if *order == MarketOrder::Oldest => {
+                        args.extend([Arg::from(c.time.millis()), Arg::from(c.id.as_str())]);
                         format!("{MARKETPLACE} AND (h.creation_time > $2 OR (h.creation_time = $2 AND h.id > $3))")
+                    }
+                    Some(c) => {
+                        args.extend([Arg::from(c.key), Arg::from(c.time.millis()), Arg::from(c.id.as_str())]);
+                        format!(
+                            "{MARKETPLACE} AND ({key} {cmp} $2 OR ({key} = $2 AND (h.creation_time {cmp} $3 \
+                             OR (h.creation_time = $3 AND h.id {cmp} $4))))"
+                        )
                     }
                 }
             }
@@ -167,13 +177,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
             None => (hit_select(&format!("${}", args.len() + 1)), &now_arg),
         };
         let from = format!("{HIT_FROM} WHERE {condition}");
-        let q = PagedQuery {
-            select: &select,
-            from: &from,
-            order: "h.creation_time, h.id",
-            filter_args: &args,
-            select_args,
-        };
+        let q = PagedQuery { select: &select, from: &from, order: &order_by, filter_args: &args, select_args };
         self.paged::<(HitRow, HitTypeRow), _>(&q, page).await
     }
 
@@ -536,6 +540,17 @@ async fn claim_token(
         )
         .await?;
     Ok(fresh == 1)
+}
+
+/// The marketplace order's key column, the comparison that comes after a
+/// cursor, and the direction.
+fn market_order(order: MarketOrder) -> (&'static str, &'static str, &'static str) {
+    match order {
+        MarketOrder::Oldest => ("h.creation_time", ">", "ASC"),
+        MarketOrder::Newest => ("h.creation_time", "<", "DESC"),
+        MarketOrder::HighestReward => ("t.reward_cents", "<", "DESC"),
+        MarketOrder::LowestReward => ("t.reward_cents", ">", "ASC"),
+    }
 }
 
 /// Inserts one HIT's row in `tx` (CreateHIT, and each HIT of a console

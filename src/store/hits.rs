@@ -171,8 +171,37 @@ pub enum HitFilter {
     /// and id) in the listing's order when given.
     Marketplace {
         /// Where the previous page ended.
-        after: Option<(Timestamp, String)>,
+        after: Option<MarketCursor>,
+        /// The listing's order.
+        order: MarketOrder,
     },
+}
+
+/// The orders of the marketplace listing. Each ends with creation time and
+/// id, so that every HIT has one place and a page can start after another.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MarketOrder {
+    /// Oldest first (creation time, id): the default, and the indexed one.
+    #[default]
+    Oldest,
+    /// Newest first.
+    Newest,
+    /// Highest reward first (ties newest first).
+    HighestReward,
+    /// Lowest reward first (ties oldest first).
+    LowestReward,
+}
+
+/// Where a page of the marketplace ended: the last HIT's sort key (its
+/// creation time in milliseconds, or its reward in cents), creation time and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketCursor {
+    /// The order's key of the last HIT.
+    pub key: i64,
+    /// Its creation time.
+    pub time: Timestamp,
+    /// Its id.
+    pub id: String,
 }
 
 /// Persistence of HITs and assignments.

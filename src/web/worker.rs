@@ -21,7 +21,7 @@ use crate::domain::requirement::Locale;
 use crate::domain::time::Timestamp;
 use crate::domain::worker::WorkerProfile;
 use crate::error::{invalid_value, MturkError};
-use crate::ops::marketplace::{self, Eligibility};
+use crate::ops::marketplace::{self, Eligibility, MarketCursor, MarketOrder};
 use crate::ops::requests::{self, RequestOutcome};
 use crate::ops::{local, WorkerCtx};
 use crate::state::AppState;
@@ -156,6 +156,8 @@ struct HitsPage {
     l: Layout,
     worker: String,
     search: String,
+    sort: String,
+    sorts: Vec<(String, String)>,
     rows: Vec<HitRow>,
     next: Option<String>,
     first: bool,
@@ -207,14 +209,24 @@ async fn requirement_views(w: &WorkerCtx, hit: &Hit, e: &Eligibility, held: &[Qu
     out
 }
 
-fn cursor(next: Option<&(Timestamp, String)>) -> Option<String> {
-    next.map(|(t, id)| format!("{}~{id}", t.millis()))
+fn cursor(next: Option<&MarketCursor>) -> Option<String> {
+    next.map(|c| format!("{}~{}~{}", c.key, c.time.millis(), c.id))
 }
 
-fn parse_cursor(raw: &str) -> Option<(Timestamp, String)> {
-    let (ms, id) = raw.split_once('~')?;
-    Some((Timestamp::from_millis(ms.parse().ok()?), id.to_owned()))
+fn parse_cursor(raw: &str) -> Option<MarketCursor> {
+    let mut parts = raw.splitn(3, '~');
+    let key = parts.next()?.parse().ok()?;
+    let time = Timestamp::from_millis(parts.next()?.parse().ok()?);
+    Some(MarketCursor { key, time, id: parts.next()?.to_owned() })
 }
+
+/// The orders the list offers: (query value, label).
+const SORTS: [(&str, &str, MarketOrder); 4] = [
+    ("oldest", "Oldest first", MarketOrder::Oldest),
+    ("newest", "Newest first", MarketOrder::Newest),
+    ("reward", "Highest reward first", MarketOrder::HighestReward),
+    ("reward-asc", "Lowest reward first", MarketOrder::LowestReward),
+];
 
 async fn hits(
     State(state): State<AppState>,
@@ -228,7 +240,8 @@ async fn hits(
     let after = q.get("after").and_then(parse_cursor);
     let first = after.is_none();
     let search = q.get("q").unwrap_or_default().to_owned();
-    let page = tri!(marketplace::find_hits_page(&w, &worker, after, Some(&search), HITS_PER_PAGE).await);
+    let (sort, _, order) = SORTS.iter().find(|(v, _, _)| Some(*v) == q.get("sort")).copied().unwrap_or(SORTS[0]);
+    let page = tri!(marketplace::find_hits_page(&w, &worker, after, order, Some(&search), HITS_PER_PAGE).await);
     let held = tri!(local::worker_qualifications(&w, &worker).await);
     let mut rows = Vec::new();
     for (hit, e) in &page.hits {
@@ -248,7 +261,9 @@ async fn hits(
     }
     let l = layout(&state, &session, &worker, &format!("HITs for {worker}"), &q);
     let next = cursor(page.next.as_ref());
-    pages::render(&HitsPage { l, worker: worker.as_str().to_owned(), search, rows, next, first })
+    let sorts = SORTS.iter().map(|(v, label, _)| ((*v).to_owned(), (*label).to_owned())).collect();
+    let sort = sort.to_owned();
+    pages::render(&HitsPage { l, worker: worker.as_str().to_owned(), search, sort, sorts, rows, next, first })
 }
 
 // ---------------------------------------------------------------- preview and work

@@ -150,10 +150,14 @@ async fn create_hit(app: &TestApp, question: &str) -> String {
 }
 
 async fn create_hit_with(app: &TestApp, question: &str, extra: &[(&str, &str)]) -> String {
+    create_hit_paying(app, "0.10", question, extra).await
+}
+
+async fn create_hit_paying(app: &TestApp, reward: &str, question: &str, extra: &[(&str, &str)]) -> String {
     let mut params = vec![
         ("Title", "Console HIT"),
         ("Description", "A HIT for the console tests"),
-        ("Reward.1.Amount", "0.10"),
+        ("Reward.1.Amount", reward),
         ("Reward.1.CurrencyCode", "USD"),
         ("AssignmentDurationInSeconds", "600"),
         ("LifetimeInSeconds", "86400"),
@@ -215,7 +219,33 @@ async fn the_workers_list_reads_the_marketplace_a_page_at_a_time() {
     assert!(!second.contains("rel=\"next\""));
     let found = browser.get(&format!("/worker/{WORKER}?q=no+such+words")).await.text().await.unwrap();
     assert_eq!(rows(&found), 0);
+    // Newest first: the first page starts with the last HIT, the next page ends with the first.
+    let newest = browser.get(&format!("/worker/{WORKER}?sort=newest")).await.text().await.unwrap();
+    assert_eq!(rows(&newest), 25);
+    let at = |page: &str, h: &str| page.find(&format!("data-hit-id=\"{h}\"")).unwrap();
+    assert!(at(&newest, &hits[29]) < at(&newest, &hits[28]));
+    let next = newest.split("rel=\"next\"").next().unwrap().rsplit("href=\"").next().unwrap();
+    let next = next.split('"').next().unwrap().replace("&amp;", "&");
+    let rest = browser.get(&next).await.text().await.unwrap();
+    assert_eq!(rows(&rest), 5);
+    assert!(at(&rest, &hits[1]) < at(&rest, &hits[0]));
 }
+
+both_backends!(the_workers_list_sorts_by_reward_in_the_database, |app: TestApp| async move {
+    let browser = Browser::open(&app.base).await;
+    let mut by_reward = Vec::new();
+    for reward in ["0.10", "0.50", "0.30"] {
+        by_reward.push((reward, create_hit_paying(&app, reward, HTML_QUESTION, &[]).await));
+        app.advance(1);
+    }
+    let page = browser.get(&format!("/worker/{WORKER}?sort=reward")).await.text().await.unwrap();
+    let at = |h: &str| page.find(&format!("data-hit-id=\"{h}\"")).unwrap();
+    assert!(at(&by_reward[1].1) < at(&by_reward[2].1) && at(&by_reward[2].1) < at(&by_reward[0].1));
+    let page = browser.get(&format!("/worker/{WORKER}?sort=reward-asc")).await.text().await.unwrap();
+    let at = |h: &str| page.find(&format!("data-hit-id=\"{h}\"")).unwrap();
+    assert!(at(&by_reward[0].1) < at(&by_reward[2].1) && at(&by_reward[2].1) < at(&by_reward[1].1));
+    assert!(page.contains("<option value=\"reward-asc\" selected>"));
+});
 
 both_backends!(a_question_form_answered_in_the_page_is_stored_as_question_form_answers, |app: TestApp| async move {
     let browser = Browser::open(&app.base).await;
