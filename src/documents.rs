@@ -25,6 +25,8 @@ pub(crate) struct Element {
     pub path: Vec<String>,
     /// Text directly inside the element (trimmed, concatenated).
     pub text: String,
+    /// Attributes by local name, unescaped, in document order.
+    pub attributes: Vec<(String, String)>,
 }
 
 fn parse_error(what: &str, detail: impl std::fmt::Display) -> MturkError {
@@ -44,6 +46,8 @@ fn illegal_char(what: &str, c: char) -> MturkError {
 /// Walks a whole document and returns every element with its text, in
 /// document order. Fails unless the document is well-formed, has exactly one
 /// root and no DOCTYPE.
+pub mod form;
+
 pub(crate) fn elements(what: &str, xml: &str) -> Result<Vec<Element>> {
     // quick-xml checks neither raw characters nor character references
     // against XML 1.0's `Char` production; a document holding U+0001 (raw or
@@ -82,15 +86,18 @@ pub(crate) fn elements(what: &str, xml: &str) -> Result<Vec<Element>> {
                         ))
                     }
                 };
+                let mut attributes = Vec::new();
                 for attr in e.attributes() {
                     let attr = attr.map_err(|err| parse_error(what, err))?;
                     let value = attr.unescape_value().map_err(|err| parse_error(what, err))?;
                     if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
                         return Err(illegal_char(what, c));
                     }
+                    let key = String::from_utf8_lossy(attr.key.local_name().as_ref()).into_owned();
+                    attributes.push((key, value.into_owned()));
                 }
                 path.push(name.clone());
-                out.push(Element { name, namespace, path: path.clone(), text: String::new() });
+                out.push(Element { name, namespace, path: path.clone(), text: String::new(), attributes });
                 if matches!(event, Event::Start(_)) {
                     stack.push(out.len() - 1);
                 } else {
@@ -207,6 +214,23 @@ pub fn external_url(xml: &str) -> Option<String> {
     (els.first()?.name == "ExternalQuestion")
         .then(|| els.iter().find(|e| e.name == "ExternalURL").map(|e| e.text.trim().to_owned()))
         .flatten()
+}
+
+/// The `HTMLContent` of an HTMLQuestion, if `xml` is one.
+#[must_use]
+pub fn html_content(xml: &str) -> Option<String> {
+    let els = elements("Question", xml).ok()?;
+    (els.first()?.name == "HTMLQuestion")
+        .then(|| els.iter().find(|e| e.path.len() == 2 && e.name == "HTMLContent").map(|e| e.text.clone()))
+        .flatten()
+}
+
+/// The `FrameHeight` of an ExternalQuestion or HTMLQuestion (pixels; 0 asks
+/// the worker's page to size the frame itself).
+#[must_use]
+pub fn frame_height(xml: &str) -> Option<i64> {
+    let els = elements("Question", xml).ok()?;
+    els.iter().find(|e| e.path.len() == 2 && e.name == "FrameHeight").and_then(|e| e.text.trim().parse().ok())
 }
 
 /// Checks an AnswerKey: well-formed, right namespace, and every score and

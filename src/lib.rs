@@ -5,7 +5,8 @@
 //!    ├─ X-Amz-Target ──► protocol::json (SigV4) ───────────┐ protocol::pipeline: decode → authenticate →
 //!    ├─ / and /onca/xml ► protocol::legacy_xml (HMAC-SHA1) ┘ admit → handler → render, the same for both
 //!    │                each operation: one dispatch line ─► ops::<area>::<action>(&Ctx, Input) ─► Store
-//!    └─ /_local/*, /mturk/externalSubmit ► control ──────► ops (WorkerCtx)   (domain types)  (SQLite | Postgres)
+//!    ├─ /_local/*, /mturk/externalSubmit ► control ──────► ops (WorkerCtx)   (domain types)  (SQLite | Postgres)
+//!    └─ /worker, /requester (HTML pages) ► web ──────────► ops
 //! ```
 //!
 //! `main.rs` only parses the command line; everything else lives here so
@@ -28,3 +29,4 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod web;

@@ -251,6 +251,7 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/_local", crate::control::router(state.clone()))
         .merge(crate::control::external_submit_router(state.clone()))
+        .merge(crate::web::router(&state))
         .route("/_files/{token}", axum::routing::get(crate::control::download_file));
     if state.settings.server.canned_route {
         router = router.route("/_bench/canned", any(canned));

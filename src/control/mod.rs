@@ -310,41 +310,47 @@ struct ClockBody {
 }
 
 /// `POST /_local/clock` with `{"AdvanceSeconds": N}` or `{"Set": "<RFC 3339>"}`.
-async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult {
-    let input: ClockBody = parse_body(&body)?;
-    let offset = match (input.advance_seconds, input.set) {
+/// Moves the virtual clock forward by `advance_seconds`, or sets it to `set`
+/// (xsd:dateTime), for this instance and (through the store) every instance
+/// sharing the database: `POST /_local/clock` and the console's clock form.
+///
+/// # Errors
+/// `ParameterOutOfRange`, `InvalidParameterValue`; store failures.
+pub(crate) async fn move_clock_by(
+    state: &AppState,
+    advance_seconds: Option<i64>,
+    set: Option<&str>,
+) -> Result<(), MturkError> {
+    let offset = match (advance_seconds, set) {
         (Some(secs), None) => {
             if !(0..=100 * 365 * 86_400).contains(&secs) {
                 return Err(mturk_error!(
                     ParameterOutOfRange,
                     "AdvanceSeconds must be between 0 and 3153600000; use Set to move the clock to any instant."
-                )
-                .into());
+                ));
             }
             if state.clock.now().checked_plus_seconds(secs).is_none() {
                 return Err(mturk_error!(
                     ParameterOutOfRange,
                     "AdvanceSeconds would move the clock after 9999-12-31T23:59:59Z, the latest time the service keeps."
-                )
-                .into());
+                ));
             }
             state.clock.offset_ms().saturating_add(secs.saturating_mul(1000))
         }
         (None, Some(set)) => {
-            let to = Timestamp::parse_xml_datetime(&set)
+            let to = Timestamp::parse_xml_datetime(set)
                 .filter(|t| t.millis() >= 0)
-                .ok_or_else(|| ControlError(invalid_value("Set", &set)))?;
+                .ok_or_else(|| invalid_value("Set", set))?;
             if to > Timestamp::LATEST {
                 return Err(mturk_error!(
                     ParameterOutOfRange,
                     "Set must not be after 9999-12-31T23:59:59Z, the latest time the service keeps."
-                )
-                .into());
+                ));
             }
             state.clock.offset_for(to)
         }
         _ => {
-            return Err(mturk_error!(InvalidParameterValue, "Send exactly one of AdvanceSeconds and Set.").into());
+            return Err(mturk_error!(InvalidParameterValue, "Send exactly one of AdvanceSeconds and Set."));
         }
     };
     local::set_clock_offset(&state.worker_ctx(), offset).await?;
@@ -358,6 +364,12 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult
     if let Err(e) = notifications::settle_timed(&w).await {
         tracing::error!(error = %e, "recording clock-driven events after a clock move failed");
     }
+    Ok(())
+}
+
+async fn move_clock(State(state): State<AppState>, body: Bytes) -> ControlResult {
+    let input: ClockBody = parse_body(&body)?;
+    move_clock_by(&state, input.advance_seconds, input.set.as_deref()).await?;
     Ok(Json(clock_json(&state)))
 }
 

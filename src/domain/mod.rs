@@ -3,6 +3,7 @@
 //! protocol codecs decode into these types and `ops` drives them against the
 //! `Store`.
 
+pub mod batch;
 pub mod clock;
 pub mod hit;
 pub mod ids;

@@ -78,6 +78,12 @@ impl Timestamp {
         self.to_chrono().to_rfc3339_opts(SecondsFormat::Secs, true)
     }
 
+    /// As the requester website's results CSV writes times (`Sun Nov 29 17:05:00 UTC 2026`).
+    #[must_use]
+    pub fn to_results_csv(self) -> String {
+        self.to_chrono().format("%a %b %d %H:%M:%S UTC %Y").to_string()
+    }
+
     /// RFC 3339 with milliseconds, for the control plane.
     #[must_use]
     pub fn to_rfc3339_millis(self) -> String {

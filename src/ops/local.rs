@@ -168,3 +168,99 @@ pub async fn delete_snapshot(w: &WorkerCtx, name: &SnapshotName) -> Result<()> {
         Err(no_snapshot(name))
     }
 }
+
+/// One of the worker's assignments, with its HIT, as it stands now.
+///
+/// # Errors
+/// `AssignmentDoesNotExist` (unknown, or another worker's).
+pub async fn worker_assignment(w: &WorkerCtx, worker: &WorkerId, id: &str) -> Result<(Assignment, Hit)> {
+    super::settle(w).await?;
+    let a = match w.store.assignment(id).await.map_err(internal)? {
+        Some(a) if &a.worker_id == worker => a,
+        _ => return Err(super::assignments::assignment_does_not_exist(id)),
+    };
+    let hit = w
+        .store
+        .hit(&a.hit_id, w.now)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| MturkError::internal(anyhow::anyhow!("HIT {} of assignment {id} is gone", a.hit_id)))?;
+    Ok((a, hit))
+}
+
+/// A HIT as a worker sees it: the HIT and what the worker may do with it.
+///
+/// # Errors
+/// `HITDoesNotExist`.
+pub async fn hit_for_worker(
+    w: &WorkerCtx,
+    worker: &WorkerId,
+    hit_id: &str,
+) -> Result<(Hit, super::marketplace::Eligibility)> {
+    super::settle(w).await?;
+    let hit =
+        w.store.hit(hit_id, w.now).await.map_err(internal)?.ok_or_else(|| super::hits::hit_does_not_exist(hit_id))?;
+    let e = super::marketplace::eligibility(w, worker, &hit).await?;
+    Ok((hit, e))
+}
+
+/// A qualification type by id, for a worker's page to name it; `None` when
+/// there is no such type.
+///
+/// # Errors
+/// Store failures only.
+pub async fn qualification_type(
+    w: &WorkerCtx,
+    id: &crate::domain::ids::QualificationTypeId,
+) -> Result<Option<crate::domain::qualification::QualificationType>> {
+    Ok(w.store.qualification_type(id).await.map_err(internal)?.map(|t| (*t).clone()))
+}
+
+/// What a worker has earned, in cents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Earnings {
+    /// Rewards of approved assignments.
+    pub approved_cents: i64,
+    /// Rewards of submitted assignments not yet reviewed.
+    pub pending_cents: i64,
+    /// Bonuses paid.
+    pub bonus_cents: i64,
+}
+
+/// The worker's earnings: rewards of approved and of submitted assignments,
+/// and bonuses, read assignment by assignment.
+///
+/// # Errors
+/// Store failures only.
+pub async fn worker_earnings(w: &WorkerCtx, worker: &WorkerId) -> Result<Earnings> {
+    super::settle(w).await?;
+    let mut out = Earnings::default();
+    let mut rewards: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for a in w.store.worker_assignments(worker).await.map_err(internal)? {
+        let status = a.status_at(w.now);
+        let counted = matches!(
+            status,
+            crate::domain::hit::AssignmentStatus::Approved | crate::domain::hit::AssignmentStatus::Submitted
+        );
+        if counted {
+            let reward = if let Some(r) = rewards.get(&a.hit_id) {
+                *r
+            } else {
+                let hit = w.store.hit(&a.hit_id, w.now).await.map_err(internal)?;
+                let r = hit.map_or(0, |h| h.hit_type.reward_cents);
+                rewards.insert(a.hit_id.clone(), r);
+                r
+            };
+            if status == crate::domain::hit::AssignmentStatus::Approved {
+                out.approved_cents += reward;
+            } else {
+                out.pending_cents += reward;
+            }
+        }
+        let page = crate::store::Page::first(100);
+        let bonuses =
+            w.store.bonuses(crate::store::hits::BonusesOf::Assignment(&a.id), page).await.map_err(internal)?;
+        out.bonus_cents += bonuses.items.iter().map(|b| b.amount_cents).sum::<i64>();
+    }
+    Ok(out)
+}

@@ -10,12 +10,14 @@ use base64::Engine as _;
 use crate::documents;
 use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitStatus};
 use crate::domain::ids::{QualificationTypeId, RequesterId, WorkerId};
+use crate::domain::paging::Cursor;
 use crate::domain::qualification::{QualificationStatus, SystemType};
 use crate::domain::requirement::{GuardedActions, Held};
 use crate::error::Result;
 use crate::mturk_error;
 use crate::store::files::StoredFile;
 use crate::store::hits::{AcceptOutcome, HitFilter, WorkerHistory, WorkerProfile};
+pub use crate::store::hits::{MarketCursor, MarketOrder};
 use crate::store::Page;
 
 use super::assignments::{assignment_does_not_exist, assignment_state_error};
@@ -202,10 +204,11 @@ pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eli
     // Page by the listing's key (creation time, id), each page after the last
     // HIT of the one before, so that HITs filling up meanwhile shift nothing.
     loop {
-        let page = Page::after(after.take(), MARKETPLACE_PAGE);
-        let found = w.store.hits(&HitFilter::Marketplace, w.now, page).await.map_err(internal)?;
+        let page = Page::after(after.take().map(|c| market_key(&c, MarketOrder::Oldest)), MARKETPLACE_PAGE);
+        let filter = HitFilter::Marketplace { order: MarketOrder::Oldest };
+        let found = w.store.hits(&filter, w.now, page).await.map_err(internal)?;
         let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= MARKETPLACE_PAGE;
-        after = found.next;
+        after = found.items.last().map(|h| cursor_of(h, MarketOrder::Oldest));
         for hit in found.items {
             if hit.status(w.now) != HitStatus::Assignable {
                 continue;
@@ -217,6 +220,92 @@ pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eli
         }
         if !full {
             return Ok(out);
+        }
+    }
+}
+
+/// One page of the marketplace as a worker's page lists it.
+#[derive(Debug, Clone)]
+pub struct MarketPage {
+    /// The HITs the worker can discover on this page, with what the worker may do.
+    pub hits: Vec<(Hit, Eligibility)>,
+    /// Where the next page starts (after this page's last HIT read), or
+    /// `None` when this was the last page.
+    pub next: Option<MarketCursor>,
+}
+
+/// Where a page that ended with `hit` stops, in `order`.
+#[must_use]
+pub fn cursor_of(hit: &Hit, order: MarketOrder) -> MarketCursor {
+    let key = match order {
+        MarketOrder::Oldest | MarketOrder::Newest => hit.creation_time.millis(),
+        MarketOrder::HighestReward | MarketOrder::LowestReward => hit.hit_type.reward_cents,
+    };
+    MarketCursor { key, time: hit.creation_time, id: hit.id.clone() }
+}
+
+/// A marketplace cursor as the store's listing key in `order` (see
+/// `HitFilter::Marketplace`): creation time and id, after the reward when
+/// the order is by reward.
+fn market_key(c: &MarketCursor, order: MarketOrder) -> Cursor {
+    let mut key = Vec::with_capacity(3);
+    if matches!(order, MarketOrder::HighestReward | MarketOrder::LowestReward) {
+        key.push(c.key.to_string());
+    }
+    key.extend([c.time.millis().to_string(), c.id.clone()]);
+    Cursor(key)
+}
+
+/// One page of the HITs a worker can find in `order`, read from the store a
+/// page at a time after `after` (see [`MarketCursor`]), so that
+/// only the rows shown are read however many HITs are stored. `search`, when
+/// given, keeps the HITs whose title, description or keywords contain it
+/// (case-insensitive); pages are then read until `limit` are found or the
+/// listing ends.
+///
+/// # Errors
+/// Store failures.
+pub async fn find_hits_page(
+    w: &WorkerCtx,
+    worker: &WorkerId,
+    after: Option<MarketCursor>,
+    order: MarketOrder,
+    search: Option<&str>,
+    limit: usize,
+) -> Result<MarketPage> {
+    settle(w).await?;
+    let mut facts = WorkerFacts::load(w, worker).await?;
+    let search = search.map(str::to_lowercase).filter(|s| !s.is_empty());
+    let mut out = Vec::new();
+    let mut after = after;
+    let read = i64::try_from(limit.clamp(1, 100)).unwrap_or(100);
+    loop {
+        let page = Page::after(after.as_ref().map(|c| market_key(c, order)), read);
+        let filter = HitFilter::Marketplace { order };
+        let found = w.store.hits(&filter, w.now, page).await.map_err(internal)?;
+        let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= read;
+        for hit in found.items {
+            after = Some(cursor_of(&hit, order));
+            if hit.status(w.now) != HitStatus::Assignable {
+                continue;
+            }
+            if let Some(s) = &search {
+                let t = &hit.hit_type;
+                let hay = format!("{}\n{}\n{}", t.title, t.description, t.keywords.as_deref().unwrap_or_default());
+                if !hay.to_lowercase().contains(s.as_str()) {
+                    continue;
+                }
+            }
+            let e = facts.eligibility(&hit).await?;
+            if e.can_discover {
+                out.push((hit, e));
+                if out.len() >= limit {
+                    return Ok(MarketPage { hits: out, next: after });
+                }
+            }
+        }
+        if !full {
+            return Ok(MarketPage { hits: out, next: None });
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod assignments;
+pub mod batches;
 pub mod files;
 pub mod fixtures;
 pub mod help;

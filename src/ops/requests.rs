@@ -418,3 +418,30 @@ pub async fn list(ctx: &Ctx, listing: RequestListing) -> Result<Paged<Qualificat
     let order = if sort.by_type { RequestOrder::Type(direction) } else { RequestOrder::SubmitTime(direction) };
     ctx.store.submitted_requests(&ctx.caller, type_id, order, page).await.map_err(internal)
 }
+
+/// A test the worker started and has not answered: the request, with its
+/// QuestionForm in `test` (the worker's page shows it).
+///
+/// # Errors
+/// `QualificationRequestDoesNotExist` (unknown, or not this worker's),
+/// `InvalidQualificationRequestState` when it is not waiting for answers.
+pub async fn started_test(
+    w: &WorkerCtx,
+    worker: &WorkerId,
+    request_id: &QualificationRequestId,
+) -> Result<QualificationRequest> {
+    let req = match w.store.request(request_id).await.map_err(internal)? {
+        Some(r) if &r.worker_id == worker => r,
+        _ => return Err(request_does_not_exist(request_id)),
+    };
+    if req.status != RequestStatus::TestPending || req.test.is_none() {
+        return Err(mturk_error!(
+            InvalidQualificationRequestState,
+            "QualificationRequest {} is {} and has no test waiting for answers.",
+            req.id,
+            req.status.as_str()
+        )
+        .with_data("QualificationRequestId", req.id.as_str()));
+    }
+    Ok(req)
+}

@@ -28,6 +28,25 @@ fn decode_component(raw: &str) -> Result<String, DecodeError> {
         .map_err(|_| DecodeError::NotUtf8(raw.chars().take(64).collect()))
 }
 
+/// Decodes a form-encoded body into its pairs in order, repeated names kept
+/// (check boxes and multiple selections send one pair per choice).
+///
+/// # Errors
+/// Text that is not UTF-8 after percent-decoding, or an empty name.
+pub fn decode_pairs(raw: &[u8]) -> Result<Vec<(String, String)>, DecodeError> {
+    let text = std::str::from_utf8(raw).map_err(|_| DecodeError::NotUtf8("request body".into()))?;
+    let mut out = Vec::new();
+    for pair in text.trim_end_matches(['\r', '\n']).split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode_component(name)?;
+        if name.is_empty() {
+            return Err(DecodeError::EmptyName);
+        }
+        out.push((name, decode_component(value)?));
+    }
+    Ok(out)
+}
+
 /// Decodes one form-encoded string.
 fn decode_form(raw: &str) -> Result<BTreeMap<String, String>, DecodeError> {
     let mut out = BTreeMap::new();

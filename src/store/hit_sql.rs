@@ -23,7 +23,7 @@ use crate::store::hit_rows::{
 };
 use crate::store::hits::{
     AcceptOutcome, AssignmentStore, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, HitStore,
-    PaidOutcome, Review, ReviewMark, ReviewOutcome,
+    MarketOrder, PaidOutcome, Review, ReviewMark, ReviewOutcome,
 };
 use crate::store::{Page, Paged, StoreError, StoreResult};
 
@@ -97,24 +97,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
                 return Err(StoreError::Conflict { existing: Some(existing) });
             }
         }
-        // A concurrent create with the same token may have won the race.
-        tx.insert_unique(
-            "INSERT INTO hits (id, hit_type_id, owner, question, max_assignments, expiration, \
-                         requester_annotation, creation_time, reviewing, disposed, unique_request_token) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9)",
-            args![
-                h.id.as_str(),
-                h.hit_type.id.as_str(),
-                h.hit_type.owner.as_str(),
-                h.question.as_str(),
-                h.max_assignments,
-                h.expiration.millis(),
-                h.requester_annotation.as_deref(),
-                h.creation_time.millis(),
-                token
-            ],
-        )
-        .await?;
+        insert_hit_row(&mut tx, h, token).await?;
         super::review_sql::insert_policies(&mut tx, &h.id, policies).await?;
         let emitted = emit_for_hit::<B>(&mut tx, EventType::HitCreated, &h.id, None, h.creation_time, None).await?;
         tx.commit().await?;
@@ -133,6 +116,7 @@ impl<B: Backend> HitStore for SqlStore<B> {
         // counts' "now" reuses the filter's when it binds one.
         let mut args: Vec<Arg<'_>> = Vec::with_capacity(3);
         let mut now_param = None;
+        let mut keys = BY_CREATION;
         let condition = match filter {
             HitFilter::Owner(owner) => {
                 args.push(owner.as_str().into());
@@ -170,9 +154,10 @@ impl<B: Backend> HitStore for SqlStore<B> {
                 }
                 condition
             }
-            HitFilter::Marketplace => {
+            HitFilter::Marketplace { order } => {
                 args.push(now.into());
                 now_param = Some(1);
+                keys = market_keys(*order);
                 MARKETPLACE.to_owned()
             }
         };
@@ -185,8 +170,8 @@ impl<B: Backend> HitStore for SqlStore<B> {
         let q = PagedQuery {
             select: &select,
             from: &from,
-            keys: &[Key::int("h.creation_time"), Key::text("h.id")],
-            descending: false,
+            keys: keys.0,
+            descending: keys.1,
             filter_args: &args,
             select_args,
         };
@@ -652,6 +637,45 @@ async fn claim_token(
         )
         .await?;
     Ok(fresh == 1)
+}
+
+/// The HIT listings' key, oldest first: creation time, then id.
+const BY_CREATION: (&[Key<'static>], bool) = (&[Key::int("h.creation_time"), Key::text("h.id")], false);
+
+/// The marketplace's key in `order` (ascending or not), each ending with
+/// creation time and id so that every HIT has one place.
+fn market_keys(order: MarketOrder) -> (&'static [Key<'static>], bool) {
+    const BY_REWARD: &[Key<'static>] = &[Key::int("t.reward_cents"), Key::int("h.creation_time"), Key::text("h.id")];
+    match order {
+        MarketOrder::Oldest => BY_CREATION,
+        MarketOrder::Newest => (BY_CREATION.0, true),
+        MarketOrder::HighestReward => (BY_REWARD, true),
+        MarketOrder::LowestReward => (BY_REWARD, false),
+    }
+}
+
+/// Inserts one HIT's row in `tx` (CreateHIT, and each HIT of a console
+/// batch, all in one transaction). A concurrent create with the same token
+/// may have won the race: that is a `Conflict`.
+pub(super) async fn insert_hit_row<W: super::db::Exec>(tx: &mut W, h: &Hit, token: Option<&str>) -> StoreResult<()> {
+    tx.insert_unique(
+        "INSERT INTO hits (id, hit_type_id, owner, question, max_assignments, expiration, \
+                         requester_annotation, creation_time, reviewing, disposed, unique_request_token) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9)",
+        args![
+            h.id.as_str(),
+            h.hit_type.id.as_str(),
+            h.hit_type.owner.as_str(),
+            h.question.as_str(),
+            h.max_assignments,
+            h.expiration.millis(),
+            h.requester_annotation.as_deref(),
+            h.creation_time.millis(),
+            token
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -167,8 +167,40 @@ pub enum HitFilter {
         mark: ReviewMark,
     },
     /// Every HIT of every requester that a worker could accept now (live,
-    /// unexpired, with a free slot).
-    Marketplace,
+    /// unexpired, with a free slot), in `order`; a page after a cursor
+    /// starts after the HIT with that key: (creation time, id), after the
+    /// reward in cents when the order is by reward.
+    Marketplace {
+        /// The listing's order.
+        order: MarketOrder,
+    },
+}
+
+/// The orders of the marketplace listing. Each ends with creation time and
+/// id, so that every HIT has one place and a page can start after another.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MarketOrder {
+    /// Oldest first (creation time, id): the default, and the indexed one.
+    #[default]
+    Oldest,
+    /// Newest first.
+    Newest,
+    /// Highest reward first (ties newest first).
+    HighestReward,
+    /// Lowest reward first (ties oldest first).
+    LowestReward,
+}
+
+/// Where a page of the marketplace ended: the last HIT's sort key (its
+/// creation time in milliseconds, or its reward in cents), creation time and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketCursor {
+    /// The order's key of the last HIT.
+    pub key: i64,
+    /// Its creation time.
+    pub time: Timestamp,
+    /// Its id.
+    pub id: String,
 }
 
 /// Persistence of HITs and assignments.

@@ -13,6 +13,7 @@
 //! with group commit) and PostgreSQL (through sqlx).
 
 pub mod activity;
+pub mod batches;
 mod db;
 mod event_sql;
 pub mod files;
@@ -59,6 +60,8 @@ use hits::WorkerHistory;
 /// but the migration runners' and the snapshot storage, so a new table
 /// cannot be left out of either.
 pub const STATE_TABLES: &[&str] = &[
+    "batch_hits",
+    "batches",
     "event_deliveries",
     "events",
     "notification_settings",
@@ -209,6 +212,7 @@ pub trait Store:
     + files::FileStore
     + review::ReviewStore
     + notifications::NotificationStore
+    + batches::BatchStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -8,6 +8,7 @@ mod common;
 mod hits;
 
 mod connections;
+mod console;
 mod control_plane;
 mod durability;
 mod extras;

@@ -168,6 +168,45 @@ both_backends!(reset_leaves_every_table_as_a_fresh_store_has_it, |app: TestApp| 
     let mut test = vec![("TestEventType", "Ping")];
     test.extend_from_slice(&spec);
     app.call("SendTestEventNotification", &test).await.ok();
+    // A batch of the web console: the batch and its row.
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = http.get(format!("{}/worker", app.base)).send().await.unwrap();
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mturk_local_csrf="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let token = cookie.split_once('=').unwrap().1;
+    let form: Vec<(String, String)> = [
+        ("csrf", token),
+        ("name", "reset batch"),
+        ("title", "batch"),
+        ("description", "d"),
+        ("reward", "0.10"),
+        ("assignments", "1"),
+        ("lifetime", "3600"),
+        ("duration", "600"),
+        ("auto_approval", "3600"),
+        ("frame_height", "400"),
+        ("template", "<p>${w}</p>"),
+        ("csv", "w\nx\n"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let made = http
+        .post(format!("{}/requester/{DEV_KEY}/batches", app.base))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(crate::common::serde_urlencoded(&form))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 303);
 
     let filled = table_rows(&app.database).await;
     let tables: Vec<&String> = fresh.keys().filter(|t| is_state_table(t)).collect();

@@ -4,9 +4,12 @@
 # requests on the legacy API), tests/clients/modern (boto3, the AWS CLI,
 # oTree's and psiTurk's requests on the JSON API), tests/clients/notifications
 # (delivery to moto's SQS and SNS and to aiosmtpd, from servers of its own
-# started from the same binary), then tests/clients/js (the AWS SDK for
-# JavaScript v3, and the mturk-api package over the SOAP face, with Node's test
-# runner) against the same server,
+# started from the same binary), tests/clients/browser (the web console in
+# Debian's headless Chromium, driven by Selenium; it fails under CI=true when
+# /usr/bin/chromium or /usr/bin/chromedriver is missing, and is skipped with
+# the reason elsewhere), then tests/clients/js (the AWS SDK for JavaScript v3,
+# and the mturk-api package over the SOAP face, with Node's test runner)
+# against the same server,
 # and last every command of README.md and docs/ (tests/clients/docs) against
 # a server of their own on 127.0.0.1:8099.
 # Builds nothing.
@@ -208,8 +211,8 @@ env \
     BOTO_CONFIG=/dev/null \
     no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" \
     NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" \
-    "$venv/bin/python" -m pytest -q tests/clients/legacy tests/clients/modern tests/clients/notifications "$@" \
-    || status=$?
+    "$venv/bin/python" -m pytest -q tests/clients/legacy tests/clients/modern tests/clients/notifications \
+        tests/clients/browser "$@" || status=$?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "run.sh: the server died during the tests" >&2

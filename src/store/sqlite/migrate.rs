@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "file_answers", include_str!("../../../migrations/sqlite/0011_file_answers.sql")),
     (12, "review_history", include_str!("../../../migrations/sqlite/0012_review_history.sql")),
     (13, "notifications", include_str!("../../../migrations/sqlite/0013_notifications.sql")),
+    (14, "console_batches", include_str!("../../../migrations/sqlite/0014_console_batches.sql")),
     (16, "listing_keys", include_str!("../../../migrations/sqlite/0016_listing_keys.sql")),
 ];
 
@@ -148,6 +149,6 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 16]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 16]);
     }
 }

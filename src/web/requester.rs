@@ -1,0 +1,659 @@
+//! The requester console (`/requester`): a configured requester's HITs and
+//! their assignments with answers (approve, reject with feedback, bonus,
+//! extend, expire), qualification types with holders (assign, revoke with a
+//! reason), pending qualification requests, blocked workers, the balance and
+//! the virtual clock. Every action is the API's operation, through `ops`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+
+use super::pages::{self, dollars, duration, Layout, Query};
+use super::{enc, see_other, Session};
+use crate::config::AuthMode;
+use crate::domain::clock::Clock as _;
+use crate::domain::hit::AssignmentStatus;
+use crate::domain::ids::{AssignmentId, HitId, QualificationRequestId, QualificationTypeId, RequesterId, WorkerId};
+use crate::domain::money::Money;
+use crate::domain::qualification::{GrantMode, QualificationStatus};
+use crate::domain::time::Timestamp;
+use crate::error::{invalid_value, MturkError};
+use crate::mturk_error;
+use crate::ops::{account, assignments, hits, qualifications, requests, workers, Ctx};
+use crate::state::AppState;
+use crate::store::Page;
+
+/// Rows per page of the console's lists.
+const PER_PAGE: i64 = 25;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/requester", get(choose))
+        .route("/requester/{requester}", get(overview))
+        .route("/requester/{requester}/hits/{hit_id}", get(hit_page))
+        .route("/requester/{requester}/hits/{hit_id}/{action}", post(hit_action))
+        .route("/requester/{requester}/assignments/{assignment_id}/{action}", post(assignment_action))
+        .route("/requester/{requester}/qualifications", get(types_page))
+        .route("/requester/{requester}/qualifications/{type_id}", get(type_page))
+        .route("/requester/{requester}/qualifications/{type_id}/{action}", post(type_action))
+        .route("/requester/{requester}/requests/{request_id}/{action}", post(request_action))
+        .route("/requester/{requester}/workers", get(workers_page).post(worker_action))
+        .route("/requester/{requester}/clock", post(clock_action))
+        .merge(super::batches::router())
+}
+
+/// The requester a console URL names: a configured one, or (in the open
+/// auth mode) any access key id, whose account is made on first use.
+pub(super) async fn requester_ctx(state: &AppState, raw: &str) -> Result<Ctx, MturkError> {
+    let id = RequesterId::parse(raw).ok_or_else(|| invalid_value("RequesterId", raw))?;
+    let configured = state.accounts.iter().any(|(r, _)| r == &id);
+    if !configured && state.settings.auth.mode == AuthMode::Strict {
+        return Err(mturk_error!(InvalidParameterValue, "{raw} is not a configured requester."));
+    }
+    state.ensure_account(&id).await?;
+    Ok(state.ctx(id))
+}
+
+pub(super) fn layout(state: &AppState, session: &Session, requester: &str, title: &str, q: &Query) -> Layout {
+    let base = format!("/requester/{requester}");
+    q.with_messages(Layout {
+        title: title.to_owned(),
+        csrf: session.csrf.clone(),
+        nav: vec![
+            (base.clone(), "HITs".to_owned()),
+            (format!("{base}/batches"), "Batches".to_owned()),
+            (format!("{base}/qualifications"), "Qualifications".to_owned()),
+            (format!("{base}/workers"), "Workers".to_owned()),
+            ("/requester".to_owned(), "Switch requester".to_owned()),
+            ("/worker".to_owned(), "Worker pages".to_owned()),
+        ],
+        now: state.clock.now().to_rfc3339_millis(),
+        ..Layout::default()
+    })
+}
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(err) => return pages::error(&err),
+        }
+    };
+}
+
+/// Page `n` (from 1) of a list, from `?page=`.
+pub(super) fn page_of(q: &Query) -> (i64, Page) {
+    let n = q.get("page").and_then(|p| p.parse::<i64>().ok()).filter(|n| *n >= 1 && *n <= 1_000_000).unwrap_or(1);
+    (n, Page::numbered((n - 1) * PER_PAGE, PER_PAGE))
+}
+
+// ---------------------------------------------------------------- choose and overview
+
+#[derive(askama::Template)]
+#[template(path = "requester_choose.html")]
+struct ChoosePage {
+    l: Layout,
+    requesters: Vec<String>,
+}
+
+async fn choose(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    uri: axum::http::Uri,
+) -> Response {
+    let q = Query::from_uri(&uri);
+    let l = q.with_messages(Layout {
+        title: "Requester console".into(),
+        csrf: session.csrf,
+        nav: vec![("/worker".into(), "Worker pages".into())],
+        now: state.clock.now().to_rfc3339_millis(),
+        ..Layout::default()
+    });
+    let requesters = state.accounts.iter().map(|(r, _)| r.as_str().to_owned()).collect();
+    pages::render(&ChoosePage { l, requesters })
+}
+
+struct HitRow {
+    hit_id: String,
+    title: String,
+    status: String,
+    reward: String,
+    max: i64,
+    pending: i64,
+    submitted: i64,
+    completed: i64,
+    available: i64,
+    expires: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "requester_overview.html")]
+struct OverviewPage {
+    l: Layout,
+    requester: String,
+    balance: String,
+    rows: Vec<HitRow>,
+    page: i64,
+    more: bool,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(raw): Path<String>,
+    uri: axum::http::Uri,
+) -> Response {
+    let ctx = tri!(requester_ctx(&state, &raw).await);
+    let q = Query::from_uri(&uri);
+    let (n, page) = page_of(&q);
+    let balance = tri!(account::balance(&ctx).await);
+    let found = tri!(hits::list_hits(&ctx, hits::HitListing { qualification: None, page: page.clone() }).await);
+    let rows = found
+        .items
+        .iter()
+        .map(|h| HitRow {
+            hit_id: h.id.clone(),
+            title: h.hit_type.title.clone(),
+            status: h.status(ctx.now).as_str().to_owned(),
+            reward: dollars(h.hit_type.reward_cents),
+            max: h.max_assignments,
+            pending: h.pending,
+            submitted: h.submitted,
+            completed: h.completed,
+            available: h.available(ctx.now),
+            expires: h.expiration.to_rfc3339_millis(),
+        })
+        .collect();
+    let l = layout(&state, &session, &raw, &format!("HITs of {raw}"), &q);
+    let more = page.position() + page.limit < found.total.unwrap_or(0);
+    pages::render(&OverviewPage { l, requester: raw, balance: format!("${balance}"), rows, page: n, more })
+}
+
+// ---------------------------------------------------------------- one HIT
+
+struct AssignmentRow {
+    assignment_id: String,
+    worker_id: String,
+    status: String,
+    submitted: String,
+    answers: Vec<(String, String)>,
+    feedback: String,
+    submitted_state: bool,
+    rejected_state: bool,
+    payable: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "requester_hit.html")]
+struct HitPage {
+    l: Layout,
+    requester: String,
+    hit_id: String,
+    status: String,
+    reward: String,
+    duration: String,
+    progress: String,
+    expires: String,
+    rows: Vec<AssignmentRow>,
+    page: i64,
+    more: bool,
+    bonuses: Vec<BonusRow>,
+}
+
+struct BonusRow {
+    worker_id: String,
+    assignment_id: String,
+    amount: String,
+    reason: String,
+    time: String,
+}
+
+/// An answer document's answers, each as text (selections joined by commas).
+pub(super) fn answer_pairs(answer: Option<&str>) -> Vec<(String, String)> {
+    let Some(answer) = answer.filter(|a| !a.is_empty()) else { return Vec::new() };
+    match crate::documents::parse_answers(answer) {
+        Ok(a) => a.answers.into_iter().map(|(q, v)| (q, v.join(", "))).collect(),
+        Err(_) => vec![("(answer)".to_owned(), answer.to_owned())],
+    }
+}
+
+async fn hit_page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path((raw, hit_id)): Path<(String, String)>,
+    uri: axum::http::Uri,
+) -> Response {
+    let ctx = tri!(requester_ctx(&state, &raw).await);
+    let q = Query::from_uri(&uri);
+    let (n, page) = page_of(&q);
+    let Some(id) = HitId::parse(&hit_id) else { return pages::error(&invalid_value("HITId", &hit_id)) };
+    let hit = tri!(hits::get_hit(&ctx, id.clone()).await);
+    let listing = assignments::BonusListing { hit_id: Some(id.clone()), assignment_id: None, page: Page::first(100) };
+    let paid = tri!(assignments::list_bonuses(&ctx, listing).await);
+    let bonuses = paid
+        .items
+        .iter()
+        .map(|b| BonusRow {
+            worker_id: b.worker_id.as_str().to_owned(),
+            assignment_id: b.assignment_id.clone(),
+            amount: dollars(b.amount_cents),
+            reason: b.reason.clone(),
+            time: b.grant_time.to_rfc3339_millis(),
+        })
+        .collect();
+    let listing = assignments::AssignmentListing { hit_id: id, statuses: Vec::new(), page: page.clone() };
+    let found = tri!(assignments::list_assignments(&ctx, listing).await);
+    let rows = found
+        .items
+        .iter()
+        .map(|a| {
+            let status = a.status_at(ctx.now);
+            AssignmentRow {
+                assignment_id: a.id.clone(),
+                worker_id: a.worker_id.as_str().to_owned(),
+                status: status.as_str().to_owned(),
+                submitted: a.submit_time.map(Timestamp::to_rfc3339_millis).unwrap_or_default(),
+                answers: answer_pairs(a.answer.as_deref()),
+                feedback: a.requester_feedback.clone().unwrap_or_default(),
+                submitted_state: status == AssignmentStatus::Submitted,
+                rejected_state: status == AssignmentStatus::Rejected,
+                payable: matches!(
+                    status,
+                    AssignmentStatus::Submitted | AssignmentStatus::Approved | AssignmentStatus::Rejected
+                ),
+            }
+        })
+        .collect();
+    let l = layout(&state, &session, &raw, &format!("HIT {}", hit.hit_type.title), &q);
+    let page = HitPage {
+        l,
+        requester: raw,
+        hit_id: hit.id.clone(),
+        status: hit.status(ctx.now).as_str().to_owned(),
+        reward: dollars(hit.hit_type.reward_cents),
+        duration: duration(hit.hit_type.assignment_duration_secs),
+        progress: format!(
+            "{} of {}: {} in progress, {} submitted, {} reviewed",
+            hit.submitted + hit.completed,
+            hit.max_assignments,
+            hit.pending,
+            hit.submitted,
+            hit.completed
+        ),
+        expires: hit.expiration.to_rfc3339_millis(),
+        rows,
+        page: n,
+        more: page.position() + page.limit < found.total.unwrap_or(0),
+        bonuses,
+    };
+    pages::render(&page)
+}
+
+fn number(f: &Query, name: &str) -> Result<Option<i64>, MturkError> {
+    match f.get(name) {
+        None => Ok(None),
+        Some(v) => v.trim().parse().map(Some).map_err(|_| invalid_value(name, v)),
+    }
+}
+
+async fn hit_action(
+    State(state): State<AppState>,
+    Path((raw, hit_id, action)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let back = format!("/requester/{raw}/hits/{}", enc(&hit_id));
+    let result = async {
+        let ctx = requester_ctx(&state, &raw).await?;
+        let id = HitId::parse(&hit_id).ok_or_else(|| invalid_value("HITId", &hit_id))?;
+        let f = pages::form(&body);
+        match action.as_str() {
+            "expire" => {
+                hits::force_expire(&ctx, id).await?;
+                Ok(format!("HIT {hit_id} expired."))
+            }
+            "extend" => {
+                let more_assignments = number(&f, "assignments")?;
+                let expiration_increment_secs = number(&f, "seconds")?;
+                hits::extend_hit(
+                    &ctx,
+                    hits::HitExtension { hit_id: id, more_assignments, expiration_increment_secs, token: None },
+                )
+                .await?;
+                Ok(format!("HIT {hit_id} extended."))
+            }
+            other => Err(mturk_error!(InvalidParameterValue, "Unknown action {other}.")),
+        }
+    }
+    .await;
+    see_other(&back, result)
+}
+
+async fn assignment_action(
+    State(state): State<AppState>,
+    Path((raw, assignment_id, action)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let f = pages::form(&body);
+    let back = match f.get("hit_id") {
+        Some(h) => format!("/requester/{raw}/hits/{}", enc(h)),
+        None => format!("/requester/{raw}"),
+    };
+    let result = async {
+        let ctx = requester_ctx(&state, &raw).await?;
+        let id = AssignmentId::parse(&assignment_id).ok_or_else(|| invalid_value("AssignmentId", &assignment_id))?;
+        let feedback = f.get("feedback").map(str::to_owned);
+        match action.as_str() {
+            "approve" => {
+                let override_rejection = f.get("override").is_some();
+                assignments::approve(&ctx, assignments::Approval { assignment_id: id, feedback, override_rejection })
+                    .await?;
+                Ok(format!("Assignment {assignment_id} approved."))
+            }
+            "reject" => {
+                assignments::reject(&ctx, assignments::Rejection { assignment_id: id, feedback }).await?;
+                Ok(format!("Assignment {assignment_id} rejected."))
+            }
+            "bonus" => {
+                let raw_amount = f.get("amount").unwrap_or_default().trim().trim_start_matches('$');
+                let amount = Money::parse(raw_amount).ok_or_else(|| invalid_value("Amount", raw_amount))?;
+                let worker = f.get("worker_id").unwrap_or_default();
+                let worker_id = WorkerId::parse(worker).ok_or_else(|| invalid_value("WorkerId", worker))?;
+                let reason = f.get("reason").unwrap_or_default().to_owned();
+                let grant = assignments::BonusGrant { worker_id, amount, assignment_id: id, reason, token: None };
+                assignments::send_bonus(&ctx, grant).await?;
+                Ok(format!("Bonus of ${amount} sent for assignment {assignment_id}."))
+            }
+            other => Err(mturk_error!(InvalidParameterValue, "Unknown action {other}.")),
+        }
+    }
+    .await;
+    see_other(&back, result)
+}
+
+// ---------------------------------------------------------------- qualifications
+
+struct TypeRow {
+    type_id: String,
+    name: String,
+    status: String,
+    requestable: bool,
+    test: bool,
+    auto: bool,
+}
+
+struct RequestRow {
+    request_id: String,
+    type_id: String,
+    worker_id: String,
+    submitted: String,
+    answers: Vec<(String, String)>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "requester_types.html")]
+struct TypesPage {
+    l: Layout,
+    requester: String,
+    types: Vec<TypeRow>,
+    requests: Vec<RequestRow>,
+    page: i64,
+    more: bool,
+}
+
+async fn types_page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(raw): Path<String>,
+    uri: axum::http::Uri,
+) -> Response {
+    let ctx = tri!(requester_ctx(&state, &raw).await);
+    let q = Query::from_uri(&uri);
+    let (n, page) = page_of(&q);
+    let search = qualifications::SearchTypes {
+        query: None,
+        must_be_requestable: false,
+        must_be_owned_by_caller: true,
+        descending: false,
+        page: page.clone(),
+    };
+    let found = tri!(qualifications::search_types(&ctx, search).await);
+    let types = found
+        .items
+        .iter()
+        .map(|t| TypeRow {
+            type_id: t.id.as_str().to_owned(),
+            name: t.name.clone(),
+            status: t.status_at(ctx.now).as_str().to_owned(),
+            requestable: t.is_requestable,
+            test: t.test.is_some(),
+            auto: t.auto_granted,
+        })
+        .collect();
+    let listing =
+        requests::RequestListing { type_id: None, sort: requests::RequestSort::default(), page: Page::first(100) };
+    let pending = tri!(requests::list(&ctx, listing).await);
+    let requests = pending
+        .items
+        .iter()
+        .map(|r| RequestRow {
+            request_id: r.id.as_str().to_owned(),
+            type_id: r.type_id.as_str().to_owned(),
+            worker_id: r.worker_id.as_str().to_owned(),
+            submitted: r.submit_time.unwrap_or(r.request_time).to_rfc3339_millis(),
+            answers: answer_pairs(r.answer.as_deref()),
+        })
+        .collect();
+    let l = layout(&state, &session, &raw, "Qualification types", &q);
+    let more = page.position() + page.limit < found.total.unwrap_or(0);
+    pages::render(&TypesPage { l, requester: raw, types, requests, page: n, more })
+}
+
+struct HolderRow {
+    worker_id: String,
+    value: i32,
+    status: String,
+    granted: String,
+    revoked: String,
+    reason: String,
+    granted_state: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "requester_type.html")]
+struct TypePage {
+    l: Layout,
+    requester: String,
+    type_id: String,
+    description: String,
+    holders: Vec<HolderRow>,
+}
+
+async fn type_page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path((raw, type_id)): Path<(String, String)>,
+    uri: axum::http::Uri,
+) -> Response {
+    let ctx = tri!(requester_ctx(&state, &raw).await);
+    let q = Query::from_uri(&uri);
+    let Some(tid) = QualificationTypeId::parse(&type_id) else {
+        return pages::error(&invalid_value("QualificationTypeId", &type_id));
+    };
+    let t = tri!(qualifications::get_type(&ctx, tid.clone()).await);
+    let mut holders = Vec::new();
+    for status in [QualificationStatus::Granted, QualificationStatus::Revoked] {
+        let input = qualifications::TypeQualifications { type_id: tid.clone(), status, page: Page::first(100) };
+        let found = tri!(qualifications::list_for_type(&ctx, input).await);
+        holders.extend(found.items.into_iter().map(|h| HolderRow {
+            worker_id: h.worker_id.as_str().to_owned(),
+            value: h.integer_value,
+            status: h.status.as_str().to_owned(),
+            granted: h.grant_time.to_rfc3339_millis(),
+            revoked: h.revoke_time.map(Timestamp::to_rfc3339_millis).unwrap_or_default(),
+            reason: h.revoke_reason.unwrap_or_default(),
+            granted_state: h.status == QualificationStatus::Granted,
+        }));
+    }
+    let l = layout(&state, &session, &raw, &format!("Qualification {}", t.name), &q);
+    pages::render(&TypePage { l, requester: raw, type_id, description: t.description, holders })
+}
+
+async fn type_action(
+    State(state): State<AppState>,
+    Path((raw, type_id, action)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let back = format!("/requester/{raw}/qualifications/{}", enc(&type_id));
+    let f = pages::form(&body);
+    let result = async {
+        let ctx = requester_ctx(&state, &raw).await?;
+        let tid = QualificationTypeId::parse(&type_id).ok_or_else(|| invalid_value("QualificationTypeId", &type_id))?;
+        let worker = f.get("worker_id").unwrap_or_default().trim();
+        let worker_id = WorkerId::parse(worker).ok_or_else(|| invalid_value("WorkerId", worker))?;
+        match action.as_str() {
+            "assign" => {
+                let value = number(&f, "value")?.unwrap_or(1);
+                let integer_value =
+                    i32::try_from(value).map_err(|_| invalid_value("IntegerValue", &value.to_string()))?;
+                let input = qualifications::AssignInput {
+                    type_id: tid,
+                    worker_id: worker_id.clone(),
+                    integer_value,
+                    send_notification: f.get("notify").is_some(),
+                    mode: GrantMode::Overwrite,
+                };
+                qualifications::assign(&ctx, input).await?;
+                Ok(format!("Granted to {worker_id} with the value {integer_value}."))
+            }
+            "revoke" => {
+                let reason = f.get("reason").map(str::to_owned);
+                qualifications::revoke(
+                    &ctx,
+                    qualifications::Revocation { type_id: tid, worker_id: worker_id.clone(), reason },
+                )
+                .await?;
+                Ok(format!("Revoked from {worker_id}."))
+            }
+            other => Err(mturk_error!(InvalidParameterValue, "Unknown action {other}.")),
+        }
+    }
+    .await;
+    see_other(&back, result)
+}
+
+async fn request_action(
+    State(state): State<AppState>,
+    Path((raw, request_id, action)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let back = format!("/requester/{raw}/qualifications");
+    let f = pages::form(&body);
+    let result = async {
+        let ctx = requester_ctx(&state, &raw).await?;
+        let id = QualificationRequestId::parse(&request_id)
+            .ok_or_else(|| invalid_value("QualificationRequestId", &request_id))?;
+        match action.as_str() {
+            "grant" => {
+                let value = number(&f, "value")?
+                    .map(|v| i32::try_from(v).map_err(|_| invalid_value("IntegerValue", &v.to_string())))
+                    .transpose()?;
+                requests::grant(&ctx, requests::RequestGrant { id, integer_value: value }).await?;
+                Ok(format!("Request {request_id} granted."))
+            }
+            "reject" => {
+                let reason = f.get("reason").map(str::to_owned);
+                requests::reject(&ctx, requests::RequestRejection { id, reason }).await?;
+                Ok(format!("Request {request_id} rejected."))
+            }
+            other => Err(mturk_error!(InvalidParameterValue, "Unknown action {other}.")),
+        }
+    }
+    .await;
+    see_other(&back, result)
+}
+
+// ---------------------------------------------------------------- workers and clock
+
+struct BlockRow {
+    worker_id: String,
+    reason: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "requester_workers.html")]
+struct WorkersPage {
+    l: Layout,
+    requester: String,
+    blocks: Vec<BlockRow>,
+}
+
+async fn workers_page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(raw): Path<String>,
+    uri: axum::http::Uri,
+) -> Response {
+    let ctx = tri!(requester_ctx(&state, &raw).await);
+    let q = Query::from_uri(&uri);
+    let found = tri!(workers::blocks(&ctx, Page::first(100)).await);
+    let blocks = found
+        .items
+        .into_iter()
+        .map(|b| BlockRow { worker_id: b.worker_id.as_str().to_owned(), reason: b.reason })
+        .collect();
+    let l = layout(&state, &session, &raw, "Workers", &q);
+    pages::render(&WorkersPage { l, requester: raw, blocks })
+}
+
+async fn worker_action(State(state): State<AppState>, Path(raw): Path<String>, body: Bytes) -> Response {
+    let back = format!("/requester/{raw}/workers");
+    let f = pages::form(&body);
+    let result = async {
+        let ctx = requester_ctx(&state, &raw).await?;
+        let worker = f.get("worker_id").unwrap_or_default().trim();
+        let worker_id = WorkerId::parse(worker).ok_or_else(|| invalid_value("WorkerId", worker))?;
+        match f.get("action") {
+            Some("block") => {
+                let reason = f.get("reason").unwrap_or_default().to_owned();
+                workers::block(&ctx, workers::Block { worker_id: worker_id.clone(), reason }).await?;
+                Ok(format!("{worker_id} blocked."))
+            }
+            Some("unblock") => {
+                workers::unblock(&ctx, worker_id.clone()).await?;
+                Ok(format!("{worker_id} unblocked."))
+            }
+            Some("notify") => {
+                let message = workers::Message {
+                    subject: f.get("subject").unwrap_or_default().to_owned(),
+                    text: f.get("text").unwrap_or_default().to_owned(),
+                    workers: vec![worker_id.clone()],
+                };
+                let failures = workers::notify(&ctx, message).await?;
+                match failures.first() {
+                    Some(fail) => Err(mturk_error!(InvalidParameterValue, "{}", fail.message)),
+                    None => Ok(format!("Message sent to {worker_id}.")),
+                }
+            }
+            _ => Err(mturk_error!(InvalidParameterValue, "Unknown action.")),
+        }
+    }
+    .await;
+    see_other(&back, result)
+}
+
+/// `POST /requester/{id}/clock`: advance the virtual clock by `seconds`, or
+/// set it to `set` (ISO 8601), as `POST /_local/clock` does.
+async fn clock_action(State(state): State<AppState>, Path(raw): Path<String>, body: Bytes) -> Response {
+    let back = format!("/requester/{raw}");
+    let f = pages::form(&body);
+    let result = async {
+        let set = f.get("set").map(str::trim);
+        let seconds = if set.is_some() { None } else { number(&f, "seconds")? };
+        crate::control::move_clock_by(&state, seconds, set).await?;
+        Ok(format!("The clock reads {}.", state.clock.now().to_rfc3339_millis()))
+    }
+    .await;
+    see_other(&back, result)
+}
