@@ -12,6 +12,7 @@
 //! the writer, which rolls back.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::db::{Arg, Backend, Exec as _, FromRow, RowRead, Writer as _};
@@ -276,7 +277,7 @@ impl<B: Backend> SqlStore<B> {
             page.limit.max(0)
         );
         if offset > 0 {
-            rows_sql.push_str(&format!(" OFFSET ${}", args.len() + 1));
+            let _ = write!(rows_sql, " OFFSET ${}", args.len() + 1);
             args.push(Arg::from(offset));
         }
         let mut snapshot = self.db.snapshot().await?;
