@@ -855,13 +855,18 @@ fn element(body: &str, name: &str) -> anyhow::Result<String> {
     Ok(body[start..end].to_owned())
 }
 
-/// A stand-in SQS server: answers every request 200 (a SendMessage result),
-/// so the dispatcher's deliveries succeed. Returns its `http://` base.
+/// A stand-in SQS server: answers every request 200 with a body that is both
+/// a `SendMessage` and an all-successful `SendMessageBatch` result of the
+/// JSON protocol the SDK speaks, so the dispatcher's deliveries succeed.
+/// Returns its `http://` base.
 async fn start_sink() -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let app = axum::Router::new().fallback(|| async {
-        "<SendMessageResponse><SendMessageResult><MessageId>m</MessageId></SendMessageResult></SendMessageResponse>"
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/x-amz-json-1.0")],
+            r#"{"MessageId": "m", "Successful": [], "Failed": []}"#,
+        )
     });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

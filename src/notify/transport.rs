@@ -1,9 +1,11 @@
-//! Sending one event to one destination: SQS `SendMessage` and SNS
-//! `Publish` (the AWS query protocol, which moto, ElasticMQ and LocalStack
-//! all serve), an HTTP GET for the legacy REST transport, SMTP for e-mail.
+//! Sending one event to one destination: SQS `SendMessage` (or
+//! `SendMessageBatch`) and SNS `Publish` through the official AWS SDKs
+//! (signed with SigV4 as AWS would, so moto, ElasticMQ and LocalStack all
+//! take them), an HTTP GET for the legacy REST transport, SMTP for e-mail.
 
 use std::time::Duration;
 
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 
@@ -19,6 +21,28 @@ pub struct Senders {
     http: reqwest::Client,
     settings: NotificationSettings,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    sqs: Option<aws_sdk_sqs::Client>,
+    sns: Option<aws_sdk_sns::Client>,
+}
+
+/// The credentials the SDK clients sign with. SQS- and SNS-compatible
+/// development servers take any; they are not a secret.
+const SIGNING_KEY: &str = "mturklocal";
+
+/// An SDK configuration for the server at `endpoint`: the configured region,
+/// the development credentials, the delivery timeout, and no retries of the
+/// SDK's own (the dispatcher retries, with its backoff and attempt count).
+macro_rules! sdk_config {
+    ($sdk:ident, $endpoint:expr, $settings:expr, $timeout:expr) => {
+        $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .endpoint_url($endpoint)
+            .region($sdk::config::Region::new($settings.region.clone()))
+            .credentials_provider($sdk::config::Credentials::new(SIGNING_KEY, SIGNING_KEY, None, None, "mturk-local"))
+            .retry_config($sdk::config::retry::RetryConfig::disabled())
+            .timeout_config($sdk::config::timeout::TimeoutConfig::builder().operation_timeout($timeout).build())
+            .build()
+    };
 }
 
 impl Senders {
@@ -48,7 +72,12 @@ impl Senders {
                 AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).timeout(Some(timeout)).build(),
             )
         };
-        Ok(Self { http, settings: settings.clone(), smtp })
+        let endpoint = |url: &str| (!url.is_empty()).then(|| url.trim_end_matches('/').to_owned());
+        let sqs = endpoint(&settings.sqs_endpoint)
+            .map(|url| aws_sdk_sqs::Client::from_conf(sdk_config!(aws_sdk_sqs, url, settings, timeout)));
+        let sns = endpoint(&settings.sns_endpoint)
+            .map(|url| aws_sdk_sns::Client::from_conf(sdk_config!(aws_sdk_sns, url, settings, timeout)));
+        Ok(Self { http, settings: settings.clone(), smtp, sqs, sns })
     }
 
     /// Sends `claimed` once; `secret` is the requester's secret key (REST signatures).
@@ -86,25 +115,35 @@ impl Senders {
                     return Err("a batch holds SQS deliveries to one queue only".into());
                 }
                 let url = sqs_url(&d.destination, &self.settings.sqs_endpoint)?;
-                let mut form: Vec<(String, String)> = vec![
-                    ("Action".into(), "SendMessageBatch".into()),
-                    ("Version".into(), "2012-11-05".into()),
-                    ("QueueUrl".into(), url.clone()),
-                ];
-                for (i, c) in run.iter().enumerate() {
-                    let n = i + 1;
-                    let body = payload::event_document(&c.event, &c.delivery.version, &c.delivery.destination);
-                    form.push((format!("SendMessageBatchRequestEntry.{n}.Id"), format!("e{n}")));
-                    form.push((format!("SendMessageBatchRequestEntry.{n}.MessageBody"), body.to_string()));
-                }
-                let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                let answer = self.post_form(&url, "sqs", &refs, wall_now).await?;
+                let entries = run
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let body = payload::event_document(&c.event, &c.delivery.version, &c.delivery.destination);
+                        SendMessageBatchRequestEntry::builder()
+                            .id(format!("e{}", i + 1))
+                            .message_body(body.to_string())
+                            .build()
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let answer = self
+                    .sqs_client(&url)?
+                    .send_message_batch()
+                    .queue_url(&url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+                    .map_err(|e| error_chain(&e))?;
                 // A batch can succeed in part: then it counts as failed, and the ones that
                 // went in are sent again with their EventDocIds (at least once).
-                if answer.contains("BatchResultErrorEntry") {
+                if let Some(failed) = answer.failed().first() {
                     return Err(format!(
-                        "SendMessageBatch failed in part: {}",
-                        answer.chars().take(300).collect::<String>()
+                        "SendMessageBatch failed for {} of {}: {}: {}",
+                        answer.failed().len(),
+                        run.len(),
+                        failed.code(),
+                        failed.message().unwrap_or_default()
                     ));
                 }
                 Ok(())
@@ -128,31 +167,32 @@ impl Senders {
             Transport::Sqs => {
                 let url = sqs_url(&d.destination, &self.settings.sqs_endpoint)?;
                 let body = payload::event_document(e, &d.version, &d.destination).to_string();
-                let form = [
-                    ("Action", "SendMessage"),
-                    ("Version", "2012-11-05"),
-                    ("QueueUrl", url.as_str()),
-                    ("MessageBody", body.as_str()),
-                ];
-                self.post_form(&url, "sqs", &form, wall_now).await.map(drop)
+                self.sqs_client(&url)?
+                    .send_message()
+                    .queue_url(&url)
+                    .message_body(body)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| error_chain(&e))
             }
             Transport::Sns => {
-                if self.settings.sns_endpoint.is_empty() {
+                let Some(sns) = &self.sns else {
                     return Err("notifications.sns_endpoint is not configured".into());
-                }
+                };
                 let body = payload::event_document(e, &d.version, &d.destination).to_string();
-                let form = [
-                    ("Action", "Publish"),
-                    ("Version", "2010-03-31"),
-                    ("TopicArn", d.destination.as_str()),
-                    ("Message", body.as_str()),
-                ];
-                let url = format!("{}/", self.settings.sns_endpoint.trim_end_matches('/'));
-                self.post_form(&url, "sns", &form, wall_now).await.map(drop)
+                sns.publish()
+                    .topic_arn(&d.destination)
+                    .message(body)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| error_chain(&e))
             }
             Transport::Rest => {
                 let params = payload::rest_parameters(e, &d.version, wall_now, secret);
-                let response = self.http.get(&d.destination).query(&params).send().await.map_err(|e| describe(&e))?;
+                let response =
+                    self.http.get(&d.destination).query(&params).send().await.map_err(|e| error_chain(&e))?;
                 check(response).await.map(drop)
             }
             Transport::Email => {
@@ -172,45 +212,27 @@ impl Senders {
         }
     }
 
-    async fn post_form(
-        &self,
-        url: &str,
-        service: &str,
-        form: &[(&str, &str)],
-        wall_now: Timestamp,
-    ) -> Result<String, String> {
-        let body: String =
-            form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
-        let response = self
-            .http
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
-            // Local emulators do not check signatures, but moto and LocalStack tell the
-            // service a request is for by its credential scope, as AWS signs it.
-            .header(
-                "authorization",
-                format!(
-                    "AWS4-HMAC-SHA256 Credential=mturklocal/{}/{}/{service}/aws4_request, SignedHeaders=host, \
-                     Signature=0",
-                    wall_now.to_xml_datetime().get(..10).unwrap_or_default().replace('-', ""),
-                    self.settings.region
-                ),
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| describe(&e))?;
-        check(response).await
+    /// The SQS client for queue `url`: the configured endpoint's, or for a
+    /// queue URL on another host (used as it is, see [`sqs_url`]) one for
+    /// that host, made for the call.
+    fn sqs_client(&self, url: &str) -> Result<aws_sdk_sqs::Client, String> {
+        let host = url.find("://").and_then(|at| url[at + 3..].find('/').map(|end| &url[..at + 3 + end]));
+        let configured = self.settings.sqs_endpoint.trim_end_matches('/');
+        match (host, &self.sqs) {
+            (Some(host), Some(client)) if host == configured => Ok(client.clone()),
+            (Some(host), _) => {
+                let timeout = Duration::from_secs(u64::try_from(self.settings.timeout_secs).unwrap_or(10));
+                Ok(aws_sdk_sqs::Client::from_conf(sdk_config!(aws_sdk_sqs, host, self.settings, timeout)))
+            }
+            (None, _) => Err(format!("not a queue URL: {url}")),
+        }
     }
 }
 
-fn encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-fn describe(e: &reqwest::Error) -> String {
+/// A failure with its causes, for `LastError`.
+fn error_chain<E: std::error::Error + 'static>(e: &E) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         text.push_str(": ");
         text.push_str(&s.to_string());
