@@ -264,20 +264,17 @@ impl<B: Backend> SqlStore<B> {
                 0
             }
         };
-        // The limit is written into the statement rather than bound: a plan
-        // PostgreSQL prepares once for every value of a bound LIMIT expects
-        // a tenth of the rows, and with 100,000 HITs it sorted them all
-        // (80-130 ms a page) instead of reading 100 down the index. Page
-        // sizes are few (1-100 on the JSON face), so statements stay few.
+        let n = args.len();
         let mut rows_sql = format!(
-            "SELECT {}, {columns} {}{seek} ORDER BY {} LIMIT {}",
+            "SELECT {}, {columns} {}{seek} ORDER BY {} LIMIT ${}",
             key_columns.join(", "),
             q.from,
             order.join(", "),
-            page.limit.max(0)
+            n + 1
         );
+        args.push(Arg::from(page.limit));
         if offset > 0 {
-            let _ = write!(rows_sql, " OFFSET ${}", args.len() + 1);
+            let _ = write!(rows_sql, " OFFSET ${}", n + 2);
             args.push(Arg::from(offset));
         }
         let mut snapshot = self.db.snapshot().await?;
