@@ -6,7 +6,7 @@ import io
 import secrets
 import urllib.request
 
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -65,7 +65,21 @@ def navigate(browser, element) -> None:
     """Clicks `element` and waits until the page it leads to has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 10).until(EC.staleness_of(page))
+
+    def replaced(_driver) -> bool:
+        try:
+            page.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            # Asked while the old document is being torn down, chromedriver may answer this
+            # instead of "stale element" (seen in CI): the page is being replaced all the same.
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+
+    WebDriverWait(browser, 10).until(replaced)
 
 
 def wait_for_text(browser, text: str) -> None:
