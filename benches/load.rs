@@ -282,65 +282,39 @@ async fn measure_backend(
             results.push(result);
         }
     }
-    let mut stored = 0;
-    for &target in options.growth.iter().filter(|&&n| n > 0) {
-        if target <= stored {
-            continue;
-        }
-        server.stop()?;
-        let started = Instant::now();
-        seed_qualifications(backend, url, &type_id, stored, target).await?;
-        eprintln!(
-            "{}: seeded {} qualifications in {:.1} s",
-            backend.name(),
-            target - stored,
-            started.elapsed().as_secs_f64()
-        );
-        stored = target;
-        server = Server::start(&options.server, url, log).await?;
-        cell_number += 1;
-        let spec = CellSpec {
-            backend,
-            label: format!("writes, {} stored", human_count(stored)),
-            workload: Workload::Writes,
-            connections: options.growth_connections,
-            stored,
-            cell_number,
-        };
-        let result = run_cell(options, &server, &ctx, spec).await?;
-        report_progress(&result);
-        results.push(result);
-    }
-    let mut hits_stored = 0;
+    // The growth cells: qualifications seeded for the writes, HITs for the creates.
     let template = if options.hit_growth.is_empty() { None } else { Some(create_hit(server.addr).await?) };
-    for &target in &options.hit_growth {
-        let Some(template) = template.as_deref() else { break };
-        if target <= hits_stored {
-            continue;
+    for (workload, rows, targets) in
+        [(Workload::Writes, "qualifications", &options.growth), (Workload::Creates, "HITs", &options.hit_growth)]
+    {
+        let mut stored = 0;
+        for &target in targets.iter().filter(|&&n| n > 0) {
+            if target <= stored {
+                continue;
+            }
+            server.stop()?;
+            let started = Instant::now();
+            match (workload, template.as_deref()) {
+                (Workload::Creates, Some(hit)) => seed_hits(backend, url, hit, stored, target).await?,
+                _ => seed_qualifications(backend, url, &type_id, stored, target).await?,
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!("{}: seeded {} {rows} in {seconds:.1} s", backend.name(), target - stored);
+            stored = target;
+            server = Server::start(&options.server, url, log).await?;
+            cell_number += 1;
+            let spec = CellSpec {
+                backend,
+                label: format!("{}, {} {rows} stored", workload_label(workload), human_count(stored)),
+                workload,
+                connections: options.growth_connections,
+                stored,
+                cell_number,
+            };
+            let result = run_cell(options, &server, &ctx, spec).await?;
+            report_progress(&result);
+            results.push(result);
         }
-        server.stop()?;
-        let started = Instant::now();
-        seed_hits(backend, url, template, hits_stored, target).await?;
-        eprintln!(
-            "{}: seeded {} HITs in {:.1} s",
-            backend.name(),
-            target - hits_stored,
-            started.elapsed().as_secs_f64()
-        );
-        hits_stored = target;
-        server = Server::start(&options.server, url, log).await?;
-        cell_number += 1;
-        let spec = CellSpec {
-            backend,
-            label: format!("creates, {} HITs stored", human_count(hits_stored)),
-            workload: Workload::Creates,
-            connections: options.growth_connections,
-            stored: hits_stored,
-            cell_number,
-        };
-        let result = run_cell(options, &server, &ctx, spec).await?;
-        report_progress(&result);
-        results.push(result);
     }
     server.stop()?;
     Ok(())
