@@ -287,6 +287,17 @@ pub async fn events(w: &WorkerCtx, filter: &EventFilter) -> Result<Vec<EventReco
     w.store.events(filter).await.map_err(internal)
 }
 
+/// The caller's events (of its HIT types, and its test events), oldest first,
+/// each with its deliveries: the requester console's event log.
+///
+/// # Errors
+/// Store failures only.
+pub async fn requester_events(ctx: &Ctx) -> Result<Vec<EventRecord>> {
+    let mut all = events(&ctx.worker(), &EventFilter::default()).await?;
+    all.retain(|r| r.event.requester == ctx.caller);
+    Ok(all)
+}
+
 /// Records the clock-driven events due at the context's now (the
 /// dispatcher's loop and every move of the clock call this).
 ///

@@ -21,7 +21,7 @@ use crate::domain::qualification::{GrantMode, QualificationStatus};
 use crate::domain::time::Timestamp;
 use crate::error::{invalid_value, MturkError};
 use crate::mturk_error;
-use crate::ops::{account, assignments, hits, qualifications, requests, workers, Ctx};
+use crate::ops::{account, assignments, hits, notifications, qualifications, requests, workers, Ctx};
 use crate::state::AppState;
 use crate::store::Page;
 
@@ -40,6 +40,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/requester/{requester}/qualifications/{type_id}/{action}", post(type_action))
         .route("/requester/{requester}/requests/{request_id}/{action}", post(request_action))
         .route("/requester/{requester}/workers", get(workers_page).post(worker_action))
+        .route("/requester/{requester}/events", get(events_page))
         .route("/requester/{requester}/clock", post(clock_action))
         .merge(super::batches::router())
 }
@@ -66,6 +67,7 @@ pub(super) fn layout(state: &AppState, session: &Session, requester: &str, title
             (format!("{base}/batches"), "Batches".to_owned()),
             (format!("{base}/qualifications"), "Qualifications".to_owned()),
             (format!("{base}/workers"), "Workers".to_owned()),
+            (format!("{base}/events"), "Events".to_owned()),
             ("/requester".to_owned(), "Switch requester".to_owned()),
             ("/worker".to_owned(), "Worker pages".to_owned()),
         ],
@@ -579,6 +581,63 @@ async fn request_action(
 struct BlockRow {
     worker_id: String,
     reason: String,
+}
+
+/// One event of the log, with its deliveries in a line each.
+struct EventRow {
+    time: String,
+    event_type: &'static str,
+    hit_type_id: String,
+    hit_id: String,
+    assignment_id: String,
+    deliveries: Vec<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "requester_events.html")]
+struct EventsPage {
+    l: Layout,
+    events: Vec<EventRow>,
+}
+
+/// The notification outbox of this requester (`ops::notifications`): every
+/// event, newest first, with each delivery's state.
+async fn events_page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(raw): Path<String>,
+    uri: axum::http::Uri,
+) -> Response {
+    let ctx = tri!(requester_ctx(&state, &raw).await);
+    let q = Query::from_uri(&uri);
+    let records = tri!(notifications::requester_events(&ctx).await);
+    let events = records
+        .into_iter()
+        .rev()
+        .map(|r| EventRow {
+            time: r.event.time.to_rfc3339_millis(),
+            event_type: r.event.event_type.as_str(),
+            hit_type_id: r.event.hit_type_id,
+            hit_id: r.event.hit_id,
+            assignment_id: r.event.assignment_id.unwrap_or_default(),
+            deliveries: r
+                .deliveries
+                .iter()
+                .map(|d| {
+                    let error = d.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                    format!(
+                        "{} {} — {} after {} attempt(s){error}",
+                        d.transport.as_str(),
+                        d.destination,
+                        d.status.as_str(),
+                        d.attempts
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let l = layout(&state, &session, &raw, "Notification events", &q);
+    pages::render(&EventsPage { l, events })
 }
 
 #[derive(askama::Template)]

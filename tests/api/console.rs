@@ -370,3 +370,37 @@ async fn beyond_loopback_the_console_needs_the_token_and_a_login_sets_it_in_a_co
         .unwrap();
     assert_eq!(location(&elsewhere), "/worker");
 }
+
+both_backends!(the_event_log_shows_a_requesters_events_with_their_deliveries, |app: TestApp| async move {
+    // A HIT type whose HITCreated events go to an address with no mail server configured: the
+    // event is recorded, and its delivery fails with a reason the page shows.
+    let hit = create_hit(&app, HTML_QUESTION).await;
+    let hit_type = app.call("GetHIT", &[("HITId", &hit)]).await.ok().text("HITTypeId").unwrap();
+    app.call(
+        "SetHITTypeNotification",
+        &[
+            ("HITTypeId", &hit_type),
+            ("Notification.1.Destination", "requester@example.com"),
+            ("Notification.1.Transport", "Email"),
+            ("Notification.1.Version", "2006-05-05"),
+            ("Notification.1.EventType.1", "HITCreated"),
+            ("Active", "true"),
+        ],
+    )
+    .await
+    .ok();
+    let second = create_hit(&app, HTML_QUESTION).await;
+
+    let browser = Browser::open(&app.base).await;
+    let page = browser.get(&format!("/requester/{DEV_KEY}/events")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("HITCreated"), "{html}");
+    assert!(html.contains(&second), "the event of the HIT created after the setting: {html}");
+    assert!(!html.contains(&hit), "no event for the HIT created before it: {html}");
+    assert!(html.contains("Email requester@example.com"), "its delivery: {html}");
+    // Another requester's log does not show it.
+    let other = browser.get(&format!("/requester/{}/events", crate::common::OTHER_KEY)).await.text().await.unwrap();
+    assert!(!other.contains(&second), "{other}");
+    assert!(other.contains("No events yet"), "{other}");
+});
