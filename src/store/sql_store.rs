@@ -207,8 +207,7 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// One page of a listing, and with [`Page::count`] the number of rows it
-    /// is a page of, both read from one snapshot, so the total always counts
-    /// the rows the page shows. A page after a cursor seeks past it by key;
+    /// is a page of. A page after a cursor seeks past it by key;
     /// only a numbered (legacy) page skips rows by `OFFSET`.
     pub(super) async fn paged<R, T>(&self, q: &PagedQuery<'_>, page: &Page) -> StoreResult<Paged<T>>
     where
@@ -277,12 +276,16 @@ impl<B: Backend> SqlStore<B> {
             let _ = write!(rows_sql, " OFFSET ${}", n + 2);
             args.push(Arg::from(offset));
         }
-        let mut snapshot = self.db.snapshot().await?;
-        let rows = snapshot.fetch_all::<Keyed<R>>(&rows_sql, &args).await?;
-        let total = if page.count {
-            Some(snapshot.fetch_one::<i64>(&format!("SELECT COUNT(*) {}", q.from), q.filter_args).await?)
+        // A page and its total are read from one snapshot, so that the total
+        // counts the rows the page shows; a page alone is one statement, which
+        // sees one state by itself (on PostgreSQL, no BEGIN and ROLLBACK).
+        let (rows, total) = if page.count {
+            let mut snapshot = self.db.snapshot().await?;
+            let rows = snapshot.fetch_all::<Keyed<R>>(&rows_sql, &args).await?;
+            let total = snapshot.fetch_one::<i64>(&format!("SELECT COUNT(*) {}", q.from), q.filter_args).await?;
+            (rows, Some(total))
         } else {
-            None
+            (self.db.reader().await?.fetch_all::<Keyed<R>>(&rows_sql, &args).await?, None)
         };
         let next = rows
             .last()
