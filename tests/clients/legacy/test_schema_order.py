@@ -17,11 +17,10 @@ it: the root `{Op}Response` and everything in it, recursively, against
 XSD_SEQUENCES. A child that is not in its parent's sequence, comes before a
 sibling that the sequence puts first, occurs more often than maxOccurs, or a
 required child that is missing, fails the test; so does text inside an
-element the schema gives children, and children inside a simple value. The
-two notification operations (another issue) must answer
-AWS.MechanicalTurk.NotImplemented in the result's Request/Errors; every other
-answer must be IsValid=True with no Errors. Last, the set of operations whose
-answers were checked must equal the dispatch table's 44 names.
+element the schema gives children, and children inside a simple value.
+Every answer must be IsValid=True with no Errors (the two notification
+operations included, now that they are built). Last, the set of operations
+whose answers were checked must equal the dispatch table's 44 names.
 
 XSD_SEQUENCES is data of our own, written from the facts of the 2014-08-15
 schema (the public copy in jesand/crowds,
@@ -71,9 +70,6 @@ from mturk_local_testing import (
 )
 
 DISPATCH_RS = Path(__file__).resolve().parents[3] / "src" / "protocol" / "legacy_xml" / "dispatch.rs"
-NOT_IMPLEMENTED = "AWS.MechanicalTurk.NotImplemented"
-# Operations that still answer NotImplemented (none: notifications are built).
-NOT_BUILT: set = set()
 LIFETIME = 900
 DURATION = 600
 
@@ -433,13 +429,8 @@ def check_answer(body: bytes) -> tuple:
     assert root.find("OperationRequest/RequestId") is not None, body
     request = results[0].find("Request")
     assert request is not None, body
-    if operation in NOT_BUILT:
-        assert request.findtext("IsValid") == "False", body
-        assert [e.findtext("Code") for e in request.findall("Errors/Error")] == [NOT_IMPLEMENTED], body
-        assert list(results[0]) == [request], f"{operation}: an error result holds only its Request: {body!r}"
-    else:
-        assert request.findtext("IsValid") == "True", body
-        assert root.find(".//Errors") is None, body
+    assert request.findtext("IsValid") == "True", body
+    assert root.find(".//Errors") is None, body
     return operation, root
 
 
@@ -531,13 +522,6 @@ def echoed(result: ET.Element, operation: str) -> list:
     echo = result.find(f"Request/{operation}Request")
     assert echo is not None, ET.tostring(result)
     return [(e.tag, e.text) for e in echo]
-
-
-def expect_not_implemented(call, *args, **kwargs) -> None:
-    with pytest.raises(MTurkRequestError) as info:
-        call(*args, **kwargs)
-    body = info.value.body  # boto 2 keeps it as str on Python 3
-    assert info.value.status == 200 and f"<Code>{NOT_IMPLEMENTED}</Code>" in str(body), body
 
 
 def test_every_legacy_operation_answers_in_the_xsd_element_order(endpoint, checked):
