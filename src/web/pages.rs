@@ -4,6 +4,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::domain::time::Timestamp;
 use crate::error::{ErrorCode, MturkError};
 
 /// The fields of `base.html`.
@@ -50,11 +51,17 @@ impl Query {
         self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
     }
 
-    /// The layout's notice and error from this query.
-    pub fn with_messages(&self, mut l: Layout) -> Layout {
-        l.notice = self.get("notice").map(str::to_owned);
-        l.error = self.get("error").map(str::to_owned);
-        l
+    /// A page's layout: its title, the form token, the navigation bar and
+    /// the clock's reading, with this query's notice and error.
+    pub fn layout(&self, title: &str, csrf: &str, nav: Vec<(String, String)>, now: Timestamp) -> Layout {
+        Layout {
+            title: title.to_owned(),
+            csrf: csrf.to_owned(),
+            nav,
+            notice: self.get("notice").map(str::to_owned),
+            error: self.get("error").map(str::to_owned),
+            now: now.to_rfc3339_millis(),
+        }
     }
 }
 

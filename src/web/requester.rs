@@ -59,21 +59,16 @@ pub(super) async fn requester_ctx(state: &AppState, raw: &str) -> Result<Ctx, Mt
 
 pub(super) fn layout(state: &AppState, session: &Session, requester: &str, title: &str, q: &Query) -> Layout {
     let base = format!("/requester/{requester}");
-    q.with_messages(Layout {
-        title: title.to_owned(),
-        csrf: session.csrf.clone(),
-        nav: vec![
-            (base.clone(), "HITs".to_owned()),
-            (format!("{base}/batches"), "Batches".to_owned()),
-            (format!("{base}/qualifications"), "Qualifications".to_owned()),
-            (format!("{base}/workers"), "Workers".to_owned()),
-            (format!("{base}/events"), "Events".to_owned()),
-            ("/requester".to_owned(), "Switch requester".to_owned()),
-            ("/worker".to_owned(), "Worker pages".to_owned()),
-        ],
-        now: state.clock.now().to_rfc3339_millis(),
-        ..Layout::default()
-    })
+    let nav = vec![
+        (base.clone(), "HITs".to_owned()),
+        (format!("{base}/batches"), "Batches".to_owned()),
+        (format!("{base}/qualifications"), "Qualifications".to_owned()),
+        (format!("{base}/workers"), "Workers".to_owned()),
+        (format!("{base}/events"), "Events".to_owned()),
+        ("/requester".to_owned(), "Switch requester".to_owned()),
+        ("/worker".to_owned(), "Worker pages".to_owned()),
+    ];
+    q.layout(title, &session.csrf, nav, state.clock.now())
 }
 
 macro_rules! tri {
@@ -106,13 +101,8 @@ async fn choose(
     uri: axum::http::Uri,
 ) -> Response {
     let q = Query::from_uri(&uri);
-    let l = q.with_messages(Layout {
-        title: "Requester console".into(),
-        csrf: session.csrf,
-        nav: vec![("/worker".into(), "Worker pages".into())],
-        now: state.clock.now().to_rfc3339_millis(),
-        ..Layout::default()
-    });
+    let nav = vec![("/worker".into(), "Worker pages".into())];
+    let l = q.layout("Requester console", &session.csrf, nav, state.clock.now());
     let requesters = state.accounts.iter().map(|(r, _)| r.as_str().to_owned()).collect();
     pages::render(&ChoosePage { l, requesters })
 }

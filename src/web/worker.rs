@@ -53,20 +53,15 @@ fn worker_id(raw: &str) -> Result<WorkerId, MturkError> {
 
 fn layout(state: &AppState, session: &Session, worker: &WorkerId, title: &str, q: &Query) -> Layout {
     let base = format!("/worker/{}", worker.as_str());
-    q.with_messages(Layout {
-        title: title.to_owned(),
-        csrf: session.csrf.clone(),
-        nav: vec![
-            (base.clone(), "HITs".to_owned()),
-            (format!("{base}/qualifications"), "Qualifications".to_owned()),
-            (format!("{base}/messages"), "Messages".to_owned()),
-            (format!("{base}/history"), "History & earnings".to_owned()),
-            ("/worker".to_owned(), "Switch worker".to_owned()),
-            ("/requester".to_owned(), "Requester console".to_owned()),
-        ],
-        now: state.clock.now().to_rfc3339_millis(),
-        ..Layout::default()
-    })
+    let nav = vec![
+        (base.clone(), "HITs".to_owned()),
+        (format!("{base}/qualifications"), "Qualifications".to_owned()),
+        (format!("{base}/messages"), "Messages".to_owned()),
+        (format!("{base}/history"), "History & earnings".to_owned()),
+        ("/worker".to_owned(), "Switch worker".to_owned()),
+        ("/requester".to_owned(), "Requester console".to_owned()),
+    ];
+    q.layout(title, &session.csrf, nav, state.clock.now())
 }
 
 fn fail(err: &MturkError) -> Response {
@@ -98,13 +93,8 @@ async fn home(State(state): State<AppState>, Extension(session): Extension<Sessi
             Err(e) => see_other("/worker", Err(e)),
         };
     }
-    let l = q.with_messages(Layout {
-        title: "Be a worker".into(),
-        csrf: session.csrf,
-        nav: vec![("/requester".into(), "Requester console".into())],
-        now: state.clock.now().to_rfc3339_millis(),
-        ..Layout::default()
-    });
+    let nav = vec![("/requester".into(), "Requester console".into())];
+    let l = q.layout("Be a worker", &session.csrf, nav, state.clock.now());
     pages::render(&HomePage { l })
 }
 
