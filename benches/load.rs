@@ -53,6 +53,9 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sqlx::Connection as _;
 use tokio::net::TcpStream;
 
+#[path = "load/pgbench.rs"]
+mod pgbench;
+
 use mturk_local::auth::legacy::{default_string_to_sign, sign, SERVICE};
 use mturk_local::domain::clock::{Clock as _, SystemClock};
 
@@ -112,6 +115,15 @@ struct Options {
     /// Where the server's log goes (default: a file in the run's temporary directory, removed after).
     #[arg(long)]
     server_log: Option<PathBuf>,
+    /// Skip the pgbench yardstick of the PostgreSQL cells (it needs `pgbench` on the PATH).
+    #[arg(long)]
+    no_pgbench: bool,
+    /// Threads of pgbench (`--jobs`).
+    #[arg(long, default_value_t = 2)]
+    pgbench_jobs: usize,
+    /// Runs of the whole measurement; with more than one, the medians are printed after the runs.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -182,37 +194,28 @@ async fn run(options: Options) -> anyhow::Result<()> {
         bail!("no server binary at {} (run `cargo build --release` first, or pass --server)", options.server.display());
     }
     warn_if_stale(&options.server);
-    let mut results = Vec::new();
-    let mut wal = Vec::new();
-    for &backend in &options.backends {
-        let dir = tempfile::tempdir()?;
-        let log = options.server_log.clone().unwrap_or_else(|| dir.path().join("server.log"));
-        let outcome = match backend {
-            Backend::Sqlite => {
-                let url = format!("sqlite:{}", dir.path().join("bench.db").display());
-                let wal_file = Some(dir.path().join("bench.db-wal"));
-                measure_backend(&options, backend, &url, &log, wal_file, &mut results, &mut wal).await
-            }
-            Backend::Postgres => {
-                let db = PgDatabase::create(&options.database).await?;
-                let outcome = measure_backend(&options, backend, &db.url, &log, None, &mut results, &mut wal).await;
-                db.drop_it().await;
-                outcome
-            }
-        };
-        if let Err(err) = outcome {
-            if let Ok(text) = std::fs::read_to_string(&log) {
-                let tail: Vec<&str> = text.lines().rev().take(20).collect();
-                eprintln!("last server log lines:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
-            }
-            return Err(err.context(format!("{} run failed", backend.name())));
+    let repeat = options.repeat.max(1);
+    let mut runs = Vec::new();
+    for run in 1..=repeat {
+        if repeat > 1 {
+            eprintln!("run {run} of {repeat}");
         }
+        let measured = measure_run(&options).await?;
+        if repeat > 1 {
+            println!("Run {run} of {repeat}:\n");
+        }
+        println!("{}", table(&measured.results));
+        println!("{}", pg_table(&measured.results, &measured.pgbench));
+        println!("{}", wal_table(&measured.wal));
+        println!("{}", verdict(&measured.results, &measured.pgbench));
+        runs.push(measured);
     }
-    println!("{}", table(&results));
-    println!("{}", wal_table(&wal));
-    println!("{}", verdict(&results));
-    let failed: u64 = results.iter().map(|r| r.failed).sum();
-    for r in results.iter().filter(|r| r.failed > 0) {
+    if repeat > 1 {
+        println!("{}", medians(&runs));
+    }
+    let mut failed = 0;
+    for r in runs.iter().flat_map(|m| &m.results).filter(|r| r.failed > 0) {
+        failed += r.failed;
         eprintln!(
             "{} {} x{}: {} failed; first: {}",
             r.backend.name(),
@@ -226,6 +229,42 @@ async fn run(options: Options) -> anyhow::Result<()> {
         bail!("{failed} requests were not answered with success");
     }
     Ok(())
+}
+
+/// What one run of every backend measured.
+struct Measured {
+    results: Vec<CellResult>,
+    wal: Vec<WalSample>,
+    pgbench: Vec<pgbench::Measured>,
+}
+
+async fn measure_run(options: &Options) -> anyhow::Result<Measured> {
+    let mut m = Measured { results: Vec::new(), wal: Vec::new(), pgbench: Vec::new() };
+    for &backend in &options.backends {
+        let dir = tempfile::tempdir()?;
+        let log = options.server_log.clone().unwrap_or_else(|| dir.path().join("server.log"));
+        let outcome = match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+                let wal_file = Some(dir.path().join("bench.db-wal"));
+                measure_backend(options, backend, &url, &log, wal_file, &mut m).await
+            }
+            Backend::Postgres => {
+                let db = PgDatabase::create(&options.database).await?;
+                let outcome = measure_backend(options, backend, &db.url, &log, None, &mut m).await;
+                db.drop_it().await;
+                outcome
+            }
+        };
+        if let Err(err) = outcome {
+            if let Ok(text) = std::fs::read_to_string(&log) {
+                let tail: Vec<&str> = text.lines().rev().take(20).collect();
+                eprintln!("last server log lines:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            }
+            return Err(err.context(format!("{} run failed", backend.name())));
+        }
+    }
+    Ok(m)
 }
 
 /// Warns when a source file is newer than the binary: the numbers would describe old code.
@@ -256,9 +295,9 @@ async fn measure_backend(
     url: &str,
     log: &Path,
     wal_file: Option<PathBuf>,
-    results: &mut Vec<CellResult>,
-    wal: &mut Vec<WalSample>,
+    m: &mut Measured,
 ) -> anyhow::Result<()> {
+    let Measured { results, wal, pgbench: yardstick } = m;
     let mut server = Server::start(&options.server, url, log).await?;
     eprintln!("{}: server pid {} on {}", backend.name(), server.pid, server.addr);
     let type_id = create_type(server.addr).await?;
@@ -281,6 +320,9 @@ async fn measure_backend(
             }
             results.push(result);
         }
+    }
+    if backend == Backend::Postgres && !options.no_pgbench {
+        measure_pgbench(options, url, yardstick).await?;
     }
     // The growth cells: qualifications seeded for the writes, HITs for the creates.
     let template = if options.hit_growth.is_empty() { None } else { Some(create_hit(server.addr).await?) };
@@ -317,6 +359,40 @@ async fn measure_backend(
         }
     }
     server.stop()?;
+    Ok(())
+}
+
+/// pgbench's select and update scripts at every connection count of the
+/// cells, on a table as large as the benchmark's qualifications (issue 16).
+async fn measure_pgbench(options: &Options, url: &str, out: &mut Vec<pgbench::Measured>) -> anyhow::Result<()> {
+    let rows = pgbench::prepare(url).await?;
+    eprintln!("PostgreSQL: pgbench on a table of {rows} rows, {} jobs", options.pgbench_jobs);
+    let dir = tempfile::tempdir()?;
+    for &clients in &options.connections {
+        for (script, workload) in
+            [(pgbench::Script::Select, Workload::Reads), (pgbench::Script::Update, Workload::Writes)]
+        {
+            if !options.workloads.contains(&workload) {
+                continue;
+            }
+            let (url, dir) = (url.to_owned(), dir.path().to_owned());
+            let (jobs, warmup, duration) = (options.pgbench_jobs, options.warmup, options.duration);
+            let measured = tokio::task::spawn_blocking(move || {
+                pgbench::run(&url, script, rows, clients, jobs, warmup, duration, &dir)
+            })
+            .await??;
+            eprintln!(
+                "{:>10} {:<22} x{:<3} {:>8.0} tps    p50 {:>7.3} ms  p99 {:>7.3} ms",
+                "pgbench",
+                script.name(),
+                clients,
+                measured.tps,
+                ms(measured.p50_us),
+                ms(measured.p99_us)
+            );
+            out.push(measured);
+        }
+    }
     Ok(())
 }
 
@@ -1178,8 +1254,137 @@ fn table(results: &[CellResult]) -> String {
     out
 }
 
+/// The pgbench script that is the yardstick of `workload`.
+fn yardstick_of(workload: Workload) -> Option<pgbench::Script> {
+    match workload {
+        Workload::Reads => Some(pgbench::Script::Select),
+        Workload::Writes => Some(pgbench::Script::Update),
+        _ => None,
+    }
+}
+
+/// The PostgreSQL cells beside pgbench's figures at the same client count.
+fn pg_table(results: &[CellResult], yardstick: &[pgbench::Measured]) -> String {
+    if yardstick.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("PostgreSQL cells as a share of pgbench on the same server, same clients:\n\n");
+    let _ = writeln!(
+        out,
+        "| workload | conns | req/s | pgbench script | pgbench tps | × pgbench | p99 ms | pgbench p99 ms | pgbench p50 ms |"
+    );
+    let _ = writeln!(out, "|---|--:|--:|---|--:|--:|--:|--:|--:|");
+    for (r, p) in pg_pairs(results, yardstick) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {:.0} | {:.2} | {:.3} | {:.3} | {:.3} |",
+            r.label,
+            r.connections,
+            r.rate(),
+            p.script.name(),
+            p.tps,
+            r.rate() / p.tps,
+            ms(r.p99_us),
+            ms(p.p99_us),
+            ms(p.p50_us),
+        );
+    }
+    out
+}
+
+/// Every PostgreSQL reads or writes cell (none seeded) with its pgbench run.
+fn pg_pairs<'a>(
+    results: &'a [CellResult],
+    yardstick: &'a [pgbench::Measured],
+) -> impl Iterator<Item = (&'a CellResult, &'a pgbench::Measured)> {
+    results.iter().filter(|r| r.backend == Backend::Postgres && r.stored == 0).filter_map(|r| {
+        let script = yardstick_of(r.workload)?;
+        yardstick.iter().find(|p| p.script == script && p.clients == r.connections).map(|p| (r, p))
+    })
+}
+
+/// Issue 16's PostgreSQL targets at the highest client count measured.
+fn pg_verdict(results: &[CellResult], yardstick: &[pgbench::Measured]) -> String {
+    let mut out = String::new();
+    let Some(top) = yardstick.iter().map(|p| p.clients).max() else { return out };
+    let _ = writeln!(out, "Targets (issue 16), PostgreSQL at {top} connections:");
+    for (r, p) in pg_pairs(results, yardstick).filter(|(r, _)| r.connections == top) {
+        let share = if r.workload == Workload::Reads { 0.5 } else { 0.4 };
+        let ratio = r.rate() / p.tps;
+        let _ = writeln!(
+            out,
+            "- {}: {ratio:.2} of pgbench's {} rate (target ≥ {share}): {}; p99 {:.3} ms (target < 10 ms): {}",
+            r.label,
+            p.script.name(),
+            if ratio >= share { "met" } else { "NOT met" },
+            ms(r.p99_us),
+            if r.p99_us < 10_000 { "met" } else { "NOT met" },
+        );
+    }
+    out
+}
+
+/// The median of each cell's figures over the runs: rate, its share of the
+/// limit (or of pgbench) and p99.
+fn medians(runs: &[Measured]) -> String {
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    }
+    let mut out = format!("Medians of {} runs (each figure's median on its own):\n\n", runs.len());
+    let _ = writeln!(out, "| backend | workload | conns | req/s | × limit | × pgbench | p99 ms |");
+    let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|");
+    let Some(first) = runs.first() else { return out };
+    for cell in &first.results {
+        let same =
+            |r: &&CellResult| r.backend == cell.backend && r.label == cell.label && r.connections == cell.connections;
+        let mut rates = Vec::new();
+        let mut of_limit = Vec::new();
+        let mut of_pgbench = Vec::new();
+        let mut p99 = Vec::new();
+        for run in runs {
+            let Some(r) = run.results.iter().find(same) else { continue };
+            rates.push(r.rate());
+            p99.push(r.p99_us as f64);
+            let limit = run
+                .results
+                .iter()
+                .find(|l| l.backend == r.backend && l.workload == Workload::Limit && l.connections == r.connections);
+            if let Some(l) = limit {
+                of_limit.push(r.rate() / l.rate());
+            }
+            if let Some((_, p)) = pg_pairs(&run.results, &run.pgbench).find(|(c, _)| std::ptr::eq(*c, r)) {
+                of_pgbench.push(r.rate() / p.tps);
+            }
+        }
+        let show = |v: Vec<f64>| if v.is_empty() { "–".to_owned() } else { format!("{:.2}", median(v)) };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {} | {} | {:.3} |",
+            cell.backend.name(),
+            cell.label,
+            cell.connections,
+            median(rates),
+            show(of_limit),
+            show(of_pgbench),
+            median(p99) / 1000.0,
+        );
+    }
+    out
+}
+
+/// Every issue's targets that the run measured.
+fn verdict(results: &[CellResult], yardstick: &[pgbench::Measured]) -> String {
+    format!("{}{}", sqlite_verdict(results), pg_verdict(results, yardstick))
+}
+
 /// The issue's targets, checked on the SQLite cells with the most connections.
-fn verdict(results: &[CellResult]) -> String {
+fn sqlite_verdict(results: &[CellResult]) -> String {
     let mut out = String::from("Targets (issue 6), SQLite at the highest connection count measured:\n");
     let Some(top) = results.iter().filter(|r| r.backend == Backend::Sqlite).map(|r| r.connections).max() else {
         return String::new();

@@ -87,6 +87,8 @@ pub struct DatabaseSettings {
     pub url: String,
     /// Use a private in-memory database. Default: false.
     pub in_memory: bool,
+    /// PostgreSQL connections kept at most. Default: 32.
+    pub max_connections: u32,
 }
 
 /// `[auth]`.
@@ -393,6 +395,12 @@ impl Settings {
                 bail!("invalid configuration: server.{key} must be 1 to {MAX_TIMEOUT_SECS} seconds, not {secs}");
             }
         }
+        if !(1..=1000).contains(&self.database.max_connections) {
+            bail!(
+                "invalid configuration: database.max_connections must be 1 to 1000, not {}",
+                self.database.max_connections
+            );
+        }
         if !(1..=MAX_CONNECTIONS).contains(&self.server.max_connections) {
             bail!(
                 "invalid configuration: server.max_connections must be 1 to {MAX_CONNECTIONS}, not {}",
@@ -484,6 +492,7 @@ mod tests {
             (10, 60, 30)
         );
         assert_eq!(s.server.max_connections, 4096);
+        assert_eq!(s.database.max_connections, 32);
         let env = [
             ("MTURK_LOCAL_SERVER__HEADER_TIMEOUT_SECS", "5"),
             ("MTURK_LOCAL_SERVER__IDLE_TIMEOUT_SECS", "6"),

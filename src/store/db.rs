@@ -307,6 +307,21 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Closes every connection.
     fn close(&self) -> impl Future<Output = ()> + Send;
 
+    /// Runs one statement as a transaction of its own and returns the number
+    /// of rows it changed: a change that is one statement (a guarded
+    /// transition, a grant without a notice). PostgreSQL runs it in
+    /// autocommit, one round trip instead of three (`BEGIN`, the statement,
+    /// `COMMIT`); SQLite runs it in a [`Backend::writer`], whose commits
+    /// are batched.
+    fn write_alone(&self, sql: &str, args: &[Arg<'_>]) -> impl Future<Output = StoreResult<u64>> + Send {
+        async move {
+            let mut tx = self.writer().await?;
+            let done = tx.execute(sql, args).await?;
+            tx.commit().await?;
+            Ok(done)
+        }
+    }
+
     /// A statement that takes `mode` locks on `tables` (comma-separated)
     /// until the transaction ends, where other writers could otherwise
     /// change them meanwhile; `None` where the one writer connection
@@ -333,8 +348,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
-    /// Called after a committed change of those rows.
-    fn shared_changed(&self) {}
+    /// Called after a committed change of those rows: tells the other
+    /// stores on this database, and returns once they can know.
+    fn shared_changed(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 
     /// A statement that makes the transaction wait until no other
     /// transaction claiming notification deliveries holds it (released at

@@ -1,14 +1,20 @@
 //! The PostgreSQL backend, for shared dev stacks and several instances behind
 //! a load balancer. Transactions run at READ COMMITTED; every state change is
 //! a single compare-and-set statement, so that level is enough.
+//!
+//! The rows every request reads and that rarely change (the virtual clock and
+//! the qualification types) are kept in memory while no store on the
+//! database has changed them ([`signal`]). Connections come from a pool of
+//! our own ([`pool`]).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgRow};
 use sqlx::query::Query;
-use sqlx::{PgPool, Postgres, Row as _};
+use sqlx::{Connection as _, Postgres, Row as _};
 
 use super::db::{Arg, Backend, Exec, FromRow, RowRead, TableLock, Writer};
 use super::sql_store::SqlStore;
@@ -17,29 +23,58 @@ use super::{StoreError, StoreResult};
 /// The PostgreSQL store.
 pub type PgStore = SqlStore<PgDb>;
 
-/// A PostgreSQL connection pool.
+mod pool;
+mod signal;
+
+use pool::{Lease, Pool};
+use signal::Signal;
+
+/// A PostgreSQL database: the store's connections, and the listener that
+/// keeps its cache honest.
 #[derive(Debug, Clone)]
 pub struct PgDb {
-    pool: PgPool,
+    pool: Pool,
+    signal: Arc<Signal>,
+    /// Stops the listener when the last clone goes.
+    _listener: Arc<AbortOnDrop>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long start-up waits for the listener, at most.
+const LISTEN_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl SqlStore<PgDb> {
-    /// Connects to `url` and migrates the database.
+    /// Connects to `url` with at most `max_connections` connections and
+    /// migrates the database.
     ///
     /// # Errors
     /// When the URL is malformed, the server unreachable, or migration fails.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .context("cannot connect to PostgreSQL")?;
-        MIGRATOR.run(&pool).await.context("cannot migrate the PostgreSQL database")?;
-        Ok(Self::new(PgDb { pool }))
+        let mut first = PgConnection::connect_with(&options).await.context("cannot connect to PostgreSQL")?;
+        MIGRATOR.run(&mut first).await.context("cannot migrate the PostgreSQL database")?;
+        first.close().await.context("cannot close the migrating connection")?;
+        let pool = Pool::new(options.clone(), max_connections);
+        let signal = Arc::new(Signal::new());
+        let listener = tokio::spawn(signal::listen(options.clone(), Arc::clone(&signal)));
+        // Serve only once listening, so that from the first request on a
+        // change through another instance is heard (else the store would
+        // start without a cache until the listener is up).
+        let started = tokio::time::Instant::now();
+        while !signal.is_listening() && started.elapsed() < LISTEN_WAIT {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(Self::new(PgDb { pool, signal, _listener: Arc::new(AbortOnDrop(listener)) }))
     }
 }
 
@@ -84,17 +119,34 @@ fn decode_all<R: FromRow>(rows: &[PgRow]) -> StoreResult<Vec<R>> {
     rows.iter().map(|row| R::from_row(&PgRowRead(row))).collect()
 }
 
-/// Implements [`Exec`] for a type whose `executor()` is a sqlx executor.
-macro_rules! exec_on_executor {
+/// Runs `$run` (a sqlx query's `execute`, `fetch_all` … on a connection) on
+/// the lease `$lease`, marking the statement's start and end on it.
+macro_rules! on_lease {
+    ($lease:expr, |$conn:ident| $run:expr) => {{
+        let lease: &mut Lease = $lease;
+        let outcome = {
+            let $conn = lease.start();
+            $run.await
+        };
+        lease.finished(&outcome);
+        outcome
+    }};
+}
+
+/// Implements [`Exec`] for a type whose `lease()` lends the connection a
+/// statement runs on.
+macro_rules! exec_on_lease {
     ($ty:ty) => {
         impl Exec for $ty {
             async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
-                let done = bind(sql, args).execute(self.executor()).await.map_err(pg_error)?;
+                let mut lease = self.lease().await?;
+                let done = on_lease!(lease.as_mut(), |conn| bind(sql, args).execute(conn)).map_err(pg_error)?;
                 Ok(done.rows_affected())
             }
 
             async fn insert_unique(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
-                match bind(sql, args).execute(self.executor()).await {
+                let mut lease = self.lease().await?;
+                match on_lease!(lease.as_mut(), |conn| bind(sql, args).execute(conn)) {
                     Ok(done) => Ok(done.rows_affected()),
                     Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                         Err(StoreError::Conflict { existing: None })
@@ -104,58 +156,86 @@ macro_rules! exec_on_executor {
             }
 
             async fn fetch_all<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Vec<R>> {
-                let rows = bind(sql, args).fetch_all(self.executor()).await.map_err(pg_error)?;
+                let mut lease = self.lease().await?;
+                let rows = on_lease!(lease.as_mut(), |conn| bind(sql, args).fetch_all(conn)).map_err(pg_error)?;
                 decode_all(&rows)
             }
 
             async fn fetch_optional<R: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Option<R>> {
-                let row = bind(sql, args).fetch_optional(self.executor()).await.map_err(pg_error)?;
+                let mut lease = self.lease().await?;
+                let row = on_lease!(lease.as_mut(), |conn| bind(sql, args).fetch_optional(conn)).map_err(pg_error)?;
                 row.map(|row| R::from_row(&PgRowRead(&row))).transpose()
             }
         }
     };
 }
 
+/// Where a statement of a reader or a transaction runs.
+enum LeaseOf<'a> {
+    /// A connection of its own, returned after the statement.
+    Own(Lease),
+    /// The transaction's connection.
+    Held(&'a mut Lease),
+}
+
+impl LeaseOf<'_> {
+    fn as_mut(&mut self) -> &mut Lease {
+        match self {
+            Self::Own(lease) => lease,
+            Self::Held(lease) => lease,
+        }
+    }
+}
+
 /// Reads run on the pool, each statement on whichever connection is free.
 #[derive(Debug)]
-pub struct PgReader(PgPool);
+pub struct PgReader(Pool);
 
 impl PgReader {
-    fn executor(&mut self) -> &PgPool {
-        &self.0
+    async fn lease(&mut self) -> StoreResult<LeaseOf<'_>> {
+        Ok(LeaseOf::Own(self.0.acquire().await.map_err(pg_error)?))
     }
 }
 
-exec_on_executor!(PgReader);
+exec_on_lease!(PgReader);
 
 /// A read-only transaction at REPEATABLE READ: every statement sees one
-/// snapshot. Dropped, sqlx rolls it back (nothing to undo).
+/// snapshot. Dropped, it is rolled back (nothing to undo).
 #[derive(Debug)]
-pub struct PgSnapshot(sqlx::Transaction<'static, Postgres>);
+pub struct PgSnapshot(Lease);
 
 impl PgSnapshot {
-    fn executor(&mut self) -> &mut sqlx::PgConnection {
-        &mut self.0
+    async fn lease(&mut self) -> StoreResult<LeaseOf<'_>> {
+        Ok(LeaseOf::Held(&mut self.0))
     }
 }
 
-exec_on_executor!(PgSnapshot);
+exec_on_lease!(PgSnapshot);
 
-/// A transaction on one pooled connection.
+/// A transaction on one connection of its own.
 #[derive(Debug)]
-pub struct PgWriter(sqlx::Transaction<'static, Postgres>);
+pub struct PgWriter(Lease);
 
 impl PgWriter {
-    fn executor(&mut self) -> &mut sqlx::PgConnection {
-        &mut self.0
+    async fn lease(&mut self) -> StoreResult<LeaseOf<'_>> {
+        Ok(LeaseOf::Held(&mut self.0))
     }
 }
 
-exec_on_executor!(PgWriter);
+exec_on_lease!(PgWriter);
 
 impl Writer for PgWriter {
-    async fn commit(self) -> StoreResult<()> {
+    async fn commit(mut self) -> StoreResult<()> {
         self.0.commit().await.map_err(pg_error)
+    }
+}
+
+impl PgDb {
+    /// A connection with a transaction begun by `begin`.
+    async fn transaction(&self, begin: &str) -> StoreResult<Lease> {
+        let mut lease = self.pool.acquire().await.map_err(pg_error)?;
+        lease.begin(begin).await.map_err(pg_error)?;
+        Ok(lease)
     }
 }
 
@@ -174,16 +254,32 @@ impl Backend for PgDb {
     }
 
     async fn snapshot(&self) -> StoreResult<PgSnapshot> {
-        let tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(pg_error)?;
-        Ok(PgSnapshot(tx))
+        Ok(PgSnapshot(self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?))
     }
 
     async fn writer(&self) -> StoreResult<PgWriter> {
-        Ok(PgWriter(self.pool.begin().await.map_err(pg_error)?))
+        Ok(PgWriter(self.transaction("BEGIN").await?))
     }
 
     async fn close(&self) {
+        self._listener.0.abort();
         self.pool.close().await;
+    }
+
+    async fn write_alone(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
+        // Autocommit: the statement is its own transaction, committed (and
+        // flushed) before PostgreSQL answers it.
+        let mut lease = self.pool.acquire().await.map_err(pg_error)?;
+        let done = on_lease!(&mut lease, |conn| bind(sql, args).execute(conn)).map_err(pg_error)?;
+        Ok(done.rows_affected())
+    }
+
+    fn shared_generation(&self) -> Option<u64> {
+        self.signal.generation()
+    }
+
+    async fn shared_changed(&self) {
+        self.signal.announce(&self.pool).await;
     }
 
     fn lock_tables(tables: &str, mode: TableLock) -> Option<String> {

@@ -73,7 +73,21 @@ impl<B: Backend> SqlStore<B> {
     }
 
     async fn apply_grant(tx: &mut B::Writer, g: &Grant) -> StoreResult<GrantOutcome> {
-        let sql = match g.mode {
+        let done = tx.execute(Self::grant_sql(g.mode), &Self::grant_args(g)).await?;
+        if done == 0 {
+            return Ok(GrantOutcome::AlreadyGranted);
+        }
+        if let Some(n) = &g.notification {
+            Self::insert_notification(tx, n).await?;
+        }
+        Ok(GrantOutcome::Granted)
+    }
+
+    /// The one statement of a grant: an insert, or an update of a revoked
+    /// qualification (of a granted one too when overwriting). No row
+    /// changed: already granted.
+    fn grant_sql(mode: GrantMode) -> &'static str {
+        match mode {
             GrantMode::IfNotGranted => {
                 "INSERT INTO qualifications (type_id, worker_id, integer_value, status, grant_time) \
                          VALUES ($1, $2, $3, 'Granted', $4) \
@@ -89,17 +103,16 @@ impl<B: Backend> SqlStore<B> {
                          integer_value = excluded.integer_value, status = 'Granted', grant_time = excluded.grant_time, \
                          revoke_time = NULL, revoke_reason = NULL"
             }
-        };
-        let done = tx
-            .execute(sql, args![g.type_id.as_str(), g.worker_id.as_str(), i64::from(g.integer_value), g.now.millis()])
-            .await?;
-        if done == 0 {
-            return Ok(GrantOutcome::AlreadyGranted);
         }
-        if let Some(n) = &g.notification {
-            Self::insert_notification(tx, n).await?;
-        }
-        Ok(GrantOutcome::Granted)
+    }
+
+    fn grant_args(g: &Grant) -> [Arg<'_>; 4] {
+        [
+            g.type_id.as_str().into(),
+            g.worker_id.as_str().into(),
+            i64::from(g.integer_value).into(),
+            g.now.millis().into(),
+        ]
     }
 }
 
@@ -149,7 +162,7 @@ impl<B: Backend> Store for SqlStore<B> {
             .await?;
         }
         tx.commit().await?;
-        self.shared_changed();
+        self.shared_changed().await;
         Ok(())
     }
 
@@ -187,7 +200,7 @@ impl<B: Backend> Store for SqlStore<B> {
         let mut tx = self.db.writer().await?;
         tx.execute("UPDATE clock SET offset_ms = $1 WHERE id = 1", args![offset_ms]).await?;
         tx.commit().await?;
-        self.shared_changed();
+        self.shared_changed().await;
         Ok(())
     }
 
@@ -279,7 +292,7 @@ impl<B: Backend> QualificationStore for SqlStore<B> {
         .await?;
         tx.commit().await?;
         if completed > 0 {
-            self.shared_changed();
+            self.shared_changed().await;
         }
         Ok(())
     }
@@ -326,7 +339,7 @@ impl<B: Backend> QualificationStore for SqlStore<B> {
             .await?;
         tx.commit().await?;
         if done == 1 {
-            self.shared_changed();
+            self.shared_changed().await;
         }
         Ok(done == 1)
     }
@@ -364,7 +377,7 @@ impl<B: Backend> QualificationStore for SqlStore<B> {
         )
         .await?;
         tx.commit().await?;
-        self.shared_changed();
+        self.shared_changed().await;
         Ok(true)
     }
 
@@ -455,6 +468,11 @@ impl<B: Backend> QualificationStore for SqlStore<B> {
     }
 
     async fn grant(&self, grant: &Grant) -> StoreResult<GrantOutcome> {
+        if grant.notification.is_none() {
+            // One statement: no transaction around it (one round trip on PostgreSQL).
+            let done = self.db.write_alone(Self::grant_sql(grant.mode), &Self::grant_args(grant)).await?;
+            return Ok(if done == 0 { GrantOutcome::AlreadyGranted } else { GrantOutcome::Granted });
+        }
         let mut tx = self.db.writer().await?;
         let outcome = Self::apply_grant(&mut tx, grant).await?;
         tx.commit().await?;
@@ -469,28 +487,37 @@ impl<B: Backend> QualificationStore for SqlStore<B> {
         now: Timestamp,
         notification: Option<&WorkerNotification>,
     ) -> StoreResult<RevokeOutcome> {
-        let mut tx = self.db.writer().await?;
-        let done = tx
-            .execute(
-                "UPDATE qualifications SET status = 'Revoked', revoke_time = $3, revoke_reason = $4 \
-                     WHERE type_id = $1 AND worker_id = $2 AND status = 'Granted'",
-                args![type_id.as_str(), worker.as_str(), now.millis(), reason],
+        const REVOKE: &str = "UPDATE qualifications SET status = 'Revoked', revoke_time = $3, revoke_reason = $4 \
+                              WHERE type_id = $1 AND worker_id = $2 AND status = 'Granted'";
+        let revoke_args = args![type_id.as_str(), worker.as_str(), now.millis(), reason];
+        let done = match notification {
+            // Without a notice the revocation is one statement, in no transaction
+            // (one round trip on PostgreSQL).
+            None => self.db.write_alone(REVOKE, revoke_args).await?,
+            Some(n) => {
+                let mut tx = self.db.writer().await?;
+                let done = tx.execute(REVOKE, revoke_args).await?;
+                if done == 1 {
+                    Self::insert_notification(&mut tx, n).await?;
+                    tx.commit().await?;
+                }
+                done
+            }
+        };
+        if done == 1 {
+            return Ok(RevokeOutcome::Revoked);
+        }
+        // Not revoked: held but already revoked, or not held at all.
+        let status = self
+            .db
+            .reader()
+            .await?
+            .fetch_optional::<String>(
+                "SELECT status FROM qualifications WHERE type_id = $1 AND worker_id = $2",
+                args![type_id.as_str(), worker.as_str()],
             )
             .await?;
-        if done == 0 {
-            let status = tx
-                .fetch_optional::<String>(
-                    "SELECT status FROM qualifications WHERE type_id = $1 AND worker_id = $2",
-                    args![type_id.as_str(), worker.as_str()],
-                )
-                .await?;
-            return Ok(if status.is_some() { RevokeOutcome::AlreadyRevoked } else { RevokeOutcome::NotHeld });
-        }
-        if let Some(n) = notification {
-            Self::insert_notification(&mut tx, n).await?;
-        }
-        tx.commit().await?;
-        Ok(RevokeOutcome::Revoked)
+        Ok(if status.is_some() { RevokeOutcome::AlreadyRevoked } else { RevokeOutcome::NotHeld })
     }
 
     async fn update_score(&self, type_id: &QualificationTypeId, worker: &WorkerId, value: i32) -> StoreResult<bool> {

@@ -153,7 +153,7 @@ impl<B: Backend> SnapshotStore for SqlStore<B> {
         let rows = tx.fetch_one::<i64>("SELECT row_count FROM snapshots WHERE id = $1", args![id]).await?;
         tx.commit().await?;
         // The clock and the types changed: drop the cached copies, here and in other processes.
-        self.shared_changed();
+        self.shared_changed().await;
         Ok(RestoreOutcome::Restored(Snapshot { name: name.clone(), created_at, rows }))
     }
 

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::db::{Arg, Backend, Exec as _, FromRow, RowRead, Writer as _};
+use super::db::{Arg, Backend, Exec as _, FromRow, RowRead};
 use crate::domain::paging::{Cursor, Start};
 use crate::domain::qualification::QualificationType;
 use crate::store::qualification_rows::convert_all;
@@ -172,16 +172,13 @@ impl<B: Backend> SqlStore<B> {
 
     /// After a committed change of the clock or of a type: forget the cache
     /// and tell the other stores on this database.
-    pub(super) fn shared_changed(&self) {
+    pub(super) async fn shared_changed(&self) {
         *self.cache() = SharedCache::default();
-        self.db.shared_changed();
+        self.db.shared_changed().await;
     }
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// A guarded transition in its own transaction: one conditional `UPDATE`,
-    /// and whether it changed the row (false: the row was no longer in the
-    /// state the condition names, so a concurrent change won).
     /// Tells the dispatcher that a commit wrote events.
     pub(super) fn events_written(&self, written: bool) {
         if written {
@@ -189,11 +186,11 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
+    /// A guarded transition in its own transaction: one conditional `UPDATE`,
+    /// and whether it changed the row (false: the row was no longer in the
+    /// state the condition names, so a concurrent change won).
     pub(super) async fn update_one(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<bool> {
-        let mut tx = self.db.writer().await?;
-        let done = tx.execute(sql, args).await?;
-        tx.commit().await?;
-        Ok(done == 1)
+        Ok(self.db.write_alone(sql, args).await? == 1)
     }
 
     /// One row, read and turned into its domain type.

@@ -821,3 +821,66 @@ async fn two_instances_on_one_postgres_database_behave_as_one() {
     })
     .await;
 }
+
+/// The clock and the types are kept in memory on PostgreSQL too, and dropped
+/// when another instance changes them (LISTEN/NOTIFY): a change through one
+/// instance must hold through the other on the very next call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_postgres_database_see_clock_and_type_changes_at_once() {
+    let Some(database) = postgres_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    bounded("the two-instance cache test", async {
+        let a = Server::start(&database, dir.path(), "cache-a").await;
+        let b = Server::start(&database, dir.path(), "cache-b").await;
+        let type_id = a.endpoint.create_type("cached on both").await;
+        for i in 0..20_u32 {
+            let (writer, reader) = if i % 2 == 0 { (&a.endpoint, &b.endpoint) } else { (&b.endpoint, &a.endpoint) };
+            // Both have the clock and the type in memory now.
+            for (k, ep) in [writer, reader].into_iter().enumerate() {
+                let warm = format!("AWARM{i}X{k}");
+                let r =
+                    ep.legacy("AssignQualification", &[("QualificationTypeId", &type_id), ("WorkerId", &warm)]).await;
+                assert!(r.unwrap().legacy_ok(), "warm-up {i}/{k}");
+            }
+            // The clock, moved a day through one, is a day later through the other.
+            let moved = writer.control("POST", "/clock", Some(&json!({"AdvanceSeconds": 86_400}))).await.unwrap();
+            let offset = moved.json()["OffsetSeconds"].as_i64().expect("an offset");
+            let worker = format!("ACLOCK{i}");
+            let r =
+                reader.legacy("AssignQualification", &[("QualificationTypeId", &type_id), ("WorkerId", &worker)]).await;
+            assert!(r.unwrap().legacy_ok(), "assign {i}");
+            let r = reader
+                .json("GetQualificationScore", &json!({"QualificationTypeId": type_id, "WorkerId": worker}))
+                .await
+                .unwrap();
+            let granted = r.json()["Qualification"]["GrantTime"].as_f64().expect("a GrantTime");
+            let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+            assert!(
+                granted > real + offset as f64 - 60.0,
+                "round {i}: granted at {granted} through the other instance, the clock is {offset} s ahead of {real}"
+            );
+            // The type, changed through one, is the changed type through the other.
+            for (status, description) in
+                [("Inactive", format!("off in round {i}")), ("Active", format!("on in round {i}"))]
+            {
+                let r = writer
+                    .legacy(
+                        "UpdateQualificationType",
+                        &[
+                            ("QualificationTypeId", &type_id),
+                            ("QualificationTypeStatus", status),
+                            ("Description", &description),
+                        ],
+                    )
+                    .await;
+                assert!(r.unwrap().legacy_ok(), "update {i} to {status}");
+                let r = reader.json("GetQualificationType", &json!({"QualificationTypeId": type_id})).await.unwrap();
+                let seen = &r.json()["QualificationType"];
+                assert_eq!(seen["QualificationTypeStatus"], status, "round {i}, through the other instance: {seen}");
+                assert_eq!(seen["Description"], description.as_str(), "round {i}, through the other instance");
+            }
+        }
+        drop((a, b));
+    })
+    .await;
+}

@@ -142,7 +142,7 @@ impl Backend for SqliteDb {
         }
     }
 
-    fn shared_changed(&self) {
+    async fn shared_changed(&self) {
         if let Some(mut signal) = self.shared.changes.as_ref() {
             if let Err(e) = signal.write_all(b"+") {
                 tracing::error!(error = %e, "cannot signal a change to other instances");
