@@ -321,9 +321,12 @@ async fn measure_backend(
             results.push(result);
         }
     }
-    if backend == Backend::Postgres && !options.no_pgbench {
-        measure_pgbench(options, url, yardstick).await?;
-    }
+    // pgbench's table: as many rows as the cells left (the growth cells add more).
+    let pgbench_rows = if backend == Backend::Postgres && !options.no_pgbench {
+        Some(pgbench::qualifications(url).await?)
+    } else {
+        None
+    };
     // The growth cells: qualifications seeded for the writes, HITs for the creates.
     let template = if options.hit_growth.is_empty() { None } else { Some(create_hit(server.addr).await?) };
     for (workload, rows, targets) in
@@ -359,13 +362,22 @@ async fn measure_backend(
         }
     }
     server.stop()?;
+    // pgbench has the server to itself: the emulator's connections are closed.
+    if let Some(rows) = pgbench_rows {
+        measure_pgbench(options, url, rows, yardstick).await?;
+    }
     Ok(())
 }
 
 /// pgbench's select and update scripts at every connection count of the
 /// cells, on a table as large as the benchmark's qualifications (issue 16).
-async fn measure_pgbench(options: &Options, url: &str, out: &mut Vec<pgbench::Measured>) -> anyhow::Result<()> {
-    let rows = pgbench::prepare(url).await?;
+async fn measure_pgbench(
+    options: &Options,
+    url: &str,
+    rows: u64,
+    out: &mut Vec<pgbench::Measured>,
+) -> anyhow::Result<()> {
+    pgbench::prepare(url, rows).await?;
     eprintln!("PostgreSQL: pgbench on a table of {rows} rows, {} jobs", options.pgbench_jobs);
     let dir = tempfile::tempdir()?;
     for &clients in &options.connections {

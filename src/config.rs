@@ -89,6 +89,9 @@ pub struct DatabaseSettings {
     pub in_memory: bool,
     /// PostgreSQL connections kept at most. Default: 32.
     pub max_connections: u32,
+    /// PostgreSQL's `synchronous_commit` for the emulator's sessions: whether
+    /// a commit waits for its WAL to reach the disk. Default: true.
+    pub synchronous_commit: bool,
 }
 
 /// `[auth]`.

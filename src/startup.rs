@@ -58,7 +58,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         return Ok(Arc::new(SqliteStore::open_file(path)?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PgStore::connect(url, settings.database.max_connections).await?));
+        return Ok(Arc::new(PgStore::connect(url, &settings.database).await?));
     }
     bail!("unsupported database URL {url:?}: use sqlite:PATH or postgres://…")
 }

@@ -59,13 +59,18 @@ pub struct Measured {
     pub p99_us: u64,
 }
 
-/// Creates the scripts' table with as many rows as `qualifications` has in
-/// the database at `url` (at least one), shaped like it: a key, the worker
-/// and type ids, a value and a status.
-pub async fn prepare(url: &str) -> anyhow::Result<u64> {
+/// The number of rows of `qualifications` in the database at `url` (at least one).
+pub async fn qualifications(url: &str) -> anyhow::Result<u64> {
     let mut db = sqlx::PgConnection::connect(url).await.context("pgbench: cannot connect to the bench database")?;
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM qualifications").fetch_one(&mut db).await?;
-    let rows = rows.max(1);
+    Ok(u64::try_from(rows.max(1))?)
+}
+
+/// Creates the scripts' table with `rows` rows, shaped like the
+/// qualifications: a key, the worker and type ids, a value and a status.
+pub async fn prepare(url: &str, rows: u64) -> anyhow::Result<()> {
+    let mut db = sqlx::PgConnection::connect(url).await.context("pgbench: cannot connect to the bench database")?;
+    let rows = i64::try_from(rows)?;
     sqlx::query(&format!("DROP TABLE IF EXISTS {TABLE}")).execute(&mut db).await?;
     sqlx::query(&format!(
         "CREATE TABLE {TABLE} (id BIGINT PRIMARY KEY, worker_id TEXT NOT NULL, type_id TEXT NOT NULL, \
@@ -81,7 +86,7 @@ pub async fn prepare(url: &str) -> anyhow::Result<u64> {
     .execute(&mut db)
     .await?;
     sqlx::query(&format!("VACUUM ANALYZE {TABLE}")).execute(&mut db).await?;
-    Ok(u64::try_from(rows)?)
+    Ok(())
 }
 
 /// Runs `script` with `clients` connections on `threads` threads: `warmup`

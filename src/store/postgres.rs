@@ -16,6 +16,8 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgRow};
 use sqlx::query::Query;
 use sqlx::{Connection as _, Postgres, Row as _};
 
+use crate::config::DatabaseSettings;
+
 use super::db::{Arg, Backend, Exec, FromRow, RowRead, TableLock, Writer};
 use super::sql_store::SqlStore;
 use super::{StoreError, StoreResult};
@@ -54,17 +56,20 @@ impl Drop for AbortOnDrop {
 }
 
 impl SqlStore<PgDb> {
-    /// Connects to `url` with at most `max_connections` connections and
-    /// migrates the database.
+    /// Connects to `url` (with at most `settings.max_connections`
+    /// connections) and migrates the database.
     ///
     /// # Errors
     /// When the URL is malformed, the server unreachable, or migration fails.
-    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
-        let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+    pub async fn connect(url: &str, settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let mut options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+        if !settings.synchronous_commit {
+            options = options.options([("synchronous_commit", "off")]);
+        }
         let mut first = PgConnection::connect_with(&options).await.context("cannot connect to PostgreSQL")?;
         MIGRATOR.run(&mut first).await.context("cannot migrate the PostgreSQL database")?;
         first.close().await.context("cannot close the migrating connection")?;
-        let pool = Pool::new(options.clone(), max_connections);
+        let pool = Pool::new(options.clone(), settings.max_connections);
         let signal = Arc::new(Signal::new());
         let listener = tokio::spawn(signal::listen(options.clone(), Arc::clone(&signal)));
         // Serve only once listening, so that from the first request on a
