@@ -404,7 +404,11 @@ pub fn answers(items: &[Item], entered: &dyn Fn(&str) -> Entered) -> Result<Stri
                 }
             }
             AnswerSpec::FileUpload { .. } => {
-                if q.required && !got.file {
+                if got.file {
+                    // Its Answer comes with the stored file.
+                    continue;
+                }
+                if q.required {
                     return Err(invalid(q, "is required: choose a file"));
                 }
                 None
