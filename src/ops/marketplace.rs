@@ -406,14 +406,13 @@ pub async fn accept_from_group(w: &WorkerCtx, worker: &WorkerId, hit_type_id: &s
     loop {
         let next = w.store.next_group_hit(hit_type_id, worker.as_str(), w.now, &skip).await.map_err(internal)?;
         let Some(hit_id) = next else {
-            return Err(mturk_error!(
-                InvalidHitState,
-                "HIT group {hit_type_id} has no HIT left that you can accept."
-            )
-            .with_data("HITTypeId", hit_type_id));
+            return Err(mturk_error!(InvalidHitState, "HIT group {hit_type_id} has no HIT left that you can accept.")
+                .with_data("HITTypeId", hit_type_id));
         };
         match accept(w, worker, &hit_id).await {
-            Err(e) if e.code() == ErrorCode::InvalidHitState && skip.len() + 1 < GROUP_ACCEPT_TRIES => skip.push(hit_id),
+            Err(e) if e.code() == ErrorCode::InvalidHitState && skip.len() + 1 < GROUP_ACCEPT_TRIES => {
+                skip.push(hit_id);
+            }
             other => return other,
         }
     }

@@ -129,6 +129,7 @@ struct RequirementView {
 }
 
 /// A HIT group as a row of the worker's list.
+#[allow(clippy::struct_excessive_bools, reason = "independent facts the template shows as they are")]
 struct GroupRow {
     type_id: String,
     title: String,
@@ -314,7 +315,8 @@ async fn group(
         Some((Timestamp::from_millis(time.parse().ok()?), id.to_owned()))
     });
     let first = after.is_none();
-    let (g, list, next) = tri!(marketplace::group(&w, &worker, &type_id, after, i64::try_from(HITS_PER_PAGE).unwrap_or(25)).await);
+    let (g, list, next) =
+        tri!(marketplace::group(&w, &worker, &type_id, after, i64::try_from(HITS_PER_PAGE).unwrap_or(25)).await);
     let held = tri!(local::worker_qualifications(&w, &worker).await);
     let next_hit = tri!(marketplace::next_hit_of_group(&w, &worker, &type_id).await);
     let question = next_hit
