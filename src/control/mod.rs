@@ -69,23 +69,108 @@ pub fn router(state: AppState) -> Router<AppState> {
 /// fields of an ExternalQuestion page plus `assignmentId`. Each other field
 /// becomes a FreeText answer whose QuestionIdentifier is the field name.
 /// Same access rule as `/_local`.
+///
+/// `POST /_submit/{mac}/mturk/externalSubmit` is the same submission behind
+/// a capability instead of the guard: the console hands a HIT's frame
+/// `turkSubmitTo = {origin}/_submit/{mac}` when a control token is
+/// configured (the sandboxed frame has no origin, so its form carries no
+/// session cookie), and `mac` lets exactly that assignment be submitted.
 pub fn external_submit_router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/mturk/externalSubmit", post(external_submit).get(external_submit))
         .route_layer(middleware::from_fn_with_state(state, guard))
+        .route("/_submit/{mac}/mturk/externalSubmit", post(capability_submit).get(capability_submit))
 }
 
-async fn external_submit(State(state): State<AppState>, uri: axum::http::Uri, body: Bytes) -> Response {
-    let mut fields = match crate::protocol::form::decode(uri.query(), (!body.is_empty()).then_some(body.as_ref())) {
-        Ok(fields) => fields,
-        Err(e) => return ControlError(mturk_error!(InvalidParameterValue, "{e}")).into_response(),
-    };
+/// The path segment before `/mturk/externalSubmit` that lets assignment
+/// `assignment_id` be submitted without the control token: hex of
+/// HMAC-SHA256, keyed by the token, of a label and the assignment id.
+fn submit_mac(token: &str, assignment_id: &str) -> String {
+    use hmac::Mac as _;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(token.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key"));
+    mac.update(b"mturk-local externalSubmit\n");
+    mac.update(assignment_id.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// What the console gives a HIT's page as `turkSubmitTo` for
+/// `assignment_id`: this server's origin, behind which the page posts to
+/// `/mturk/externalSubmit`; with a control token, the capability prefix
+/// `{origin}/_submit/{mac}` (see [`external_submit_router`]).
+#[must_use]
+pub fn turk_submit_to(state: &AppState, origin: &str, assignment_id: &str) -> String {
+    match &state.control {
+        ControlAccess::Token(token) => format!("{origin}/_submit/{}", submit_mac(token, assignment_id)),
+        ControlAccess::Open | ControlAccess::Off => origin.to_owned(),
+    }
+}
+
+/// The form of an externalSubmit: its fields (query and body), checked to be
+/// XML characters.
+fn submitted_fields(
+    uri: &axum::http::Uri,
+    body: &Bytes,
+) -> Result<std::collections::BTreeMap<String, String>, MturkError> {
+    let fields = crate::protocol::form::decode(uri.query(), (!body.is_empty()).then_some(body.as_ref()))
+        .map_err(|e| mturk_error!(InvalidParameterValue, "{e}"))?;
     // A form field XML cannot carry is refused, not stored as a changed answer.
     if let Some((name, _)) = fields.iter().find(|(k, v)| !k.chars().chain(v.chars()).all(crate::documents::is_xml_char))
     {
         let name: String = name.chars().filter(|c| crate::documents::is_xml_char(*c)).collect();
-        return ControlError(crate::protocol::non_xml_error(&name)).into_response();
+        return Err(crate::protocol::non_xml_error(&name));
     }
+    Ok(fields)
+}
+
+async fn external_submit(State(state): State<AppState>, uri: axum::http::Uri, body: Bytes) -> Response {
+    match submitted_fields(&uri, &body) {
+        Ok(fields) => submit_fields(&state, fields).await,
+        Err(e) => ControlError(e).into_response(),
+    }
+}
+
+/// `/_submit/{mac}/mturk/externalSubmit`: the form's `assignmentId` must be
+/// the one `mac` was made for, with this server's control token; nothing is
+/// read into the store before that holds. Without a token the console is
+/// open (and so is `/mturk/externalSubmit`) or off, and so is this.
+async fn capability_submit(
+    State(state): State<AppState>,
+    Path(mac): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    let fields = match submitted_fields(&uri, &body) {
+        Ok(fields) => fields,
+        Err(e) => return ControlError(e).into_response(),
+    };
+    match &state.control {
+        ControlAccess::Open => {}
+        ControlAccess::Off => {
+            return ControlError(mturk_error!(
+                Unauthorized,
+                "The console is off: the server listens beyond loopback and no control.token is configured."
+            ))
+            .into_response()
+        }
+        ControlAccess::Token(token) => {
+            let assignment_id = fields.get("assignmentId").map_or("", String::as_str);
+            let expected = submit_mac(token, assignment_id);
+            if !bool::from(expected.as_bytes().ct_eq(mac.as_bytes())) {
+                return ControlError(mturk_error!(
+                    Unauthorized,
+                    "This submit address was not made for assignment {assignment_id:?}: open the assignment in the \
+                     console again and submit from its page."
+                ))
+                .into_response();
+            }
+        }
+    }
+    submit_fields(&state, fields).await
+}
+
+/// Stores an externalSubmit's fields as the assignment's answers.
+async fn submit_fields(state: &AppState, mut fields: std::collections::BTreeMap<String, String>) -> Response {
     let Some(assignment_id) = fields.remove("assignmentId").filter(|id| !id.is_empty()) else {
         return ControlError(crate::error::missing_parameter("assignmentId")).into_response();
     };

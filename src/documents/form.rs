@@ -134,6 +134,9 @@ pub struct Entered {
     pub text: Option<String>,
     /// Chosen selection identifiers.
     pub selections: Vec<String>,
+    /// A file was chosen for this question (a `FileUploadAnswer`, whose
+    /// `Answer` the submission adds with the stored file).
+    pub file: bool,
 }
 
 fn attr<'a>(e: &'a Element, name: &str) -> Option<&'a str> {
@@ -343,8 +346,8 @@ fn check_free_text(q: &Question, f: &FreeText, value: &str) -> Result<()> {
 /// against each question's specification: required questions answered,
 /// lengths and numeric ranges of free text, the number of selections and
 /// that each is one of the question's. A question left empty gets no
-/// `Answer`. File questions are refused here (the console's form takes no
-/// files).
+/// `Answer`; a file question gets none here either (the file's `Answer` is
+/// added when the file is stored), but a required one needs its file.
 ///
 /// # Errors
 /// `InvalidParameterValue` naming the question whose answer is not valid.
@@ -401,11 +404,12 @@ pub fn answers(items: &[Item], entered: &dyn Fn(&str) -> Entered) -> Result<Stri
                 }
             }
             AnswerSpec::FileUpload { .. } => {
+                if got.file {
+                    // Its Answer comes with the stored file.
+                    continue;
+                }
                 if q.required {
-                    return Err(invalid(
-                        q,
-                        "is a file, which this page cannot upload; use the control plane's submit with Files",
-                    ));
+                    return Err(invalid(q, "is required: choose a file"));
                 }
                 None
             }
@@ -446,8 +450,8 @@ mod tests {
         let age = age.to_owned();
         let colours: Vec<String> = colours.iter().map(|c| (*c).to_owned()).collect();
         move |id: &str| match id {
-            "age" => Entered { text: Some(age.clone()), selections: vec![] },
-            _ => Entered { text: None, selections: colours.clone() },
+            "age" => Entered { text: Some(age.clone()), selections: vec![], file: false },
+            _ => Entered { text: None, selections: colours.clone(), file: false },
         }
     }
 

@@ -8,12 +8,13 @@ use std::collections::HashMap;
 use base64::Engine as _;
 
 use crate::documents;
-use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitStatus};
+use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitStatus, HitType};
 use crate::domain::ids::{QualificationTypeId, RequesterId, WorkerId};
 use crate::domain::paging::Cursor;
 use crate::domain::qualification::{QualificationStatus, SystemType};
 use crate::domain::requirement::{GuardedActions, Held};
-use crate::error::Result;
+use crate::domain::time::Timestamp;
+use crate::error::{ErrorCode, Result};
 use crate::mturk_error;
 use crate::store::files::StoredFile;
 use crate::store::hits::{AcceptOutcome, HitFilter, WorkerHistory, WorkerProfile};
@@ -154,7 +155,13 @@ impl<'a> WorkerFacts<'a> {
 
     /// Evaluates every requirement of `hit` and the requester's block.
     async fn eligibility(&mut self, hit: &Hit) -> Result<Eligibility> {
-        let blocked = self.blocked_by(&hit.hit_type.owner).await?;
+        self.type_eligibility(&hit.hit_type).await
+    }
+
+    /// Evaluates every requirement of a HIT type (the same for every HIT of
+    /// its group) and its requester's block.
+    async fn type_eligibility(&mut self, hit_type: &HitType) -> Result<Eligibility> {
+        let blocked = self.blocked_by(&hit_type.owner).await?;
         let mut e = Eligibility {
             can_discover: true,
             can_preview: true,
@@ -162,7 +169,7 @@ impl<'a> WorkerFacts<'a> {
             blocked,
             failed_requirements: vec![],
         };
-        for r in &hit.hit_type.requirements {
+        for r in &hit_type.requirements {
             if r.is_met_by(&self.held(&r.type_id).await?) {
                 continue;
             }
@@ -224,16 +231,6 @@ pub async fn find_hits(w: &WorkerCtx, worker: &WorkerId) -> Result<Vec<(Hit, Eli
     }
 }
 
-/// One page of the marketplace as a worker's page lists it.
-#[derive(Debug, Clone)]
-pub struct MarketPage {
-    /// The HITs the worker can discover on this page, with what the worker may do.
-    pub hits: Vec<(Hit, Eligibility)>,
-    /// Where the next page starts (after this page's last HIT read), or
-    /// `None` when this was the last page.
-    pub next: Option<MarketCursor>,
-}
-
 /// Where a page that ended with `hit` stops, in `order`.
 #[must_use]
 pub fn cursor_of(hit: &Hit, order: MarketOrder) -> MarketCursor {
@@ -245,8 +242,8 @@ pub fn cursor_of(hit: &Hit, order: MarketOrder) -> MarketCursor {
 }
 
 /// A marketplace cursor as the store's listing key in `order` (see
-/// `HitFilter::Marketplace`): creation time and id, after the reward when
-/// the order is by reward.
+/// `HitFilter::Marketplace` and `HitStore::hit_groups`): creation time and
+/// id, after the reward when the order is by reward.
 fn market_key(c: &MarketCursor, order: MarketOrder) -> Cursor {
     let mut key = Vec::with_capacity(3);
     if matches!(order, MarketOrder::HighestReward | MarketOrder::LowestReward) {
@@ -256,56 +253,167 @@ fn market_key(c: &MarketCursor, order: MarketOrder) -> Cursor {
     Cursor(key)
 }
 
-/// One page of the HITs a worker can find in `order`, read from the store a
-/// page at a time after `after` (see [`MarketCursor`]), so that
-/// only the rows shown are read however many HITs are stored. `search`, when
-/// given, keeps the HITs whose title, description or keywords contain it
-/// (case-insensitive); pages are then read until `limit` are found or the
-/// listing ends.
+/// A HIT group as a worker's list shows it: the HITs of one HIT type (one
+/// requester, title, reward, time allotted, requirements), folded into one row.
+#[derive(Debug, Clone)]
+pub struct HitGroup {
+    /// The HIT type; its properties are the group's.
+    pub hit_type: HitType,
+    /// HITs of the group this worker could accept now: open, and none of them
+    /// already taken by this worker.
+    pub available: i64,
+    /// What the worker may do with the group's HITs.
+    pub eligibility: Eligibility,
+}
+
+/// One page of HIT groups.
+#[derive(Debug, Clone)]
+pub struct GroupPage {
+    /// The groups the worker can discover on this page.
+    pub groups: Vec<HitGroup>,
+    /// Where the next page starts (after this page's last group read), or
+    /// `None` when this was the last page.
+    pub next: Option<MarketCursor>,
+}
+
+/// Where a page of groups that ended with `hit_type` stops, in `order`.
+#[must_use]
+pub fn group_cursor(hit_type: &HitType, order: MarketOrder) -> MarketCursor {
+    let key = match order {
+        MarketOrder::Oldest | MarketOrder::Newest => hit_type.creation_time.millis(),
+        MarketOrder::HighestReward | MarketOrder::LowestReward => hit_type.reward_cents,
+    };
+    MarketCursor { key, time: hit_type.creation_time, id: hit_type.id.clone() }
+}
+
+/// One page of the HIT groups a worker can find, in `order`, after `after`.
+/// The store pages over HIT types by key, keeping those with an open HIT and
+/// matching `search` (title, description, keywords), so a page reads about
+/// `limit` types however many HITs are stored; groups whose requirement
+/// hides them from this worker are skipped (reading on until `limit` are
+/// found or the listing ends), and available HITs are counted only for the
+/// groups shown.
 ///
 /// # Errors
 /// Store failures.
-pub async fn find_hits_page(
+pub async fn find_groups_page(
     w: &WorkerCtx,
     worker: &WorkerId,
     after: Option<MarketCursor>,
     order: MarketOrder,
     search: Option<&str>,
     limit: usize,
-) -> Result<MarketPage> {
+) -> Result<GroupPage> {
     settle(w).await?;
     let mut facts = WorkerFacts::load(w, worker).await?;
-    let search = search.map(str::to_lowercase).filter(|s| !s.is_empty());
-    let mut out = Vec::new();
-    let mut after = after;
+    let search = search.map(str::trim).filter(|s| !s.is_empty());
     let read = i64::try_from(limit.clamp(1, 100)).unwrap_or(100);
+    let mut shown: Vec<(HitType, Eligibility)> = Vec::new();
+    let mut after = after;
+    let mut next = None;
     loop {
         let page = Page::after(after.as_ref().map(|c| market_key(c, order)), read);
-        let filter = HitFilter::Marketplace { order };
-        let found = w.store.hits(&filter, w.now, page).await.map_err(internal)?;
+        let found = w.store.hit_groups(search, order, w.now, page).await.map_err(internal)?;
         let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= read;
-        for hit in found.items {
-            after = Some(cursor_of(&hit, order));
-            if hit.status(w.now) != HitStatus::Assignable {
-                continue;
-            }
-            if let Some(s) = &search {
-                let t = &hit.hit_type;
-                let hay = format!("{}\n{}\n{}", t.title, t.description, t.keywords.as_deref().unwrap_or_default());
-                if !hay.to_lowercase().contains(s.as_str()) {
-                    continue;
-                }
-            }
-            let e = facts.eligibility(&hit).await?;
+        for t in found.items {
+            after = Some(group_cursor(&t, order));
+            let e = facts.type_eligibility(&t).await?;
             if e.can_discover {
-                out.push((hit, e));
-                if out.len() >= limit {
-                    return Ok(MarketPage { hits: out, next: after });
+                shown.push((t, e));
+                if shown.len() >= limit {
+                    next.clone_from(&after);
+                    break;
                 }
             }
         }
-        if !full {
-            return Ok(MarketPage { hits: out, next: None });
+        if next.is_some() || !full {
+            break;
+        }
+    }
+    let ids: Vec<String> = shown.iter().map(|(t, _)| t.id.clone()).collect();
+    let counts: HashMap<String, i64> =
+        w.store.group_available(&ids, worker.as_str(), w.now).await.map_err(internal)?.into_iter().collect();
+    let groups = shown
+        .into_iter()
+        .map(|(hit_type, eligibility)| HitGroup {
+            available: counts.get(&hit_type.id).copied().unwrap_or(0),
+            hit_type,
+            eligibility,
+        })
+        .collect();
+    Ok(GroupPage { groups, next })
+}
+
+/// One HIT group for `worker`, by its HIT type id, with its open HITs
+/// `after` a HIT (creation time, id) in creation order, `limit` of them.
+///
+/// # Errors
+/// `InvalidParameterValue` for a HIT type that does not exist; store failures.
+pub async fn group(
+    w: &WorkerCtx,
+    worker: &WorkerId,
+    hit_type_id: &str,
+    after: Option<(Timestamp, String)>,
+    limit: i64,
+) -> Result<(HitGroup, Vec<Hit>, Option<(Timestamp, String)>)> {
+    settle(w).await?;
+    let hit_type = w.store.hit_type(hit_type_id).await.map_err(internal)?.ok_or_else(|| {
+        mturk_error!(InvalidParameterValue, "HITType {hit_type_id} does not exist.").with_data("HITTypeId", hit_type_id)
+    })?;
+    let eligibility = WorkerFacts::load(w, worker).await?.type_eligibility(&hit_type).await?;
+    let available = w
+        .store
+        .group_available(std::slice::from_ref(&hit_type.id), worker.as_str(), w.now)
+        .await
+        .map_err(internal)?
+        .first()
+        .map_or(0, |(_, n)| *n);
+    let cursor = after.map(|(time, id)| Cursor(vec![time.millis().to_string(), id]));
+    let filter = HitFilter::Group { hit_type: hit_type.id.clone() };
+    let found = w.store.hits(&filter, w.now, Page::after(cursor, limit.clamp(1, 100))).await.map_err(internal)?;
+    let full = i64::try_from(found.items.len()).unwrap_or(i64::MAX) >= limit.clamp(1, 100);
+    let next = if full { found.items.last().map(|h| (h.creation_time, h.id.clone())) } else { None };
+    Ok((HitGroup { hit_type, available, eligibility }, found.items, next))
+}
+
+/// The HIT of group `hit_type_id` that `worker` would get now: its oldest
+/// open HIT the worker has not taken; `None` when there is none.
+///
+/// # Errors
+/// Store failures.
+pub async fn next_hit_of_group(w: &WorkerCtx, worker: &WorkerId, hit_type_id: &str) -> Result<Option<Hit>> {
+    settle(w).await?;
+    let Some(id) = w.store.next_group_hit(hit_type_id, worker.as_str(), w.now, &[]).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    w.store.hit(&id, w.now).await.map_err(internal)
+}
+
+/// HITs another worker may take between the choice and the accept, each
+/// skipped before [`accept_from_group`] gives up.
+const GROUP_ACCEPT_TRIES: usize = 5;
+
+/// A worker accepts the next HIT of a HIT group (MTurk's "Accept & Work"):
+/// its oldest open HIT the worker has not taken. A HIT that fills up
+/// between the choice and the accept is skipped for the next one.
+///
+/// # Errors
+/// As [`accept`]; `InvalidHITState` when the group has no HIT left that the
+/// worker could accept.
+pub async fn accept_from_group(w: &WorkerCtx, worker: &WorkerId, hit_type_id: &str) -> Result<Assignment> {
+    settle(w).await?;
+    let mut skip: Vec<String> = Vec::new();
+    loop {
+        let next = w.store.next_group_hit(hit_type_id, worker.as_str(), w.now, &skip).await.map_err(internal)?;
+        let Some(hit_id) = next else {
+            return Err(mturk_error!(InvalidHitState, "HIT group {hit_type_id} has no HIT left that you can accept.")
+                .with_data("HITTypeId", hit_type_id));
+        };
+        match accept(w, worker, &hit_id).await {
+            Err(e) if e.code() == ErrorCode::InvalidHitState && skip.len() + 1 < GROUP_ACCEPT_TRIES => {
+                skip.push(hit_id);
+            }
+            other => return other,
         }
     }
 }

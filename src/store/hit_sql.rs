@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 
-use super::db::{args, Arg, Backend, Exec, Writer as _};
+use super::db::{args, stored_row, Arg, Backend, Exec, Writer as _};
 use super::event_sql::{emit_expired, emit_for_assignment, emit_for_hit, emit_if_reviewable};
 use super::sql_store::{Key, PagedQuery, SqlStore};
 use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
@@ -160,6 +160,11 @@ impl<B: Backend> HitStore for SqlStore<B> {
                 keys = market_keys(*order);
                 MARKETPLACE.to_owned()
             }
+            HitFilter::Group { hit_type } => {
+                args.extend([Arg::from(now), Arg::from(hit_type.as_str())]);
+                now_param = Some(1);
+                format!("{MARKETPLACE} AND h.hit_type_id = $2")
+            }
         };
         let now_arg = [Arg::from(now)];
         let (select, select_args): (String, &[Arg<'_>]) = match now_param {
@@ -176,6 +181,69 @@ impl<B: Backend> HitStore for SqlStore<B> {
             select_args,
         };
         self.paged::<(HitRow, HitTypeRow), _>(&q, &page).await
+    }
+
+    async fn hit_groups(
+        &self,
+        search: Option<&str>,
+        order: MarketOrder,
+        now: Timestamp,
+        page: Page,
+    ) -> StoreResult<Paged<HitType>> {
+        let pattern = search.filter(|s| !s.is_empty()).map(|s| format!("%{}%", like_escape(&s.to_lowercase())));
+        let mut args: Vec<Arg<'_>> = vec![Arg::from(now.millis())];
+        // The type's open HITs, through hits_type_open: one seek per type.
+        let mut condition = format!("EXISTS (SELECT 1 FROM hits h WHERE h.hit_type_id = t.id AND {MARKETPLACE})");
+        if let Some(p) = &pattern {
+            args.push(p.as_str().into());
+            condition.push_str(
+                " AND (LOWER(t.title) LIKE $2 ESCAPE '\\' OR LOWER(t.description) LIKE $2 ESCAPE '\\' \
+                 OR LOWER(COALESCE(t.keywords, '')) LIKE $2 ESCAPE '\\')",
+            );
+        }
+        let select = format!("SELECT {HIT_TYPE_COLUMNS}");
+        let from = format!("FROM hit_types t WHERE {condition}");
+        let (keys, descending) = group_keys(order);
+        let q = PagedQuery { select: &select, from: &from, keys, descending, filter_args: &args, select_args: &[] };
+        self.paged::<HitTypeRow, _>(&q, &page).await
+    }
+
+    async fn group_available(
+        &self,
+        hit_types: &[String],
+        worker: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        if hit_types.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args: Vec<Arg<'_>> = vec![Arg::from(now.millis()), Arg::from(worker)];
+        args.extend(hit_types.iter().map(|t| Arg::from(t.as_str())));
+        let sql = format!(
+            "SELECT h.hit_type_id AS hit_type_id, COUNT(*) AS available FROM hits h WHERE h.hit_type_id IN ({}) \
+             AND {MARKETPLACE} AND NOT EXISTS ({NOT_MINE}) GROUP BY h.hit_type_id",
+            placeholders(3, hit_types.len())
+        );
+        let rows = self.db.reader().await?.fetch_all::<GroupCount>(&sql, &args).await?;
+        Ok(rows.into_iter().map(|r| (r.hit_type_id, r.available)).collect())
+    }
+
+    async fn next_group_hit(
+        &self,
+        hit_type: &str,
+        worker: &str,
+        now: Timestamp,
+        skip: &[String],
+    ) -> StoreResult<Option<String>> {
+        let mut args: Vec<Arg<'_>> = vec![Arg::from(now.millis()), Arg::from(worker), Arg::from(hit_type)];
+        args.extend(skip.iter().map(|h| Arg::from(h.as_str())));
+        let skipped =
+            if skip.is_empty() { String::new() } else { format!(" AND h.id NOT IN ({})", placeholders(4, skip.len())) };
+        let sql = format!(
+            "SELECT h.id FROM hits h WHERE h.hit_type_id = $3 AND {MARKETPLACE} AND NOT EXISTS ({NOT_MINE}){skipped} \
+             ORDER BY h.creation_time, h.id LIMIT 1"
+        );
+        self.db.reader().await?.fetch_optional::<String>(&sql, &args).await
     }
 
     async fn set_reviewing(&self, hit_id: &str, to: ReviewMark) -> StoreResult<bool> {
@@ -637,6 +705,50 @@ async fn claim_token(
         )
         .await?;
     Ok(fresh == 1)
+}
+
+stored_row! {
+    /// A HIT group's count of HITs a worker could accept.
+    struct GroupCount {
+        hit_type_id: String,
+        available: i64,
+    }
+}
+
+/// An assignment of HIT `h` that worker `$2` holds at `$1` (in progress or
+/// submitted): the worker cannot accept that HIT again.
+const NOT_MINE: &str = "SELECT 1 FROM assignments a WHERE a.hit_id = h.id AND a.worker_id = $2 \
+     AND (a.status IN ('Submitted', 'Approved', 'Rejected') OR (a.status = 'Accepted' AND a.deadline >= $1))";
+
+/// `$first, $first+1, …`: `n` placeholders.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A search text as a LIKE pattern's literal part (escape character `\`).
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The HIT-group listing's key in `order` (see `hit_types_created` and
+/// `hit_types_reward` of migration 0017), each ending with the type's
+/// creation time and id.
+fn group_keys(order: MarketOrder) -> (&'static [Key<'static>], bool) {
+    const BY_CREATION: &[Key<'static>] = &[Key::int("t.creation_time"), Key::text("t.id")];
+    const BY_REWARD: &[Key<'static>] = &[Key::int("t.reward_cents"), Key::int("t.creation_time"), Key::text("t.id")];
+    match order {
+        MarketOrder::Oldest => (BY_CREATION, false),
+        MarketOrder::Newest => (BY_CREATION, true),
+        MarketOrder::HighestReward => (BY_REWARD, true),
+        MarketOrder::LowestReward => (BY_REWARD, false),
+    }
 }
 
 /// The HIT listings' key, oldest first: creation time, then id.

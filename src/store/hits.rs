@@ -174,6 +174,12 @@ pub enum HitFilter {
         /// The listing's order.
         order: MarketOrder,
     },
+    /// The open HITs of one HIT type (a HIT group), as
+    /// [`HitFilter::Marketplace`] keeps them, oldest first: (creation time, id).
+    Group {
+        /// The HIT type.
+        hit_type: String,
+    },
 }
 
 /// The orders of the marketplace listing. Each ends with creation time and
@@ -227,6 +233,40 @@ pub trait HitStore: Send + Sync {
 
     /// HITs matching `filter`, oldest first, with counts at `now`.
     async fn hits(&self, filter: &HitFilter, now: Timestamp, page: Page) -> StoreResult<Paged<Hit>>;
+
+    /// The HIT groups of the marketplace: the HIT types with at least one
+    /// HIT a worker could accept at `now` (live, not under review, unexpired,
+    /// with a free slot), in `order`, keyed by (creation time, id) after the
+    /// reward in cents when the order is by reward (see [`MarketCursor`]).
+    /// `search`, when given, keeps the types whose title, description or
+    /// keywords contain it, case-insensitively (ASCII case on SQLite).
+    async fn hit_groups(
+        &self,
+        search: Option<&str>,
+        order: MarketOrder,
+        now: Timestamp,
+        page: Page,
+    ) -> StoreResult<Paged<HitType>>;
+
+    /// For each of `hit_types`, how many of its HITs `worker` could accept at
+    /// `now`: open (as in [`HitStore::hit_groups`]) and without an assignment
+    /// of the worker's in progress or submitted. Types with none are absent.
+    async fn group_available(
+        &self,
+        hit_types: &[String],
+        worker: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(String, i64)>>;
+
+    /// The oldest HIT of `hit_type` that `worker` could accept at `now` (as
+    /// [`HitStore::group_available`] counts them), other than `skip`.
+    async fn next_group_hit(
+        &self,
+        hit_type: &str,
+        worker: &str,
+        now: Timestamp,
+        skip: &[String],
+    ) -> StoreResult<Option<String>>;
 
     /// Moves a live HIT's review mark to `to`; false if it was not in the
     /// other mark (or is disposed).

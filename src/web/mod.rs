@@ -16,6 +16,7 @@
 //! even when opened directly.
 
 mod batches;
+mod multipart;
 mod pages;
 mod requester;
 
@@ -198,11 +199,21 @@ fn check_post(state: &AppState, headers: &HeaderMap, body: &Bytes, cookie: Optio
             return Err(format!("This form was sent from another origin ({origin})."));
         }
     }
-    let fields = crate::protocol::form::decode_pairs(body).map_err(|e| e.to_string())?;
+    let fields = form_fields(headers, body)?;
     let given = fields.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str());
     match (cookie, given) {
         (Some(c), Some(g)) if token_matches(g, c) => Ok(()),
         _ => Err("This form's token does not match this browser's; reload the page and send it again.".to_owned()),
+    }
+}
+
+/// The fields of a posted form: URL-encoded, or the text fields of a
+/// `multipart/form-data` body (a form with a file input).
+pub(crate) fn form_fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    match multipart::boundary(content_type) {
+        Some(boundary) => Ok(multipart::fields(&multipart::parse(body, &boundary)?)),
+        None => crate::protocol::form::decode_pairs(body).map_err(|e| e.to_string()),
     }
 }
 

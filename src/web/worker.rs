@@ -14,14 +14,14 @@ use super::pages::{self, dollars, duration, Layout, Query};
 use super::{enc, see_other, Session};
 use crate::documents::form::{self as qform, AnswerSpec, Content, Entered, Item};
 use crate::domain::clock::Clock as _;
-use crate::domain::hit::{Assignment, AssignmentStatus, Hit};
+use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitType};
 use crate::domain::ids::{QualificationRequestId, QualificationTypeId, WorkerId};
 use crate::domain::qualification::{Qualification, QualificationStatus};
 use crate::domain::requirement::Locale;
 use crate::domain::time::Timestamp;
 use crate::domain::worker::WorkerProfile;
 use crate::error::{invalid_value, MturkError};
-use crate::ops::marketplace::{self, Eligibility, MarketCursor, MarketOrder};
+use crate::ops::marketplace::{self, Eligibility, HitGroup, MarketCursor, MarketOrder, UploadedFile};
 use crate::ops::requests::{self, RequestOutcome};
 use crate::ops::{local, WorkerCtx};
 use crate::state::AppState;
@@ -35,6 +35,8 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/worker", get(home).post(choose))
         .route("/worker/{worker_id}", get(hits))
+        .route("/worker/{worker_id}/groups/{hit_type_id}", get(group))
+        .route("/worker/{worker_id}/groups/{hit_type_id}/accept", post(accept_group))
         .route("/worker/{worker_id}/hits/{hit_id}", get(preview))
         .route("/worker/{worker_id}/hits/{hit_id}/accept", post(accept))
         .route("/worker/{worker_id}/assignments/{assignment_id}", get(work))
@@ -126,15 +128,19 @@ struct RequirementView {
     failing: Option<String>,
 }
 
-struct HitRow {
-    hit_id: String,
+/// A HIT group as a row of the worker's list.
+#[allow(clippy::struct_excessive_bools, reason = "independent facts the template shows as they are")]
+struct GroupRow {
+    type_id: String,
     title: String,
+    description: String,
     requester: String,
     reward: String,
     duration: String,
     available: i64,
-    expires: String,
     requirements: Vec<RequirementView>,
+    /// No requirement fails.
+    qualified: bool,
     can_accept: bool,
     can_preview: bool,
     blocked: bool,
@@ -148,7 +154,7 @@ struct HitsPage {
     search: String,
     sort: String,
     sorts: Vec<(String, String)>,
-    rows: Vec<HitRow>,
+    rows: Vec<GroupRow>,
     next: Option<String>,
     first: bool,
 }
@@ -179,9 +185,14 @@ async fn type_name(w: &WorkerCtx, id: &str) -> String {
     }
 }
 
-async fn requirement_views(w: &WorkerCtx, hit: &Hit, e: &Eligibility, held: &[Qualification]) -> Vec<RequirementView> {
+async fn requirement_views(
+    w: &WorkerCtx,
+    hit_type: &HitType,
+    e: &Eligibility,
+    held: &[Qualification],
+) -> Vec<RequirementView> {
     let mut out = Vec::new();
-    for r in &hit.hit_type.requirements {
+    for r in &hit_type.requirements {
         let name = type_name(w, &r.type_id).await;
         let values: Vec<String> = r
             .integer_values
@@ -218,6 +229,27 @@ const SORTS: [(&str, &str, MarketOrder); 4] = [
     ("reward-asc", "Lowest reward first", MarketOrder::LowestReward),
 ];
 
+async fn group_row(w: &WorkerCtx, g: &HitGroup, held: &[Qualification]) -> GroupRow {
+    let t = &g.hit_type;
+    let e = &g.eligibility;
+    GroupRow {
+        type_id: t.id.clone(),
+        title: t.title.clone(),
+        description: t.description.clone(),
+        requester: t.owner.as_str().to_owned(),
+        reward: dollars(t.reward_cents),
+        duration: duration(t.assignment_duration_secs),
+        available: g.available,
+        requirements: requirement_views(w, t, e, held).await,
+        qualified: e.failed_requirements.is_empty(),
+        can_accept: e.can_accept && g.available > 0,
+        can_preview: e.can_preview,
+        blocked: e.blocked,
+    }
+}
+
+/// `GET /worker/{WorkerId}`: the HIT groups this worker can find, a page at
+/// a time (`?after=`), searched (`?q=`) and sorted (`?sort=`) in the database.
 async fn hits(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -231,29 +263,102 @@ async fn hits(
     let first = after.is_none();
     let search = q.get("q").unwrap_or_default().to_owned();
     let (sort, _, order) = SORTS.iter().find(|(v, _, _)| Some(*v) == q.get("sort")).copied().unwrap_or(SORTS[0]);
-    let page = tri!(marketplace::find_hits_page(&w, &worker, after, order, Some(&search), HITS_PER_PAGE).await);
+    let page = tri!(marketplace::find_groups_page(&w, &worker, after, order, Some(&search), HITS_PER_PAGE).await);
     let held = tri!(local::worker_qualifications(&w, &worker).await);
     let mut rows = Vec::new();
-    for (hit, e) in &page.hits {
-        rows.push(HitRow {
-            hit_id: hit.id.clone(),
-            title: hit.hit_type.title.clone(),
-            requester: hit.hit_type.owner.as_str().to_owned(),
-            reward: dollars(hit.hit_type.reward_cents),
-            duration: duration(hit.hit_type.assignment_duration_secs),
-            available: hit.available(w.now),
-            expires: hit.expiration.to_rfc3339_millis(),
-            requirements: requirement_views(&w, hit, e, &held).await,
-            can_accept: e.can_accept,
-            can_preview: e.can_preview,
-            blocked: e.blocked,
-        });
+    for g in &page.groups {
+        rows.push(group_row(&w, g, &held).await);
     }
     let l = layout(&state, &session, &worker, &format!("HITs for {worker}"), &q);
     let next = cursor(page.next.as_ref());
     let sorts = SORTS.iter().map(|(v, label, _)| ((*v).to_owned(), (*label).to_owned())).collect();
     let sort = sort.to_owned();
     pages::render(&HitsPage { l, worker: worker.as_str().to_owned(), search, sort, sorts, rows, next, first })
+}
+
+/// One HIT of a group's list.
+struct GroupHit {
+    hit_id: String,
+    available: i64,
+    created: String,
+    expires: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "worker_group.html")]
+struct GroupPageView {
+    l: Layout,
+    worker: String,
+    group: GroupRow,
+    /// The HIT Accept & Work would take, previewed.
+    next_hit: Option<String>,
+    question: Option<QuestionView>,
+    hits: Vec<GroupHit>,
+    next: Option<String>,
+    first: bool,
+}
+
+/// `GET /worker/{WorkerId}/groups/{HITTypeId}`: a HIT group, with a preview
+/// of the HIT Accept & Work takes, and its open HITs a page at a time.
+async fn group(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path((raw, type_id)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    uri: Uri,
+) -> Response {
+    let worker = tri!(worker_id(&raw));
+    let q = Query::from_uri(&uri);
+    let w = state.worker_ctx();
+    let after = q.get("after").and_then(|a| {
+        let (time, id) = a.split_once('~')?;
+        Some((Timestamp::from_millis(time.parse().ok()?), id.to_owned()))
+    });
+    let first = after.is_none();
+    let (g, list, next) =
+        tri!(marketplace::group(&w, &worker, &type_id, after, i64::try_from(HITS_PER_PAGE).unwrap_or(25)).await);
+    let held = tri!(local::worker_qualifications(&w, &worker).await);
+    let next_hit = tri!(marketplace::next_hit_of_group(&w, &worker, &type_id).await);
+    let question = next_hit
+        .as_ref()
+        .filter(|_| g.eligibility.can_preview)
+        .map(|hit| question_view(&state, &headers, hit, PREVIEW_ASSIGNMENT, &worker));
+    let csp = question.as_ref().map(csp_for);
+    let hits = list
+        .iter()
+        .map(|h| GroupHit {
+            hit_id: h.id.clone(),
+            available: h.available(w.now),
+            created: h.creation_time.to_rfc3339_millis(),
+            expires: h.expiration.to_rfc3339_millis(),
+        })
+        .collect();
+    let l = layout(&state, &session, &worker, &format!("HIT group: {}", g.hit_type.title), &q);
+    let page = GroupPageView {
+        l,
+        worker: worker.as_str().to_owned(),
+        group: group_row(&w, &g, &held).await,
+        next_hit: next_hit.map(|h| h.id),
+        question,
+        hits,
+        next: next.map(|(t, id)| format!("{}~{id}", t.millis())),
+        first,
+    };
+    let response = pages::render(&page);
+    match csp {
+        Some(csp) => with_csp(response, &csp),
+        None => response,
+    }
+}
+
+/// `POST /worker/{WorkerId}/groups/{HITTypeId}/accept`: MTurk's Accept &
+/// Work, the next HIT of the group.
+async fn accept_group(State(state): State<AppState>, Path((raw, type_id)): Path<(String, String)>) -> Response {
+    let worker = tri!(worker_id(&raw));
+    match marketplace::accept_from_group(&state.worker_ctx(), &worker, &type_id).await {
+        Ok(a) => see_other(&format!("/worker/{}/assignments/{}", worker.as_str(), enc(&a.id)), Ok(String::new())),
+        Err(e) => see_other(&format!("/worker/{}/groups/{}", worker.as_str(), enc(&type_id)), Err(e)),
+    }
 }
 
 // ---------------------------------------------------------------- preview and work
@@ -277,7 +382,9 @@ fn question_view(
     assignment: &str,
     worker: &WorkerId,
 ) -> QuestionView {
-    let submit_to = state.origin(headers);
+    // With a control token, a capability prefix the frame's form can post
+    // to without the console's cookie (see `control::turk_submit_to`).
+    let submit_to = crate::control::turk_submit_to(state, &state.origin(headers), assignment);
     let params = format!(
         "assignmentId={}&hitId={}&workerId={}&turkSubmitTo={}",
         enc(assignment),
@@ -343,7 +450,7 @@ async fn hit_facts(w: &WorkerCtx, hit: &Hit, e: &Eligibility, held: &[Qualificat
         reward: dollars(hit.hit_type.reward_cents),
         duration: duration(hit.hit_type.assignment_duration_secs),
         available: hit.available(w.now),
-        requirements: requirement_views(w, hit, e, held).await,
+        requirements: requirement_views(w, &hit.hit_type, e, held).await,
     }
 }
 
@@ -451,21 +558,51 @@ async fn work(
 }
 
 /// What a posted QuestionForm says for question `id`: its text field
-/// `q.<id>` (or `other.<id>`) and its chosen selections `s.<id>`.
-fn entered_from(f: &Query) -> impl Fn(&str) -> Entered + '_ {
+/// `q.<id>` (or `other.<id>`), its chosen selections `s.<id>`, and whether
+/// a file `f.<id>` came with it (`files`: the questions with a file).
+fn entered_from<'a>(f: &'a Query, files: &'a [String]) -> impl Fn(&str) -> Entered + 'a {
     move |id: &str| {
         let text = f.get(&format!("q.{id}")).or_else(|| f.get(&format!("other.{id}"))).map(str::to_owned);
         let selections = f.all(&format!("s.{id}")).into_iter().filter(|s| !s.is_empty()).collect();
-        Entered { text, selections }
+        Entered { text, selections, file: files.iter().any(|q| q == id) }
     }
+}
+
+/// A posted answer form: its fields, and the files of its file inputs
+/// (`f.<QuestionIdentifier>`; an input left empty sends no file).
+fn posted(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<(Query, Vec<UploadedFile>), MturkError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let Some(boundary) = super::multipart::boundary(content_type) else {
+        return Ok((pages::form(body), Vec::new()));
+    };
+    let parts =
+        super::multipart::parse(body, &boundary).map_err(|why| crate::mturk_error!(InvalidParameterValue, "{why}"))?;
+    let fields = Query(super::multipart::fields(&parts));
+    let mut files = Vec::new();
+    for p in parts {
+        let Some(name) = p.filename else { continue };
+        if name.is_empty() && p.data.is_empty() {
+            continue;
+        }
+        let Some(question_id) = p.name.strip_prefix("f.") else {
+            return Err(crate::mturk_error!(InvalidParameterValue, "The file field {} answers no question.", p.name));
+        };
+        let name = if name.is_empty() { "upload".to_owned() } else { name };
+        files.push(UploadedFile { question_id: question_id.to_owned(), name, content: p.data });
+    }
+    Ok((fields, files))
 }
 
 /// `POST …/submit`: the answers of a QuestionForm rendered by this page,
 /// stored as QuestionFormAnswers (FreeText, SelectionIdentifier,
-/// OtherSelectionText) after checking them against the form.
+/// OtherSelectionText) after checking them against the form; the files of
+/// its FileUploadAnswer questions (a `multipart/form-data` post) are stored
+/// with the assignment as the API stores them, each an `Answer` with
+/// `UploadedFileSizeInBytes` and `UploadedFileKey`.
 async fn submit(
     State(state): State<AppState>,
     Path((raw, assignment_id)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let worker = tri!(worker_id(&raw));
@@ -485,12 +622,21 @@ async fn submit(
         }
         Err(e) => return see_other(&back, Err(e)),
     };
-    let f = pages::form(&body);
-    let answer = match qform::answers(&items, &entered_from(&f)) {
+    let (f, files) = match posted(&headers, &body) {
+        Ok(p) => p,
+        Err(e) => return see_other(&back, Err(e)),
+    };
+    let with_file: Vec<String> = files.iter().map(|f| f.question_id.clone()).collect();
+    let answer = match qform::answers(&items, &entered_from(&f, &with_file)) {
         Ok(a) => a,
         Err(e) => return see_other(&back, Err(e)),
     };
-    match marketplace::submit(&w, &assignment_id, Some(&worker), &answer, true).await {
+    let submitted = if files.is_empty() {
+        marketplace::submit(&w, &assignment_id, Some(&worker), &answer, true).await
+    } else {
+        marketplace::submit_with_files(&w, &assignment_id, Some(&worker), Some(&answer), files).await
+    };
+    match submitted {
         Ok(_) => {
             see_other(&format!("/worker/{}", worker.as_str()), Ok(format!("Assignment {assignment_id} submitted.")))
         }
@@ -512,7 +658,8 @@ async fn give_back(State(state): State<AppState>, Path((raw, assignment_id)): Pa
 /// iframe of the preview and work pages. Its own policy: the `sandbox`
 /// directive (scripts and forms, no same origin: the page cannot read the
 /// console's cookies or pages, even when opened outside the iframe), no
-/// fetches, forms only to `/mturk/externalSubmit` of this server, framed
+/// fetches, forms only to `/mturk/externalSubmit` of this server (or under
+/// its capability prefix `/_submit/`), framed
 /// only by the console.
 ///
 /// The worker named by `workerId` must be allowed to preview the HIT (a
@@ -541,7 +688,7 @@ async fn content(
     let csp = format!(
         "sandbox allow-forms allow-scripts; default-src 'none'; script-src 'unsafe-inline' https: http:; \
          style-src 'unsafe-inline' https: http:; img-src https: http: data:; font-src https: http: data:; \
-         media-src https: http:; connect-src 'none'; form-action {origin}/mturk/externalSubmit; \
+         media-src https: http:; connect-src 'none'; form-action {origin}/mturk/externalSubmit {origin}/_submit/; \
          frame-ancestors 'self'; base-uri 'none'"
     );
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
@@ -695,7 +842,7 @@ async fn answer_test(
         Err(e) => return see_other(&back, Err(e)),
     };
     let f = pages::form(&body);
-    let answer = match qform::answers(&items, &entered_from(&f)) {
+    let answer = match qform::answers(&items, &entered_from(&f, &[])) {
         Ok(a) => a,
         Err(e) => return see_other(&back, Err(e)),
     };

@@ -198,53 +198,151 @@ async fn a_hit_whose_requirement_guards_preview_shows_no_content_to_a_worker_wit
     assert_eq!(browser.get(&path).await.text().await.unwrap(), "<p>secret task</p>");
 }
 
-#[tokio::test]
-async fn the_workers_list_reads_the_marketplace_a_page_at_a_time() {
-    let app = TestApp::spawn(&crate::common::Backend::Sqlite).await;
-    let browser = Browser::open(&app.base).await;
-    let mut hits = Vec::new();
-    for _ in 0..30 {
-        hits.push(create_hit(&app, HTML_QUESTION).await);
-        app.advance(1);
-    }
-    let first = browser.get(&format!("/worker/{WORKER}")).await.text().await.unwrap();
-    let rows = |page: &str| hits.iter().filter(|h| page.contains(&format!("data-hit-id=\"{h}\""))).count();
-    assert_eq!(rows(&first), 25);
-    assert!(first.contains(&format!("data-hit-id=\"{}\"", hits[0])), "oldest first");
-    let next = first.split("rel=\"next\"").next().unwrap().rsplit("href=\"").next().unwrap();
-    let next = next.split('"').next().unwrap().replace("&amp;", "&").replace("&#38;", "&");
-    let second = browser.get(&next).await.text().await.unwrap();
-    assert_eq!(rows(&second), 5);
-    assert!(second.contains(&format!("data-hit-id=\"{}\"", hits[29])));
-    assert!(!second.contains("rel=\"next\""));
-    let found = browser.get(&format!("/worker/{WORKER}?q=no+such+words")).await.text().await.unwrap();
-    assert_eq!(rows(&found), 0);
-    // Newest first: the first page starts with the last HIT, the next page ends with the first.
-    let newest = browser.get(&format!("/worker/{WORKER}?sort=newest")).await.text().await.unwrap();
-    assert_eq!(rows(&newest), 25);
-    let at = |page: &str, h: &str| page.find(&format!("data-hit-id=\"{h}\"")).unwrap();
-    assert!(at(&newest, &hits[29]) < at(&newest, &hits[28]));
-    let next = newest.split("rel=\"next\"").next().unwrap().rsplit("href=\"").next().unwrap();
-    let next = next.split('"').next().unwrap().replace("&amp;", "&");
-    let rest = browser.get(&next).await.text().await.unwrap();
-    assert_eq!(rows(&rest), 5);
-    assert!(at(&rest, &hits[1]) < at(&rest, &hits[0]));
+/// A HIT of a group: its title, keywords, reward and slots make its HIT
+/// type. Returns (HITId, HITTypeId).
+async fn create_grouped(
+    app: &TestApp,
+    title: &str,
+    keywords: &str,
+    reward: &str,
+    slots: &str,
+    lifetime: &str,
+) -> (String, String) {
+    let params = [
+        ("Title", title),
+        ("Description", "A HIT of the group tests"),
+        ("Keywords", keywords),
+        ("Reward.1.Amount", reward),
+        ("Reward.1.CurrencyCode", "USD"),
+        ("AssignmentDurationInSeconds", "600"),
+        ("LifetimeInSeconds", lifetime),
+        ("MaxAssignments", slots),
+        ("Question", HTML_QUESTION),
+    ];
+    let hit = app.call("CreateHIT", &params).await.ok().text("HITId").unwrap();
+    let hit_type = app.call("GetHIT", &[("HITId", &hit)]).await.ok().text("HITTypeId").unwrap();
+    (hit, hit_type)
 }
 
-both_backends!(the_workers_list_sorts_by_reward_in_the_database, |app: TestApp| async move {
-    let browser = Browser::open(&app.base).await;
-    let mut by_reward = Vec::new();
-    for reward in ["0.10", "0.50", "0.30"] {
-        by_reward.push((reward, create_hit_paying(&app, reward, HTML_QUESTION, &[]).await));
+/// The groups of a list page, in order: (HITTypeId, HITs available).
+fn groups(page: &str) -> Vec<(String, i64)> {
+    page.split("<tr data-group-id=\"")
+        .skip(1)
+        .map(|row| {
+            let id = row.split('"').next().unwrap().to_owned();
+            let available = row.split("class=\"available\">").nth(1).unwrap().split('<').next().unwrap();
+            (id, available.parse().unwrap())
+        })
+        .collect()
+}
+
+/// The group ids of a list page, in order.
+fn group_ids(page: &str) -> Vec<String> {
+    groups(page).into_iter().map(|(t, _)| t).collect()
+}
+
+/// The `rel="next"` link of a page.
+fn next_link(page: &str) -> Option<String> {
+    let before = page.split_once("rel=\"next\"")?.0;
+    let href = before.rsplit("href=\"").next()?.split('"').next()?;
+    Some(href.replace("&amp;", "&").replace("&#38;", "&"))
+}
+
+both_backends!(the_workers_list_folds_hits_into_groups_searched_sorted_and_paged_in_the_database, |app: TestApp| {
+    async move {
+        let browser = Browser::open(&app.base).await;
+        let list = |query: String| {
+            let b = &browser;
+            async move { b.get(&format!("/worker/{WORKER}{query}")).await.text().await.unwrap() }
+        };
+        // Three groups of several HITs each (two slots per HIT in the first), made in turn...
+        let mut apples = Vec::new();
+        let mut apple_type = String::new();
+        for _ in 0..30 {
+            let (hit, t) = create_grouped(&app, "Sort apples", "fruit, red", "0.10", "2", "86400").await;
+            apples.push(hit);
+            apple_type = t;
+            app.advance(1);
+        }
+        let (_, grapes) = create_grouped(&app, "Count grapes", "vine", "0.30", "1", "86400").await;
+        create_grouped(&app, "Count grapes", "vine", "0.30", "1", "86400").await;
         app.advance(1);
+        let (_, pears) = create_grouped(&app, "Weigh pears 100% [ripe]", "orchard", "0.50", "1", "86400").await;
+        app.advance(1);
+        // ...a group whose only HIT expires, and 25 groups of one HIT each.
+        let (_, gone) = create_grouped(&app, "Short-lived", "soon", "0.20", "1", "60").await;
+        let mut singles = Vec::new();
+        for i in 0..25 {
+            app.advance(1);
+            singles.push(create_grouped(&app, &format!("Single {i}"), "one", "0.20", "1", "86400").await.1);
+        }
+        app.advance(120);
+
+        // Oldest first: one row per group, 25 a page, the expired group absent.
+        let first = list(String::new()).await;
+        let page1 = groups(&first);
+        assert_eq!(page1.len(), 25, "{first}");
+        assert_eq!(page1[0], (apple_type.clone(), 30), "30 HITs folded into one row");
+        assert_eq!(page1[1], (grapes.clone(), 2));
+        assert_eq!(page1[2], (pears.clone(), 1));
+        assert!(!first.contains(&gone), "a group with no open HIT is not listed");
+        let second = browser.get(&next_link(&first).unwrap()).await.text().await.unwrap();
+        let page2 = group_ids(&second);
+        assert_eq!(page2.len(), 3);
+        assert!(next_link(&second).is_none());
+        assert_eq!(page2.last(), singles.last(), "the newest group ends the last page");
+        let mut all: Vec<String> = page1.iter().map(|(t, _)| t.clone()).chain(page2).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 28, "every group once across the pages");
+
+        // Newest first, and by reward either way (ties oldest first when ascending).
+        let newest = list("?sort=newest".into()).await;
+        assert_eq!(group_ids(&newest)[0], singles[24]);
+        let tail = group_ids(&browser.get(&next_link(&newest).unwrap()).await.text().await.unwrap());
+        assert_eq!(tail, [pears.clone(), grapes.clone(), apple_type.clone()]);
+        let high = group_ids(&list("?sort=reward".into()).await);
+        assert_eq!((&high[0], &high[1]), (&pears, &grapes));
+        let low_page = list("?sort=reward-asc".into()).await;
+        let low = group_ids(&low_page);
+        assert_eq!(low[0], apple_type);
+        assert_eq!(low[1], singles[0], "after the apples, the oldest of the $0.20 groups");
+        assert!(low_page.contains("<option value=\"reward-asc\" selected>"));
+
+        // Search over title, description and keywords, case-insensitive; LIKE's wildcards are literal.
+        assert_eq!(group_ids(&list("?q=GRAPES".into()).await), [grapes.as_str()]);
+        assert_eq!(group_ids(&list("?q=orchard".into()).await), [pears.as_str()]);
+        assert_eq!(group_ids(&list("?q=100%25+%5Bripe".into()).await), [pears.as_str()]);
+        assert_eq!(group_ids(&list("?q=%25".into()).await), [pears.as_str()], "% is a character, not a wildcard");
+        assert!(group_ids(&list("?q=_".into()).await).is_empty(), "_ is a character, not a wildcard");
+        assert_eq!(group_ids(&list("?q=group+tests".into()).await).len(), 25, "the description; a full page");
+        assert!(group_ids(&list("?q=no+such+words".into()).await).is_empty());
+
+        // Accept & Work takes the group's oldest HIT this worker has not taken; the count is this worker's.
+        let accept = format!("/worker/{WORKER}/groups/{apple_type}/accept");
+        for expected in &apples[..2] {
+            let taken = browser.post(&accept, &[]).await;
+            assert_eq!(taken.status(), 303);
+            let work = browser.get(&location(&taken)).await.text().await.unwrap();
+            assert!(work.contains(&format!("<dd id=\"hit-id\">{expected}</dd>")), "{work}");
+        }
+        assert_eq!(groups(&list(String::new()).await)[0], (apple_type.clone(), 28));
+        let other = browser.get("/worker/A3OTHERCONSOLEWORKER").await.text().await.unwrap();
+        assert_eq!(groups(&other)[0], (apple_type.clone(), 30), "another worker can still take all 30");
+
+        // The group's page: the HIT Accept & Work would take, previewed, and the open HITs, paged.
+        let page = browser.get(&format!("/worker/{WORKER}/groups/{apple_type}")).await.text().await.unwrap();
+        assert!(page.contains(&format!("<span id=\"next-hit\">{}</span>", apples[2])), "{page}");
+        let preview = format!("src=\"/worker-content/{}?assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE", apples[2]);
+        assert!(page.contains(&preview), "{page}");
+        let rows = |page: &str| apples.iter().filter(|h| page.contains(&format!("data-hit-id=\"{h}\""))).count();
+        assert_eq!(rows(&page), 25);
+        let rest = browser.get(&next_link(&page).unwrap()).await.text().await.unwrap();
+        assert_eq!(rows(&rest), 5);
+        let missing = browser.get(&format!("/worker/{WORKER}/groups/3NOSUCHTYPE")).await;
+        assert_eq!(missing.status(), 400);
+        assert!(missing.text().await.unwrap().contains("HITType 3NOSUCHTYPE does not exist"));
     }
-    let page = browser.get(&format!("/worker/{WORKER}?sort=reward")).await.text().await.unwrap();
-    let at = |h: &str| page.find(&format!("data-hit-id=\"{h}\"")).unwrap();
-    assert!(at(&by_reward[1].1) < at(&by_reward[2].1) && at(&by_reward[2].1) < at(&by_reward[0].1));
-    let page = browser.get(&format!("/worker/{WORKER}?sort=reward-asc")).await.text().await.unwrap();
-    let at = |h: &str| page.find(&format!("data-hit-id=\"{h}\"")).unwrap();
-    assert!(at(&by_reward[0].1) < at(&by_reward[2].1) && at(&by_reward[2].1) < at(&by_reward[1].1));
-    assert!(page.contains("<option value=\"reward-asc\" selected>"));
 });
 
 both_backends!(a_question_form_answered_in_the_page_is_stored_as_question_form_answers, |app: TestApp| async move {
@@ -404,3 +502,199 @@ both_backends!(the_event_log_shows_a_requesters_events_with_their_deliveries, |a
     assert!(!other.contains(&second), "{other}");
     assert!(other.contains("No events yet"), "{other}");
 });
+
+const FILE_FORM: &str = r#"<QuestionForm xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionForm.xsd"><Question><QuestionIdentifier>photo</QuestionIdentifier><IsRequired>true</IsRequired><QuestionContent><Text>Upload a photo</Text></QuestionContent><AnswerSpecification><FileUploadAnswer><MaxFileSizeInBytes>16</MaxFileSizeInBytes><MinFileSizeInBytes>4</MinFileSizeInBytes></FileUploadAnswer></AnswerSpecification></Question><Question><QuestionIdentifier>caption</QuestionIdentifier><QuestionContent><Text>Caption</Text></QuestionContent><AnswerSpecification><FreeTextAnswer/></AnswerSpecification></Question></QuestionForm>"#;
+
+/// A `multipart/form-data` body as a browser sends it: text fields, then
+/// files as (field, file name, bytes). Returns the content type and body.
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----ConsoleTestBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (name, filename, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Browser {
+    async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> String {
+        let mut all = vec![("csrf", self.token.as_str())];
+        all.extend_from_slice(fields);
+        let (content_type, body) = multipart(&all, files);
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("content-type", content_type)
+            .header("sec-fetch-site", "same-origin")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        location(&r)
+    }
+}
+
+both_backends!(a_file_upload_question_takes_a_file_in_the_page_within_its_size_limits, |app: TestApp| async move {
+    let browser = Browser::open(&app.base).await;
+    let hit = create_hit(&app, FILE_FORM).await;
+    let accepted = browser.post(&format!("/worker/{WORKER}/hits/{hit}/accept"), &[]).await;
+    let work = location(&accepted);
+    let assignment = work.rsplit('/').next().unwrap().to_owned();
+    let page = browser.get(&work).await.text().await.unwrap();
+    assert!(page.contains("<label for=\"f.photo\">Your file (4 to 16 bytes)</label>"), "{page}");
+    assert!(page.contains("<input type=\"file\" id=\"f.photo\" name=\"f.photo\" required>"), "{page}");
+    assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
+    let submit = format!("{work}/submit");
+    let status = || async {
+        let all = app.control("GET", &format!("/workers/{WORKER}/assignments"), None).await.json();
+        all["Assignments"][0]["Status"].as_str().unwrap().to_owned()
+    };
+
+    // Too large, too small, no file for the required question, a file for a text question: refused, nothing stored.
+    let large = browser.post_multipart(&submit, &[("q.caption", "big")], &[("f.photo", "a.bin", &[7; 17])]).await;
+    assert!(large.contains("error=AWS.ParameterOutOfRange"), "{large}");
+    assert!(large.contains("17%20bytes"), "{large}");
+    let small = browser.post_multipart(&submit, &[], &[("f.photo", "a.bin", b"abc")]).await;
+    assert!(small.contains("error=AWS.ParameterOutOfRange"), "{small}");
+    let none = browser.post_multipart(&submit, &[("q.caption", "no file")], &[("f.photo", "", b"")]).await;
+    assert!(none.contains("error=") && none.contains("choose%20a%20file"), "{none}");
+    let wrong =
+        browser.post_multipart(&submit, &[], &[("f.photo", "a.bin", b"good!"), ("f.caption", "b.bin", b"text!")]).await;
+    assert!(wrong.contains("error=") && wrong.contains("not%20a%20FileUploadAnswer"), "{wrong}");
+    assert_eq!(status().await, "Accepted");
+
+    // A good file is stored with the assignment, as the API stores it.
+    let photo: &[u8] = b"\x89PNG\r\n\x1a\n--bytes";
+    let done = browser.post_multipart(&submit, &[("q.caption", "A cat")], &[("f.photo", "cat.png", photo)]).await;
+    assert!(done.contains("notice="), "{done}");
+    assert_eq!(status().await, "Submitted");
+    let answer = app.call("GetAssignment", &[("AssignmentId", &assignment)]).await.ok().text("Answer").unwrap();
+    assert!(answer.contains("<QuestionIdentifier>caption</QuestionIdentifier><FreeText>A cat</FreeText>"), "{answer}");
+    assert!(answer.contains("<UploadedFileSizeInBytes>15</UploadedFileSizeInBytes>"), "{answer}");
+    let url = app
+        .call("GetFileUploadURL", &[("AssignmentId", &assignment), ("QuestionIdentifier", "photo")])
+        .await
+        .ok()
+        .text("FileUploadURL")
+        .unwrap();
+    let file = app.http.get(&url).send().await.unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.bytes().await.unwrap().as_ref(), photo);
+});
+
+/// A server beyond loopback with control token `s3cret`, and its base URL on loopback.
+async fn token_app() -> (TestApp, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("capability.db").display());
+    let app = TestApp::spawn_on(&url, Some(dir), |s| {
+        s.server.listen = "0.0.0.0:0".into();
+        s.control.token = "s3cret".into();
+    })
+    .await;
+    let base = app.base.replace("0.0.0.0", "127.0.0.1");
+    (app, base)
+}
+
+#[tokio::test]
+async fn with_a_control_token_a_hit_frame_submits_through_its_assignments_capability_only() {
+    let (app, base) = token_app().await;
+    let http = client();
+    let hit = create_hit(&app, HTML_QUESTION).await;
+    let second = create_hit_paying(&app, "0.20", HTML_QUESTION, &[]).await;
+    let accept = |hit: String| {
+        let http = &http;
+        let base = &base;
+        async move {
+            let r = http
+                .post(format!("{base}/_local/workers/{WORKER}/assignments"))
+                .bearer_auth("s3cret")
+                .json(&serde_json::json!({ "HITId": hit }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()["AssignmentId"].as_str().unwrap().to_owned()
+        }
+    };
+    let mine = accept(hit.clone()).await;
+    let other = accept(second.clone()).await;
+
+    // The work page gives the frame a capability prefix as turkSubmitTo, and the frame's policy lets it post there.
+    let page = http
+        .get(format!("{base}/worker/{WORKER}/assignments/{mine}"))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let src = page.split("<iframe class=\"hit\"").nth(1).unwrap().split("src=\"").nth(1).unwrap();
+    let src = src.split('"').next().unwrap().replace("&#38;", "&").replace("&amp;", "&");
+    let submit_to = src.split("turkSubmitTo=").nth(1).unwrap().split('&').next().unwrap();
+    let submit_to = percent_encoding::percent_decode_str(submit_to).decode_utf8().unwrap().into_owned();
+    assert!(submit_to.starts_with(&format!("{base}/_submit/")), "{submit_to}");
+    let content = http.get(format!("{base}{src}")).bearer_auth("s3cret").send().await.unwrap();
+    let csp = content.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains(&format!("form-action {base}/mturk/externalSubmit {base}/_submit/;")), "{csp}");
+
+    // Without a cookie or a token (as the sandboxed frame posts): a wrong mac, or another assignment's, is refused.
+    let post = |to: String, assignment: String| {
+        let http = &http;
+        async move {
+            http.post(format!("{to}/mturk/externalSubmit"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("assignmentId={assignment}&colour=teal"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Read through the control plane (GetAssignment answers only once an assignment is submitted).
+    let status = |assignment: String| {
+        let http = &http;
+        let base = &base;
+        async move {
+            let r = http.get(format!("{base}/_local/workers/{WORKER}/assignments")).bearer_auth("s3cret").send().await;
+            let all: serde_json::Value = r.unwrap().json().await.unwrap();
+            let all = all["Assignments"].as_array().unwrap().clone();
+            let a = all.into_iter().find(|a| a["AssignmentId"] == assignment.as_str()).unwrap();
+            a["Status"].as_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(post(base.clone(), mine.clone()).await.status(), 401, "the plain route still needs the token");
+    let forged = post(format!("{base}/_submit/{}", "0".repeat(64)), mine.clone()).await;
+    assert_eq!(forged.status(), 401);
+    let body: serde_json::Value = forged.json().await.unwrap();
+    assert_eq!(body["Code"], "MturkLocal.Unauthorized");
+    assert!(body["Message"].as_str().unwrap().contains("not made for assignment"), "{body}");
+    let borrowed = post(submit_to.clone(), other.clone()).await;
+    assert_eq!(borrowed.status(), 401, "a mac of one assignment does not submit another");
+    assert_eq!(status(mine.clone()).await, "Accepted");
+    assert_eq!(status(other.clone()).await, "Accepted");
+
+    // The assignment's own capability submits it, and only it.
+    let ok = post(submit_to.clone(), mine.clone()).await;
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("was submitted"));
+    assert_eq!(status(mine.clone()).await, "Submitted");
+    assert_eq!(status(other).await, "Accepted");
+    let answer = app.call("GetAssignment", &[("AssignmentId", &mine)]).await.ok().text("Answer").unwrap();
+    assert!(answer.contains("<QuestionIdentifier>colour</QuestionIdentifier><FreeText>teal</FreeText>"), "{answer}");
+}

@@ -94,10 +94,11 @@ def wait_for_text(browser, text: str) -> None:
     WebDriverWait(browser, 10).until(shown)
 
 
-def hit_row(browser, base: str, worker: str, title: str, hit_id: str):
-    """The HIT's row in the worker's list, found by searching its title."""
+def hit_row(browser, base: str, worker: str, title: str, hit_id: str, client):
+    """The row of the HIT's group (its HIT type's HITs) in the worker's list, found by searching its title."""
+    hit_type_id = client.get_hit(HITId=hit_id)["HIT"]["HITTypeId"]
     browser.get(f"{base}/worker/{worker}?q={title}")
-    return browser.find_element(By.CSS_SELECTOR, f'tr[data-hit-id="{hit_id}"]')
+    return browser.find_element(By.CSS_SELECTOR, f'tr[data-group-id="{hit_type_id}"]')
 
 
 def test_a_worker_does_an_html_question_and_the_requester_approves_it(browser, screenshot, endpoint, hit_mturk, hit_credentials):
@@ -106,7 +107,7 @@ def test_a_worker_does_an_html_question_and_the_requester_approves_it(browser, s
     hit_id = create_hit(hit_mturk, title)
     worker = new_worker_id()
 
-    row = hit_row(browser, base, worker, title, hit_id)
+    row = hit_row(browser, base, worker, title, hit_id, hit_mturk)
     assert row.find_element(By.CSS_SELECTOR, ".eligibility").text == "Qualified"
     assert "$0.25" in row.text
     screenshot("worker-hits")
@@ -192,7 +193,7 @@ def test_a_test_taken_in_the_browser_grants_and_a_revocation_shows_on_the_worker
     )
     worker = new_worker_id()
 
-    row = hit_row(browser, base, worker, title, hit_id)
+    row = hit_row(browser, base, worker, title, hit_id, hit_mturk)
     assert row.find_element(By.CSS_SELECTOR, ".eligibility").text == "Not qualified"
     assert "you do not have it" in row.text
 
@@ -210,7 +211,7 @@ def test_a_test_taken_in_the_browser_grants_and_a_revocation_shows_on_the_worker
     score = hit_mturk.get_qualification_score(QualificationTypeId=type_id, WorkerId=worker)["Qualification"]
     assert (score["Status"], score["IntegerValue"]) == ("Granted", 100)
 
-    row = hit_row(browser, base, worker, title, hit_id)
+    row = hit_row(browser, base, worker, title, hit_id, hit_mturk)
     assert row.find_element(By.CSS_SELECTOR, ".eligibility").text == "Qualified"
 
     # The requester revokes it in the console, with a reason.
@@ -221,10 +222,10 @@ def test_a_test_taken_in_the_browser_grants_and_a_revocation_shows_on_the_worker
     assert "Revoked" in browser.find_element(By.CSS_SELECTOR, f'tr[data-worker-id="{worker}"]').text
     screenshot("requester-qualification")
 
-    row = hit_row(browser, base, worker, title, hit_id)
+    row = hit_row(browser, base, worker, title, hit_id, hit_mturk)
     assert row.find_element(By.CSS_SELECTOR, ".eligibility").text == "Not qualified"
     assert "revoked: Answers copied from a neighbour" in row.text
-    assert not row.find_elements(By.XPATH, ".//button[text()='Accept']")
+    assert not row.find_elements(By.XPATH, ".//button[text()='Accept & Work']")
     screenshot("worker-not-qualified")
     screenshot("worker-not-qualified-phone", 390, 844)
 
@@ -251,6 +252,60 @@ def test_a_form_from_another_site_is_refused(browser, endpoint):
     browser.get(f"{endpoint.url}/worker/{worker}/qualifications")
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "Locale DE" not in main and "Locale US" in main
+
+
+FILE_FORM = f"""<QuestionForm xmlns="{QF_NS}">
+<Question><QuestionIdentifier>photo</QuestionIdentifier><DisplayName>Photo</DisplayName><IsRequired>true</IsRequired>
+<QuestionContent><Text>Upload a photo of the sky.</Text></QuestionContent>
+<AnswerSpecification><FileUploadAnswer><MaxFileSizeInBytes>1024</MaxFileSizeInBytes><MinFileSizeInBytes>8</MinFileSizeInBytes></FileUploadAnswer></AnswerSpecification></Question>
+<Question><QuestionIdentifier>caption</QuestionIdentifier><QuestionContent><Text>A caption</Text></QuestionContent>
+<AnswerSpecification><FreeTextAnswer/></AnswerSpecification></Question>
+</QuestionForm>"""
+
+
+def test_a_file_chosen_in_the_page_is_stored_and_downloads_through_get_file_upload_url(
+    browser, endpoint, hit_mturk, tmp_path
+):
+    base = endpoint.url
+    title = f"Sky photo {secrets.token_hex(4)}"
+    hit_id = hit_mturk.create_hit(
+        Title=title,
+        Description="A file upload of the browser tests",
+        Reward="0.10",
+        MaxAssignments=1,
+        LifetimeInSeconds=3600,
+        AssignmentDurationInSeconds=600,
+        Question=FILE_FORM,
+    )["HIT"]["HITId"]
+    worker = new_worker_id()
+    row = hit_row(browser, base, worker, title, hit_id, hit_mturk)
+    navigate(browser, row.find_element(By.XPATH, ".//button[text()='Accept & Work']"))
+    assignment_id = browser.find_element(By.ID, "assignment-id").text
+    assert "8 to 1024 bytes" in browser.find_element(By.CSS_SELECTOR, "label[for='f.photo']").text
+
+    too_small = tmp_path / "tiny.png"
+    too_small.write_bytes(b"\x89PNG")
+    browser.find_element(By.ID, "f.photo").send_keys(str(too_small))
+    navigate(browser, browser.find_element(By.ID, "submit-answers"))
+    assert "AWS.ParameterOutOfRange" in browser.find_element(By.CSS_SELECTOR, ".error").text
+    assert hit_mturk.list_assignments_for_hit(HITId=hit_id)["Assignments"] == [], "nothing was submitted"
+
+    photo = tmp_path / "sky.png"
+    content = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(100)
+    photo.write_bytes(content)
+    browser.find_element(By.ID, "f.photo").send_keys(str(photo))
+    browser.find_element(By.ID, "q.caption").send_keys("Blue")
+    navigate(browser, browser.find_element(By.ID, "submit-answers"))
+    assert "submitted" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+
+    got = hit_mturk.get_assignment(AssignmentId=assignment_id)["Assignment"]
+    assert got["AssignmentStatus"] == "Submitted"
+    assert f"<UploadedFileSizeInBytes>{len(content)}</UploadedFileSizeInBytes>" in got["Answer"]
+    assert "<FreeText>Blue</FreeText>" in got["Answer"]
+    url = hit_mturk.get_file_upload_url(AssignmentId=assignment_id, QuestionIdentifier="photo")["FileUploadURL"]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=10) as r:
+        assert r.read() == content
 
 
 BATCH_TEMPLATE = """<!DOCTYPE html>
@@ -326,17 +381,24 @@ def test_a_csv_batch_round_trip(browser, screenshot, endpoint, hit_mturk, hit_cr
         assert hit["Title"] == title and hit["Reward"] == "0.05"
         assert f"<b id=\"word\">{word}</b>" in hit["Question"]
 
-    # Two workers do the two HITs in the worker's pages.
-    workers, assignments = [new_worker_id(), new_worker_id()], []
-    for worker, hit_id, translation in zip(workers, hit_ids, ["Apfel", "roter Apfel"]):
-        row = hit_row(browser, base, worker, title, hit_id)
-        navigate(browser, row.find_element(By.XPATH, ".//button[text()='Accept']"))
-        assignments.append(browser.find_element(By.ID, "assignment-id").text)
+    # The batch's HITs are one HIT group; two workers each take the next HIT of it (Accept & Work).
+    row = hit_row(browser, base, new_worker_id(), title, hit_ids[0], hit_mturk)
+    assert row.find_element(By.CSS_SELECTOR, ".available").text == "2"
+    translations = dict(zip(hit_ids, ["Apfel", "roter Apfel"]))
+    done = {}
+    for worker in [new_worker_id(), new_worker_id()]:
+        row = hit_row(browser, base, worker, title, hit_ids[0], hit_mturk)
+        navigate(browser, row.find_element(By.XPATH, ".//button[text()='Accept & Work']"))
+        hit_id = browser.find_element(By.ID, "hit-id").text
+        done[hit_id] = (worker, browser.find_element(By.ID, "assignment-id").text)
         browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "iframe.hit"))
-        browser.find_element(By.ID, "translation").send_keys(translation)
+        browser.find_element(By.ID, "translation").send_keys(translations[hit_id])
         browser.find_element(By.ID, "submitButton").click()
         wait_for_text(browser, "was submitted")
         browser.switch_to.default_content()
+    assert sorted(done) == sorted(hit_ids), "each worker got a different HIT of the group"
+    workers = [done[h][0] for h in hit_ids]
+    assignments = [done[h][1] for h in hit_ids]
 
     browser.get(f"{base}/requester/{key}/batches/{batch_id}")
     assert browser.find_element(By.ID, "progress-submitted").text == "2"
