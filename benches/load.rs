@@ -27,6 +27,9 @@
 //! With `--hit-growth`, **creates** again with that many HITs stored
 //! (issue 16), seeded in bulk the same way. On SQLite it also reads the WAL file's size as each write cell ends and
 //! while the server then sits idle (issue 16: the WAL must shrink back).
+//! On PostgreSQL it then runs `pgbench` against the same server, with the same
+//! client counts, on a table as large as the cells' qualifications (issue 16;
+//! `load/pgbench.rs`), and prints each cell as a share of it.
 //! Every answer must be HTTP 200 with `<IsValid>True</IsValid>` and no
 //! `<Errors>`; anything else is counted as failed and the run exits non-zero.
 //! It prints a Markdown table (see BENCHMARKS.md). All traffic goes to 127.0.0.1,

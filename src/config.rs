@@ -496,6 +496,7 @@ mod tests {
         );
         assert_eq!(s.server.max_connections, 4096);
         assert_eq!(s.database.max_connections, 32);
+        assert!(s.database.synchronous_commit);
         let env = [
             ("MTURK_LOCAL_SERVER__HEADER_TIMEOUT_SECS", "5"),
             ("MTURK_LOCAL_SERVER__IDLE_TIMEOUT_SECS", "6"),
