@@ -16,6 +16,7 @@
 //! even when opened directly.
 
 mod batches;
+mod keyed;
 mod pages;
 mod requester;
 
