@@ -18,8 +18,8 @@ use crate::domain::notification::EventType;
 use crate::domain::review::HitReviewPolicies;
 use crate::domain::time::Timestamp;
 use crate::store::hit_rows::{
-    encode_requirements, hit_select, AssignmentRow, BonusRow, HitRow, HitTypeRow, PaymentRow, ASSIGNMENT_COLUMNS, HIT_FROM,
-    HIT_TYPE_COLUMNS,
+    encode_requirements, hit_select, AssignmentRow, BonusRow, HitRow, HitTypeRow, PaymentRow, ASSIGNMENT_COLUMNS,
+    HIT_FROM, HIT_TYPE_COLUMNS,
 };
 use crate::store::hits::{
     AcceptOutcome, AssignmentStore, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, HitStore,
@@ -650,11 +650,8 @@ async fn review_in<B: Backend>(tx: &mut impl Exec, r: &Review) -> StoreResult<(R
     if done == 0 {
         return Ok((ReviewOutcome::WrongState, false));
     }
-    let kind = if r.to == AssignmentStatus::Approved {
-        EventType::AssignmentApproved
-    } else {
-        EventType::AssignmentRejected
-    };
+    let kind =
+        if r.to == AssignmentStatus::Approved { EventType::AssignmentApproved } else { EventType::AssignmentRejected };
     let emitted = emit_for_assignment::<B>(tx, kind, r.id.as_str(), r.now).await?;
     Ok((ReviewOutcome::Done, emitted))
 }

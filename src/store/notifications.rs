@@ -9,10 +9,10 @@
 
 use async_trait::async_trait;
 
+use crate::domain::ids::RequesterId;
 use crate::domain::notification::{
     ClaimedDelivery, Event, EventFilter, EventRecord, NotificationSetting, NotificationSpec,
 };
-use crate::domain::ids::RequesterId;
 use crate::domain::time::Timestamp;
 
 use super::{Page, Paged, StoreResult};

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 
-use super::pages::{self, Layout, Query};
 use super::keyed::{self, Pager};
+use super::pages::{self, Layout, Query};
 use super::requester::{layout, requester_ctx};
 use super::{enc, see_other, Session};
 use crate::domain::money::Money;
@@ -170,14 +170,7 @@ async fn list_page(
         .collect();
     let l = layout(state, session, &raw, "Batches", q);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let page = ListPage {
-        l,
-        requester: raw,
-        batches: lines,
-        pager,
-        draft,
-        errors,
-    };
+    let page = ListPage { l, requester: raw, batches: lines, pager, draft, errors };
     (status, pages::render(&page)).into_response()
 }
 

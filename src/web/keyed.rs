@@ -49,12 +49,11 @@ pub(super) fn next<T>(path: &str, q: &Query, param: &str, scope: &str, found: &P
 /// `path` with the query's values but `param` (and the notices), and
 /// `param` set to the token of `cursor` when given.
 pub(super) fn link(path: &str, q: &Query, param: &str, cursor: Option<&Cursor>, scope: &str) -> String {
-    let mut pairs: Vec<String> = q
-        .0
-        .iter()
-        .filter(|(k, _)| k != param && k != "notice" && k != "error")
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect();
+    let mut pairs: Vec<String> =
+        q.0.iter()
+            .filter(|(k, _)| k != param && k != "notice" && k != "error")
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
     if let Some(c) = cursor {
         pairs.push(format!("{param}={}", enc(&encode_token(c, scope))));
     }

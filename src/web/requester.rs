@@ -427,7 +427,8 @@ async fn types_page(
         })
         .collect();
     let pager = Pager::of(&path, &q, "after", &scope, &found, keyed::PER_PAGE);
-    let listing = requests::RequestListing { type_id: None, sort: requests::RequestSort::default(), page: request_page };
+    let listing =
+        requests::RequestListing { type_id: None, sort: requests::RequestSort::default(), page: request_page };
     let pending = tri!(requests::list(&ctx, listing).await);
     let request_pager = Pager::of(&path, &q, "requests_after", &request_scope, &pending, keyed::PER_PAGE);
     let requests = pending
@@ -483,22 +484,27 @@ async fn type_page(
     let path = format!("/requester/{raw}/qualifications/{}", enc(tid.as_str()));
     // Granted and revoked holders are two lists, each paged on its own.
     let mut lists = Vec::new();
-    for (status, param) in [(QualificationStatus::Granted, "granted_after"), (QualificationStatus::Revoked, "revoked_after")]
+    for (status, param) in
+        [(QualificationStatus::Granted, "granted_after"), (QualificationStatus::Revoked, "revoked_after")]
     {
         let scope = format!("console/holders/{raw}/{}/{}", tid.as_str(), status.as_str());
         let page = tri!(keyed::page(&q, param, &scope));
         let input = qualifications::TypeQualifications { type_id: tid.clone(), status, page };
         let found = tri!(qualifications::list_for_type(&ctx, input).await);
         let pager = Pager::of(&path, &q, param, &scope, &found, keyed::PER_PAGE);
-        let holders: Vec<HolderRow> = found.items.into_iter().map(|h| HolderRow {
-            worker_id: h.worker_id.as_str().to_owned(),
-            value: h.integer_value,
-            status: h.status.as_str().to_owned(),
-            granted: h.grant_time.to_rfc3339_millis(),
-            revoked: h.revoke_time.map(Timestamp::to_rfc3339_millis).unwrap_or_default(),
-            reason: h.revoke_reason.unwrap_or_default(),
-            granted_state: h.status == QualificationStatus::Granted,
-        }).collect();
+        let holders: Vec<HolderRow> = found
+            .items
+            .into_iter()
+            .map(|h| HolderRow {
+                worker_id: h.worker_id.as_str().to_owned(),
+                value: h.integer_value,
+                status: h.status.as_str().to_owned(),
+                granted: h.grant_time.to_rfc3339_millis(),
+                revoked: h.revoke_time.map(Timestamp::to_rfc3339_millis).unwrap_or_default(),
+                reason: h.revoke_reason.unwrap_or_default(),
+                granted_state: h.status == QualificationStatus::Granted,
+            })
+            .collect();
         lists.push((holders, pager));
     }
     let (Some((revoked, revoked_pager)), Some((granted, granted_pager))) = (lists.pop(), lists.pop()) else {

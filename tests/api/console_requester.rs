@@ -32,7 +32,14 @@ async fn ctx_beside(app: &TestApp, requester: &str) -> Ctx {
 
 /// Creates a batch in `requester`'s console, one HIT per word paying
 /// `reward`; returns the batch's id and its HITs.
-async fn batch(app: &TestApp, browser: &Browser, requester: &str, secret: &str, reward: &str, words: &[&str]) -> (String, Vec<String>) {
+async fn batch(
+    app: &TestApp,
+    browser: &Browser,
+    requester: &str,
+    secret: &str,
+    reward: &str,
+    words: &[&str],
+) -> (String, Vec<String>) {
     let csv = format!("word\n{}\n", words.join("\n"));
     let fields = vec![
         ("name", "Review"),
@@ -67,49 +74,55 @@ async fn balance(app: &TestApp, key: &str, secret: &str) -> String {
     got.available_balance().unwrap().to_owned()
 }
 
-both_backends!(a_reviewed_csv_applies_every_mark_or_none_when_an_assignment_changed_meanwhile, |app: TestApp| async move {
-    let browser = Browser::open(&app.base).await;
-    let (id, hits) = batch(&app, &browser, DEV_KEY, DEV_SECRET, "0.50", &["one", "two", "three"]).await;
-    let mut done = Vec::new();
-    for (n, hit) in hits.iter().enumerate() {
-        done.push(app.work(&format!("A3REVIEWWORKER{n}"), hit, &free_text("ok")).await);
+both_backends!(
+    a_reviewed_csv_applies_every_mark_or_none_when_an_assignment_changed_meanwhile,
+    |app: TestApp| async move {
+        let browser = Browser::open(&app.base).await;
+        let (id, hits) = batch(&app, &browser, DEV_KEY, DEV_SECRET, "0.50", &["one", "two", "three"]).await;
+        let mut done = Vec::new();
+        for (n, hit) in hits.iter().enumerate() {
+            done.push(app.work(&format!("A3REVIEWWORKER{n}"), hit, &free_text("ok")).await);
+        }
+        let csv =
+            format!("AssignmentId,Approve,Reject\n{},x,\n{},,Wrong word\n{},Thanks,\n", done[0], done[1], done[2]);
+        let ctx = ctx_beside(&app, DEV_KEY).await;
+        let Upload::Done(plan) = batches::check_review(&ctx, &id, &csv).await.unwrap() else {
+            panic!("the CSV is good")
+        };
+        assert_eq!((plan.counts().approved, plan.counts().rejected), (2, 1));
+
+        // Between the check and the apply, the third assignment is approved through the API.
+        app.call("ApproveAssignment", &[("AssignmentId", &done[2])]).await.ok();
+        let before = table_rows(&app.database).await;
+        let err = batches::apply_review(&ctx, &plan).await.unwrap_err();
+        assert_eq!(err.code().as_str(), "AWS.MechanicalTurk.InvalidAssignmentState", "{err:?}");
+        assert!(err.message().contains(&done[2]), "the error names the assignment that changed: {}", err.message());
+        assert_eq!(table_rows(&app.database).await, before, "nothing at all changed");
+        assert_eq!(status(&app, DEV_KEY, DEV_SECRET, &done[0]).await, "Submitted");
+        assert_eq!(status(&app, DEV_KEY, DEV_SECRET, &done[1]).await, "Submitted");
+
+        // The console refuses the same CSV at its check now, naming the line.
+        let path = format!("/requester/{DEV_KEY}/batches/{id}/review");
+        let refused = browser.post(&path, &[("csv", csv.as_str())]).await;
+        assert_eq!(refused.status(), 400);
+        let page = refused.text().await.unwrap();
+        assert!(page.contains("Line 4: ") && page.contains("is Approved"), "{page}");
+        assert_eq!(table_rows(&app.database).await, before);
+
+        // The two others, reviewed: approved and paid (0.50 and MTurk's 20%), rejected with the feedback.
+        let paid_before = balance(&app, DEV_KEY, DEV_SECRET).await;
+        let csv = format!("AssignmentId,Approve,Reject\n{},x,\n{},,Wrong word\n", done[0], done[1]);
+        let reviewed = browser.post(&path, &[("csv", csv.as_str())]).await;
+        assert_eq!(reviewed.status(), 303, "{}", reviewed.text().await.unwrap());
+        assert!(location(&reviewed).contains("notice=1%20approved"), "{}", location(&reviewed));
+        assert_eq!(status(&app, DEV_KEY, DEV_SECRET, &done[0]).await, "Approved");
+        assert_eq!(status(&app, DEV_KEY, DEV_SECRET, &done[1]).await, "Rejected");
+        let got = sdk(&app, DEV_KEY, DEV_SECRET).get_assignment().assignment_id(&done[1]).send().await.unwrap();
+        assert_eq!(got.assignment().unwrap().requester_feedback(), Some("Wrong word"));
+        let cents = |text: &str| text.replace('.', "").parse::<i64>().unwrap();
+        assert_eq!(cents(&paid_before) - cents(&balance(&app, DEV_KEY, DEV_SECRET).await), 60);
     }
-    let csv = format!("AssignmentId,Approve,Reject\n{},x,\n{},,Wrong word\n{},Thanks,\n", done[0], done[1], done[2]);
-    let ctx = ctx_beside(&app, DEV_KEY).await;
-    let Upload::Done(plan) = batches::check_review(&ctx, &id, &csv).await.unwrap() else { panic!("the CSV is good") };
-    assert_eq!((plan.counts().approved, plan.counts().rejected), (2, 1));
-
-    // Between the check and the apply, the third assignment is approved through the API.
-    app.call("ApproveAssignment", &[("AssignmentId", &done[2])]).await.ok();
-    let before = table_rows(&app.database).await;
-    let err = batches::apply_review(&ctx, &plan).await.unwrap_err();
-    assert_eq!(err.code().as_str(), "AWS.MechanicalTurk.InvalidAssignmentState", "{err:?}");
-    assert!(err.message().contains(&done[2]), "the error names the assignment that changed: {}", err.message());
-    assert_eq!(table_rows(&app.database).await, before, "nothing at all changed");
-    assert_eq!(status(&app, DEV_KEY, DEV_SECRET, &done[0]).await, "Submitted");
-    assert_eq!(status(&app, DEV_KEY, DEV_SECRET, &done[1]).await, "Submitted");
-
-    // The console refuses the same CSV at its check now, naming the line.
-    let path = format!("/requester/{DEV_KEY}/batches/{id}/review");
-    let refused = browser.post(&path, &[("csv", csv.as_str())]).await;
-    assert_eq!(refused.status(), 400);
-    let page = refused.text().await.unwrap();
-    assert!(page.contains("Line 4: ") && page.contains("is Approved"), "{page}");
-    assert_eq!(table_rows(&app.database).await, before);
-
-    // The two others, reviewed: approved and paid (0.50 and MTurk's 20%), rejected with the feedback.
-    let paid_before = balance(&app, DEV_KEY, DEV_SECRET).await;
-    let csv = format!("AssignmentId,Approve,Reject\n{},x,\n{},,Wrong word\n", done[0], done[1]);
-    let reviewed = browser.post(&path, &[("csv", csv.as_str())]).await;
-    assert_eq!(reviewed.status(), 303, "{}", reviewed.text().await.unwrap());
-    assert!(location(&reviewed).contains("notice=1%20approved"), "{}", location(&reviewed));
-    assert_eq!(status(&app, DEV_KEY, DEV_SECRET, &done[0]).await, "Approved");
-    assert_eq!(status(&app, DEV_KEY, DEV_SECRET, &done[1]).await, "Rejected");
-    let got = sdk(&app, DEV_KEY, DEV_SECRET).get_assignment().assignment_id(&done[1]).send().await.unwrap();
-    assert_eq!(got.assignment().unwrap().requester_feedback(), Some("Wrong word"));
-    let cents = |text: &str| text.replace('.', "").parse::<i64>().unwrap();
-    assert_eq!(cents(&paid_before) - cents(&balance(&app, DEV_KEY, DEV_SECRET).await), 60);
-});
+);
 
 both_backends!(a_reviewed_csv_the_balance_cannot_pay_any_more_changes_nothing, |app: TestApp| async move {
     // The other requester starts with 25.00; two approvals of 5.00 cost 12.00 with the fees.
@@ -206,7 +219,10 @@ both_backends!(the_payments_page_lists_rewards_and_bonuses_newest_first_with_fee
     assert_eq!(all.last(), Some(&assignment));
     let last = browser.get(&format!("/requester/{DEV_KEY}/payments")).await.text().await.unwrap();
     let second = browser.get(&next_link(&last).unwrap()).await.text().await.unwrap();
-    assert!(second.contains("<td>Reward</td><td>A3PAIDWORKER</td><td>$0.50</td><td>$0.10</td><td>$0.60</td>"), "{second}");
+    assert!(
+        second.contains("<td>Reward</td><td>A3PAIDWORKER</td><td>$0.50</td><td>$0.10</td><td>$0.60</td>"),
+        "{second}"
+    );
     assert!(second.contains("First page"), "{second}");
     // Another requester's payments are not these.
     let other = browser.get(&format!("/requester/{OTHER_KEY}/payments")).await.text().await.unwrap();
@@ -226,7 +242,8 @@ both_backends!(the_hit_list_and_a_types_holders_page_by_key, |app: TestApp| asyn
         made.push(crate::common::sdk::new_hit(&c, &format!("listed {n}"), "0.05", 1, vec![]).await);
     }
     let browser = Browser::open(&app.base).await;
-    let pages = walk(&browser, &format!("/requester/{DEV_KEY}"), &format!("<a href=\"/requester/{DEV_KEY}/hits/")).await;
+    let pages =
+        walk(&browser, &format!("/requester/{DEV_KEY}"), &format!("<a href=\"/requester/{DEV_KEY}/hits/")).await;
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![25, 2]);
     let mut seen = pages.concat();
     seen.sort();
@@ -248,9 +265,12 @@ both_backends!(the_hit_list_and_a_types_holders_page_by_key, |app: TestApp| asyn
     workers.sort();
     assert_eq!(seen, workers, "every holder once");
     // A revoked holder moves to the other list, with the reason.
-    app.call("RevokeQualification", &[("QualificationTypeId", &type_id), ("SubjectId", &workers[0]), ("Reason", "gone")])
-        .await
-        .ok();
+    app.call(
+        "RevokeQualification",
+        &[("QualificationTypeId", &type_id), ("SubjectId", &workers[0]), ("Reason", "gone")],
+    )
+    .await
+    .ok();
     let first = browser.get(&path).await.text().await.unwrap();
     let revoked = &first[first.find("id=\"revoked-holders\"").unwrap()..];
     assert!(revoked.contains(&workers[0]) && revoked.contains("gone"), "{revoked}");
