@@ -21,16 +21,11 @@ pub(super) const PER_PAGE: i64 = 25;
 /// # Errors
 /// `InvalidParameterValue` for a token of another list, or an edited one.
 pub(super) fn page(q: &Query, param: &str, scope: &str) -> Result<Page, MturkError> {
-    page_of(q, param, scope, PER_PAGE)
-}
-
-/// [`page`] with another page size (a list held in memory, keyed by position).
-pub(super) fn page_of(q: &Query, param: &str, scope: &str, limit: i64) -> Result<Page, MturkError> {
     match q.get(param) {
-        None => Ok(Page::first(limit)),
+        None => Ok(Page::first(PER_PAGE)),
         Some(token) => {
             let cursor = decode_token(token, scope).ok_or_else(|| invalid_value(param, token))?;
-            Ok(Page::after(Some(cursor), limit))
+            Ok(Page::after(Some(cursor), PER_PAGE))
         }
     }
 }
