@@ -275,3 +275,36 @@ both_backends!(the_hit_list_and_a_types_holders_page_by_key, |app: TestApp| asyn
     let revoked = &first[first.find("id=\"revoked-holders\"").unwrap()..];
     assert!(revoked.contains(&workers[0]) && revoked.contains("gone"), "{revoked}");
 });
+
+both_backends!(a_batchs_rows_page_by_key_and_its_progress_counts_every_hit, |app: TestApp| async move {
+    let browser = Browser::open(&app.base).await;
+    let words: Vec<String> = (0..27).map(|n| format!("word{n}")).collect();
+    let csv = format!("word\n{}\n", words.join("\n"));
+    let fields = [
+        ("name", "Many"),
+        ("title", "Label a word"),
+        ("description", "One word"),
+        ("reward", "0.05"),
+        ("assignments", "1"),
+        ("lifetime", "3600"),
+        ("duration", "600"),
+        ("auto_approval", "86400"),
+        ("frame_height", "400"),
+        ("template", "<p>${word}</p><form><input name=\"t\"></form>"),
+        ("csv", csv.as_str()),
+    ];
+    let made = browser.post(&format!("/requester/{DEV_KEY}/batches"), &fields).await;
+    assert_eq!(made.status(), 303, "{}", made.text().await.unwrap());
+    let path = location(&made).split('?').next().unwrap().to_owned();
+    let pages = walk(&browser, &path, &format!("<a href=\"/requester/{DEV_KEY}/hits/")).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![25, 2]);
+    let hits = pages.concat();
+    assert_eq!(hits.iter().collect::<std::collections::BTreeSet<_>>().len(), 27, "every row once");
+    // The progress counts the whole batch, whatever the page shows.
+    app.work("A3BATCHWORKER", &hits[26], &free_text("ok")).await;
+    let first = browser.get(&path).await.text().await.unwrap();
+    assert!(first.contains("<dt>HITs</dt><dd>27</dd>"), "{first}");
+    assert!(first.contains("<dd id=\"progress-submitted\">1</dd>"), "{first}");
+    let second = browser.get(&next_link(&first).unwrap()).await.text().await.unwrap();
+    assert!(second.contains("<td>word26</td>") && !second.contains("<td>word0</td>"), "{second}");
+});
