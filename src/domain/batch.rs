@@ -34,3 +34,18 @@ pub struct BatchRow {
     /// The row's values, in the order of [`Batch::columns`].
     pub values: Vec<String>,
 }
+
+/// A batch's progress: HITs, and their assignments by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// HITs in the batch.
+    pub hits: i64,
+    /// Assignments asked for (the sum of the HITs' MaxAssignments).
+    pub assignments: i64,
+    /// Accepted and not yet submitted (nor past their deadline).
+    pub in_progress: i64,
+    /// Submitted, waiting for review.
+    pub submitted: i64,
+    /// Approved or rejected.
+    pub reviewed: i64,
+}

@@ -310,3 +310,61 @@ pub struct Bonus {
     /// When.
     pub grant_time: Timestamp,
 }
+
+/// What a payment paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentKind {
+    /// An approved assignment's reward.
+    Reward,
+    /// A bonus.
+    Bonus,
+}
+
+impl PaymentKind {
+    /// The name the console shows.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Reward => "Reward",
+            Self::Bonus => "Bonus",
+        }
+    }
+}
+
+/// Money a requester's balance paid to a worker: an approved assignment's
+/// reward (when it was approved, by the requester, a policy or the
+/// auto-approval delay) or a bonus (when it was granted). The balance paid
+/// MTurk's fee on top ([`Payment::fee_cents`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// Reward or bonus.
+    pub kind: PaymentKind,
+    /// The assignment's id for a reward, the bonus's id for a bonus.
+    pub id: String,
+    /// When it was paid.
+    pub time: Timestamp,
+    /// Who was paid.
+    pub worker_id: WorkerId,
+    /// The HIT.
+    pub hit_id: String,
+    /// The assignment paid for.
+    pub assignment_id: String,
+    /// The amount the worker got, in cents.
+    pub amount_cents: i64,
+    /// The HIT's number of assignments, which sets a reward's fee.
+    pub hit_max_assignments: i64,
+    /// A bonus's reason.
+    pub reason: Option<String>,
+}
+
+impl Payment {
+    /// MTurk's fee on it, as the balance paid it ([`reward_fee_cents`],
+    /// [`bonus_fee_cents`]).
+    #[must_use]
+    pub fn fee_cents(&self) -> i64 {
+        match self.kind {
+            PaymentKind::Reward => reward_fee_cents(self.amount_cents, self.hit_max_assignments),
+            PaymentKind::Bonus => bonus_fee_cents(self.amount_cents),
+        }
+    }
+}

@@ -1,8 +1,11 @@
-//! The requester's account: balance (sandbox-like, 10000.00 by default).
+//! The requester's account: balance (sandbox-like, 10000.00 by default) and
+//! the payments that came out of it.
 
+use crate::domain::hit::Payment;
 use crate::domain::money::Money;
 use crate::error::{MturkError, Result};
 use crate::mturk_error;
+use crate::store::{Page, Paged};
 
 use super::{internal, Ctx};
 
@@ -54,4 +57,15 @@ pub(super) fn insufficient_funds(cost: i64, balance: i64) -> MturkError {
         crate::domain::money::format_cents(cost),
         crate::domain::money::format_cents(balance)
     )
+}
+
+/// The requester's payments to workers, newest first: each approved
+/// assignment's reward and each bonus, with MTurk's fee on each
+/// ([`Payment::fee_cents`]). Automatic approvals that are due pay first.
+///
+/// # Errors
+/// Store failures only.
+pub async fn payments(ctx: &Ctx, page: Page) -> Result<Paged<Payment>> {
+    super::settle(&ctx.worker()).await?;
+    ctx.store.payments(&ctx.caller, page).await.map_err(internal)
 }

@@ -107,10 +107,27 @@ pub struct Approval {
 /// # Errors
 /// State errors, `InsufficientFunds`.
 pub async fn approve(ctx: &Ctx, approval: Approval) -> Result<()> {
-    let Approval { assignment_id, feedback, override_rejection } = approval;
-    let id = assignment_id.as_str();
     settle(&ctx.worker()).await?;
-    let (a, hit) = load_assignment(ctx, id).await?;
+    let (a, hit) = load_assignment(ctx, approval.assignment_id.as_str()).await?;
+    let review = approval_review(ctx, &a, &hit, approval)?;
+    // The payment needs the payer's row (another instance's reset may have removed it).
+    super::account::ensure_account(ctx).await?;
+    match ctx.store.review(&review).await.map_err(internal)? {
+        ReviewOutcome::Done => Ok(()),
+        outcome => Err(review_failed(ctx, &a, outcome, review.cost_cents).await),
+    }
+}
+
+/// The store's change for approving `a` (of `hit`, loaded after settling):
+/// the state rules of ApproveAssignment (and `OverrideRejection`), the
+/// feedback's, and the cost (reward plus MTurk's fee). Shared by
+/// [`approve`] and the reviewed batch CSV, which applies many in one
+/// transaction.
+///
+/// # Errors
+/// State errors, feedback too long.
+pub(super) fn approval_review(ctx: &Ctx, a: &Assignment, hit: &Hit, approval: Approval) -> Result<Review> {
+    let Approval { assignment_id: _, feedback, override_rejection } = approval;
     let feedback = feedback_text(feedback)?;
     let from = match a.status {
         AssignmentStatus::Submitted => AssignmentStatus::Submitted,
@@ -126,16 +143,14 @@ pub async fn approve(ctx: &Ctx, approval: Approval) -> Result<()> {
         }
         _ => {
             return Err(assignment_state_error(
-                &a,
+                a,
                 ctx.now,
                 if override_rejection { "Submitted,Rejected" } else { "Submitted" },
             ))
         }
     };
     let reward = hit.hit_type.reward_cents;
-    // The payment needs the payer's row (another instance's reset may have removed it).
-    super::account::ensure_account(ctx).await?;
-    let review = Review {
+    Ok(Review {
         id: a.id.clone(),
         from,
         to: AssignmentStatus::Approved,
@@ -143,13 +158,26 @@ pub async fn approve(ctx: &Ctx, approval: Approval) -> Result<()> {
         feedback,
         cost_cents: reward + reward_fee_cents(reward, hit.max_assignments),
         payer: ctx.caller.clone(),
-    };
-    match ctx.store.review(&review).await.map_err(internal)? {
-        ReviewOutcome::Done => Ok(()),
-        ReviewOutcome::WrongState => Err(assignment_state_error(&a, ctx.now, "Submitted")),
-        ReviewOutcome::InsufficientFunds => {
-            let balance = super::account::ensure_account(ctx).await?;
-            Err(insufficient_funds(review.cost_cents, balance))
+    })
+}
+
+/// The error for a review of `a` the store could not do: the assignment
+/// changed state since it was read, or the balance no longer covers
+/// `cost_cents` (reported with the balance as it is now).
+pub(super) async fn review_failed(ctx: &Ctx, a: &Assignment, outcome: ReviewOutcome, cost_cents: i64) -> MturkError {
+    match outcome {
+        ReviewOutcome::InsufficientFunds => match super::account::ensure_account(ctx).await {
+            Ok(balance) => insufficient_funds(cost_cents, balance),
+            Err(e) => e,
+        },
+        // `Done` is not a failure; it cannot reach here, and reads as the state error.
+        ReviewOutcome::WrongState | ReviewOutcome::Done => {
+            // Read again, so that the error names the state that won the race.
+            match ctx.store.assignment(&a.id).await {
+                Ok(Some(now)) => assignment_state_error(&now, ctx.now, "Submitted"),
+                Ok(None) => assignment_does_not_exist(&a.id),
+                Err(e) => internal(e),
+            }
         }
     }
 }
@@ -184,14 +212,26 @@ pub struct Rejection {
 /// # Errors
 /// State errors.
 pub async fn reject(ctx: &Ctx, rejection: Rejection) -> Result<()> {
-    let Rejection { assignment_id, feedback } = rejection;
-    let id = assignment_id.as_str();
-    let (a, _) = settled_assignment(ctx, id).await?;
-    let feedback = feedback_text(feedback)?;
-    if a.status != AssignmentStatus::Submitted {
-        return Err(assignment_state_error(&a, ctx.now, "Submitted"));
+    let (a, _) = settled_assignment(ctx, rejection.assignment_id.as_str()).await?;
+    let review = rejection_review(ctx, &a, rejection)?;
+    match ctx.store.review(&review).await.map_err(internal)? {
+        ReviewOutcome::Done => Ok(()),
+        outcome => Err(review_failed(ctx, &a, outcome, 0).await),
     }
-    let review = Review {
+}
+
+/// The store's change for rejecting `a` (loaded after settling): the state
+/// rule of RejectAssignment and the feedback's. Shared by [`reject`] and the
+/// reviewed batch CSV.
+///
+/// # Errors
+/// State errors, feedback too long.
+pub(super) fn rejection_review(ctx: &Ctx, a: &Assignment, rejection: Rejection) -> Result<Review> {
+    let feedback = feedback_text(rejection.feedback)?;
+    if a.status != AssignmentStatus::Submitted {
+        return Err(assignment_state_error(a, ctx.now, "Submitted"));
+    }
+    Ok(Review {
         id: a.id.clone(),
         from: AssignmentStatus::Submitted,
         to: AssignmentStatus::Rejected,
@@ -199,11 +239,7 @@ pub async fn reject(ctx: &Ctx, rejection: Rejection) -> Result<()> {
         feedback,
         cost_cents: 0,
         payer: ctx.caller.clone(),
-    };
-    match ctx.store.review(&review).await.map_err(internal)? {
-        ReviewOutcome::Done => Ok(()),
-        _ => Err(assignment_state_error(&a, ctx.now, "Submitted")),
-    }
+    })
 }
 
 /// Input of SendBonus / GrantBonus.

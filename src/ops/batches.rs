@@ -5,16 +5,20 @@
 //! assignment: the HIT's and the assignment's fields, `Input.<column>`,
 //! `Answer.<question>`, then `Approve` and `Reject`), and that CSV, with
 //! `Approve` or `Reject` filled, approves and rejects in bulk: every row is
-//! checked first, and one bad row changes nothing.
+//! checked first, and one bad row changes nothing; then every approval and
+//! rejection is made in one store transaction, so a change that races with
+//! the upload (or a balance that runs out) leaves nothing half reviewed.
 
 use crate::documents;
+pub use crate::domain::batch::Progress;
 use crate::domain::batch::{Batch, BatchRow};
-use crate::domain::hit::{reward_fee_cents, AssignmentStatus, Hit};
+use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit};
 use crate::domain::ids::AssignmentId;
 use crate::domain::money::Money;
 use crate::domain::time::Timestamp;
 use crate::error::{MturkError, Result};
 use crate::mturk_error;
+use crate::store::hits::{Review, ReviewsOutcome};
 use crate::store::{Page, Paged};
 
 use super::hits::{check_range, NewHitType};
@@ -265,21 +269,6 @@ fn no_batch(id: &str) -> MturkError {
     mturk_error!(InvalidParameterValue, "Batch {id} does not exist.").with_data("BatchId", id)
 }
 
-/// A batch's progress: HITs, and their assignments by state.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Progress {
-    /// HITs in the batch.
-    pub hits: i64,
-    /// Assignments asked for (HITs × MaxAssignments).
-    pub assignments: i64,
-    /// Accepted and not yet submitted.
-    pub in_progress: i64,
-    /// Submitted, waiting for review.
-    pub submitted: i64,
-    /// Approved or rejected.
-    pub reviewed: i64,
-}
-
 /// One of the caller's batches, its rows and its HITs (in row order).
 ///
 /// # Errors
@@ -299,18 +288,25 @@ pub async fn get(ctx: &Ctx, id: &str) -> Result<(Batch, Vec<(BatchRow, Hit)>)> {
     Ok((batch, out))
 }
 
-/// How far the batch has come.
-#[must_use]
-pub fn progress(hits: &[(BatchRow, Hit)]) -> Progress {
-    let mut p = Progress::default();
-    for (_, h) in hits {
-        p.hits += 1;
-        p.assignments += h.max_assignments;
-        p.in_progress += h.pending;
-        p.submitted += h.submitted;
-        p.reviewed += h.completed;
+/// One page of a batch's rows (in CSV order, keyed by row index) with
+/// their HITs, and the progress of the whole batch, counted in the database.
+///
+/// # Errors
+/// `InvalidParameterValue` for a batch that is not the caller's.
+pub async fn page(ctx: &Ctx, id: &str, page: Page) -> Result<(Batch, Progress, Paged<(BatchRow, Hit)>)> {
+    settle(&ctx.worker()).await?;
+    let batch = ctx.store.batch(&ctx.caller, id).await.map_err(internal)?.ok_or_else(|| no_batch(id))?;
+    let progress = ctx.store.batch_progress(&batch.id, ctx.now).await.map_err(internal)?;
+    let rows = ctx.store.batch_rows_page(&batch.id, page).await.map_err(internal)?;
+    let mut items = Vec::with_capacity(rows.items.len());
+    for row in rows.items {
+        let hit =
+            ctx.store.hit(&row.hit_id, ctx.now).await.map_err(internal)?.ok_or_else(|| {
+                MturkError::internal(anyhow::anyhow!("HIT {} of batch {} is gone", row.hit_id, batch.id))
+            })?;
+        items.push((row, hit));
     }
-    p
+    Ok((batch, progress, Paged { items, total: rows.total, next: rows.next }))
 }
 
 /// The fixed columns of MTurk's batch results CSV, before `Input.*`,
@@ -452,17 +448,58 @@ pub struct Reviewed {
     pub rejected: usize,
 }
 
-/// Approves and rejects the assignments a results CSV marks: a non-empty
-/// `Approve` approves (its text is the feedback unless it is `x`), a
-/// non-empty `Reject` rejects with its text as the feedback. Each row is
-/// checked first (the columns `AssignmentId`, `Approve` and `Reject` are
-/// there; the assignment is one of this batch's and is Submitted; not both
-/// marks; no assignment twice; the balance pays every approval); with any
-/// error nothing is changed.
+/// A reviewed results CSV checked against the store: the approvals and
+/// rejections it marks, each ready for the store, to be applied together
+/// by [`apply_review`].
+#[derive(Debug, Clone)]
+pub struct ReviewPlan {
+    reviews: Vec<Review>,
+    /// The assignments as they were read, in the order of `reviews`.
+    assignments: Vec<Assignment>,
+}
+
+impl ReviewPlan {
+    /// What applying it does.
+    #[must_use]
+    pub fn counts(&self) -> Reviewed {
+        let approved = self.reviews.iter().filter(|r| r.to == AssignmentStatus::Approved).count();
+        Reviewed { approved, rejected: self.reviews.len() - approved }
+    }
+
+    /// What the approvals cost, MTurk's fees included, in cents.
+    #[must_use]
+    pub fn cost_cents(&self) -> i64 {
+        self.reviews.iter().map(|r| r.cost_cents).sum()
+    }
+}
+
+/// Approves and rejects the assignments a results CSV marks, all in one
+/// transaction ([`check_review`], then [`apply_review`]).
+///
+/// # Errors
+/// As [`check_review`] and [`apply_review`]; everything about the CSV is in
+/// [`Upload::Refused`].
+pub async fn review(ctx: &Ctx, id: &str, csv_text: &str) -> Result<Upload<Reviewed>> {
+    match check_review(ctx, id, csv_text).await? {
+        Upload::Done(plan) => apply_review(ctx, &plan).await.map(Upload::Done),
+        Upload::Refused(errors) => Ok(Upload::Refused(errors)),
+    }
+}
+
+/// Reads a reviewed results CSV: a non-empty `Approve` approves (its text
+/// is the feedback unless it is `x`), a non-empty `Reject` rejects with its
+/// text as the feedback; rows with neither are left alone. Each row is
+/// checked (the columns `AssignmentId`, `Approve` and `Reject` are there;
+/// the assignment is one of this batch's and is in a state
+/// ApproveAssignment or RejectAssignment takes, with feedback it takes; not
+/// both marks; no assignment twice; the balance pays every approval), by
+/// the rules of [`super::assignments::approve`] and
+/// [`super::assignments::reject`]. Nothing is changed.
 ///
 /// # Errors
 /// As [`get`]; everything about the CSV is in [`Upload::Refused`].
-pub async fn review(ctx: &Ctx, id: &str, csv_text: &str) -> Result<Upload<Reviewed>> {
+pub async fn check_review(ctx: &Ctx, id: &str, csv_text: &str) -> Result<Upload<ReviewPlan>> {
+    use super::assignments::{approval_review, rejection_review, Approval, Rejection};
     let (_, rows) = get(ctx, id).await?;
     let (columns, records) = match read_csv(csv_text) {
         Ok(parsed) => parsed,
@@ -477,8 +514,7 @@ pub async fn review(ctx: &Ctx, id: &str, csv_text: &str) -> Result<Upload<Review
         )]));
     };
     let mut errors = Vec::new();
-    let mut actions: Vec<(String, bool, Option<String>)> = Vec::new();
-    let mut cost = 0i64;
+    let mut plan = ReviewPlan { reviews: Vec::new(), assignments: Vec::new() };
     for (line, values) in &records {
         let get = |i: usize| values.get(i).map_or("", |v| v.trim());
         let (assignment, approve, reject) = (get(a_col), get(approve_col), get(reject_col));
@@ -489,7 +525,7 @@ pub async fn review(ctx: &Ctx, id: &str, csv_text: &str) -> Result<Upload<Review
             errors.push(RowError::new(*line, format!("assignment {assignment} is marked both Approve and Reject")));
             continue;
         }
-        if actions.iter().any(|(a, _, _)| a == assignment) {
+        if plan.reviews.iter().any(|r| r.id == assignment) {
             errors.push(RowError::new(*line, format!("assignment {assignment} is marked twice")));
             continue;
         }
@@ -501,31 +537,24 @@ pub async fn review(ctx: &Ctx, id: &str, csv_text: &str) -> Result<Upload<Review
             errors.push(RowError::new(*line, format!("assignment {assignment} is not of this batch")));
             continue;
         };
-        let status = a.status_at(ctx.now);
-        if status != AssignmentStatus::Submitted {
-            errors.push(RowError::new(*line, format!("assignment {assignment} is {}, not Submitted", status.as_str())));
-            continue;
-        }
-        let approving = !approve.is_empty();
-        let feedback = if approving {
-            (!approve.eq_ignore_ascii_case("x")).then(|| approve.to_owned())
+        let assignment_id = AssignmentId::from_stored(a.id.clone());
+        let review = if approve.is_empty() {
+            rejection_review(ctx, &a, Rejection { assignment_id, feedback: Some(reject.to_owned()) })
         } else {
-            Some(reject.to_owned())
+            let feedback = (!approve.eq_ignore_ascii_case("x")).then(|| approve.to_owned());
+            approval_review(ctx, &a, hit, Approval { assignment_id, feedback, override_rejection: false })
         };
-        if let Some(f) = &feedback {
-            if let Err(e) = check_len("RequesterFeedback", f, 1024) {
-                errors.push(RowError::new(*line, e.message()));
-                continue;
+        match review {
+            Ok(review) => {
+                plan.reviews.push(review);
+                plan.assignments.push(a);
             }
+            Err(e) => errors.push(RowError::new(*line, e.message())),
         }
-        if approving {
-            let reward = hit.hit_type.reward_cents;
-            cost += reward + reward_fee_cents(reward, hit.max_assignments);
-        }
-        actions.push((assignment.to_owned(), approving, feedback));
     }
     if errors.is_empty() {
-        let balance = super::account::balance_cents(ctx).await?;
+        let cost = plan.cost_cents();
+        let balance = super::account::ensure_account(ctx).await?;
         if balance < cost {
             errors.push(RowError::new(0, super::account::insufficient_funds(cost, balance).message()));
         }
@@ -533,19 +562,30 @@ pub async fn review(ctx: &Ctx, id: &str, csv_text: &str) -> Result<Upload<Review
     if !errors.is_empty() {
         return Ok(Upload::Refused(errors));
     }
-    let mut done = Reviewed::default();
-    for (assignment, approving, feedback) in actions {
-        let assignment_id = AssignmentId::from_stored(assignment);
-        if approving {
-            let approval = super::assignments::Approval { assignment_id, feedback, override_rejection: false };
-            super::assignments::approve(ctx, approval).await?;
-            done.approved += 1;
-        } else {
-            super::assignments::reject(ctx, super::assignments::Rejection { assignment_id, feedback }).await?;
-            done.rejected += 1;
+    Ok(Upload::Done(plan))
+}
+
+/// Applies a checked review in one store transaction, with the effects of
+/// ApproveAssignment and RejectAssignment for each (statuses, payments with
+/// MTurk's fee, the notification outbox's events): every one, or none when
+/// one cannot be done any more (its assignment changed state since the
+/// check, or the balance no longer pays every approval).
+///
+/// # Errors
+/// `InvalidAssignmentState` naming the assignment that changed,
+/// `InsufficientFunds` with the whole cost; either way nothing changed.
+pub async fn apply_review(ctx: &Ctx, plan: &ReviewPlan) -> Result<Reviewed> {
+    // Due automatic approvals pay first, as before any review.
+    settle(&ctx.worker()).await?;
+    match ctx.store.review_all(&plan.reviews).await.map_err(internal)? {
+        ReviewsOutcome::Done => Ok(plan.counts()),
+        ReviewsOutcome::Failed { index, outcome } => {
+            let a = plan.assignments.get(index).ok_or_else(|| {
+                MturkError::internal(anyhow::anyhow!("the store failed review #{index} of {}", plan.reviews.len()))
+            })?;
+            Err(super::assignments::review_failed(ctx, a, outcome, plan.cost_cents()).await)
         }
     }
-    Ok(Upload::Done(done))
 }
 
 /// A project's HIT type properties from the console's form.

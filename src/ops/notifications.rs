@@ -12,6 +12,7 @@ use crate::domain::notification::{
 };
 use crate::error::{invalid_value, invalid_value_because, Result};
 use crate::mturk_error;
+use crate::store::{Page, Paged};
 
 use super::{internal, Ctx, WorkerCtx};
 
@@ -287,15 +288,14 @@ pub async fn events(w: &WorkerCtx, filter: &EventFilter) -> Result<Vec<EventReco
     w.store.events(filter).await.map_err(internal)
 }
 
-/// The caller's events (of its HIT types, and its test events), oldest first,
-/// each with its deliveries: the requester console's event log.
+/// The caller's events (of its HIT types, and its test events), newest
+/// first, each with its deliveries, a keyed page at a time: the requester
+/// console's event log.
 ///
 /// # Errors
 /// Store failures only.
-pub async fn requester_events(ctx: &Ctx) -> Result<Vec<EventRecord>> {
-    let mut all = events(&ctx.worker(), &EventFilter::default()).await?;
-    all.retain(|r| r.event.requester == ctx.caller);
-    Ok(all)
+pub async fn requester_events(ctx: &Ctx, page: Page) -> Result<Paged<EventRecord>> {
+    ctx.store.requester_events(&ctx.caller, page).await.map_err(internal)
 }
 
 /// Records the clock-driven events due at the context's now (the

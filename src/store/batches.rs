@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::db::{args, Backend, Exec as _, Writer as _};
 use super::sql_store::{Key, PagedQuery, SqlStore};
 use super::{Page, Paged, StoreError, StoreResult};
-use crate::domain::batch::{Batch, BatchRow};
+use crate::domain::batch::{Batch, BatchRow, Progress};
 use crate::domain::hit::Hit;
 use crate::domain::ids::RequesterId;
 use crate::domain::review::HitReviewPolicies;
@@ -27,6 +27,12 @@ pub trait BatchStore: Send + Sync {
 
     /// A batch's rows, in CSV order.
     async fn batch_rows(&self, batch_id: &str) -> StoreResult<Vec<BatchRow>>;
+
+    /// A page of a batch's rows, in CSV order (keyed by row index).
+    async fn batch_rows_page(&self, batch_id: &str, page: Page) -> StoreResult<Paged<BatchRow>>;
+
+    /// How far a batch's HITs have come at `now`, counted in one statement.
+    async fn batch_progress(&self, batch_id: &str, now: Timestamp) -> StoreResult<Progress>;
 }
 
 fn encode(values: &[String]) -> StoreResult<String> {
@@ -38,6 +44,14 @@ fn decode(text: &str) -> StoreResult<Vec<String>> {
 }
 
 type BatchTuple = (String, String, String, String, String, String, i64);
+
+impl TryFrom<(i64, String, String)> for BatchRow {
+    type Error = StoreError;
+
+    fn try_from((index, hit_id, input): (i64, String, String)) -> StoreResult<Self> {
+        Ok(Self { index, hit_id, values: decode(&input)? })
+    }
+}
 
 const BATCH_COLUMNS: &str = "id, requester, name, hit_type_id, template, columns, created_at";
 
@@ -116,6 +130,41 @@ impl<B: Backend> BatchStore for SqlStore<B> {
                 args![batch_id],
             )
             .await?;
-        rows.into_iter().map(|(index, hit_id, input)| Ok(BatchRow { index, hit_id, values: decode(&input)? })).collect()
+        rows.into_iter().map(BatchRow::try_from).collect()
+    }
+
+    async fn batch_rows_page(&self, batch_id: &str, page: Page) -> StoreResult<Paged<BatchRow>> {
+        let q = PagedQuery {
+            select: "SELECT row_index, hit_id, input",
+            from: "FROM batch_hits WHERE batch_id = $1",
+            keys: &[Key::int("row_index")],
+            descending: false,
+            filter_args: args![batch_id],
+            select_args: &[],
+        };
+        self.paged::<(i64, String, String), BatchRow>(&q, &page).await
+    }
+
+    async fn batch_progress(&self, batch_id: &str, now: Timestamp) -> StoreResult<Progress> {
+        // The states as `Hit`'s counts read them: in progress is accepted with
+        // its deadline not passed; reviewed is approved or rejected.
+        let (hits, assignments, in_progress, submitted, reviewed): (i64, i64, i64, i64, i64) = self
+            .db
+            .reader()
+            .await?
+            .fetch_one(
+                "SELECT (SELECT COUNT(*) FROM batch_hits b WHERE b.batch_id = $1), \
+                        (SELECT CAST(COALESCE(SUM(h.max_assignments), 0) AS BIGINT) FROM batch_hits b JOIN hits h ON h.id = b.hit_id \
+                            WHERE b.batch_id = $1), \
+                        (SELECT COUNT(*) FROM batch_hits b JOIN assignments a ON a.hit_id = b.hit_id \
+                            WHERE b.batch_id = $1 AND a.status = 'Accepted' AND a.deadline >= $2), \
+                        (SELECT COUNT(*) FROM batch_hits b JOIN assignments a ON a.hit_id = b.hit_id \
+                            WHERE b.batch_id = $1 AND a.status = 'Submitted'), \
+                        (SELECT COUNT(*) FROM batch_hits b JOIN assignments a ON a.hit_id = b.hit_id \
+                            WHERE b.batch_id = $1 AND a.status IN ('Approved', 'Rejected'))",
+                args![batch_id, now.millis()],
+            )
+            .await?;
+        Ok(Progress { hits, assignments, in_progress, submitted, reviewed })
     }
 }

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 
 use super::db::{args, stored_row, Arg, Backend, Exec, Writer as _};
 use super::notifications::{DeliveryOutcome, NotificationStore};
-use super::sql_store::SqlStore;
-use super::{StoreError, StoreResult};
+use super::sql_store::{Key, PagedQuery, SqlStore};
+use super::{Page, Paged, StoreError, StoreResult};
 use crate::domain::ids::RequesterId;
 use crate::domain::notification::{
     ClaimedDelivery, Delivery, DeliveryStatus, Event, EventFilter, EventRecord, EventType, NotificationSetting,
@@ -395,6 +395,42 @@ impl<B: Backend> NotificationStore for SqlStore<B> {
                 Ok(EventRecord { event, deliveries })
             })
             .collect()
+    }
+
+    async fn requester_events(&self, requester: &RequesterId, page: Page) -> StoreResult<Paged<EventRecord>> {
+        let select = format!("SELECT {EVENT_COLUMNS}");
+        let q = PagedQuery {
+            select: &select,
+            from: "FROM events e WHERE e.requester = $1",
+            keys: &[Key::int("e.seq"), Key::text("e.id")],
+            descending: true,
+            filter_args: args![requester.as_str()],
+            select_args: &[],
+        };
+        let events: Paged<Event> = self.paged::<EventRow, Event>(&q, &page).await?;
+        let mut by_event: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
+        if !events.items.is_empty() {
+            let placeholders: Vec<String> = (1..=events.items.len()).map(|n| format!("${n}")).collect();
+            let binds: Vec<Arg<'_>> = events.items.iter().map(|e| Arg::from(e.id.as_str())).collect();
+            let sql = format!(
+                "SELECT {DELIVERY_COLUMNS} FROM event_deliveries d WHERE d.event_id IN ({}) ORDER BY d.seq",
+                placeholders.join(", ")
+            );
+            let deliveries: Vec<DeliveryRow> = self.db.reader().await?.fetch_all(&sql, &binds).await?;
+            for d in deliveries {
+                let d = Delivery::try_from(d)?;
+                by_event.entry(d.event_id.clone()).or_default().push(d);
+            }
+        }
+        let Paged { items, total, next } = events;
+        let items = items
+            .into_iter()
+            .map(|event| {
+                let deliveries = by_event.remove(&event.id).unwrap_or_default();
+                EventRecord { event, deliveries }
+            })
+            .collect();
+        Ok(Paged { items, total, next })
     }
 
     async fn any_active_notifications(&self) -> StoreResult<bool> {

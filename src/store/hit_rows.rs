@@ -4,7 +4,7 @@
 use anyhow::anyhow;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::hit::{Assignment, AssignmentStatus, Bonus, Hit, HitType};
+use crate::domain::hit::{Assignment, AssignmentStatus, Bonus, Hit, HitType, Payment, PaymentKind};
 use crate::domain::ids::{RequesterId, WorkerId};
 use crate::domain::requirement::{Comparator, GuardedActions, Locale, QualificationRequirement};
 use crate::domain::time::Timestamp;
@@ -228,3 +228,41 @@ pub(super) const HIT_FROM: &str = "FROM hits h JOIN hit_types t ON t.id = h.hit_
 /// Columns of `assignments` in `AssignmentRow` order.
 pub(super) const ASSIGNMENT_COLUMNS: &str = "id, hit_id, worker_id, status, accept_time, deadline, submit_time, \
      auto_approval_time, approval_time, rejection_time, answer, requester_feedback";
+
+stored_row! {
+    /// A payment of [`crate::store::hits::AssignmentStore::payments`].
+    pub(super) struct PaymentRow {
+        kind: String,
+        id: String,
+        paid_at: i64,
+        worker_id: String,
+        hit_id: String,
+        assignment_id: String,
+        amount_cents: i64,
+        max_assignments: i64,
+        reason: Option<String>,
+    }
+}
+
+impl TryFrom<PaymentRow> for Payment {
+    type Error = StoreError;
+
+    fn try_from(r: PaymentRow) -> Result<Self, StoreError> {
+        let kind = match r.kind.as_str() {
+            "Reward" => PaymentKind::Reward,
+            "Bonus" => PaymentKind::Bonus,
+            other => return Err(StoreError::Other(anyhow!("corrupt payment kind {other:?}"))),
+        };
+        Ok(Self {
+            kind,
+            id: r.id,
+            time: Timestamp::from_millis(r.paid_at),
+            worker_id: WorkerId::from_stored(r.worker_id),
+            hit_id: r.hit_id,
+            assignment_id: r.assignment_id,
+            amount_cents: r.amount_cents,
+            hit_max_assignments: r.max_assignments,
+            reason: r.reason,
+        })
+    }
+}

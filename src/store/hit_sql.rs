@@ -12,18 +12,18 @@ use async_trait::async_trait;
 use super::db::{args, stored_row, Arg, Backend, Exec, Writer as _};
 use super::event_sql::{emit_expired, emit_for_assignment, emit_for_hit, emit_if_reviewable};
 use super::sql_store::{Key, PagedQuery, SqlStore};
-use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType};
+use crate::domain::hit::{reward_fee_cents, Assignment, AssignmentStatus, Hit, HitType, Payment};
 use crate::domain::ids::RequesterId;
 use crate::domain::notification::EventType;
 use crate::domain::review::HitReviewPolicies;
 use crate::domain::time::Timestamp;
 use crate::store::hit_rows::{
-    encode_requirements, hit_select, AssignmentRow, BonusRow, HitRow, HitTypeRow, ASSIGNMENT_COLUMNS, HIT_FROM,
-    HIT_TYPE_COLUMNS,
+    encode_requirements, hit_select, AssignmentRow, BonusRow, HitRow, HitTypeRow, PaymentRow, ASSIGNMENT_COLUMNS,
+    HIT_FROM, HIT_TYPE_COLUMNS,
 };
 use crate::store::hits::{
     AcceptOutcome, AssignmentStore, Bonus, BonusesOf, DisableOutcome, ExtendOutcome, Extension, HitFilter, HitStore,
-    MarketOrder, PaidOutcome, Review, ReviewMark, ReviewOutcome,
+    MarketOrder, PaidOutcome, Review, ReviewMark, ReviewOutcome, ReviewsOutcome,
 };
 use crate::store::{Page, Paged, StoreError, StoreResult};
 
@@ -530,45 +530,30 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
 
     async fn review(&self, r: &Review) -> StoreResult<ReviewOutcome> {
         let mut tx = self.db.writer().await?;
-        if r.to == AssignmentStatus::Approved && r.cost_cents > 0 {
-            let paid = tx
-                .execute(
-                    "UPDATE requesters SET balance_cents = balance_cents - $2 \
-                             WHERE access_key_id = $1 AND balance_cents >= $2",
-                    args![r.payer.as_str(), r.cost_cents],
-                )
-                .await?;
-            if paid == 0 {
-                return Ok(ReviewOutcome::InsufficientFunds);
-            }
-        }
-        let (time_column, clear_column) = if r.to == AssignmentStatus::Approved {
-            ("approval_time", "rejection_time")
-        } else {
-            ("rejection_time", "approval_time")
-        };
-        let done = tx
-            .execute(
-                &format!(
-                    "UPDATE assignments SET status = $2, {time_column} = $3, {clear_column} = NULL, \
-                         requester_feedback = COALESCE($4, requester_feedback) WHERE id = $1 AND status = $5"
-                ),
-                args![r.id.as_str(), r.to.as_str(), r.now.millis(), r.feedback.as_deref(), r.from.as_str()],
-            )
-            .await?;
-        if done == 0 {
+        let (outcome, emitted) = review_in::<B>(&mut tx, r).await?;
+        if outcome != ReviewOutcome::Done {
             // Dropping the transaction rolls the payment back.
-            return Ok(ReviewOutcome::WrongState);
+            return Ok(outcome);
         }
-        let kind = if r.to == AssignmentStatus::Approved {
-            EventType::AssignmentApproved
-        } else {
-            EventType::AssignmentRejected
-        };
-        let emitted = emit_for_assignment::<B>(&mut tx, kind, r.id.as_str(), r.now).await?;
         tx.commit().await?;
         self.events_written(emitted);
         Ok(ReviewOutcome::Done)
+    }
+
+    async fn review_all(&self, reviews: &[Review]) -> StoreResult<ReviewsOutcome> {
+        let mut tx = self.db.writer().await?;
+        let mut emitted = false;
+        for (index, r) in reviews.iter().enumerate() {
+            let (outcome, events) = review_in::<B>(&mut tx, r).await?;
+            if outcome != ReviewOutcome::Done {
+                // Dropping the transaction undoes the reviews and payments before this one.
+                return Ok(ReviewsOutcome::Failed { index, outcome });
+            }
+            emitted |= events;
+        }
+        tx.commit().await?;
+        self.events_written(emitted);
+        Ok(ReviewsOutcome::Done)
     }
 
     async fn settle_auto_approvals(&self, now: Timestamp) -> StoreResult<u64> {
@@ -670,6 +655,73 @@ impl<B: Backend> AssignmentStore for SqlStore<B> {
         };
         self.paged::<BonusRow, _>(&q, &page).await
     }
+
+    async fn payments(&self, requester: &RequesterId, page: Page) -> StoreResult<Paged<Payment>> {
+        // Each branch filters by the requester itself (the outer WHERE only
+        // names it once), so each walks its own index: approved assignments
+        // by approval time (assignments_approved), bonuses by requester and
+        // grant time (bonus_payments_requester); the outer key then merges them.
+        let q = PagedQuery {
+            select: "SELECT p.kind, p.id, p.paid_at, p.worker_id, p.hit_id, p.assignment_id, p.amount_cents, \
+                     p.max_assignments, p.reason",
+            from: "FROM (SELECT 'Reward' AS kind, a.id AS id, a.approval_time AS paid_at, a.worker_id AS worker_id, \
+                         a.hit_id AS hit_id, a.id AS assignment_id, t.reward_cents AS amount_cents, \
+                         h.max_assignments AS max_assignments, CAST(NULL AS TEXT) AS reason \
+                     FROM assignments a JOIN hits h ON h.id = a.hit_id JOIN hit_types t ON t.id = h.hit_type_id \
+                     WHERE a.status = 'Approved' AND a.approval_time IS NOT NULL AND h.owner = $1 \
+                   UNION ALL \
+                   SELECT 'Bonus', b.id, b.grant_time, b.worker_id, b.hit_id, b.assignment_id, b.amount_cents, \
+                         CAST(0 AS BIGINT), b.reason \
+                     FROM bonus_payments b WHERE b.requester = $1) p WHERE 1 = 1",
+            keys: &[Key::int("p.paid_at"), Key::text("p.id"), Key::text("p.kind")],
+            descending: true,
+            filter_args: args![requester.as_str()],
+            select_args: &[],
+        };
+        self.paged::<PaymentRow, _>(&q, &page).await
+    }
+}
+
+/// One review inside `tx` (ApproveAssignment, RejectAssignment, and each of
+/// a reviewed batch's): takes the cost from the payer when approving (only
+/// from a balance that covers it), moves the assignment from `r.from` to
+/// `r.to` and records its event. Returns what it found and whether it wrote
+/// an event; on anything but `Done` the caller must drop `tx`, which may
+/// hold the payment already.
+async fn review_in<B: Backend>(tx: &mut impl Exec, r: &Review) -> StoreResult<(ReviewOutcome, bool)> {
+    if r.to == AssignmentStatus::Approved && r.cost_cents > 0 {
+        let paid = tx
+            .execute(
+                "UPDATE requesters SET balance_cents = balance_cents - $2 \
+                         WHERE access_key_id = $1 AND balance_cents >= $2",
+                args![r.payer.as_str(), r.cost_cents],
+            )
+            .await?;
+        if paid == 0 {
+            return Ok((ReviewOutcome::InsufficientFunds, false));
+        }
+    }
+    let (time_column, clear_column) = if r.to == AssignmentStatus::Approved {
+        ("approval_time", "rejection_time")
+    } else {
+        ("rejection_time", "approval_time")
+    };
+    let done = tx
+        .execute(
+            &format!(
+                "UPDATE assignments SET status = $2, {time_column} = $3, {clear_column} = NULL, \
+                     requester_feedback = COALESCE($4, requester_feedback) WHERE id = $1 AND status = $5"
+            ),
+            args![r.id.as_str(), r.to.as_str(), r.now.millis(), r.feedback.as_deref(), r.from.as_str()],
+        )
+        .await?;
+    if done == 0 {
+        return Ok((ReviewOutcome::WrongState, false));
+    }
+    let kind =
+        if r.to == AssignmentStatus::Approved { EventType::AssignmentApproved } else { EventType::AssignmentRejected };
+    let emitted = emit_for_assignment::<B>(tx, kind, r.id.as_str(), r.now).await?;
+    Ok((ReviewOutcome::Done, emitted))
 }
 
 /// The events of a worker finishing with assignment `id` at `now` (submit,

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 pub use crate::domain::hit::Bonus;
-use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitType};
+use crate::domain::hit::{Assignment, AssignmentStatus, Hit, HitType, Payment};
 use crate::domain::ids::RequesterId;
 use crate::domain::review::HitReviewPolicies;
 use crate::domain::time::Timestamp;
@@ -69,6 +69,20 @@ pub enum ReviewOutcome {
     WrongState,
     /// The payer's balance does not cover the cost; nothing changed.
     InsufficientFunds,
+}
+
+/// What a list of reviews in one transaction did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewsOutcome {
+    /// Every review was done.
+    Done,
+    /// The review at `index` could not be done, for `outcome`; none was.
+    Failed {
+        /// Its position in the list.
+        index: usize,
+        /// Why (never `Done`).
+        outcome: ReviewOutcome,
+    },
 }
 
 /// What a money-moving, token-guarded write did.
@@ -322,6 +336,10 @@ pub trait AssignmentStore: Send + Sync {
     /// Approves or rejects, paying on approval, atomically.
     async fn review(&self, review: &Review) -> StoreResult<ReviewOutcome>;
 
+    /// Every review of `reviews` in one transaction, in order, each as
+    /// [`AssignmentStore::review`] does it: all of them, or none.
+    async fn review_all(&self, reviews: &[Review]) -> StoreResult<ReviewsOutcome>;
+
     /// Approves every submitted assignment whose auto-approval time has come,
     /// paying each HIT owner; returns how many.
     async fn settle_auto_approvals(&self, now: Timestamp) -> StoreResult<u64>;
@@ -332,4 +350,9 @@ pub trait AssignmentStore: Send + Sync {
 
     /// Bonuses of a HIT or of an assignment, oldest first.
     async fn bonuses(&self, of: BonusesOf<'_>, page: Page) -> StoreResult<Paged<Bonus>>;
+
+    /// What `requester` paid workers, newest first: the reward of every
+    /// approved assignment of its HITs (at its approval time) and every
+    /// bonus it granted, keyed by (time, id, kind).
+    async fn payments(&self, requester: &RequesterId, page: Page) -> StoreResult<Paged<Payment>>;
 }

@@ -9,12 +9,13 @@
 
 use async_trait::async_trait;
 
+use crate::domain::ids::RequesterId;
 use crate::domain::notification::{
     ClaimedDelivery, Event, EventFilter, EventRecord, NotificationSetting, NotificationSpec,
 };
 use crate::domain::time::Timestamp;
 
-use super::StoreResult;
+use super::{Page, Paged, StoreResult};
 
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +60,10 @@ pub trait NotificationStore: Send + Sync {
 
     /// Events matching `filter` with their deliveries, oldest first.
     async fn events(&self, filter: &EventFilter) -> StoreResult<Vec<EventRecord>>;
+
+    /// A requester's events with their deliveries, newest first, a keyed
+    /// page (by sequence number and id) at a time.
+    async fn requester_events(&self, requester: &RequesterId, page: Page) -> StoreResult<Paged<EventRecord>>;
 
     /// Whether any HIT type has an active setting.
     async fn any_active_notifications(&self) -> StoreResult<bool>;

@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 
+use super::keyed::{self, Pager};
 use super::pages::{self, Layout, Query};
-use super::requester::{layout, page_of, requester_ctx};
+use super::requester::{layout, requester_ctx};
 use super::{enc, see_other, Session};
 use crate::domain::money::Money;
 use crate::error::invalid_value;
@@ -144,8 +145,7 @@ struct ListPage {
     l: Layout,
     requester: String,
     batches: Vec<BatchLine>,
-    page: i64,
-    more: bool,
+    pager: Pager,
     draft: Draft,
     errors: Vec<RowError>,
 }
@@ -159,8 +159,10 @@ async fn list_page(
     errors: Vec<RowError>,
 ) -> Response {
     let ctx = tri!(requester_ctx(state, &raw).await);
-    let (n, page) = page_of(q);
-    let found = tri!(batches::list(&ctx, page.clone()).await);
+    let scope = format!("console/batches/{raw}");
+    let page = tri!(keyed::page(q, "after", &scope));
+    let found = tri!(batches::list(&ctx, page).await);
+    let pager = Pager::of(&format!("/requester/{raw}/batches"), q, "after", &scope, &found, keyed::PER_PAGE);
     let lines = found
         .items
         .iter()
@@ -168,15 +170,7 @@ async fn list_page(
         .collect();
     let l = layout(state, session, &raw, "Batches", q);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let page = ListPage {
-        l,
-        requester: raw,
-        batches: lines,
-        page: n,
-        more: page.position() + page.limit < found.total.unwrap_or(0),
-        draft,
-        errors,
-    };
+    let page = ListPage { l, requester: raw, batches: lines, pager, draft, errors };
     (status, pages::render(&page)).into_response()
 }
 
@@ -229,6 +223,7 @@ struct BatchPage {
     columns: Vec<String>,
     progress: batches::Progress,
     rows: Vec<RowLine>,
+    pager: Pager,
     errors: Vec<RowError>,
     csv: String,
 }
@@ -243,9 +238,13 @@ async fn batch_page(
     csv: String,
 ) -> Response {
     let ctx = tri!(requester_ctx(state, &raw).await);
-    let (batch, hits) = tri!(batches::get(&ctx, id).await);
-    let progress = batches::progress(&hits);
+    let scope = format!("console/batch-rows/{raw}/{id}");
+    let page = tri!(keyed::page(q, "after", &scope));
+    let (batch, progress, hits) = tri!(batches::page(&ctx, id, page).await);
+    let path = format!("/requester/{raw}/batches/{}", enc(&batch.id));
+    let pager = Pager::of(&path, q, "after", &scope, &hits, keyed::PER_PAGE);
     let rows = hits
+        .items
         .iter()
         .map(|(r, h)| RowLine {
             index: r.index + 1,
@@ -257,7 +256,8 @@ async fn batch_page(
         .collect();
     let l = layout(state, session, &raw, &format!("Batch {}", batch.name), q);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let page = BatchPage { l, requester: raw, batch_id: batch.id, columns: batch.columns, progress, rows, errors, csv };
+    let page =
+        BatchPage { l, requester: raw, batch_id: batch.id, columns: batch.columns, progress, rows, pager, errors, csv };
     (status, pages::render(&page)).into_response()
 }
 
@@ -295,11 +295,20 @@ async fn review(
     let f = pages::form(&body);
     let csv = f.get("csv").unwrap_or_default().to_owned();
     let ctx = tri!(requester_ctx(&state, &raw).await);
-    match tri!(batches::review(&ctx, &id, &csv).await) {
-        Upload::Done(done) => see_other(
+    let plan = match tri!(batches::check_review(&ctx, &id, &csv).await) {
+        Upload::Done(plan) => plan,
+        Upload::Refused(errors) => return batch_page(&state, &session, raw, &id, &Query::default(), errors, csv).await,
+    };
+    match batches::apply_review(&ctx, &plan).await {
+        Ok(done) => see_other(
             &format!("/requester/{raw}/batches/{}", enc(&id)),
             Ok(format!("{} approved, {} rejected.", done.approved, done.rejected)),
         ),
-        Upload::Refused(errors) => batch_page(&state, &session, raw, &id, &Query::default(), errors, csv).await,
+        // Something changed since the check (or the money ran out): nothing was applied.
+        Err(e) if e.code().is_client_fault() => {
+            let message = format!("{}: {}", e.code().as_str(), e.message());
+            batch_page(&state, &session, raw, &id, &Query::default(), vec![RowError { line: 0, message }], csv).await
+        }
+        Err(e) => pages::error(&e),
     }
 }

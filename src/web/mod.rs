@@ -16,6 +16,7 @@
 //! even when opened directly.
 
 mod batches;
+mod keyed;
 mod multipart;
 mod pages;
 mod requester;

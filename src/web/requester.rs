@@ -10,6 +10,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
+use super::keyed::{self, Pager};
 use super::pages::{self, dollars, duration, Layout, Query};
 use super::{enc, see_other, Session};
 use crate::config::AuthMode;
@@ -23,10 +24,6 @@ use crate::error::{invalid_value, MturkError};
 use crate::mturk_error;
 use crate::ops::{account, assignments, hits, notifications, qualifications, requests, workers, Ctx};
 use crate::state::AppState;
-use crate::store::Page;
-
-/// Rows per page of the console's lists.
-const PER_PAGE: i64 = 25;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -41,6 +38,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/requester/{requester}/requests/{request_id}/{action}", post(request_action))
         .route("/requester/{requester}/workers", get(workers_page).post(worker_action))
         .route("/requester/{requester}/events", get(events_page))
+        .route("/requester/{requester}/payments", get(payments_page))
         .route("/requester/{requester}/clock", post(clock_action))
         .merge(super::batches::router())
 }
@@ -64,6 +62,7 @@ pub(super) fn layout(state: &AppState, session: &Session, requester: &str, title
         (format!("{base}/batches"), "Batches".to_owned()),
         (format!("{base}/qualifications"), "Qualifications".to_owned()),
         (format!("{base}/workers"), "Workers".to_owned()),
+        (format!("{base}/payments"), "Payments".to_owned()),
         (format!("{base}/events"), "Events".to_owned()),
         ("/requester".to_owned(), "Switch requester".to_owned()),
         ("/worker".to_owned(), "Worker pages".to_owned()),
@@ -78,12 +77,6 @@ macro_rules! tri {
             Err(err) => return pages::error(&err),
         }
     };
-}
-
-/// Page `n` (from 1) of a list, from `?page=`.
-pub(super) fn page_of(q: &Query) -> (i64, Page) {
-    let n = q.get("page").and_then(|p| p.parse::<i64>().ok()).filter(|n| *n >= 1 && *n <= 1_000_000).unwrap_or(1);
-    (n, Page::numbered((n - 1) * PER_PAGE, PER_PAGE))
 }
 
 // ---------------------------------------------------------------- choose and overview
@@ -127,8 +120,7 @@ struct OverviewPage {
     requester: String,
     balance: String,
     rows: Vec<HitRow>,
-    page: i64,
-    more: bool,
+    pager: Pager,
 }
 
 async fn overview(
@@ -139,9 +131,10 @@ async fn overview(
 ) -> Response {
     let ctx = tri!(requester_ctx(&state, &raw).await);
     let q = Query::from_uri(&uri);
-    let (n, page) = page_of(&q);
+    let scope = format!("console/hits/{raw}");
+    let page = tri!(keyed::page(&q, "after", &scope));
     let balance = tri!(account::balance(&ctx).await);
-    let found = tri!(hits::list_hits(&ctx, hits::HitListing { qualification: None, page: page.clone() }).await);
+    let found = tri!(hits::list_hits(&ctx, hits::HitListing { qualification: None, page }).await);
     let rows = found
         .items
         .iter()
@@ -158,9 +151,9 @@ async fn overview(
             expires: h.expiration.to_rfc3339_millis(),
         })
         .collect();
+    let pager = Pager::of(&format!("/requester/{raw}"), &q, "after", &scope, &found, keyed::PER_PAGE);
     let l = layout(&state, &session, &raw, &format!("HITs of {raw}"), &q);
-    let more = page.position() + page.limit < found.total.unwrap_or(0);
-    pages::render(&OverviewPage { l, requester: raw, balance: format!("${balance}"), rows, page: n, more })
+    pages::render(&OverviewPage { l, requester: raw, balance: format!("${balance}"), rows, pager })
 }
 
 // ---------------------------------------------------------------- one HIT
@@ -189,9 +182,9 @@ struct HitPage {
     progress: String,
     expires: String,
     rows: Vec<AssignmentRow>,
-    page: i64,
-    more: bool,
+    pager: Pager,
     bonuses: Vec<BonusRow>,
+    bonus_pager: Pager,
 }
 
 struct BonusRow {
@@ -219,11 +212,16 @@ async fn hit_page(
 ) -> Response {
     let ctx = tri!(requester_ctx(&state, &raw).await);
     let q = Query::from_uri(&uri);
-    let (n, page) = page_of(&q);
     let Some(id) = HitId::parse(&hit_id) else { return pages::error(&invalid_value("HITId", &hit_id)) };
+    let path = format!("/requester/{raw}/hits/{}", enc(id.as_str()));
+    let scope = format!("console/assignments/{raw}/{}", id.as_str());
+    let bonus_scope = format!("console/bonuses/{raw}/{}", id.as_str());
+    let page = tri!(keyed::page(&q, "after", &scope));
+    let bonus_page = tri!(keyed::page(&q, "bonuses_after", &bonus_scope));
     let hit = tri!(hits::get_hit(&ctx, id.clone()).await);
-    let listing = assignments::BonusListing { hit_id: Some(id.clone()), assignment_id: None, page: Page::first(100) };
+    let listing = assignments::BonusListing { hit_id: Some(id.clone()), assignment_id: None, page: bonus_page };
     let paid = tri!(assignments::list_bonuses(&ctx, listing).await);
+    let bonus_pager = Pager::of(&path, &q, "bonuses_after", &bonus_scope, &paid, keyed::PER_PAGE);
     let bonuses = paid
         .items
         .iter()
@@ -235,8 +233,9 @@ async fn hit_page(
             time: b.grant_time.to_rfc3339_millis(),
         })
         .collect();
-    let listing = assignments::AssignmentListing { hit_id: id, statuses: Vec::new(), page: page.clone() };
+    let listing = assignments::AssignmentListing { hit_id: id, statuses: Vec::new(), page };
     let found = tri!(assignments::list_assignments(&ctx, listing).await);
+    let pager = Pager::of(&path, &q, "after", &scope, &found, keyed::PER_PAGE);
     let rows = found
         .items
         .iter()
@@ -276,9 +275,9 @@ async fn hit_page(
         ),
         expires: hit.expiration.to_rfc3339_millis(),
         rows,
-        page: n,
-        more: page.position() + page.limit < found.total.unwrap_or(0),
+        pager,
         bonuses,
+        bonus_pager,
     };
     pages::render(&page)
 }
@@ -389,9 +388,9 @@ struct TypesPage {
     l: Layout,
     requester: String,
     types: Vec<TypeRow>,
+    pager: Pager,
     requests: Vec<RequestRow>,
-    page: i64,
-    more: bool,
+    request_pager: Pager,
 }
 
 async fn types_page(
@@ -402,13 +401,17 @@ async fn types_page(
 ) -> Response {
     let ctx = tri!(requester_ctx(&state, &raw).await);
     let q = Query::from_uri(&uri);
-    let (n, page) = page_of(&q);
+    let path = format!("/requester/{raw}/qualifications");
+    let scope = format!("console/types/{raw}");
+    let request_scope = format!("console/requests/{raw}");
+    let page = tri!(keyed::page(&q, "after", &scope));
+    let request_page = tri!(keyed::page(&q, "requests_after", &request_scope));
     let search = qualifications::SearchTypes {
         query: None,
         must_be_requestable: false,
         must_be_owned_by_caller: true,
         descending: false,
-        page: page.clone(),
+        page,
     };
     let found = tri!(qualifications::search_types(&ctx, search).await);
     let types = found
@@ -423,9 +426,11 @@ async fn types_page(
             auto: t.auto_granted,
         })
         .collect();
+    let pager = Pager::of(&path, &q, "after", &scope, &found, keyed::PER_PAGE);
     let listing =
-        requests::RequestListing { type_id: None, sort: requests::RequestSort::default(), page: Page::first(100) };
+        requests::RequestListing { type_id: None, sort: requests::RequestSort::default(), page: request_page };
     let pending = tri!(requests::list(&ctx, listing).await);
+    let request_pager = Pager::of(&path, &q, "requests_after", &request_scope, &pending, keyed::PER_PAGE);
     let requests = pending
         .items
         .iter()
@@ -438,8 +443,7 @@ async fn types_page(
         })
         .collect();
     let l = layout(&state, &session, &raw, "Qualification types", &q);
-    let more = page.position() + page.limit < found.total.unwrap_or(0);
-    pages::render(&TypesPage { l, requester: raw, types, requests, page: n, more })
+    pages::render(&TypesPage { l, requester: raw, types, pager, requests, request_pager })
 }
 
 struct HolderRow {
@@ -459,7 +463,10 @@ struct TypePage {
     requester: String,
     type_id: String,
     description: String,
-    holders: Vec<HolderRow>,
+    granted: Vec<HolderRow>,
+    granted_pager: Pager,
+    revoked: Vec<HolderRow>,
+    revoked_pager: Pager,
 }
 
 async fn type_page(
@@ -474,22 +481,46 @@ async fn type_page(
         return pages::error(&invalid_value("QualificationTypeId", &type_id));
     };
     let t = tri!(qualifications::get_type(&ctx, tid.clone()).await);
-    let mut holders = Vec::new();
-    for status in [QualificationStatus::Granted, QualificationStatus::Revoked] {
-        let input = qualifications::TypeQualifications { type_id: tid.clone(), status, page: Page::first(100) };
+    let path = format!("/requester/{raw}/qualifications/{}", enc(tid.as_str()));
+    // Granted and revoked holders are two lists, each paged on its own.
+    let mut lists = Vec::new();
+    for (status, param) in
+        [(QualificationStatus::Granted, "granted_after"), (QualificationStatus::Revoked, "revoked_after")]
+    {
+        let scope = format!("console/holders/{raw}/{}/{}", tid.as_str(), status.as_str());
+        let page = tri!(keyed::page(&q, param, &scope));
+        let input = qualifications::TypeQualifications { type_id: tid.clone(), status, page };
         let found = tri!(qualifications::list_for_type(&ctx, input).await);
-        holders.extend(found.items.into_iter().map(|h| HolderRow {
-            worker_id: h.worker_id.as_str().to_owned(),
-            value: h.integer_value,
-            status: h.status.as_str().to_owned(),
-            granted: h.grant_time.to_rfc3339_millis(),
-            revoked: h.revoke_time.map(Timestamp::to_rfc3339_millis).unwrap_or_default(),
-            reason: h.revoke_reason.unwrap_or_default(),
-            granted_state: h.status == QualificationStatus::Granted,
-        }));
+        let pager = Pager::of(&path, &q, param, &scope, &found, keyed::PER_PAGE);
+        let holders: Vec<HolderRow> = found
+            .items
+            .into_iter()
+            .map(|h| HolderRow {
+                worker_id: h.worker_id.as_str().to_owned(),
+                value: h.integer_value,
+                status: h.status.as_str().to_owned(),
+                granted: h.grant_time.to_rfc3339_millis(),
+                revoked: h.revoke_time.map(Timestamp::to_rfc3339_millis).unwrap_or_default(),
+                reason: h.revoke_reason.unwrap_or_default(),
+                granted_state: h.status == QualificationStatus::Granted,
+            })
+            .collect();
+        lists.push((holders, pager));
     }
+    let (Some((revoked, revoked_pager)), Some((granted, granted_pager))) = (lists.pop(), lists.pop()) else {
+        return pages::error(&MturkError::internal(anyhow::anyhow!("the holders' two lists")));
+    };
     let l = layout(&state, &session, &raw, &format!("Qualification {}", t.name), &q);
-    pages::render(&TypePage { l, requester: raw, type_id, description: t.description, holders })
+    pages::render(&TypePage {
+        l,
+        requester: raw,
+        type_id,
+        description: t.description,
+        granted,
+        granted_pager,
+        revoked,
+        revoked_pager,
+    })
 }
 
 async fn type_action(
@@ -588,6 +619,7 @@ struct EventRow {
 struct EventsPage {
     l: Layout,
     events: Vec<EventRow>,
+    pager: Pager,
 }
 
 /// The notification outbox of this requester (`ops::notifications`): every
@@ -600,10 +632,13 @@ async fn events_page(
 ) -> Response {
     let ctx = tri!(requester_ctx(&state, &raw).await);
     let q = Query::from_uri(&uri);
-    let records = tri!(notifications::requester_events(&ctx).await);
+    let scope = format!("console/events/{raw}");
+    let page = tri!(keyed::page(&q, "after", &scope));
+    let records = tri!(notifications::requester_events(&ctx, page).await);
+    let pager = Pager::of(&format!("/requester/{raw}/events"), &q, "after", &scope, &records, keyed::PER_PAGE);
     let events = records
+        .items
         .into_iter()
-        .rev()
         .map(|r| EventRow {
             time: r.event.time.to_rfc3339_millis(),
             event_type: r.event.event_type.as_str(),
@@ -627,7 +662,68 @@ async fn events_page(
         })
         .collect();
     let l = layout(&state, &session, &raw, "Notification events", &q);
-    pages::render(&EventsPage { l, events })
+    pages::render(&EventsPage { l, events, pager })
+}
+
+struct PaymentLine {
+    id: String,
+    time: String,
+    kind: &'static str,
+    worker_id: String,
+    amount: String,
+    fee: String,
+    total: String,
+    hit_id: String,
+    assignment_id: String,
+    reason: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "requester_payments.html")]
+struct PaymentsPage {
+    l: Layout,
+    requester: String,
+    balance: String,
+    rows: Vec<PaymentLine>,
+    pager: Pager,
+}
+
+/// `GET /requester/{key}/payments`: the balance and what it paid, newest
+/// first, a keyed page at a time.
+async fn payments_page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(raw): Path<String>,
+    uri: axum::http::Uri,
+) -> Response {
+    let ctx = tri!(requester_ctx(&state, &raw).await);
+    let q = Query::from_uri(&uri);
+    let scope = format!("console/payments/{raw}");
+    let page = tri!(keyed::page(&q, "after", &scope));
+    let found = tri!(account::payments(&ctx, page).await);
+    let balance = tri!(account::balance(&ctx).await);
+    let rows = found
+        .items
+        .iter()
+        .map(|p| {
+            let fee = p.fee_cents();
+            PaymentLine {
+                id: p.id.clone(),
+                time: p.time.to_rfc3339_millis(),
+                kind: p.kind.as_str(),
+                worker_id: p.worker_id.as_str().to_owned(),
+                amount: dollars(p.amount_cents),
+                fee: dollars(fee),
+                total: dollars(p.amount_cents + fee),
+                hit_id: p.hit_id.clone(),
+                assignment_id: p.assignment_id.clone(),
+                reason: p.reason.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let pager = Pager::of(&format!("/requester/{raw}/payments"), &q, "after", &scope, &found, keyed::PER_PAGE);
+    let l = layout(&state, &session, &raw, "Payments", &q);
+    pages::render(&PaymentsPage { l, requester: raw, balance: format!("${balance}"), rows, pager })
 }
 
 #[derive(askama::Template)]
@@ -636,6 +732,7 @@ struct WorkersPage {
     l: Layout,
     requester: String,
     blocks: Vec<BlockRow>,
+    pager: Pager,
 }
 
 async fn workers_page(
@@ -646,14 +743,17 @@ async fn workers_page(
 ) -> Response {
     let ctx = tri!(requester_ctx(&state, &raw).await);
     let q = Query::from_uri(&uri);
-    let found = tri!(workers::blocks(&ctx, Page::first(100)).await);
+    let scope = format!("console/blocks/{raw}");
+    let page = tri!(keyed::page(&q, "after", &scope));
+    let found = tri!(workers::blocks(&ctx, page).await);
+    let pager = Pager::of(&format!("/requester/{raw}/workers"), &q, "after", &scope, &found, keyed::PER_PAGE);
     let blocks = found
         .items
         .into_iter()
         .map(|b| BlockRow { worker_id: b.worker_id.as_str().to_owned(), reason: b.reason })
         .collect();
     let l = layout(&state, &session, &raw, "Workers", &q);
-    pages::render(&WorkersPage { l, requester: raw, blocks })
+    pages::render(&WorkersPage { l, requester: raw, blocks, pager })
 }
 
 async fn worker_action(State(state): State<AppState>, Path(raw): Path<String>, body: Bytes) -> Response {

@@ -25,7 +25,7 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// A browser session: the form-token cookie and the token itself.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     cookie: String,
@@ -33,7 +33,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn open(base: &str) -> Self {
+    pub(crate) async fn open(base: &str) -> Self {
         let http = client();
         let r = http.get(format!("{base}/worker")).send().await.unwrap();
         assert_eq!(r.status(), 200);
@@ -44,7 +44,7 @@ impl Browser {
         Self { http, base: base.to_owned(), cookie, token }
     }
 
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut pairs: Vec<(String, String)> = vec![("csrf".into(), self.token.clone())];
         pairs.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         self.http
@@ -58,12 +58,12 @@ impl Browser {
             .unwrap()
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap()
     }
 }
 
-fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 

@@ -9,6 +9,7 @@ mod hits;
 
 mod connections;
 mod console;
+mod console_requester;
 mod control_plane;
 mod durability;
 mod extras;

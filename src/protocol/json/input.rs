@@ -364,7 +364,11 @@ pub fn encode_token(cursor: &Cursor, scope: &str) -> String {
     URL_SAFE_NO_PAD.encode(raw)
 }
 
-fn decode_token(token: &str, scope: &str) -> Option<Cursor> {
+/// The cursor of a token [`encode_token`] made for listing `scope`; `None`
+/// for a token of another listing, an edited one or garbage. The web
+/// console's "Next page" links carry the same tokens.
+#[must_use]
+pub fn decode_token(token: &str, scope: &str) -> Option<Cursor> {
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return None;
     }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "console_batches", include_str!("../../../migrations/sqlite/0014_console_batches.sql")),
     (16, "listing_keys", include_str!("../../../migrations/sqlite/0016_listing_keys.sql")),
     (17, "hit_groups", include_str!("../../../migrations/sqlite/0017_hit_groups.sql")),
+    (18, "console_pages", include_str!("../../../migrations/sqlite/0018_console_pages.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own
@@ -150,6 +151,6 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 16, 17]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 16, 17, 18]);
     }
 }

@@ -149,6 +149,13 @@ def test_a_worker_does_an_html_question_and_the_requester_approves_it(browser, s
     assert got["AssignmentStatus"] == "Approved"
     assert got["RequesterFeedback"] == "Well done"
 
+    # The requester's payments, newest first: the reward with MTurk's 20% fee.
+    browser.get(f"{base}/requester/{hit_credentials.access_key_id}/payments")
+    prow = browser.find_element(By.CSS_SELECTOR, f'tr[data-payment-id="{assignment_id}"]')
+    cells = [td.text for td in prow.find_elements(By.TAG_NAME, "td")]
+    assert cells[1:6] == ["Reward", worker, "$0.25", "$0.05", "$0.30"], cells
+    screenshot("requester-payments")
+
     # The worker's history shows it approved, and the reward earned.
     browser.get(f"{base}/worker/{worker}/history")
     assert "Approved" in browser.find_element(By.TAG_NAME, "tbody").text
