@@ -1348,7 +1348,7 @@ fn medians(runs: &[Measured]) -> String {
         if n % 2 == 1 {
             v[n / 2]
         } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
+            f64::midpoint(v[n / 2 - 1], v[n / 2])
         }
     }
     let mut out = format!("Medians of {} runs (each figure's median on its own):\n\n", runs.len());

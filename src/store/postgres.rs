@@ -38,7 +38,7 @@ pub struct PgDb {
     pool: Pool,
     signal: Arc<Signal>,
     /// Stops the listener when the last clone goes.
-    _listener: Arc<AbortOnDrop>,
+    listener: Arc<AbortOnDrop>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -79,7 +79,7 @@ impl SqlStore<PgDb> {
         while !signal.is_listening() && started.elapsed() < LISTEN_WAIT {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        Ok(Self::new(PgDb { pool, signal, _listener: Arc::new(AbortOnDrop(listener)) }))
+        Ok(Self::new(PgDb { pool, signal, listener: Arc::new(AbortOnDrop(listener)) }))
     }
 }
 
@@ -129,9 +129,9 @@ fn decode_all<R: FromRow>(rows: &[PgRow]) -> StoreResult<Vec<R>> {
 macro_rules! on_lease {
     ($lease:expr, |$conn:ident| $run:expr) => {{
         let lease: &mut Lease = $lease;
-        let outcome = {
-            let $conn = lease.start();
-            $run.await
+        let outcome = match lease.start() {
+            Ok($conn) => $run.await,
+            Err(e) => Err(e),
         };
         lease.finished(&outcome);
         outcome
@@ -210,6 +210,7 @@ exec_on_lease!(PgReader);
 pub struct PgSnapshot(Lease);
 
 impl PgSnapshot {
+    #[allow(clippy::unused_async, reason = "the signature exec_on_lease! calls on every executor")]
     async fn lease(&mut self) -> StoreResult<LeaseOf<'_>> {
         Ok(LeaseOf::Held(&mut self.0))
     }
@@ -222,6 +223,7 @@ exec_on_lease!(PgSnapshot);
 pub struct PgWriter(Lease);
 
 impl PgWriter {
+    #[allow(clippy::unused_async, reason = "the signature exec_on_lease! calls on every executor")]
     async fn lease(&mut self) -> StoreResult<LeaseOf<'_>> {
         Ok(LeaseOf::Held(&mut self.0))
     }
@@ -267,7 +269,7 @@ impl Backend for PgDb {
     }
 
     async fn close(&self) {
-        self._listener.0.abort();
+        self.listener.0.abort();
         self.pool.close().await;
     }
 

@@ -853,11 +853,14 @@ async fn two_instances_on_one_postgres_database_see_clock_and_type_changes_at_on
                 .json("GetQualificationScore", &json!({"QualificationTypeId": type_id, "WorkerId": worker}))
                 .await
                 .unwrap();
-            let granted = r.json()["Qualification"]["GrantTime"].as_f64().expect("a GrantTime");
-            let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+            // GrantTime is seconds with milliseconds; compare whole milliseconds.
+            let granted = r.json()["Qualification"]["GrantTime"].to_string();
+            let (secs, millis) = granted.split_once('.').unwrap_or((&granted, "0"));
+            let granted_ms: i64 = secs.parse::<i64>().unwrap() * 1000 + format!("{millis:0<3}")[..3].parse::<i64>().unwrap();
+            let real_ms = mturk_local::domain::clock::Clock::now(&mturk_local::domain::clock::SystemClock).millis();
             assert!(
-                granted > real + offset as f64 - 60.0,
-                "round {i}: granted at {granted} through the other instance, the clock is {offset} s ahead of {real}"
+                granted_ms > real_ms + offset * 1000 - 60_000,
+                "round {i}: granted at {granted} through the other instance, the clock is {offset} s ahead of {real_ms} ms"
             );
             // The type, changed through one, is the changed type through the other.
             for (status, description) in

@@ -105,10 +105,11 @@ pub struct Lease {
 
 impl Lease {
     /// The connection, for one statement: call [`Lease::finished`] with its
-    /// outcome when it is done.
-    pub fn start(&mut self) -> &mut PgConnection {
+    /// outcome when it is done. (A lease holds its connection until it is
+    /// dropped; the error cannot happen.)
+    pub fn start(&mut self) -> sqlx::Result<&mut PgConnection> {
         self.in_statement = true;
-        self.conn.as_mut().expect("a lease holds its connection until dropped")
+        self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)
     }
 
     /// The statement begun with [`Lease::start`] ended with `outcome`.
@@ -125,7 +126,10 @@ impl Lease {
 
     /// Runs `sql` (no arguments, no rows) as one statement.
     pub async fn simple(&mut self, sql: &str) -> sqlx::Result<()> {
-        let outcome = sqlx::query(sql).execute(self.start()).await.map(|_| ());
+        let outcome = match self.start() {
+            Ok(conn) => sqlx::query(sql).execute(conn).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
         self.finished(&outcome);
         outcome
     }

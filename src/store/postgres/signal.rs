@@ -57,11 +57,13 @@ pub struct Signal {
 impl Signal {
     pub fn new() -> Self {
         static STORES: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        // Unique among the stores on one database: several processes may share
+        // a pid namespace's numbers across machines, so a random part too.
+        let salt: u64 = rand::random();
         Self {
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
-            instance: format!("{}-{}-{nanos}", std::process::id(), STORES.fetch_add(1, Ordering::Relaxed)),
+            instance: format!("{}-{}-{salt:016x}", std::process::id(), STORES.fetch_add(1, Ordering::Relaxed)),
             sent: AtomicU64::new(0),
             acks: Mutex::new(HashMap::new()),
             acked: tokio::sync::Notify::new(),
@@ -147,7 +149,7 @@ impl Signal {
 /// instances, whose answers the change waits for.
 async fn send(pool: &Pool, payload: &str) -> sqlx::Result<Vec<String>> {
     let mut lease = pool.acquire().await?;
-    let conn = lease.start();
+    let conn = lease.start()?;
     let listeners: Vec<String> = sqlx::query_scalar(
         "SELECT substr(application_name, length($1) + 1) FROM pg_stat_activity \
          WHERE datname = current_database() AND starts_with(application_name, $1)",
